@@ -1,0 +1,208 @@
+"""Validation shared by every public ECG function.
+
+Public functions call :func:`check_sampling_rate` and :func:`as_signal` at their
+boundary, so bad input fails early with a message that names the function, the problem
+and what is allowed. Automatic fixes (short NaN gaps) emit a :class:`MedmodalWarning`.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from medmodal.errors import InvalidParameterError, InvalidSignalError, MedmodalWarning
+from medmodal.types import ArrayLike, FloatArray
+
+#: Longest run of NaN/inf samples (seconds) that is interpolated instead of rejected.
+MAX_GAP_SECONDS = 1.0
+#: Shortest signal (seconds) most ECG functions accept.
+MIN_SECONDS = 2.0
+#: Fraction of samples on saturation plateaus above which a clipping warning is raised.
+CLIP_FRACTION = 0.005
+
+
+def check_sampling_rate(sampling_rate: object, *, func: str) -> float:
+    """Return ``sampling_rate`` as a positive finite float or raise.
+
+    Example:
+        >>> check_sampling_rate(360, func="ecg_peaks")
+        360.0
+    """
+    if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, numbers.Real):
+        raise InvalidParameterError(
+            f"{func}: sampling_rate must be a positive number in Hz, "
+            f"got {type(sampling_rate).__name__} {sampling_rate!r}"
+        )
+    rate = float(sampling_rate)
+    if not np.isfinite(rate) or rate <= 0:
+        raise InvalidParameterError(
+            f"{func}: sampling_rate must be a positive number in Hz, got {sampling_rate!r}"
+        )
+    return rate
+
+
+@dataclass(frozen=True)
+class CheckedSignal:
+    """A validated signal: float64, finite, shaped ``(n_samples, n_leads)``."""
+
+    data: FloatArray
+    was_1d: bool
+    flat_leads: tuple[int, ...] = ()
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.data.shape[0])
+
+    @property
+    def n_leads(self) -> int:
+        return int(self.data.shape[1])
+
+    def restore(self, array: FloatArray) -> FloatArray:
+        """Give ``array`` (same layout as ``data``) the caller's original dimensionality."""
+        return array[:, 0] if self.was_1d else array
+
+
+def as_signal(
+    signal: ArrayLike,
+    sampling_rate: float,
+    *,
+    func: str,
+    min_seconds: float = MIN_SECONDS,
+    allow_flat: bool = False,
+) -> CheckedSignal:
+    """Validate ``signal`` and return it as a finite float64 ``(n_samples, n_leads)`` array.
+
+    Args:
+        signal: ``(n_samples,)`` or ``(n_samples, n_leads)`` samples.
+        sampling_rate: Hz (already checked with :func:`check_sampling_rate`).
+        func: public function name, used in messages.
+        min_seconds: shortest accepted duration.
+        allow_flat: accept a signal whose leads are all constant.
+
+    Raises:
+        InvalidSignalError: wrong dtype or shape, too short, flat, or with NaN/inf gaps
+            longer than ``MAX_GAP_SECONDS``.
+
+    Warns:
+        MedmodalWarning: short NaN/inf gaps were interpolated; some leads are flat;
+            the signal looks clipped.
+    """
+    array = _as_float_array(signal, func=func)
+    was_1d = array.ndim == 1
+    data = array[:, None] if was_1d else array
+    n_samples, n_leads = data.shape
+    if n_leads > n_samples:
+        raise InvalidSignalError(
+            f"{func}: signal has shape {array.shape}, i.e. more leads than samples; "
+            "signals are (n_samples,) or (n_samples, n_leads): pass signal.T"
+        )
+    duration = n_samples / sampling_rate
+    if duration < min_seconds:
+        raise InvalidSignalError(
+            f"{func}: signal is {duration:.3g} s long ({n_samples} samples at "
+            f"{sampling_rate:g} Hz); at least {min_seconds:g} s are needed"
+        )
+    data = _fill_gaps(data, sampling_rate, func=func)
+    flat = _flat_leads(data)
+    if len(flat) == n_leads and not allow_flat:
+        raise InvalidSignalError(
+            f"{func}: signal is flat (every sample of every lead has the same value); "
+            "there is no ECG to analyse"
+        )
+    if flat and len(flat) < n_leads:
+        warnings.warn(
+            f"{func}: lead(s) {list(flat)} are flat (constant) and carry no ECG; "
+            "they are ignored where leads are combined",
+            MedmodalWarning,
+            stacklevel=3,
+        )
+    _warn_if_clipped(data, func=func)
+    return CheckedSignal(data=data, was_1d=was_1d, flat_leads=tuple(flat))
+
+
+def _as_float_array(signal: ArrayLike, *, func: str) -> FloatArray:
+    try:
+        array = np.asarray(signal)
+    except (TypeError, ValueError) as exc:  # ragged lists and the like
+        raise InvalidSignalError(f"{func}: signal cannot be read as an array: {exc}") from exc
+    if array.dtype == np.bool_ or array.dtype.kind not in "iuf":
+        raise InvalidSignalError(
+            f"{func}: signal must hold real numbers (int or float), got dtype {array.dtype}"
+        )
+    if array.ndim not in (1, 2):
+        raise InvalidSignalError(
+            f"{func}: signal must be (n_samples,) or (n_samples, n_leads), "
+            f"got {array.ndim}-D shape {array.shape}"
+        )
+    if array.size == 0:
+        raise InvalidSignalError(f"{func}: signal is empty (shape {array.shape})")
+    return np.array(array, dtype=np.float64, copy=True)
+
+
+def _fill_gaps(data: FloatArray, sampling_rate: float, *, func: str) -> FloatArray:
+    bad = ~np.isfinite(data)
+    if not bad.any():
+        return data
+    max_gap = max(1, round(MAX_GAP_SECONDS * sampling_rate))
+    index = np.arange(data.shape[0])
+    for lead in range(data.shape[1]):
+        lead_bad = bad[:, lead]
+        if not lead_bad.any():
+            continue
+        if lead_bad.all():
+            raise InvalidSignalError(f"{func}: lead {lead} has no finite samples (all NaN/inf)")
+        start, length = _longest_run(lead_bad)
+        if length > max_gap:
+            raise InvalidSignalError(
+                f"{func}: lead {lead} has {length} consecutive NaN/inf samples "
+                f"({length / sampling_rate:.2f} s from sample {start}); gaps up to "
+                f"{MAX_GAP_SECONDS:g} s are interpolated, longer ones must be cut out"
+            )
+        good = ~lead_bad
+        data[lead_bad, lead] = np.interp(index[lead_bad], index[good], data[good, lead])
+    warnings.warn(
+        f"{func}: interpolated {int(bad.sum())} NaN/inf sample(s) in gaps of at most "
+        f"{MAX_GAP_SECONDS:g} s",
+        MedmodalWarning,
+        stacklevel=4,
+    )
+    return data
+
+
+def _longest_run(mask: np.ndarray) -> tuple[int, int]:
+    """Start and length of the longest run of True in a 1-D boolean mask."""
+    padded = np.concatenate(([False], mask, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    starts, ends = edges[::2], edges[1::2]
+    longest = int(np.argmax(ends - starts))
+    return int(starts[longest]), int(ends[longest] - starts[longest])
+
+
+def _flat_leads(data: FloatArray) -> list[int]:
+    ptp = np.ptp(data, axis=0)
+    scale = np.maximum(np.abs(data).max(axis=0), 1.0)
+    return [int(i) for i in np.flatnonzero(ptp <= 1e-12 * scale)]
+
+
+def _warn_if_clipped(data: FloatArray, *, func: str) -> None:
+    """Warn when many samples sit on plateaus at a lead's extreme values (saturation)."""
+    for lead in range(data.shape[1]):
+        x = data[:, lead]
+        lo, hi = x.min(), x.max()
+        if hi <= lo:
+            continue
+        at_edge = (x == hi) | (x == lo)
+        # Only plateaus count: saturation holds the extreme for consecutive samples.
+        plateau = at_edge[1:] & at_edge[:-1] & (x[1:] == x[:-1])
+        fraction = plateau.mean()
+        if fraction > CLIP_FRACTION:
+            warnings.warn(
+                f"{func}: lead {lead} looks clipped ({100 * fraction:.2g}% of samples sit "
+                f"on plateaus at its extreme values {lo:g}/{hi:g}); peaks there are "
+                "flattened and amplitudes underestimated",
+                MedmodalWarning,
+                stacklevel=4,
+            )
