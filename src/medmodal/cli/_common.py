@@ -1,0 +1,91 @@
+"""What every command shares: option definitions, console, one-line error handling."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from medmodal.errors import MedmodalError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+console = Console()
+err_console = Console(stderr=True)
+
+#: Global flags set by the root callback.
+STATE: dict[str, bool] = {"verbose": False}
+
+DataRootOption = Annotated[
+    Path | None,
+    typer.Option("--data-root", help="Folder holding the data sets (default: $MEDMODAL_DATA)."),
+]
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Random seed.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables.")]
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn any error into one line on stderr and a non-zero exit (details with --verbose).
+
+    medmodal's own errors (bad input, missing data) exit with code 2; anything else is a
+    bug and exits with code 1.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if STATE["verbose"]:
+                err_console.print_exception()
+            kind = (
+                "error"
+                if isinstance(exc, MedmodalError)
+                else f"internal error ({type(exc).__name__})"
+            )
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            err_console.print(
+                f"[red]{kind}:[/red] {message}", markup=True, highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(2 if isinstance(exc, MedmodalError) else 1) from None
+
+    return wrapper
+
+
+def print_json(payload: Any) -> None:
+    """Write ``payload`` as JSON to stdout (NaN becomes null)."""
+    sys.stdout.write(json.dumps(_jsonable(payload), indent=2) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    import math
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -1,0 +1,1 @@
+"""Figures (matplotlib): ECG traces and HRV, alignment, fusion and training curves."""
