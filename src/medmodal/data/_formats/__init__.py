@@ -1,0 +1,11 @@
+"""File formats behind :func:`medmodal.data.io.read_record`: one private module per format.
+
+Importing this package registers every format in :data:`FORMATS`.
+"""
+
+from __future__ import annotations
+
+from medmodal.data._formats import wfdb
+from medmodal.data._formats._common import FORMATS, Format
+
+__all__ = ["FORMATS", "Format", "wfdb"]

@@ -1,0 +1,75 @@
+"""The format registry and helpers shared by the readers."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from medmodal.data._record import LeadSpec, Record
+from medmodal.errors import DataNotFoundError, InvalidParameterError
+from medmodal.registry import Registry
+
+#: Reads one file: ``read(path, *, sampling_rate, leads, **options) -> Record``.
+Reader = Callable[..., Record]
+
+
+Writer = Callable[..., Path]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One file format: the extensions it claims, its reader and (optional) writer."""
+
+    name: str
+    extensions: tuple[str, ...]
+    read: Reader
+    write: Writer | None = None
+
+
+#: Every readable format, by name (``"wfdb"``, ``"csv"``, ``"edf"``, ``"npy"``).
+FORMATS: Registry[Format] = Registry("record format")
+
+
+def check_rate(sampling_rate: object, *, func: str) -> float | None:
+    """``sampling_rate`` as a positive float, or ``None`` when not given."""
+    if sampling_rate is None:
+        return None
+    ok = isinstance(sampling_rate, numbers.Real) and not isinstance(sampling_rate, bool)
+    if not ok or not math.isfinite(float(sampling_rate)) or float(sampling_rate) <= 0:  # type: ignore[arg-type]
+        raise InvalidParameterError(
+            f"{func}: sampling_rate must be a positive number in Hz, got {sampling_rate!r}"
+        )
+    return float(sampling_rate)  # type: ignore[arg-type]
+
+
+def resolve_rate(file_rate: float | None, given: float | None, path: Path) -> float:
+    """The sampling rate: the file's, checked against ``given``; or ``given`` if the file
+    has none. Raises when they disagree or when neither exists."""
+    if file_rate is None:
+        if given is None:
+            raise InvalidParameterError(
+                f"read_record: {path.name} does not store a sampling rate; pass sampling_rate="
+            )
+        return given
+    if given is not None and not math.isclose(file_rate, given, rel_tol=1e-6):
+        raise InvalidParameterError(
+            f"read_record: sampling_rate={given:g} Hz contradicts {path.name}, "
+            f"which is sampled at {file_rate:g} Hz; leave sampling_rate unset or resample"
+        )
+    return file_rate
+
+
+def require_file(path: Path, what: str) -> Path:
+    """``path`` if it is a file, else :class:`DataNotFoundError` saying what was looked for."""
+    if not path.is_file():
+        where = "folder does not exist" if not path.parent.is_dir() else "no such file"
+        raise DataNotFoundError(f"{what} not found: looked for {path} ({where})")
+    return path
+
+
+def finish(record: Record, leads: LeadSpec | None) -> Record:
+    """Apply the ``leads`` selection, if any."""
+    return record if leads is None else record.select(leads)

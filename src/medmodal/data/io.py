@@ -1,0 +1,182 @@
+"""Read and write ECG records: WFDB, CSV, EDF and NumPy files, with units and lead names.
+
+Every reader returns a :class:`Record` (float64 ``(n_samples, n_leads)`` in physical
+units, the sampling rate in Hz, lead names, units, metadata, optional
+:class:`Annotations`). The format is inferred from the file extension and can be forced
+with ``format=``; the names resolve through :data:`FORMATS`:
+
+- ``wfdb``: ``.hea``/``.dat`` (give the record name with or without extension); reads
+  ``.atr`` annotations when present (``annotation=`` picks another extension).
+- ``csv``: a header row of lead names (``"MLII [mV]"`` carries a unit); a time column
+  named ``time``/``t``/``seconds`` (or ``time_ms``/``ms``) gives the sampling rate,
+  otherwise pass ``sampling_rate=``. ``.tsv``/``.txt`` too.
+- ``edf``: EDF/EDF+/BDF through pyedflib; lead names, units and per-signal rates.
+- ``npy``: ``.npy`` (pass ``sampling_rate=``) or ``.npz`` holding ``signal`` and
+  ``fs``/``sampling_rate`` (optional ``lead_names``, ``units``).
+
+Bad input raises :class:`~medmodal.errors.DataNotFoundError` (missing file, naming what
+was looked for), :class:`~medmodal.errors.DataFormatError` (corrupt or truncated file) or
+:class:`~medmodal.errors.InvalidParameterError` (unknown format or lead, a
+``sampling_rate`` that contradicts the file).
+
+Example:
+    >>> import tempfile, numpy as np
+    >>> from medmodal.data.io import Record, read_record, write_record
+    >>> rec = Record(np.zeros((720, 2)), 360.0, ("MLII", "V5"), ("mV", "mV"), name="demo")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_record(rec, tmp + "/demo.hea")
+    ...     back = read_record(path, leads=["V5"])
+    >>> back.sampling_rate, back.lead_names, back.units, back.signal.shape
+    (360.0, ('V5',), ('mV',), (720, 1))
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from medmodal.data._formats import FORMATS, Format
+from medmodal.data._formats._common import check_rate
+from medmodal.data._formats.wfdb import read_annotations as _read_wfdb_annotations
+from medmodal.data._formats.wfdb import record_base
+from medmodal.data._record import BEAT_SYMBOLS, Annotations, LeadKey, LeadSpec, Record
+from medmodal.errors import DataNotFoundError, InvalidParameterError
+from medmodal.types import PathLike
+
+__all__ = [
+    "BEAT_SYMBOLS",
+    "FORMATS",
+    "Annotations",
+    "LeadKey",
+    "LeadSpec",
+    "Record",
+    "available_formats",
+    "infer_format",
+    "read_annotations",
+    "read_record",
+    "write_record",
+]
+
+
+def available_formats() -> tuple[str, ...]:
+    """Names accepted by ``format=``.
+
+    Example:
+        >>> "wfdb" in available_formats()
+        True
+    """
+    return FORMATS.names()
+
+
+def infer_format(path: PathLike) -> str:
+    """The format name for ``path`` from its extension (a bare WFDB record name works).
+
+    Example:
+        >>> infer_format("records/100.hea")
+        'wfdb'
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    for name in FORMATS:
+        if suffix and suffix in FORMATS.get(name).extensions:
+            return name
+    if p.with_suffix(p.suffix + ".hea").is_file():
+        return "wfdb"
+    if not suffix and not p.exists():
+        raise DataNotFoundError(
+            f"read_record: no such record: looked for {p} and the WFDB header {p}.hea"
+        )
+    known = sorted(ext for n in FORMATS for ext in FORMATS.get(n).extensions)
+    raise InvalidParameterError(
+        f"read_record: cannot infer the format of {p.name!r} from its extension "
+        f"{suffix or '(none)'!r}; known extensions: {', '.join(known)}. Pass format= one of "
+        f"{', '.join(available_formats())}"
+    )
+
+
+def _format(path: Path, format: str | None) -> Format:
+    return FORMATS.get(infer_format(path) if format is None else format)
+
+
+def read_record(
+    path: PathLike,
+    *,
+    format: str | None = None,
+    sampling_rate: float | None = None,
+    leads: LeadSpec | None = None,
+    **options: Any,
+) -> Record:
+    """Read one record from ``path``.
+
+    Args:
+        path: the file (a WFDB record may be named without extension).
+        format: one of :func:`available_formats`; inferred from the extension if ``None``.
+        sampling_rate: Hz; required when the file does not store it (``.npy``, CSV without
+            a time column), otherwise checked against the file.
+        leads: keep only these leads (names or indices), in this order.
+        **options: format-specific, e.g. ``annotation="qrs"`` (wfdb), ``delimiter=";"``
+            (csv), ``lead_names=[...]`` (npy).
+
+    Returns:
+        The :class:`Record`.
+
+    Raises:
+        DataNotFoundError: the file does not exist.
+        DataFormatError: the file is corrupt, truncated or not in the format.
+        InvalidParameterError: unknown format or lead, or ``sampling_rate`` contradicts
+            the file.
+    """
+    p = Path(path).expanduser()
+    rate = check_rate(sampling_rate, func="read_record")
+    fmt = _format(p, format)
+    if fmt.name != "wfdb" and not p.exists():
+        raise DataNotFoundError(f"read_record: no such file {p} ({fmt.name} record)")
+    try:
+        return fmt.read(p, sampling_rate=rate, leads=leads, **options)
+    except TypeError as exc:
+        if "unexpected keyword" in str(exc):
+            raise InvalidParameterError(
+                f"read_record: option not understood by format {fmt.name!r}: {exc}"
+            ) from exc
+        raise
+
+
+def read_annotations(path: PathLike, extension: str = "atr") -> Annotations:
+    """Read the WFDB annotations of record ``path`` (``x/100``, ``x/100.hea`` or
+    ``x/100.atr``) stored with ``extension``.
+
+    Raises:
+        DataNotFoundError: no ``<record>.<extension>`` file.
+        DataFormatError: the annotation file cannot be decoded.
+    """
+    p = Path(path).expanduser()
+    if p.suffix.lower() not in (".hea", ".dat", "") and p.suffix[1:] == extension:
+        p = p.with_suffix("")
+    return _read_wfdb_annotations(record_base(p), extension)
+
+
+def write_record(
+    record: Record, path: PathLike, *, format: str | None = None, **options: Any
+) -> Path:
+    """Write ``record`` to ``path`` in ``format`` (inferred from the extension).
+
+    Writers exist for ``wfdb`` (``fmt="16"`` by default; annotations to ``.atr``),
+    ``csv`` (a ``time`` column and ``"name [unit]"`` headers), ``npy`` (``.npz`` keeps
+    the rate, lead names and units; ``.npy`` only the samples) and ``edf``.
+
+    Returns:
+        The path written (the ``.hea`` header for WFDB).
+    """
+    if not isinstance(record, Record):
+        raise InvalidParameterError(f"write_record: expected a Record, got {type(record).__name__}")
+    p = Path(path).expanduser()
+    fmt = FORMATS.get(format) if format is not None else _writable_format(p)
+    if fmt.write is None:
+        raise InvalidParameterError(f"write_record: format {fmt.name!r} cannot be written")
+    return fmt.write(record, p, **options)
+
+
+def _writable_format(path: Path) -> Format:
+    if path.suffix.lower() in ("", ".hea", ".dat"):
+        return FORMATS.get("wfdb")
+    return _format(path, None)
