@@ -85,7 +85,8 @@ class Registry(Generic[T]):
         if key in self._aliases:
             return self._aliases[key]
         known = [*self._entries, *self._aliases]
-        close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+        matches = difflib.get_close_matches(key, known, n=5, cutoff=0.5)
+        close = list(dict.fromkeys(self._aliases.get(m, m) for m in matches))[:3]
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise InvalidParameterError(
             f"unknown {self.kind} {name!r}.{hint} Available: {', '.join(self.names())}"
