@@ -1,0 +1,177 @@
+"""Building blocks shared by the R-peak detectors.
+
+Everything here takes durations in seconds and converts them to samples with
+:func:`samples`, so every detector works at any sampling rate. Filters are zero-phase
+(forward-backward, second-order sections) with about one second of padding, so beats in
+the first and last second of a record are not lost to filter warm-up.
+
+Multi-lead input is handled by :func:`fuse_features`: each lead's detection feature is
+scaled to its own QRS level and weighted by how peaky (beat-like) it is, so a flat or
+noisy lead contributes little; :func:`best_lead` picks the lead on which peaks are placed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+from scipy.signal import butter, sosfiltfilt
+
+from medmodal.types import FloatArray, IntArray
+
+#: A per-lead feature function: (signal, sampling_rate) -> (feature, band-passed signal).
+FeatureFn = Callable[[FloatArray, float], tuple[FloatArray, FloatArray]]
+
+
+def samples(seconds: float, sampling_rate: float) -> int:
+    """``seconds`` as a whole number of samples (at least 1)."""
+    return max(1, round(seconds * sampling_rate))
+
+
+def bandpass(
+    x: FloatArray, sampling_rate: float, low: float, high: float, *, order: int = 2
+) -> FloatArray:
+    """Zero-phase Butterworth band-pass along axis 0 (``high`` is capped below Nyquist).
+
+    The signal is padded by odd reflection over about one second (less for short
+    signals), so the filter settles before the first sample.
+    """
+    nyquist = sampling_rate / 2.0
+    high = min(high, 0.45 * sampling_rate)
+    if low >= high:  # very low sampling rates: fall back to a high-pass
+        sos = butter(order, low / nyquist, btype="highpass", output="sos")
+    else:
+        sos = butter(order, [low / nyquist, high / nyquist], btype="bandpass", output="sos")
+    padlen = min(x.shape[0] - 1, samples(1.0, sampling_rate))
+    return sosfiltfilt(sos, x, axis=0, padlen=padlen)
+
+
+def moving_average(x: FloatArray, width: int) -> FloatArray:
+    """Centred moving average over ``width`` samples (edges use the nearest value)."""
+    return uniform_filter1d(x, size=max(1, width), axis=0, mode="nearest")
+
+
+def derivative(x: FloatArray, sampling_rate: float, *, step: float = 0.005) -> FloatArray:
+    """Five-point central derivative with taps ``step`` seconds apart (Pan-Tompkins).
+
+    ``y[n] = (-x[n-2h] - 2 x[n-h] + 2 x[n+h] + x[n+2h]) / 8`` with ``h = step * fs``
+    samples, so the slope estimate spans the same time at every sampling rate.
+    """
+    h = samples(step, sampling_rate)
+    padded = np.pad(x, (2 * h, 2 * h), mode="edge")
+    n = x.shape[0]
+    centre = 2 * h
+    return (
+        -padded[centre - 2 * h : centre - 2 * h + n]
+        - 2.0 * padded[centre - h : centre - h + n]
+        + 2.0 * padded[centre + h : centre + h + n]
+        + padded[centre + 2 * h : centre + 2 * h + n]
+    ) / 8.0
+
+
+def normalise(x: FloatArray) -> FloatArray:
+    """Scale each lead by its largest absolute value (guards against overflow)."""
+    scale = np.max(np.abs(x), axis=0)
+    scale[~(scale > 0)] = 1.0
+    return x / scale
+
+
+def peakiness(feature: FloatArray) -> float:
+    """How beat-like a non-negative feature is: its 99th percentile over its median.
+
+    A lead with clear, sharp QRS complexes has a large ratio; a flat, noisy or
+    saturated lead a small one. Used to weight leads when fusing them.
+    """
+    hi = float(np.percentile(feature, 99.0))
+    med = float(np.median(feature))
+    if not hi > 0:
+        return 0.0
+    return hi / max(med, 1e-12 * hi)
+
+
+def fuse_features(
+    data: FloatArray, sampling_rate: float, feature_fn: FeatureFn
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per-lead features combined into one.
+
+    Args:
+        data: ``(n_samples, n_leads)`` signal with no flat lead.
+        sampling_rate: Hz.
+        feature_fn: computes one lead's (feature, band-passed signal).
+
+    Returns:
+        ``(fused_feature, bandpassed, weights)``: the weighted mean of the per-lead
+        features, each scaled by its 99th percentile; the ``(n_samples, n_leads)``
+        band-passed signals; the lead weights (summing to 1).
+    """
+    n_leads = data.shape[1]
+    features = []
+    bands = []
+    weights = np.zeros(n_leads)
+    for lead in range(n_leads):
+        feature, band = feature_fn(data[:, lead], sampling_rate)
+        scale = float(np.percentile(feature, 99.0))
+        features.append(feature / scale if scale > 0 else feature)
+        bands.append(band)
+        weights[lead] = peakiness(feature)
+    if not weights.sum() > 0:
+        weights[:] = 1.0
+    weights = weights / weights.sum()
+    if n_leads == 1:
+        return features[0], bands[0][:, None], weights
+    fused = np.zeros_like(features[0])
+    for w, f in zip(weights, features, strict=True):
+        fused += w * f
+    return fused, np.stack(bands, axis=1), weights
+
+
+def windows(centres: IntArray, half: int, n: int) -> IntArray:
+    """``(len(centres), 2*half+1)`` sample indices around each centre, clipped to [0, n)."""
+    offsets = np.arange(-half, half + 1)
+    return np.clip(centres[:, None] + offsets[None, :], 0, n - 1)
+
+
+def refine_peaks(
+    signal: FloatArray,
+    bandpassed: FloatArray,
+    peaks: IntArray,
+    sampling_rate: float,
+    *,
+    band_window: float = 0.075,
+    raw_window: float = 0.04,
+) -> IntArray:
+    """Move detections onto the R extremum: first on the band-passed, then on the input.
+
+    Each peak moves to the largest ``|bandpassed|`` within ``band_window`` seconds, then
+    to the dominant extremum of the input (largest deviation, up or down, from the local
+    baseline: the median of the surrounding 0.3 s) within ``raw_window`` seconds. Inverted
+    or mostly negative QRS complexes therefore land on their negative peak.
+    """
+    if peaks.size == 0:
+        return peaks.astype(np.int64)
+    n = signal.shape[0]
+    win = windows(peaks, samples(band_window, sampling_rate), n)
+    coarse = win[np.arange(len(peaks)), np.argmax(np.abs(bandpassed[win]), axis=1)]
+    base_win = windows(coarse, samples(0.15, sampling_rate), n)
+    baseline = np.median(signal[base_win], axis=1)
+    win = windows(coarse, samples(raw_window, sampling_rate), n)
+    seg = signal[win] - baseline[:, None]
+    up = np.argmax(seg, axis=1)
+    down = np.argmin(seg, axis=1)
+    rows = np.arange(len(peaks))
+    pick = np.where(seg[rows, up] >= -seg[rows, down], up, down)
+    refined = win[rows, pick]
+    return np.unique(refined).astype(np.int64)
+
+
+def best_lead(bandpassed: FloatArray, peaks: IntArray, sampling_rate: float) -> int:
+    """The lead whose band-passed QRS complexes stand highest above its background."""
+    if bandpassed.shape[1] == 1 or peaks.size == 0:
+        return 0
+    n = bandpassed.shape[0]
+    win = windows(peaks, samples(0.05, sampling_rate), n)
+    qrs = np.median(np.max(np.abs(bandpassed[win]), axis=1), axis=0)
+    background = np.median(np.abs(bandpassed), axis=0)
+    snr = qrs / np.maximum(background, 1e-12 * np.maximum(qrs, 1e-300))
+    return int(np.argmax(snr))
