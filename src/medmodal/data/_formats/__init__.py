@@ -5,7 +5,7 @@ Importing this package registers every format in :data:`FORMATS`.
 
 from __future__ import annotations
 
-from medmodal.data._formats import wfdb
+from medmodal.data._formats import csv, edf, npy, wfdb
 from medmodal.data._formats._common import FORMATS, Format
 
-__all__ = ["FORMATS", "Format", "wfdb"]
+__all__ = ["FORMATS", "Format", "csv", "edf", "npy", "wfdb"]

@@ -72,6 +72,14 @@ def _check_sizes(header: Any, base: Path) -> None:
 def read_annotations(base: Path, extension: str = "atr") -> Annotations:
     """Annotations of record ``base`` stored in ``<base>.<extension>``."""
     path = require_file(base.with_suffix(base.suffix + "." + extension), "WFDB annotation file")
+    with path.open("rb") as fh:
+        fh.seek(max(path.stat().st_size - 2, 0))
+        tail = fh.read()
+    if tail != b"\x00\x00":
+        raise DataFormatError(
+            f"{path} does not end with the WFDB end-of-annotations marker (0x0000): "
+            f"truncated, or not an annotation file"
+        )
     try:
         ann = _wfdb().rdann(str(base), extension)
     except Exception as exc:
@@ -97,6 +105,21 @@ def _annotations(base: Path, annotation: str | bool | None) -> Annotations | Non
     return read_annotations(base, extension)
 
 
+def _rdrecord(base: Path) -> Any:
+    """``wfdb.rdrecord`` with its failures turned into medmodal errors."""
+    try:
+        rec = _wfdb().rdrecord(str(base), physical=True)
+    except FileNotFoundError as exc:
+        raise DataNotFoundError(f"WFDB record {base}: missing file {exc.filename}") from exc
+    except Exception as exc:
+        _check_sizes(read_header(base), base)  # a more precise message when truncated
+        raise DataFormatError(f"cannot read WFDB record {base}: {exc}") from exc
+    _check_sizes(rec, base)
+    if rec.p_signal is None:
+        raise DataFormatError(f"WFDB record {base} has no single-segment signal to read")
+    return rec
+
+
 def read(
     path: Path,
     *,
@@ -107,17 +130,9 @@ def read(
     """Read a WFDB record; ``annotation`` picks the annotation extension (default
     ``"atr"`` when present; ``False`` for none)."""
     base = record_base(path)
-    header = read_header(base)
-    rate = resolve_rate(float(header.fs) if header.fs else None, sampling_rate, path)
-    _check_sizes(header, base)
-    try:
-        rec = _wfdb().rdrecord(str(base), physical=True)
-    except FileNotFoundError as exc:
-        raise DataNotFoundError(f"WFDB record {base}: missing file {exc.filename}") from exc
-    except Exception as exc:
-        raise DataFormatError(f"cannot read WFDB record {base}: {exc}") from exc
-    if rec.p_signal is None:
-        raise DataFormatError(f"WFDB record {base} has no single-segment signal to read")
+    require_file(base.with_suffix(base.suffix + ".hea"), "WFDB header")
+    rec = _rdrecord(base)
+    rate = resolve_rate(float(rec.fs) if rec.fs else None, sampling_rate, path)
     meta: dict[str, Any] = {
         "format": "wfdb",
         "source": str(base),
