@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from medmodal.errors import InvalidParameterError, InvalidSignalError, MedmodalWarning
-from medmodal.types import ArrayLike, FloatArray
+from medmodal.types import ArrayLike, FloatArray, IntArray
 
 #: Longest run of NaN/inf samples (seconds) that is interpolated instead of rejected.
 MAX_GAP_SECONDS = 1.0
@@ -206,3 +206,67 @@ def _warn_if_clipped(data: FloatArray, *, func: str) -> None:
                 MedmodalWarning,
                 stacklevel=4,
             )
+
+
+def as_peaks(
+    peaks: ArrayLike, *, func: str, min_peaks: int = 0, n_samples: int | None = None
+) -> IntArray:
+    """Validate R-peak sample indices: 1-D, integral, non-negative, strictly increasing.
+
+    Float arrays are accepted when every value is a whole number (e.g. read from CSV).
+
+    Args:
+        peaks: sample indices.
+        func: public function name, used in messages.
+        min_peaks: fewest peaks accepted.
+        n_samples: when given, every peak must be below it (inside the signal).
+
+    Raises:
+        InvalidParameterError: naming the first offending value.
+
+    Example:
+        >>> as_peaks([10, 250.0, 400], func="ecg_rate").tolist()
+        [10, 250, 400]
+    """
+    try:
+        array = np.asarray(peaks)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{func}: peaks cannot be read as an array: {exc}") from exc
+    if array.ndim != 1:
+        raise InvalidParameterError(
+            f"{func}: peaks must be a 1-D array of sample indices, got shape {array.shape}"
+        )
+    if array.dtype == np.bool_ or array.dtype.kind not in "iuf":
+        raise InvalidParameterError(
+            f"{func}: peaks must be integer sample indices, got dtype {array.dtype}"
+        )
+    if array.dtype.kind == "f":
+        whole = np.isfinite(array) & (array == np.round(array))
+        if not whole.all():
+            bad = int(np.flatnonzero(~whole)[0])
+            raise InvalidParameterError(
+                f"{func}: peaks must be whole sample indices, got {array[bad]!r} at position {bad}"
+            )
+    if array.size and (array.max() > np.iinfo(np.int64).max or array.min() < 0):
+        bad = int(np.flatnonzero((array < 0) | (array > np.iinfo(np.int64).max))[0])
+        raise InvalidParameterError(
+            f"{func}: peaks must be non-negative sample indices, got {array[bad]!r} at "
+            f"position {bad}"
+        )
+    out = array.astype(np.int64)
+    if out.size < min_peaks:
+        raise InvalidParameterError(
+            f"{func}: at least {min_peaks} R peaks are needed, got {out.size}"
+        )
+    steps = np.diff(out)
+    if (steps <= 0).any():
+        bad = int(np.flatnonzero(steps <= 0)[0])
+        raise InvalidParameterError(
+            f"{func}: peaks must be strictly increasing (sorted, no duplicates); "
+            f"position {bad + 1} holds {out[bad + 1]} after {out[bad]}"
+        )
+    if n_samples is not None and out.size and out[-1] >= n_samples:
+        raise InvalidParameterError(
+            f"{func}: peak {out[-1]} lies outside the signal of {n_samples} samples"
+        )
+    return out
