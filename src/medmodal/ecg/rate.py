@@ -1,0 +1,142 @@
+"""Instantaneous heart rate from R peaks, per beat or interpolated over the signal.
+
+Example:
+    >>> from medmodal.ecg.rate import ecg_rate
+    >>> ecg_rate([0, 360, 720, 1200], 360).tolist()
+    [60.0, 60.0, 60.0, 45.0]
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+
+import numpy as np
+import scipy.interpolate
+
+from medmodal.ecg._validate import as_peaks, check_sampling_rate
+from medmodal.errors import InvalidParameterError
+from medmodal.registry import Registry
+from medmodal.types import ArrayLike, FloatArray, IntArray
+
+#: ``(beat samples, beat rates, sample grid) -> rate on the grid``; the grid may reach
+#: beyond the first/last beat, where the edge rates are held.
+Interpolator = Callable[[IntArray, FloatArray, FloatArray], FloatArray]
+
+INTERPOLATORS: Registry[Interpolator] = Registry("heart-rate interpolation")
+#: Longest ``desired_length`` accepted (samples): about 32 days at 360 Hz.
+MAX_LENGTH = 10**9
+
+
+@INTERPOLATORS.register("linear", description="straight lines between beats")
+def _linear(x: IntArray, y: FloatArray, grid: FloatArray) -> FloatArray:
+    return np.interp(grid, x, y)
+
+
+@INTERPOLATORS.register("nearest", description="rate of the nearest beat")
+def _nearest(x: IntArray, y: FloatArray, grid: FloatArray) -> FloatArray:
+    right = np.clip(np.searchsorted(x, grid), 1, x.size - 1)
+    left = right - 1
+    use_right = np.abs(x[right] - grid) < np.abs(grid - x[left])
+    return np.where(use_right, y[right], y[left])
+
+
+@INTERPOLATORS.register(
+    "step",
+    aliases=("interval", "piecewise"),
+    description="every sample gets the rate of the RR interval it lies in (a step function)",
+)
+def _step(x: IntArray, y: FloatArray, grid: FloatArray) -> FloatArray:
+    # y[i] is the rate of the interval (x[i-1], x[i]]: samples in it take y[i].
+    index = np.clip(np.searchsorted(x, grid, side="left"), 0, x.size - 1)
+    return y[index]
+
+
+@INTERPOLATORS.register(
+    "pchip",
+    aliases=("monotone", "monotone_cubic"),
+    description="shape-preserving cubic (PCHIP; no overshoot between beats)",
+)
+def _pchip(x: IntArray, y: FloatArray, grid: FloatArray) -> FloatArray:
+    inside = np.clip(grid, x[0], x[-1])
+    return scipy.interpolate.PchipInterpolator(x, y, extrapolate=False)(inside)
+
+
+def ecg_rate(
+    peaks: ArrayLike,
+    sampling_rate: float,
+    *,
+    desired_length: int | None = None,
+    interpolation: str = "linear",
+) -> FloatArray:
+    """Heart rate (beats per minute) from R-peak sample indices.
+
+    Beat ``i`` (``i >= 1``) gets ``60 / RR_i`` where ``RR_i`` is the interval that ends at
+    it; the first beat, which has no preceding interval, gets the rate of the next one.
+    With ``desired_length`` the per-beat rates are placed at their beats and
+    interpolated over ``desired_length`` samples; before the first and after the last
+    beat the edge rate is held.
+
+    Interpolation methods:
+    {methods}
+
+    Args:
+        peaks: sorted, unique, non-negative R-peak sample indices (at least 2).
+        sampling_rate: Hz.
+        desired_length: if given, return one rate per sample of a signal this long
+            (every peak must lie inside it).
+        interpolation: method used with ``desired_length`` (aliases accepted).
+
+    Returns:
+        float64 ``(n_peaks,)`` or ``(desired_length,)`` heart rate in bpm.
+
+    Raises:
+        InvalidParameterError: fewer than 2 peaks, unsorted/duplicate/negative/non-integer
+            peaks, bad sampling rate, ``desired_length`` or interpolation name.
+
+    Example:
+        >>> hr = ecg_rate([0, 4, 6], 4, desired_length=8, interpolation="step")
+        >>> hr.tolist()
+        [60.0, 60.0, 60.0, 60.0, 60.0, 120.0, 120.0, 120.0]
+    """
+    func = "ecg_rate"
+    rate = check_sampling_rate(sampling_rate, func=func)
+    interpolate = INTERPOLATORS.get(interpolation)
+    length = _check_length(desired_length, func=func)
+    beats = as_peaks(peaks, func=func, min_peaks=2, n_samples=length)
+    per_beat = 60.0 * rate / np.diff(beats).astype(np.float64)
+    per_beat = np.concatenate([per_beat[:1], per_beat])
+    if length is None:
+        return per_beat
+    return interpolate(beats, per_beat, np.arange(length, dtype=np.float64))
+
+
+def _check_length(length: object, *, func: str) -> int | None:
+    if length is None:
+        return None
+    if (
+        isinstance(length, bool)
+        or not isinstance(length, numbers.Integral)
+        or not 0 < int(length) <= MAX_LENGTH
+    ):
+        raise InvalidParameterError(
+            f"{func}: desired_length must be a positive integer number of samples "
+            f"(at most {MAX_LENGTH:.0e}) or None, got {length!r}"
+        )
+    return int(length)
+
+
+def available_interpolations() -> tuple[str, ...]:
+    """Names accepted by ``interpolation=``.
+
+    Example:
+        >>> available_interpolations()
+        ('linear', 'nearest', 'step', 'pchip')
+    """
+    return INTERPOLATORS.names()
+
+
+if ecg_rate.__doc__:  # the method list comes from the registry so it cannot drift
+    ecg_rate.__doc__ = ecg_rate.__doc__.replace(
+        "{methods}", INTERPOLATORS.describe().replace("\n", "\n    ")
+    )
