@@ -331,8 +331,14 @@ def test_unknown_format_and_extension(record: Record, tmp_path: Path) -> None:
     with pytest.raises(InvalidParameterError, match="format="):
         read_record(other)
     assert read_record(other, format="csv").lead_names == ("MLII", "V1")
-    with pytest.raises(InvalidParameterError, match="not understood"):
+    with pytest.raises(InvalidParameterError, match=r"annotation not understood.*delimiter"):
         read_record(path, annotation="atr")
+    with pytest.raises(InvalidParameterError, match="fmt not understood"):
+        write_record(read_record(path), tmp_path / "x.csv", fmt="16")
+    with pytest.raises(InvalidParameterError, match=r"str or os\.PathLike"):
+        read_record(123)  # type: ignore[arg-type]
+    with pytest.raises(DataNotFoundError, match="a folder"):
+        read_record(tmp_path, format="csv")
     with pytest.raises(InvalidParameterError, match="sampling_rate"):
         read_record(path, sampling_rate=-5)
     assert set(available_formats()) == {"wfdb", "csv", "edf", "npy"}

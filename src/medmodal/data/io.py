@@ -32,6 +32,9 @@ Example:
 
 from __future__ import annotations
 
+import inspect
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -126,19 +129,35 @@ def read_record(
         InvalidParameterError: unknown format or lead, or ``sampling_rate`` contradicts
             the file.
     """
-    p = Path(path).expanduser()
+    p = _path(path, "read_record")
     rate = check_rate(sampling_rate, func="read_record")
     fmt = _format(p, format)
-    if fmt.name != "wfdb" and not p.exists():
-        raise DataNotFoundError(f"read_record: no such file {p} ({fmt.name} record)")
-    try:
-        return fmt.read(p, sampling_rate=rate, leads=leads, **options)
-    except TypeError as exc:
-        if "unexpected keyword" in str(exc):
-            raise InvalidParameterError(
-                f"read_record: option not understood by format {fmt.name!r}: {exc}"
-            ) from exc
-        raise
+    _check_options(fmt.read, options, f"read_record (format {fmt.name!r})")
+    if fmt.name != "wfdb" and not p.is_file():
+        what = "a folder, not a file" if p.is_dir() else "no such file"
+        raise DataNotFoundError(f"read_record: {p} is {what} ({fmt.name} record expected)")
+    return fmt.read(p, sampling_rate=rate, leads=leads, **options)
+
+
+def _path(path: object, func: str) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidParameterError(
+            f"{func}: path must be a str or os.PathLike, got {type(path).__name__}"
+        )
+    return Path(path).expanduser()
+
+
+def _check_options(func: Callable[..., object], options: dict[str, Any], where: str) -> None:
+    """Reject keyword options the format's reader/writer does not take, naming those it does."""
+    params = inspect.signature(func).parameters
+    allowed = [n for n, q in params.items() if q.kind is q.KEYWORD_ONLY]
+    allowed = [n for n in allowed if n not in ("sampling_rate", "leads")]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise InvalidParameterError(
+            f"{where}: option(s) {', '.join(unknown)} not understood; "
+            f"this format takes: {', '.join(allowed) or 'no options'}"
+        )
 
 
 def read_annotations(path: PathLike, extension: str = "atr") -> Annotations:
@@ -149,7 +168,7 @@ def read_annotations(path: PathLike, extension: str = "atr") -> Annotations:
         DataNotFoundError: no ``<record>.<extension>`` file.
         DataFormatError: the annotation file cannot be decoded.
     """
-    p = Path(path).expanduser()
+    p = _path(path, "read_annotations")
     if p.suffix.lower() not in (".hea", ".dat", "") and p.suffix[1:] == extension:
         p = p.with_suffix("")
     return _read_wfdb_annotations(record_base(p), extension)
@@ -169,10 +188,11 @@ def write_record(
     """
     if not isinstance(record, Record):
         raise InvalidParameterError(f"write_record: expected a Record, got {type(record).__name__}")
-    p = Path(path).expanduser()
+    p = _path(path, "write_record")
     fmt = FORMATS.get(format) if format is not None else _writable_format(p)
     if fmt.write is None:
         raise InvalidParameterError(f"write_record: format {fmt.name!r} cannot be written")
+    _check_options(fmt.write, options, f"write_record (format {fmt.name!r})")
     return fmt.write(record, p, **options)
 
 

@@ -43,7 +43,7 @@ def _delimiter(path: Path) -> str:
     try:
         with path.open(encoding="utf-8") as fh:
             first = fh.readline()
-    except UnicodeDecodeError as exc:
+    except (UnicodeDecodeError, OSError) as exc:
         raise DataFormatError(f"{path} is not a text (CSV) file: {exc}") from exc
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
@@ -58,7 +58,7 @@ def _read_table(path: Path, delimiter: str | None) -> pd.DataFrame:
             table = pd.read_csv(path, sep=sep, dtype=str, header=None, keep_default_na=False)
             table.columns = [f"lead{i}" for i in range(table.shape[1])]
             table.attrs["header_lines"] = 0
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         raise DataFormatError(f"cannot parse {path} as CSV: {exc}") from exc
     if table.empty:
         raise DataFormatError(f"{path} holds no samples (a header and no data rows?)")

@@ -100,8 +100,8 @@ def _annotations(base: Path, annotation: str | bool | None) -> Annotations | Non
     if annotation is False:
         return None
     extension = "atr" if annotation in (None, True) else str(annotation)
-    if annotation in (None, True) and not base.with_suffix(base.suffix + ".atr").is_file():
-        return None
+    if annotation is None and not base.with_suffix(base.suffix + ".atr").is_file():
+        return None  # optional by default; True or an extension makes it required
     return read_annotations(base, extension)
 
 
@@ -127,8 +127,8 @@ def read(
     leads: LeadSpec | None,
     annotation: str | bool | None = None,
 ) -> Record:
-    """Read a WFDB record; ``annotation`` picks the annotation extension (default
-    ``"atr"`` when present; ``False`` for none)."""
+    """Read a WFDB record; ``annotation`` picks the annotation extension (default: the
+    ``.atr`` file when present; ``True`` requires it; ``False`` skips annotations)."""
     base = record_base(path)
     require_file(base.with_suffix(base.suffix + ".hea"), "WFDB header")
     rec = _rdrecord(base)
