@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from medmodal.ecg._detectors import pantompkins
+from medmodal.ecg._detectors import pantompkins, twosided
 from medmodal.ecg._validate import as_signal, check_sampling_rate
 from medmodal.registry import Registry
 from medmodal.types import ArrayLike, FloatArray, IntArray
@@ -32,9 +32,16 @@ Detector = Callable[[FloatArray, float], IntArray]
 #: The R-peak detectors that ``ecg_peaks(..., method=...)`` accepts.
 DETECTORS: Registry[Detector] = Registry("R-peak detector")
 DETECTORS.add(
+    "twosided",
+    twosided.detect,
+    aliases=("default",),
+    description="medmodal's default: Pan-Tompkins feature, Hamilton-Tompkins median "
+    "thresholds estimated from the beats on both sides, P/T-wave pair rules, search-back",
+)
+DETECTORS.add(
     "pantompkins1985",
     pantompkins.detect,
-    aliases=("pantompkins", "pan-tompkins", "default"),
+    aliases=("pantompkins", "pan-tompkins"),
     description="Pan & Tompkins (1985): band-pass, derivative, squaring, integration, "
     "dual adaptive thresholds, T-wave check and search-back",
 )

@@ -1,0 +1,187 @@
+"""Two-sided adaptive-threshold QRS detector (medmodal's default).
+
+Offline detection can look both ways: the signal and noise levels behind each decision
+are medians over the beats *before and after* it, not only the past ones, so a sudden
+change of amplitude or rhythm costs no beats while a causal estimator catches up.
+
+1. Feature: 5-20 Hz zero-phase band-pass, five-point derivative, root of the 100 ms
+   moving mean of its square (the local RMS slope), fused over leads.
+2. Candidates: feature peaks at least 200 ms apart (larger peaks win).
+3. Levels: a first split against the local QRS level (second-largest candidate within
+   +-2.5 s), then twice: QRS level Q and noise level N are the medians of the 8 nearest
+   beats / non-beats, threshold ``N + 0.3125 (Q - N)`` (Hamilton & Tompkins 1986).
+4. Pair rules for beats closer than 360 ms: within 300 ms the weaker one goes when it
+   is under 0.6 of the stronger or when the gap is under half the local median RR
+   (a P or T wave, not a beat); within 360 ms a later, weaker complex whose slope is
+   under half the earlier one's is a T wave (Pan & Tompkins 1985).
+5. Search-back: in every RR gap longer than 1.5 times the local median RR, the largest
+   candidate above half the threshold that is not a T wave becomes a beat; repeated
+   until no gap changes (Pan & Tompkins 1985; Hamilton & Tompkins 1986).
+6. Peaks are moved onto the R extremum of the most informative lead.
+
+References:
+    Pan J, Tompkins WJ. A real-time QRS detection algorithm. IEEE Trans Biomed Eng
+    32(3):230-236 (1985). doi:10.1109/TBME.1985.325532
+    Hamilton PS, Tompkins WJ. Quantitative investigation of QRS detection rules using
+    the MIT/BIH arrhythmia database. IEEE Trans Biomed Eng 33(12):1157-1165 (1986).
+    doi:10.1109/TBME.1986.325695
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from medmodal.ecg._detectors._common import (
+    bandpass,
+    best_lead,
+    derivative,
+    fuse_features,
+    moving_average,
+    normalise,
+    refine_peaks,
+    samples,
+    windows,
+)
+from medmodal.types import BoolArray, FloatArray, IntArray
+
+BAND = (5.0, 20.0)  # Hz: QRS energy, with less of the P and T waves than 5-15 Hz
+RMS_WINDOW = 0.100  # s: about one QRS width
+REFRACTORY = 0.200  # s: no two beats closer (physiological refractory period)
+FIRST_SPLIT = 0.35  # first pass: fraction of the local QRS level
+LEVEL_HALF_WIDTH = 2.5  # s: window of the first-pass QRS level
+NEIGHBOURS = 8  # beats (and non-beats) whose medians give the levels
+THRESHOLD = 0.3125  # Hamilton & Tompkins: N + THRESHOLD * (Q - N)
+ITERATIONS = 2  # refinements of the beat / non-beat split
+PAIR_GAP = 0.300  # s: closer pairs hold at most one beat unless both are strong ...
+PAIR_RATIO = 0.6  # ... i.e. the weaker reaches this fraction of the stronger ...
+PAIR_RR = 0.5  # ... and the pair is not closer than this fraction of the median RR
+T_WAVE_WINDOW = 0.360  # s: Pan-Tompkins T-wave discrimination window
+T_WAVE_SLOPE = 0.5  # a T wave's slope is under half that of its QRS
+SEARCH_BACK_RR = 1.5  # search back in gaps longer than this many median RRs
+SEARCH_BACK_THRESHOLD = 0.5  # with this fraction of the threshold
+
+
+def feature(x: FloatArray, sampling_rate: float) -> tuple[FloatArray, FloatArray]:
+    """Local RMS slope of the 5-20 Hz band-passed ECG, and the band-passed ECG."""
+    band = bandpass(x, sampling_rate, *BAND, order=2)
+    slope = derivative(band, sampling_rate)
+    rms = np.sqrt(moving_average(slope * slope, samples(RMS_WINDOW, sampling_rate)))
+    return rms, band
+
+
+def _window_rank(times: IntArray, values: FloatArray, half: int, rank: int) -> FloatArray:
+    """For each time, the ``rank``-th largest value among times within +-``half``."""
+    lo = np.searchsorted(times, times - half, side="left")
+    hi = np.searchsorted(times, times + half, side="right")
+    width = int((hi - lo).max())
+    idx = lo[:, None] + np.arange(width)[None, :]
+    valid = idx < hi[:, None]
+    table = np.where(valid, values[np.minimum(idx, len(values) - 1)], -np.inf)
+    k = min(rank, width)
+    top = -np.partition(-table, k - 1, axis=1)[:, k - 1]
+    return np.where(np.isfinite(top), top, table.max(axis=1))
+
+
+def nearest_median(positions: IntArray, values: FloatArray, at: IntArray, k: int) -> FloatArray:
+    """Median of ``values`` at the ``k`` ``positions`` (sorted) nearest to each of ``at``."""
+    k = min(k, len(positions))
+    if k == 0:
+        return np.zeros(len(at))
+    start = np.clip(np.searchsorted(positions, at) - k // 2, 0, len(positions) - k)
+    return np.median(values[start[:, None] + np.arange(k)[None, :]], axis=1)
+
+
+def _classify(cands: IntArray, amp: FloatArray, fs: float) -> tuple[BoolArray, FloatArray]:
+    """Beat / non-beat split of the candidates and the per-candidate threshold."""
+    level = _window_rank(cands, amp, samples(LEVEL_HALF_WIDTH, fs), rank=2)
+    threshold = FIRST_SPLIT * level
+    beat = amp > threshold
+    for _ in range(ITERATIONS):
+        if beat.sum() < 2 or beat.all():
+            break
+        q = nearest_median(cands[beat], amp[beat], cands, NEIGHBOURS)
+        n = nearest_median(cands[~beat], amp[~beat], cands, NEIGHBOURS)
+        threshold = n + THRESHOLD * (q - n)
+        beat = amp > threshold
+    return beat, threshold
+
+
+def _pair_rules(
+    beats: IntArray, cands: IntArray, amp: FloatArray, slope: FloatArray, fs: float
+) -> IntArray:
+    """Drop P and T waves: the weaker member of implausibly close pairs (see module doc)."""
+    pair_gap, t_window = samples(PAIR_GAP, fs), samples(T_WAVE_WINDOW, fs)
+    while len(beats) > 1:
+        gap = np.diff(cands[beats])
+        median_rr = nearest_median(cands[beats[1:]], gap, cands[beats[1:]], NEIGHBOURS)
+        drop: set[int] = set()
+        for k in np.flatnonzero(gap < t_window).tolist():
+            i, j = beats[k], beats[k + 1]
+            weaker = k if amp[i] < amp[j] else k + 1
+            if gap[k] < pair_gap and (
+                min(amp[i], amp[j]) < PAIR_RATIO * max(amp[i], amp[j])
+                or gap[k] < PAIR_RR * median_rr[k]
+            ):
+                drop.add(weaker)
+            elif slope[j] < T_WAVE_SLOPE * slope[i] and amp[j] < amp[i]:
+                drop.add(k + 1)
+        if not drop:
+            break
+        beats = np.delete(beats, sorted(drop))
+    return beats
+
+
+def _search_back(
+    beats: IntArray,
+    cands: IntArray,
+    amp: FloatArray,
+    slope: FloatArray,
+    threshold: FloatArray,
+    fs: float,
+) -> IntArray:
+    """Fill RR gaps longer than 1.5 median RR with their best sub-threshold candidate."""
+    refractory, t_window = samples(REFRACTORY, fs), samples(T_WAVE_WINDOW, fs)
+    while len(beats) > 3:
+        rr = np.diff(cands[beats])
+        median_rr = nearest_median(cands[beats[1:]], rr, cands[beats[1:]], NEIGHBOURS)
+        found: list[int] = []
+        for k in np.flatnonzero(rr > SEARCH_BACK_RR * median_rr).tolist():
+            i, j = beats[k], beats[k + 1]
+            inner = np.arange(i + 1, j)
+            since = cands[inner] - cands[i]
+            ok = (
+                (since >= refractory)
+                & (cands[j] - cands[inner] >= refractory)
+                & (amp[inner] > SEARCH_BACK_THRESHOLD * threshold[inner])
+                & ~((since < t_window) & (slope[inner] < T_WAVE_SLOPE * slope[i]))
+            )
+            if ok.any():
+                found.append(int(inner[ok][np.argmax(amp[inner[ok]])]))
+        if not found:
+            break
+        beats = np.union1d(beats, found)
+    return beats
+
+
+def detect(data: FloatArray, sampling_rate: float) -> IntArray:
+    """R peaks of a ``(n_samples, n_leads)`` signal (no flat lead)."""
+    x = normalise(data)
+    fs = sampling_rate
+    rms, band, weights = fuse_features(x, fs, feature)
+    slope_signal = np.zeros(x.shape[0])
+    for lead in range(band.shape[1]):
+        d = np.abs(derivative(band[:, lead], fs))
+        slope_signal += weights[lead] * d / max(float(np.percentile(d, 99.0)), 1e-300)
+    cands, _ = find_peaks(rms, distance=samples(REFRACTORY, fs))
+    if cands.size < 2:
+        return np.zeros(0, dtype=np.int64)
+    cands = cands.astype(np.int64)
+    amp = rms[cands]
+    slope = slope_signal[windows(cands, samples(0.06, fs), x.shape[0])].max(axis=1)
+    beat, threshold = _classify(cands, amp, fs)
+    beats = _pair_rules(np.flatnonzero(beat), cands, amp, slope, fs)
+    beats = _search_back(beats, cands, amp, slope, threshold, fs)
+    peaks = cands[beats]
+    lead = best_lead(band, peaks, fs)
+    return refine_peaks(x[:, lead], band[:, lead], peaks, fs)
