@@ -180,7 +180,7 @@ def plot_rhythm_strip(
     axes = fig.subplots(n_rows, 1, squeeze=False)[:, 0]
     rr = np.diff(det) / sampling_rate
     hr = np.concatenate(([np.nan], 60.0 / rr)) if det.size > 1 else np.full(det.size, np.nan)
-    low, high = np.percentile(x[window], [0.5, 99.5])
+    low, high = float(x[window].min()), float(x[window].max())
     pad = 0.15 * (high - low + 1e-9)
     rhythm_frame, quality_frame = _windows_frame(rhythm), _windows_frame(quality)
     for row, ax in enumerate(axes):
