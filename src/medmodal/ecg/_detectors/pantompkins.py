@@ -28,20 +28,22 @@ References:
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from medmodal.ecg._detectors._common import (
     bandpass,
     best_lead,
+    decimate,
     derivative,
+    feature_peaks,
     fuse_features,
     moving_average,
     normalise,
+    quantile,
     refine_peaks,
     samples,
     windows,
 )
-from medmodal.types import FloatArray, IntArray
+from medmodal.types import BoolArray, FloatArray, IntArray
 
 REFRACTORY = 0.200  # s
 T_WAVE_WINDOW = 0.360  # s
@@ -86,111 +88,118 @@ class _RR:
         self.selected: list[float] = []
         self.average2 = initial
         self.misses = 0
+        self.irregular = False  # not all of the last 8 RR within 92-116 % of AVERAGE2
 
     def add(self, rr: float) -> None:
         low, high = 0.92 * self.average2, 1.16 * self.average2
         self.recent = [*self.recent[-7:], rr]
         if low <= rr <= high:
             self.selected = [*self.selected[-7:], rr]
-            self.average2 = float(np.mean(self.selected))
+            self.average2 = sum(self.selected) / len(self.selected)
             self.misses = 0
         else:
             self.misses += 1
             if self.misses >= 8:  # guard: follow a lasting change of rate
                 self.selected = list(self.recent)
-                self.average2 = float(np.mean(self.selected))
+                self.average2 = sum(self.selected) / len(self.selected)
                 self.misses = 0
-
-    @property
-    def irregular(self) -> bool:
         low, high = 0.92 * self.average2, 1.16 * self.average2
-        return len(self.recent) == 8 and not all(low <= r <= high for r in self.recent)
+        self.irregular = len(self.recent) == 8 and not all(low <= r <= high for r in self.recent)
 
     @property
     def missed_limit(self) -> float:
         return 1.66 * self.average2
 
 
-def _decide(
-    cands: IntArray,
-    peak_i: FloatArray,
-    peak_f: FloatArray,
-    slope: FloatArray,
-    fs: float,
-    n: int,
-) -> IntArray:
-    """Run the Pan-Tompkins decision rules over the candidate peaks (in time order)."""
-    learn = cands < samples(2.0, fs)
-    if not learn.any():
-        learn = np.zeros(len(cands), dtype=bool)
-        learn[: max(1, min(3, len(cands)))] = True
-    integ = _Thresholds(float(peak_i[learn].max()) / 3.0, float(np.mean(peak_i[learn])) / 2.0)
-    filt = _Thresholds(float(peak_f[learn].max()) / 3.0, float(np.mean(peak_f[learn])) / 2.0)
-    rr = _RR(initial=fs)  # 1 s until beats are found
-    qrs: list[int] = []  # indices into cands
-    t_window = samples(T_WAVE_WINDOW, fs)
+class _Decider:
+    """The Pan-Tompkins decision rules run over candidate peaks in time order."""
 
-    def is_t_wave(i: int) -> bool:
-        return (
-            bool(qrs) and cands[i] - cands[qrs[-1]] < t_window and (slope[i] < 0.5 * slope[qrs[-1]])
+    def __init__(
+        self,
+        cands: IntArray,
+        peak_i: FloatArray,
+        peak_f: FloatArray,
+        slope: FloatArray,
+        fs: float,
+    ) -> None:
+        self.cands, self.peak_i, self.peak_f, self.slope = cands, peak_i, peak_f, slope
+        learn = cands < samples(2.0, fs)  # learning phase: the first 2 s
+        if not learn.any():
+            learn[: min(3, len(cands))] = True
+        self.integ = _Thresholds(float(peak_i[learn].max()) / 3, float(peak_i[learn].mean()) / 2)
+        self.filt = _Thresholds(float(peak_f[learn].max()) / 3, float(peak_f[learn].mean()) / 2)
+        self.rr = _RR(initial=fs)  # 1 s until beats are found
+        self.t_window = samples(T_WAVE_WINDOW, fs)
+        self.qrs: list[int] = []  # indices into cands
+
+    def run(self, n: int) -> IntArray:
+        """Classify every candidate; ``n`` is the signal length (for the final search)."""
+        cands = self.cands
+        for i in range(len(cands)):
+            if self.qrs and cands[i] - cands[self.qrs[-1]] > self.rr.missed_limit:
+                self._search_back(i)
+            irregular = self.rr.irregular
+            above = self.peak_i[i] >= self.integ.threshold1(irregular) and (
+                self.peak_f[i] >= self.filt.threshold1(irregular)
+            )
+            if above and not self._t_waves(np.array([i]))[0]:
+                self._accept(i, searchback=False)
+            else:
+                self.integ.noise(float(self.peak_i[i]))
+                self.filt.noise(float(self.peak_f[i]))
+        if self.qrs and n - cands[self.qrs[-1]] > self.rr.missed_limit:
+            self._search_back(len(cands))
+        return cands[np.array(self.qrs, dtype=np.int64)]
+
+    def _t_waves(self, idx: IntArray) -> BoolArray:
+        """Candidates within 360 ms of the last QRS with under half its slope."""
+        if not self.qrs:
+            return np.zeros(len(idx), dtype=bool)
+        last = self.qrs[-1]
+        return (self.cands[idx] - self.cands[last] < self.t_window) & (
+            self.slope[idx] < 0.5 * self.slope[last]
         )
 
-    def accept(i: int, searchback: bool) -> None:
-        if qrs:
-            rr.add(float(cands[i] - cands[qrs[-1]]))
-        qrs.append(i)
-        integ.signal(float(peak_i[i]), searchback)
-        filt.signal(float(peak_f[i]), searchback)
+    def _accept(self, i: int, searchback: bool) -> None:
+        if self.qrs:
+            self.rr.add(float(self.cands[i] - self.cands[self.qrs[-1]]))
+        self.qrs.append(i)
+        self.integ.signal(float(self.peak_i[i]), searchback)
+        self.filt.signal(float(self.peak_f[i]), searchback)
 
-    def search_back(upto: int) -> None:
-        """Largest skipped candidate above THRESHOLD2 between the last QRS and ``upto``."""
-        first = qrs[-1] + 1 if qrs else 0
-        best = -1
-        for j in range(first, upto):
-            irregular = rr.irregular
-            if (
-                peak_i[j] >= integ.threshold2(irregular)
-                and peak_f[j] >= filt.threshold2(irregular)
-                and not is_t_wave(j)
-                and (best < 0 or peak_i[j] > peak_i[best])
-            ):
-                best = j
-        if best >= 0:
-            accept(best, searchback=True)
-
-    for i in range(len(cands)):
-        if qrs and cands[i] - cands[qrs[-1]] > rr.missed_limit:
-            search_back(i)
-        irregular = rr.irregular
-        above = peak_i[i] >= integ.threshold1(irregular) and peak_f[i] >= filt.threshold1(irregular)
-        if above and not is_t_wave(i):
-            accept(i, searchback=False)
-        else:
-            integ.noise(float(peak_i[i]))
-            filt.noise(float(peak_f[i]))
-    if qrs and n - cands[qrs[-1]] > rr.missed_limit:
-        search_back(len(cands))
-    return cands[np.array(qrs, dtype=np.int64)] if qrs else np.zeros(0, dtype=np.int64)
+    def _search_back(self, upto: int) -> None:
+        """The largest skipped candidate above THRESHOLD2 since the last QRS is one."""
+        idx = np.arange(self.qrs[-1] + 1 if self.qrs else 0, upto)
+        irregular = self.rr.irregular
+        ok = (
+            (self.peak_i[idx] >= self.integ.threshold2(irregular))
+            & (self.peak_f[idx] >= self.filt.threshold2(irregular))
+            & ~self._t_waves(idx)
+        )
+        if ok.any():
+            self._accept(int(idx[ok][np.argmax(self.peak_i[idx[ok]])]), searchback=True)
 
 
 def detect(data: FloatArray, sampling_rate: float) -> IntArray:
     """R peaks of a ``(n_samples, n_leads)`` signal (no flat lead) by Pan-Tompkins."""
     x = normalise(data)
-    integrated, band, weights = fuse_features(x, sampling_rate, feature)
-    n = x.shape[0]
+    full_rate = sampling_rate
+    xd, sampling_rate, q = decimate(x, full_rate)
+    integrated, band, weights = fuse_features(xd, sampling_rate, feature)
+    n = xd.shape[0]
     filtered = np.zeros(n)
     slope = np.zeros(n)
     for lead in range(band.shape[1]):
         b = np.abs(band[:, lead])
         d = np.abs(derivative(band[:, lead], sampling_rate))
-        filtered += weights[lead] * b / max(float(np.percentile(b, 99.0)), 1e-300)
-        slope += weights[lead] * d / max(float(np.percentile(d, 99.0)), 1e-300)
-    cands, _ = find_peaks(integrated, distance=samples(REFRACTORY, sampling_rate))
+        filtered += weights[lead] * b / max(quantile(b, 0.99), 1e-300)
+        slope += weights[lead] * d / max(quantile(d, 0.99), 1e-300)
+    cands = feature_peaks(integrated, samples(REFRACTORY, sampling_rate))
     if cands.size == 0:
         return np.zeros(0, dtype=np.int64)
     win = windows(cands, samples(INTEGRATION_WINDOW / 2, sampling_rate), n)
     peak_f = filtered[win].max(axis=1)
     peak_slope = slope[win].max(axis=1)
-    qrs = _decide(cands.astype(np.int64), integrated[cands], peak_f, peak_slope, sampling_rate, n)
+    qrs = _Decider(cands, integrated[cands], peak_f, peak_slope, sampling_rate).run(n)
     lead = best_lead(band, qrs, sampling_rate)
-    return refine_peaks(x[:, lead], band[:, lead], qrs, sampling_rate)
+    return refine_peaks(x[:, lead], band[:, lead], qrs, sampling_rate, q=q)

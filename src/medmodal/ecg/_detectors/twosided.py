@@ -30,15 +30,17 @@ References:
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from medmodal.ecg._detectors._common import (
     bandpass,
     best_lead,
+    decimate,
     derivative,
+    feature_peaks,
     fuse_features,
     moving_average,
     normalise,
+    quantile,
     refine_peaks,
     samples,
     windows,
@@ -143,45 +145,47 @@ def _search_back(
     """Fill RR gaps longer than 1.5 median RR with their best sub-threshold candidate."""
     refractory, t_window = samples(REFRACTORY, fs), samples(T_WAVE_WINDOW, fs)
     while len(beats) > 3:
-        rr = np.diff(cands[beats])
-        median_rr = nearest_median(cands[beats[1:]], rr, cands[beats[1:]], NEIGHBOURS)
-        found: list[int] = []
-        for k in np.flatnonzero(rr > SEARCH_BACK_RR * median_rr).tolist():
-            i, j = beats[k], beats[k + 1]
-            inner = np.arange(i + 1, j)
-            since = cands[inner] - cands[i]
-            ok = (
-                (since >= refractory)
-                & (cands[j] - cands[inner] >= refractory)
-                & (amp[inner] > SEARCH_BACK_THRESHOLD * threshold[inner])
-                & ~((since < t_window) & (slope[inner] < T_WAVE_SLOPE * slope[i]))
-            )
-            if ok.any():
-                found.append(int(inner[ok][np.argmax(amp[inner[ok]])]))
-        if not found:
+        times = cands[beats]
+        rr = np.diff(times)
+        long_gap = rr > SEARCH_BACK_RR * nearest_median(times[1:], rr, times[1:], NEIGHBOURS)
+        gap = np.searchsorted(times, cands, side="right") - 1  # beat before each candidate
+        inside = (gap >= 0) & (gap < len(rr))
+        gap = np.clip(gap, 0, len(rr) - 1)
+        since = cands - times[gap]
+        ok = (
+            inside
+            & long_gap[gap]
+            & (since >= refractory)
+            & (times[np.minimum(gap + 1, len(times) - 1)] - cands >= refractory)
+            & (amp > SEARCH_BACK_THRESHOLD * threshold)
+            & ~((since < t_window) & (slope < T_WAVE_SLOPE * slope[beats[gap]]))
+        )
+        found = np.flatnonzero(ok)
+        if found.size == 0:
             break
-        beats = np.union1d(beats, found)
+        order = np.lexsort((-amp[found], gap[found]))  # by gap, largest first
+        _, first = np.unique(gap[found][order], return_index=True)
+        beats = np.union1d(beats, found[order][first])
     return beats
 
 
 def detect(data: FloatArray, sampling_rate: float) -> IntArray:
     """R peaks of a ``(n_samples, n_leads)`` signal (no flat lead)."""
     x = normalise(data)
-    fs = sampling_rate
-    rms, band, weights = fuse_features(x, fs, feature)
-    slope_signal = np.zeros(x.shape[0])
+    xd, fs, q = decimate(x, sampling_rate)
+    rms, band, weights = fuse_features(xd, fs, feature)
+    slope_signal = np.zeros(xd.shape[0])
     for lead in range(band.shape[1]):
         d = np.abs(derivative(band[:, lead], fs))
-        slope_signal += weights[lead] * d / max(float(np.percentile(d, 99.0)), 1e-300)
-    cands, _ = find_peaks(rms, distance=samples(REFRACTORY, fs))
+        slope_signal += weights[lead] * d / max(quantile(d, 0.99), 1e-300)
+    cands = feature_peaks(rms, samples(REFRACTORY, fs))
     if cands.size < 2:
         return np.zeros(0, dtype=np.int64)
-    cands = cands.astype(np.int64)
     amp = rms[cands]
-    slope = slope_signal[windows(cands, samples(0.06, fs), x.shape[0])].max(axis=1)
+    slope = slope_signal[windows(cands, samples(0.06, fs), xd.shape[0])].max(axis=1)
     beat, threshold = _classify(cands, amp, fs)
     beats = _pair_rules(np.flatnonzero(beat), cands, amp, slope, fs)
     beats = _search_back(beats, cands, amp, slope, threshold, fs)
     peaks = cands[beats]
     lead = best_lead(band, peaks, fs)
-    return refine_peaks(x[:, lead], band[:, lead], peaks, fs)
+    return refine_peaks(x[:, lead], band[:, lead], peaks, fs, q=q)
