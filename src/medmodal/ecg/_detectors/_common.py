@@ -13,6 +13,7 @@ noisy lead contributes little; :func:`best_lead` picks the lead on which peaks a
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
@@ -53,13 +54,13 @@ def moving_average(x: FloatArray, width: int) -> FloatArray:
 
 
 def derivative(x: FloatArray, sampling_rate: float, *, step: float = 0.005) -> FloatArray:
-    """Five-point central derivative with taps ``step`` seconds apart (Pan-Tompkins).
+    """Five-point central derivative along axis 0, taps ``step`` s apart (Pan-Tompkins).
 
     ``y[n] = (-x[n-2h] - 2 x[n-h] + 2 x[n+h] + x[n+2h]) / 8`` with ``h = step * fs``
     samples, so the slope estimate spans the same time at every sampling rate.
     """
     h = samples(step, sampling_rate)
-    padded = np.pad(x, (2 * h, 2 * h), mode="edge")
+    padded = np.pad(x, [(2 * h, 2 * h)] + [(0, 0)] * (x.ndim - 1), mode="edge")
     n = x.shape[0]
     centre = 2 * h
     return (
@@ -108,23 +109,71 @@ def quantile(x: FloatArray, q: float) -> float:
     return float(np.partition(flat, k)[k])
 
 
-def peakiness(feature: FloatArray) -> float:
-    """How beat-like a non-negative feature is: its 99th percentile over its median.
+#: Length (s) of the blocks over which lead quality and level are measured.
+FUSION_BLOCK = 1.0
 
-    A lead with clear, sharp QRS complexes has a large ratio; a flat, noisy or
-    saturated lead a small one. Used to weight leads when fusing them.
+
+def _block_profile(values: FloatArray, block: int, stat: str) -> FloatArray:
+    """Per-sample ``max`` or ``median`` of ``values`` (n, L) over 3 blocks around it.
+
+    Statistics are taken per block of ``block`` samples, pooled with both neighbour
+    blocks, and linearly interpolated between block centres (no steps at block edges).
     """
-    hi = float(np.percentile(feature, 99.0))
-    med = float(np.median(feature))
-    if not hi > 0:
-        return 0.0
-    return hi / max(med, 1e-12 * hi)
+    n, n_leads = values.shape
+    n_blocks = -(-n // block)
+    padded = np.concatenate([values, np.repeat(values[-1:], n_blocks * block - n, axis=0)])
+    blocks = padded.reshape(n_blocks, block, n_leads)
+    per_block = blocks.max(axis=1) if stat == "max" else np.median(blocks, axis=1)
+    edge = np.concatenate([per_block[:1], per_block, per_block[-1:]])
+    trio = np.stack([edge[:-2], edge[1:-1], edge[2:]])
+    pooled = trio.max(axis=0) if stat == "max" else trio.mean(axis=0)
+    centres = (np.arange(n_blocks) + 0.5) * block
+    t = np.arange(n)
+    return np.stack([np.interp(t, centres, pooled[:, k]) for k in range(n_leads)], axis=1)
+
+
+@dataclass(frozen=True)
+class LeadFusion:
+    """How much each lead counts, sample by sample (rows of ``weights`` sum to 1).
+
+    A lead's weight follows the square of its local peakiness (block maximum over
+    block median of its detection feature), so a lead drowned in noise, or flat, over
+    a stretch of the record gives way to the others there and only there.
+    """
+
+    weights: FloatArray  # (n, n_leads)
+    block: int
+
+    def combine(self, per_lead: FloatArray) -> FloatArray:
+        """Fuse non-negative per-lead signals, each scaled to its local maximum."""
+        if per_lead.shape[1] == 1:
+            scale = quantile(per_lead, 0.99)
+            return per_lead[:, 0] / scale if scale > 0 else per_lead[:, 0]
+        level = _block_profile(per_lead, self.block, "max")
+        scaled = per_lead / np.maximum(level, 1e-300)
+        return np.sum(self.weights * scaled, axis=1)
+
+
+def lead_fusion(features: FloatArray, sampling_rate: float) -> LeadFusion:
+    """Per-sample lead weights from the ``(n, n_leads)`` non-negative detection features."""
+    n, n_leads = features.shape
+    block = samples(FUSION_BLOCK, sampling_rate)
+    if n_leads == 1:
+        return LeadFusion(np.ones((n, 1)), block)
+    hi = _block_profile(features, block, "max")
+    med = _block_profile(features, block, "median")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(med > 0, hi / med, np.where(hi > 0, 1e6, 0.0))
+    quality = np.minimum(ratio, 1e6) ** 2
+    total = quality.sum(axis=1, keepdims=True)
+    weights = np.where(total > 0, quality / np.where(total > 0, total, 1.0), 1.0 / n_leads)
+    return LeadFusion(weights, block)
 
 
 def fuse_features(
     data: FloatArray, sampling_rate: float, feature_fn: FeatureFn
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Per-lead features combined into one.
+) -> tuple[FloatArray, FloatArray, LeadFusion]:
+    """Per-lead detection features combined into one.
 
     Args:
         data: ``(n_samples, n_leads)`` signal with no flat lead.
@@ -132,29 +181,16 @@ def fuse_features(
         feature_fn: computes one lead's (feature, band-passed signal).
 
     Returns:
-        ``(fused_feature, bandpassed, weights)``: the weighted mean of the per-lead
-        features, each scaled by its 99th percentile; the ``(n_samples, n_leads)``
-        band-passed signals; the lead weights (summing to 1).
+        ``(fused_feature, bandpassed, fusion)``: the per-sample weighted mean of the
+        per-lead features, each scaled to its local maximum (one lead: to its 99th
+        percentile); the ``(n_samples, n_leads)`` band-passed signals; the
+        :class:`LeadFusion` used, to fuse other per-lead signals the same way.
     """
-    n_leads = data.shape[1]
-    features = []
-    bands = []
-    weights = np.zeros(n_leads)
-    for lead in range(n_leads):
-        feature, band = feature_fn(data[:, lead], sampling_rate)
-        scale = quantile(feature, 0.99)
-        features.append(feature / scale if scale > 0 else feature)
-        bands.append(band)
-        weights[lead] = peakiness(feature)
-    if not weights.sum() > 0:
-        weights[:] = 1.0
-    weights = weights / weights.sum()
-    if n_leads == 1:
-        return features[0], bands[0][:, None], weights
-    fused = np.zeros_like(features[0])
-    for w, f in zip(weights, features, strict=True):
-        fused += w * f
-    return fused, np.stack(bands, axis=1), weights
+    pairs = [feature_fn(data[:, lead], sampling_rate) for lead in range(data.shape[1])]
+    features = np.stack([f for f, _ in pairs], axis=1)
+    bands = np.stack([b for _, b in pairs], axis=1)
+    fusion = lead_fusion(features, sampling_rate)
+    return fusion.combine(features), bands, fusion
 
 
 def feature_peaks(feature: FloatArray, distance: int) -> IntArray:
@@ -186,6 +222,7 @@ def refine_peaks(
     q: int = 1,
     band_window: float = 0.075,
     raw_window: float = 0.04,
+    min_distance: float = 0.1,
 ) -> IntArray:
     """Move detections onto the R extremum: first on the band-passed, then on the input.
 
@@ -202,6 +239,7 @@ def refine_peaks(
             up or down, from the local baseline: the median of the surrounding 0.3 s)
             within this many seconds. Inverted or mostly negative QRS complexes
             therefore land on their negative peak.
+        min_distance: of two refined peaks closer than this (s), the lower goes.
 
     Returns:
         Sorted unique peak indices in samples of ``signal``.
@@ -221,7 +259,23 @@ def refine_peaks(
     up = np.argmax(seg, axis=1)
     down = np.argmin(seg, axis=1)
     pick = np.where(seg[rows, up] >= -seg[rows, down], up, down)
-    return np.unique(win[rows, pick]).astype(np.int64)
+    refined = win[rows, pick].astype(np.int64)
+    height = np.abs(seg[rows, pick])
+    return _keep_apart(refined, height, samples(min_distance, full_rate))
+
+
+def _keep_apart(peaks: IntArray, height: FloatArray, distance: int) -> IntArray:
+    """Sorted unique ``peaks`` with the lower of any two closer than ``distance`` dropped."""
+    order = np.argsort(peaks, kind="stable")
+    peaks, height = peaks[order], height[order]
+    while peaks.size > 1:
+        close = np.flatnonzero(np.diff(peaks) < distance)
+        if close.size == 0:
+            break
+        k = close[0]
+        drop = k if height[k] < height[k + 1] else k + 1
+        peaks, height = np.delete(peaks, drop), np.delete(height, drop)
+    return peaks
 
 
 def best_lead(bandpassed: FloatArray, peaks: IntArray, sampling_rate: float) -> int:

@@ -38,7 +38,6 @@ from medmodal.ecg._detectors._common import (
     fuse_features,
     moving_average,
     normalise,
-    quantile,
     refine_peaks,
     samples,
     windows,
@@ -185,15 +184,10 @@ def detect(data: FloatArray, sampling_rate: float) -> IntArray:
     x = normalise(data)
     full_rate = sampling_rate
     xd, sampling_rate, q = decimate(x, full_rate)
-    integrated, band, weights = fuse_features(xd, sampling_rate, feature)
+    integrated, band, fusion = fuse_features(xd, sampling_rate, feature)
     n = xd.shape[0]
-    filtered = np.zeros(n)
-    slope = np.zeros(n)
-    for lead in range(band.shape[1]):
-        b = np.abs(band[:, lead])
-        d = np.abs(derivative(band[:, lead], sampling_rate))
-        filtered += weights[lead] * b / max(quantile(b, 0.99), 1e-300)
-        slope += weights[lead] * d / max(quantile(d, 0.99), 1e-300)
+    filtered = fusion.combine(np.abs(band))
+    slope = fusion.combine(np.abs(derivative(band, sampling_rate)))
     cands = feature_peaks(integrated, samples(REFRACTORY, sampling_rate))
     if cands.size == 0:
         return np.zeros(0, dtype=np.int64)

@@ -40,7 +40,6 @@ from medmodal.ecg._detectors._common import (
     fuse_features,
     moving_average,
     normalise,
-    quantile,
     refine_peaks,
     samples,
     windows,
@@ -68,7 +67,8 @@ def feature(x: FloatArray, sampling_rate: float) -> tuple[FloatArray, FloatArray
     """Local RMS slope of the 5-20 Hz band-passed ECG, and the band-passed ECG."""
     band = bandpass(x, sampling_rate, *BAND, order=2)
     slope = derivative(band, sampling_rate)
-    rms = np.sqrt(moving_average(slope * slope, samples(RMS_WINDOW, sampling_rate)))
+    power = moving_average(slope * slope, samples(RMS_WINDOW, sampling_rate))
+    rms = np.sqrt(np.maximum(power, 0.0))  # rounding can leave tiny negatives
     return rms, band
 
 
@@ -173,11 +173,8 @@ def detect(data: FloatArray, sampling_rate: float) -> IntArray:
     """R peaks of a ``(n_samples, n_leads)`` signal (no flat lead)."""
     x = normalise(data)
     xd, fs, q = decimate(x, sampling_rate)
-    rms, band, weights = fuse_features(xd, fs, feature)
-    slope_signal = np.zeros(xd.shape[0])
-    for lead in range(band.shape[1]):
-        d = np.abs(derivative(band[:, lead], fs))
-        slope_signal += weights[lead] * d / max(quantile(d, 0.99), 1e-300)
+    rms, band, fusion = fuse_features(xd, fs, feature)
+    slope_signal = fusion.combine(np.abs(derivative(band, fs)))
     cands = feature_peaks(rms, samples(REFRACTORY, fs))
     if cands.size < 2:
         return np.zeros(0, dtype=np.int64)
