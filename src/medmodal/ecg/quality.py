@@ -1,0 +1,320 @@
+"""ECG signal quality per window: the evidence (SQIs) and a three-level label.
+
+Each window (default 10 s) of each lead gets five signal-quality indices:
+
+- ``bsqi``: agreement of two R-peak detectors, matched / (n1 + n2 - matched) within
+  150 ms (Li et al. 2008): the given (or default-detected) peaks against a second
+  detector run on the lead (Pan & Tompkins by default);
+- ``tsqi``: median correlation of the beats with the window's median beat (after
+  Orphanidou et al. 2015, who use means; medians ignore a minority of ectopic beats);
+- ``ksqi``: Pearson kurtosis of the band-passed lead (a clean ECG is peaky: > 5);
+- ``psqi``: power 5-15 Hz / 5-40 Hz (QRS energy against muscle noise);
+- ``bassqi``: 1 - power 0-1 Hz / 0-40 Hz (baseline wander).
+
+Grading (Zhao & Zhang 2018, plus the template index): each index is *optimal*,
+*suspicious* or *unqualified*: bSQI >= 0.9 / >= 0.6; tSQI >= 0.9 / >= 0.66 (Orphanidou's
+acceptance threshold); kSQI > 5 / - ; pSQI in (0.5, 0.8) / (0.4, 0.5] (at >= 130 bpm:
+(0.4, 0.7) / (0.3, 0.4]; above the band is suspicious); basSQI >= 0.95 / >= 0.9.
+
+A window is **unacceptable** when it fails a feasibility gate (a flat lead, fewer than 2
+beats, a heart rate outside 24-300 bpm, or more than 3 s without a beat; after
+Orphanidou et al.), or when its indices are doubtful - two unqualified, one unqualified
+and two suspicious, or three suspicious (Zhao's three-index rule extended to five) -
+unless both beat-level indices (bSQI, tSQI) are optimal: two detectors that agree on
+beats of consistent shape are direct evidence that the beats are readable, which wide
+(paced, bundle-branch) complexes or a smooth spectrum do not refute. A window is
+**excellent** with no unqualified index and at least four optimal ones, otherwise
+**acceptable**. With several leads, each window reports its best lead (the beats are
+fused across leads, so one good lead suffices).
+
+Example:
+    >>> from medmodal.ecg.simulate import ecg_simulate
+    >>> from medmodal.ecg.quality import ecg_quality
+    >>> q = ecg_quality(ecg_simulate(30, 250, seed=1), 250)
+    >>> q.label, q.overall
+    (('excellent', 'excellent', 'excellent'), 'excellent')
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from medmodal.ecg import _quality_sqi as sqi
+from medmodal.ecg._validate import as_peaks, as_signal, check_sampling_rate
+from medmodal.errors import InvalidParameterError, InvalidSignalError
+from medmodal.types import ArrayLike, FloatArray, IntArray
+
+#: Labels from best to worst.
+LABELS = ("excellent", "acceptable", "unacceptable")
+#: Feasibility gates: plausible heart rate (bpm) and the longest gap between beats (s).
+HR_RANGE = (24.0, 300.0)
+MAX_GAP_S = 3.0
+INDICES = ("bsqi", "tsqi", "ksqi", "psqi", "bassqi")
+
+
+@dataclass(frozen=True, eq=False)
+class Quality:
+    """Signal quality per window (arrays have one entry per window).
+
+    Attributes:
+        start_s, end_s: window bounds in seconds.
+        label: ``"excellent"``, ``"acceptable"`` or ``"unacceptable"``.
+        reason: why the window is not excellent (empty string when it is).
+        lead: index of the lead whose evidence is reported (the best one).
+        n_beats: R peaks in the window; heart_rate_bpm: ``60 * n_beats / duration``.
+        max_gap_s: longest beat-to-beat gap overlapping the window.
+        bsqi, tsqi, ksqi, psqi, bassqi: the indices (see the module docstring).
+        window_s: requested window length.
+    """
+
+    start_s: FloatArray
+    end_s: FloatArray
+    label: tuple[str, ...]
+    reason: tuple[str, ...]
+    lead: IntArray
+    n_beats: IntArray
+    heart_rate_bpm: FloatArray
+    max_gap_s: FloatArray
+    bsqi: FloatArray
+    tsqi: FloatArray
+    ksqi: FloatArray
+    psqi: FloatArray
+    bassqi: FloatArray
+    window_s: float
+
+    @property
+    def fractions(self) -> dict[str, float]:
+        """Fraction of the recording's time under each label."""
+        duration = self.end_s - self.start_s
+        labels = np.asarray(self.label)
+        total = float(duration.sum())
+        return {lab: float(duration[labels == lab].sum()) / total for lab in LABELS}
+
+    @property
+    def overall(self) -> str:
+        """The best label that at least half of the recording's time reaches."""
+        reached = 0.0
+        for lab in LABELS:
+            reached += self.fractions[lab]
+            if reached >= 0.5:
+                return lab
+        return LABELS[-1]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per window with its label, reason and evidence."""
+        return pd.DataFrame(
+            {f.name: getattr(self, f.name) for f in fields(self) if f.name != "window_s"}
+        )
+
+
+def ecg_quality(
+    signal: ArrayLike,
+    sampling_rate: float,
+    *,
+    peaks: ArrayLike | None = None,
+    window: float = 10.0,
+    cleaned: ArrayLike | None = None,
+    detector: str = "pantompkins1985",
+) -> Quality:
+    """Rate the quality of an ECG window by window.
+
+    Args:
+        signal: the ECG as recorded (not band-passed: baseline wander is part of the
+            evidence), ``(n_samples,)`` or ``(n_samples, n_leads)``. Flat signals and
+            flat stretches are allowed: they are rated unacceptable.
+        sampling_rate: Hz.
+        peaks: R peaks (fused over leads); detected with the default
+            :func:`medmodal.ecg.peaks.ecg_peaks` when None.
+        window: window length in seconds (>= 2; a remainder shorter than half a window
+            joins the last window).
+        cleaned: the band-passed signal if already computed (same shape as
+            ``signal``; saves a :func:`medmodal.ecg.clean.ecg_clean` call).
+        detector: the second R-peak detector for bSQI; it should differ from the one
+            that produced ``peaks``.
+
+    Returns:
+        A :class:`Quality`.
+
+    Raises:
+        InvalidSignalError / InvalidParameterError: bad signal, peaks, window, cleaned
+            signal or detector name.
+
+    References:
+        Li Q, Mark RG, Clifford GD. Robust heart rate estimation from multiple
+        asynchronous noisy sources using signal quality indices and a Kalman filter.
+        Physiol Meas 29(1):15-32 (2008).
+        Orphanidou C et al. Signal-quality indices for the electrocardiogram and
+        photoplethysmogram: derivation and applications to wireless monitoring. IEEE J
+        Biomed Health Inform 19(3):832-838 (2015).
+        Zhao Z, Zhang Y. SQI quality evaluation mechanism of single-lead ECG signal
+        based on simple heuristic fusion and fuzzy comprehensive evaluation. Front
+        Physiol 9:727 (2018).
+    """
+    func = "ecg_quality"
+    rate = check_sampling_rate(sampling_rate, func=func)
+    window_s = _check_window(window, func=func)
+    checked = as_signal(signal, rate, func=func, allow_flat=True)
+    usable = [lead for lead in range(checked.n_leads) if lead not in checked.flat_leads]
+    band = _cleaned(checked.data, rate, usable, cleaned, func=func)
+    beats = _peaks(checked.data, rate, usable, peaks, func=func)
+    starts, stops = sqi.window_bounds(checked.n_samples, rate, window_s)
+    per_lead = [
+        _lead_evidence(checked.data[:, k], band[:, k], beats, rate, starts, stops, detector)
+        if k in usable
+        else None
+        for k in range(checked.n_leads)
+    ]
+    gaps, counts = sqi.max_gaps(beats, starts, stops)
+    duration = (stops - starts) / rate
+    hr = 60.0 * counts / duration
+    graded = [_grade(ev, hr, gaps / rate, counts) for ev in per_lead]
+    best = np.argmax(np.stack([g[0] for g in graded]), axis=0)
+    pick = np.arange(starts.size)
+    evidence = {
+        name: np.stack([_values(ev, name, starts.size) for ev in per_lead])[best, pick]
+        for name in INDICES
+    }
+    return Quality(
+        start_s=starts / rate,
+        end_s=stops / rate,
+        label=tuple(graded[b][1][i] for i, b in enumerate(best)),
+        reason=tuple(graded[b][2][i] for i, b in enumerate(best)),
+        lead=best.astype(np.int64),
+        n_beats=counts.astype(np.int64),
+        heart_rate_bpm=hr,
+        max_gap_s=gaps / rate,
+        window_s=window_s,
+        **evidence,
+    )
+
+
+def _check_window(window: object, *, func: str) -> float:
+    if isinstance(window, bool) or not isinstance(window, numbers.Real):
+        raise InvalidParameterError(f"{func}: window must be a number of seconds, got {window!r}")
+    value = float(window)
+    if not (np.isfinite(value) and value >= 2.0):
+        raise InvalidParameterError(f"{func}: window must be at least 2 s, got {window!r}")
+    return value
+
+
+def _cleaned(
+    data: FloatArray, rate: float, usable: list[int], cleaned: ArrayLike | None, *, func: str
+) -> FloatArray:
+    if cleaned is not None:
+        band = np.asarray(cleaned, dtype=np.float64)
+        band = band[:, None] if band.ndim == 1 else band
+        if band.shape != data.shape or not np.isfinite(band).all():
+            raise InvalidSignalError(
+                f"{func}: cleaned must be finite and shaped like the signal "
+                f"{data.shape}, got {band.shape}"
+            )
+        return band
+    from medmodal.ecg.clean import ecg_clean
+
+    band = np.zeros_like(data)
+    if usable:
+        band[:, usable] = ecg_clean(data[:, usable], rate)
+    return band
+
+
+def _peaks(
+    data: FloatArray, rate: float, usable: list[int], peaks: ArrayLike | None, *, func: str
+) -> IntArray:
+    if peaks is not None:
+        return as_peaks(peaks, func=func, n_samples=data.shape[0])
+    if not usable:
+        return np.zeros(0, dtype=np.int64)
+    from medmodal.ecg.peaks import ecg_peaks
+
+    return ecg_peaks(data[:, usable], rate)
+
+
+def _lead_evidence(
+    raw: FloatArray,
+    band: FloatArray,
+    beats: IntArray,
+    rate: float,
+    starts: IntArray,
+    stops: IntArray,
+    detector: str,
+) -> dict[str, FloatArray]:
+    from medmodal.ecg.peaks import DETECTORS
+
+    psqi, bassqi = sqi.spectral_sqi(raw, rate, starts, stops)
+    ksqi = sqi.kurtosis(band, starts, stops)
+    owner = np.searchsorted(stops, beats, side="right")
+    tsqi = sqi.template_sqi(band, beats, rate, owner, starts.size)
+    second = np.unique(DETECTORS.get(detector)(raw[:, None], rate))  # raw is validated
+    bsqi = sqi.beat_agreement(beats, second, rate, stops)
+    flat = sqi.flat_windows(raw, starts)
+    return {"psqi": psqi, "bassqi": bassqi, "ksqi": ksqi, "tsqi": tsqi, "bsqi": bsqi, "flat": flat}
+
+
+def _values(evidence: dict[str, FloatArray] | None, name: str, n: int) -> FloatArray:
+    return np.full(n, np.nan) if evidence is None else evidence[name]
+
+
+def _classes(ev: dict[str, FloatArray], hr: FloatArray) -> dict[str, IntArray]:
+    """Per index: 2 optimal, 1 suspicious, 0 unqualified (NaN is unqualified)."""
+    fast = hr >= 130
+    lo, hi, floor = np.where(fast, 0.4, 0.5), np.where(fast, 0.7, 0.8), np.where(fast, 0.3, 0.4)
+    p = ev["psqi"]
+    with np.errstate(invalid="ignore"):
+        return {
+            "bSQI": np.select([ev["bsqi"] >= 0.9, ev["bsqi"] >= 0.6], [2, 1], 0),
+            "tSQI": np.select([ev["tsqi"] >= 0.9, ev["tsqi"] >= 0.66], [2, 1], 0),
+            "kSQI": np.where(ev["ksqi"] > 5, 2, 0),
+            # Above the band the spectrum is unusually smooth (wide QRS, low-pass
+            # recorder), not noisy: suspicious, where Zhao & Zhang call it unqualified.
+            "pSQI": np.select(
+                [(p > lo) & (p < hi), (p > floor) & (p <= lo) | (p >= hi)], [2, 1], 0
+            ),
+            "basSQI": np.select([ev["bassqi"] >= 0.95, ev["bassqi"] >= 0.9], [2, 1], 0),
+        }
+
+
+def _grade(
+    ev: dict[str, FloatArray] | None, hr: FloatArray, gaps_s: FloatArray, counts: IntArray
+) -> tuple[FloatArray, list[str], list[str]]:
+    """(rank for choosing the best lead, labels, reasons) per window of one lead."""
+    n = hr.size
+    if ev is None:
+        return np.full(n, -1.0), [LABELS[2]] * n, ["flat lead"] * n
+    classes = _classes(ev, hr)
+    stacked = np.stack(list(classes.values()))
+    n_opt, n_susp, n_unq = ((stacked == c).sum(axis=0) for c in (2, 1, 0))
+    labels, reasons = [], []
+    for i in range(n):
+        gate = _gate(bool(ev["flat"][i]), int(counts[i]), float(hr[i]), float(gaps_s[i]))
+        bad = [k for k, v in classes.items() if v[i] == 0]
+        doubtful = [k for k, v in classes.items() if v[i] == 1]
+        beats_ok = classes["bSQI"][i] == 2 and classes["tSQI"][i] == 2
+        doubtful_signal = n_unq[i] >= 2 or (n_unq[i] == 1 and n_susp[i] >= 2) or n_susp[i] >= 3
+        if gate or (doubtful_signal and not beats_ok):
+            labels.append(LABELS[2])
+        elif n_unq[i] == 0 and n_opt[i] >= 4:
+            labels.append(LABELS[0])
+        else:
+            labels.append(LABELS[1])
+        parts = [gate] if gate else []
+        parts += [f"unqualified {', '.join(bad)}"] if bad else []
+        parts += [f"suspicious {', '.join(doubtful)}"] if doubtful else []
+        reasons.append("; ".join(parts))
+    rank = np.array([2 - LABELS.index(lab) for lab in labels]) * 100.0 + stacked.sum(axis=0)
+    return rank, labels, reasons
+
+
+def _gate(flat: bool, count: int, hr: float, gap_s: float) -> str:
+    if flat:
+        return "flat signal"
+    if count < 2:
+        return f"{count} beat(s) in the window"
+    if not HR_RANGE[0] <= hr <= HR_RANGE[1]:
+        return f"heart rate {hr:.0f} bpm outside {HR_RANGE[0]:g}-{HR_RANGE[1]:g}"
+    if gap_s > MAX_GAP_S:
+        return f"no beat for {gap_s:.1f} s"
+    return ""
