@@ -82,6 +82,12 @@ def test_record_info_parses_the_headers(mitdb_dir: Path) -> None:
     assert unknown.age is None  # the header says -1
     assert mitdb.record_info("115", root=mitdb_dir).medications == ()
     assert np.isnan(unknown.to_frame().loc["103", "age"])
+    table = mitdb.record_table(root=mitdb_dir)
+    assert table.shape[0] == 48
+    # 47 subjects, 25 men and 22 women; records 201 and 202 come from the same man.
+    assert table["sex"].value_counts().to_dict() == {"M": 26, "F": 22}
+    assert table["age"].isna().sum() == 2  # records 103 and 219 give -1
+    assert table.loc["114", "leads"] == "V5, MLII"
 
 
 @pytest.mark.data

@@ -83,6 +83,7 @@ __all__ = [
     "load_annotations",
     "load_record",
     "record_info",
+    "record_table",
     "rhythm_episodes",
     "vf_episodes",
 ]
@@ -159,6 +160,11 @@ def record_info(record_id: str | int, *, root: PathLike | None = None) -> Record
     rid = _record_id(record_id)
     header = read_header(_folder(root) / rid)
     return _parse_info(rid, list(header.comments or []), tuple(header.sig_name))
+
+
+def record_table(*, root: PathLike | None = None) -> pd.DataFrame:
+    """:func:`record_info` of all 48 records, one row each (age, sex, medications...)."""
+    return pd.concat([record_info(rid, root=root).to_frame() for rid in RECORDS])
 
 
 def load_record(
