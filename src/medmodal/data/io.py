@@ -113,7 +113,10 @@ def read_record(
 
     Args:
         path: the file (a WFDB record may be named without extension).
-        format: one of :func:`available_formats`; inferred from the extension if ``None``.
+        format: inferred from the extension if ``None``; one of:
+
+            {formats}
+
         sampling_rate: Hz; required when the file does not store it (``.npy``, CSV without
             a time column), otherwise checked against the file.
         leads: keep only these leads (names or indices), in this order.
@@ -137,6 +140,12 @@ def read_record(
         what = "a folder, not a file" if p.is_dir() else "no such file"
         raise DataNotFoundError(f"read_record: {p} is {what} ({fmt.name} record expected)")
     return fmt.read(p, sampling_rate=rate, leads=leads, **options)
+
+
+if read_record.__doc__:  # the format list comes from the registry, so it cannot drift
+    read_record.__doc__ = read_record.__doc__.replace(
+        "{formats}", FORMATS.describe().replace("\n", "\n            ")
+    )
 
 
 def _path(path: object, func: str) -> Path:
