@@ -42,7 +42,7 @@ def _strings(values: Iterable[object], n: int, what: str) -> np.ndarray:
     return _frozen(out)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: equality is identity
 class Annotations:
     """Labels at sample positions (beats, rhythm changes, comments).
 
@@ -128,7 +128,7 @@ class Annotations:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: equality is identity
 class Record:
     """One recording: samples in physical units plus everything needed to interpret them.
 
