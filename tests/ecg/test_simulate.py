@@ -92,7 +92,7 @@ def test_r_peaks_sit_on_the_r_wave(method: str) -> None:
 def test_fiducials_are_ordered_within_each_beat() -> None:
     sim = ecg_simulate_annotated(30, 500, seed=5, rhythm="pvc", ectopic_rate=0.2)
     f = sim.fiducials
-    order = ["p_peak", "qrs_onset", "q", "r", "s", "qrs_offset", "t_peak"]
+    order = ["p_onset", "p_peak", "qrs_onset", "q", "r", "s", "qrs_offset", "t_peak", "t_offset"]
     for a, b in itertools.pairwise(order):
         both = (f[a] >= 0) & (f[b] >= 0)
         assert (f[a][both] < f[b][both]).all(), (a, b)

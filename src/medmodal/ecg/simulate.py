@@ -69,9 +69,9 @@ class SimulatedECG:
         sampling_rate: Hz.
         r_peaks: (n_beats,) int64 R-peak samples (beats whose R lies in the record).
         beat_labels: MIT-BIH symbol per beat: ``"N"`` normal, ``"V"`` ventricular.
-        fiducials: per-beat int64 samples of ``p_peak``, ``qrs_onset``, ``q``, ``r``,
-            ``s``, ``qrs_offset``, ``t_peak``; -1 where the wave is absent (no P in AF
-            or ventricular beats) or falls outside the record.
+        fiducials: per-beat int64 samples of ``p_onset``, ``p_peak``, ``qrs_onset``,
+            ``q``, ``r``, ``s``, ``qrs_offset``, ``t_peak``, ``t_offset``; -1 where the
+            wave is absent (no P in AF or ventricular beats) or falls outside the record.
         rhythm: canonical rhythm name.
         heart_rate: mean heart rate (bpm) the rhythm aimed at.
         method: canonical simulation method name.

@@ -18,7 +18,17 @@ from medmodal.registry import Registry
 from medmodal.types import BoolArray, FloatArray, IntArray
 
 #: Names of the per-beat fiducial points, in the order they occur within a beat.
-FIDUCIALS = ("p_peak", "qrs_onset", "q", "r", "s", "qrs_offset", "t_peak")
+FIDUCIALS = (
+    "p_onset",
+    "p_peak",
+    "qrs_onset",
+    "q",
+    "r",
+    "s",
+    "qrs_offset",
+    "t_peak",
+    "t_offset",
+)
 
 
 @dataclass(frozen=True)

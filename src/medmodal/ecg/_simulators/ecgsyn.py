@@ -24,8 +24,9 @@ The -(z - z0) term acts like a 0.16 Hz high-pass, so the T-P segment sits slight
 below 0 mV, as on AC-coupled recorders.
 
 Known fiducials are the times at which each beat's angle crosses its event angles:
-P, Q, R, S and T peaks at theta_i; QRS onset at theta_Q - 2 b_Q and QRS offset at
-theta_S + 2 b_S (where the Q and S waves reach exp(-2) = 13.5 % of their peak).
+P, Q, R, S and T peaks at theta_i; wave edges k = 2 widths out: P onset at
+theta_P - 2 b_P, QRS onset at theta_Q - 2 b_Q, QRS offset at theta_S + 2 b_S and
+T offset at theta_T + 2 b_T (where those waves reach exp(-2) = 13.5 % of their peak).
 
 References:
     McSharry PE, Clifford GD, Tarassenko L, Smith LA. A dynamical model for generating
@@ -58,8 +59,9 @@ VENTRICULAR_ANGLES = np.array([-60.0, -16.0, 0.0, 20.0, 100.0])
 VENTRICULAR_WIDTHS = np.array([0.20, 0.08, 0.16, 0.10, 0.40])
 #: Exponent of (hr / 60) that scales each event angle (ECGSYN: hrfact2, hrfact, 1, ...).
 ANGLE_EXPONENTS = np.array([0.25, 0.5, 0.0, 0.5, 0.25])
-#: QRS onset / offset lie this many widths before Q / after S.
-QRS_EDGE_WIDTHS = 2.0
+#: Wave edges (P onset, QRS onset / offset, T offset) lie this many widths from the
+#: first / last event of the wave.
+EDGE_WIDTHS = 2.0
 #: Beat-to-beat amplitude jitter (relative standard deviation).
 AMPLITUDE_JITTER = 0.03
 #: Internal integration rate (Hz) at least this.
@@ -109,13 +111,15 @@ def fiducial_times(schedule: BeatSchedule) -> dict[str, FloatArray]:
     centres, sigmas = event_timing(schedule)
     p = np.where(schedule.has_p, centres[:, 0], np.nan)
     return {
+        "p_onset": p - EDGE_WIDTHS * sigmas[:, 0],
         "p_peak": p,
-        "qrs_onset": centres[:, 1] - QRS_EDGE_WIDTHS * sigmas[:, 1],
+        "qrs_onset": centres[:, 1] - EDGE_WIDTHS * sigmas[:, 1],
         "q": centres[:, 1],
         "r": centres[:, 2],
         "s": centres[:, 3],
-        "qrs_offset": centres[:, 3] + QRS_EDGE_WIDTHS * sigmas[:, 3],
+        "qrs_offset": centres[:, 3] + EDGE_WIDTHS * sigmas[:, 3],
         "t_peak": centres[:, 4],
+        "t_offset": centres[:, 4] + EDGE_WIDTHS * sigmas[:, 4],
     }
 
 

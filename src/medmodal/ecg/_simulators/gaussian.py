@@ -75,17 +75,19 @@ def gaussian(
     signal += fibrillatory_waves(
         n_samples, sampling_rate, schedule.f_wave_amplitude, _leads.f_wave_gains(n_leads), rng
     )
-    qrs_centres, qrs_sigmas, _ = waves[1]
-    half_width = 3.0 * qrs_sigmas  # the notebook's QRS width is 6 sigma
+    (p_at, p_sd, _), (qrs_at, qrs_sd, _), (t_at, t_sd, _) = waves
+    p_at = np.where(schedule.has_p, p_at, np.nan)
     nan = np.full(schedule.r_times.shape, np.nan)
-    times = {
-        "p_peak": np.where(schedule.has_p, waves[0][0], np.nan),
-        "qrs_onset": qrs_centres - half_width,
+    times = {  # wave edges at 3 sigma: the notebook's wave widths are 6 sigma
+        "p_onset": p_at - 3 * p_sd,
+        "p_peak": p_at,
+        "qrs_onset": qrs_at - 3 * qrs_sd,
         "q": nan,
         "r": schedule.r_times,
         "s": nan,
-        "qrs_offset": qrs_centres + half_width,
-        "t_peak": waves[2][0],
+        "qrs_offset": qrs_at + 3 * qrs_sd,
+        "t_peak": t_at,
+        "t_offset": t_at + 3 * t_sd,
     }
     fiducials = {name: to_samples(t, sampling_rate, n_samples) for name, t in times.items()}
     return Rendered(signal=signal, fiducials=fiducials)

@@ -1,0 +1,1 @@
+"""ECG delineation methods (private; use :mod:`medmodal.ecg.delineate`)."""
