@@ -219,6 +219,22 @@ def test_edf_with_mixed_rates_needs_a_lead_choice(tmp_path: Path) -> None:
     assert resp.sampling_rate == 32.0
 
 
+def test_edf_plus_annotations_and_header(tmp_path: Path) -> None:
+    from pyedflib import highlevel
+
+    header = highlevel.make_header(patientname="anon", sex="Female")
+    header["annotations"] = [[1.0, 0, "N"], [2.5, 0.5, "V"]]
+    signal_headers = highlevel.make_signal_headers(["ECG"], dimension="mV", sample_frequency=200)
+    signals = [np.sin(np.arange(1000) / 10)]
+    highlevel.write_edf(str(tmp_path / "a.edf"), signals, signal_headers, header)
+    rec = read_record(tmp_path / "a.edf")
+    assert rec.annotations is not None
+    assert rec.annotations.sample.tolist() == [200, 500]
+    assert rec.annotations.symbol.tolist() == ["N", "V"]
+    assert rec.annotations.aux_note.tolist() == ["", "duration=0.5s"]
+    assert rec.meta["sex"] == "Female"
+
+
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
