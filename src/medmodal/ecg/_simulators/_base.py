@@ -115,14 +115,16 @@ def add_events(
     *,
     derivative: bool = False,
 ) -> None:
-    """Add one Gaussian event per beat to ``out`` (n, n_leads) in place, vectorised.
+    """Add one Gaussian event per beat to the 1-D accumulator ``out`` in place.
+
+    Vectorised: every event's window is a row of a (K, W) index matrix and all rows are
+    summed with one ``np.bincount``; leads are combined later as a matrix product.
 
     Args:
-        out: accumulator sampled at ``rate`` Hz, sample ``j`` at time ``t0 + j / rate``.
+        out: (n,) accumulator sampled at ``rate`` Hz, ``out[j]`` at ``t0 + j / rate``.
         centres: (K,) event centres in seconds.
         sigmas: (K,) event widths (standard deviations) in seconds, all > 0.
-        amplitudes: (K, n_leads) peak amplitude per beat and lead (0 skips nothing,
-            it just adds zeros).
+        amplitudes: (K,) peak amplitude of each event.
         rate: sampling rate of ``out``.
         t0: time of ``out[0]``.
         derivative: add the time derivative of the Gaussian instead (ECGSYN forcing).
@@ -136,17 +138,11 @@ def add_events(
     idx = np.floor(pos).astype(np.int64)[:, None] + offsets[None, :]  # (K, W)
     dt = (idx - pos[:, None]) / rate
     s = sigmas[:, None]
-    shape = np.exp(-0.5 * (dt / s) ** 2)
+    shape = np.exp(-0.5 * (dt / s) ** 2) * amplitudes[:, None]
     if derivative:
         shape *= -dt / s**2
     keep = (idx >= 0) & (idx < n)
-    flat_idx = idx[keep]
-    for lead in range(out.shape[1]):
-        amp = amplitudes[:, lead]
-        if not np.any(amp):
-            continue
-        weights = (shape * amp[:, None])[keep]
-        out[:, lead] += np.bincount(flat_idx, weights=weights, minlength=n)
+    out += np.bincount(idx[keep], weights=shape[keep], minlength=n)
 
 
 def fibrillatory_waves(

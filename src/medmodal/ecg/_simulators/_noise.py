@@ -74,19 +74,28 @@ class Noise:
         return self.baseline == self.emg == self.powerline == self.white == 0.0
 
 
+def _sinusoids(n: int, rate: float, hz: float, gain: FloatArray, phase: FloatArray) -> FloatArray:
+    """(n, n_leads) ``gain * sin(2 pi hz t + phase)``, with one sin and one cos of length n.
+
+    sin(wt + p) = sin(wt) cos(p) + cos(wt) sin(p): two trigonometric evaluations per
+    sample, whatever the number of leads.
+    """
+    wt = 2 * np.pi * hz * np.arange(n) / rate
+    out = np.sin(wt)[:, None] * (gain * np.cos(phase))[None, :]
+    out += np.cos(wt)[:, None] * (gain * np.sin(phase))[None, :]
+    return out
+
+
 def _baseline(n: int, rate: float, n_leads: int, rng: np.random.Generator) -> FloatArray:
-    t = np.arange(n)[:, None] / rate
     f_resp = rng.uniform(*RESPIRATION_HZ)
     lead_gain = rng.uniform(0.6, 1.0, size=n_leads)
     phase = rng.uniform(0, 2 * np.pi, size=n_leads)
-    resp = lead_gain * np.sin(2 * np.pi * f_resp * t + phase)
-    drift = np.zeros((n, n_leads))
-    for _ in range(3):
+    out = _sinusoids(n, rate, f_resp, lead_gain, phase)
+    for _ in range(3):  # slow drift
         f = rng.uniform(0.01, 0.05)
-        drift += rng.uniform(0.1, 0.3, size=n_leads) * np.sin(
-            2 * np.pi * f * t + rng.uniform(0, 2 * np.pi, size=n_leads)
-        )
-    return resp + drift
+        gain = rng.uniform(0.1, 0.3, size=n_leads)
+        out += _sinusoids(n, rate, f, gain, rng.uniform(0, 2 * np.pi, size=n_leads))
+    return out
 
 
 def _burst_envelope(n: int, rate: float, rng: np.random.Generator) -> FloatArray:
@@ -107,19 +116,18 @@ def _emg(n: int, rate: float, n_leads: int, rng: np.random.Generator) -> FloatAr
     high = min(EMG_BAND[1], 0.45 * rate)
     sos = butter(4, [low, high], btype="bandpass", fs=rate, output="sos")
     pad = int(rate)  # let the filter settle before sample 0
-    white = rng.standard_normal((n + pad, n_leads))
-    band = sosfilt(sos, white, axis=0)[pad:]
-    out = band * np.stack([_burst_envelope(n, rate, rng) for _ in range(n_leads)], axis=1)
-    rms = np.sqrt(np.mean(out**2, axis=0))
-    return out / np.where(rms > 0, rms, 1.0)
+    white = rng.standard_normal((n_leads, n + pad))  # leads as rows: contiguous filtering
+    band = sosfilt(sos, white, axis=-1)[:, pad:]
+    out = band * np.stack([_burst_envelope(n, rate, rng) for _ in range(n_leads)])
+    rms = np.sqrt(np.mean(out**2, axis=1, keepdims=True))
+    return (out / np.where(rms > 0, rms, 1.0)).T
 
 
 def _powerline(
     n: int, rate: float, n_leads: int, hz: float, rng: np.random.Generator
 ) -> FloatArray:
-    t = np.arange(n)[:, None] / rate
     gain = rng.uniform(0.7, 1.0, size=n_leads)
-    return gain * np.sin(2 * np.pi * hz * t + rng.uniform(0, 2 * np.pi, size=n_leads))
+    return _sinusoids(n, rate, hz, gain, rng.uniform(0, 2 * np.pi, size=n_leads))
 
 
 def make_noise(
@@ -149,5 +157,5 @@ def make_noise(
                 n_samples, sampling_rate, n_leads, noise.powerline_hz, rng
             )
     if noise.white > 0:
-        out += noise.white * rng.standard_normal((n_samples, n_leads))
+        out += noise.white * rng.standard_normal((n_leads, n_samples)).T
     return out

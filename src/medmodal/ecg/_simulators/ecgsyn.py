@@ -83,16 +83,10 @@ def event_timing(schedule: BeatSchedule) -> tuple[FloatArray, FloatArray]:
     return centres, sigmas
 
 
-def _amplitudes(schedule: BeatSchedule, n_leads: int, rng: np.random.Generator) -> FloatArray:
-    """(K, 5, n_leads) peak amplitude of every event of every beat in every lead."""
-    normal = _leads.normal_amplitudes(n_leads, rng).T  # (5, L)
-    ventricular = _leads.ventricular_amplitudes(normal.T).T
-    is_v = np.array([label == "V" for label in schedule.labels])
-    amps = np.where(is_v[:, None, None], ventricular[None], normal[None])
-    jitter = 1.0 + AMPLITUDE_JITTER * rng.standard_normal((len(schedule.labels), 5, 1))
-    amps = amps * jitter
-    amps[~schedule.has_p, 0, :] = 0.0
-    return amps
+def _lead_amplitudes(n_leads: int, rng: np.random.Generator) -> dict[str, FloatArray]:
+    """(n_leads, 5) P, Q, R, S, T peak amplitudes (mV) per lead, per beat label."""
+    normal = _leads.normal_amplitudes(n_leads, rng)
+    return {"N": normal, "V": _leads.ventricular_amplitudes(normal)}
 
 
 def _solve_z(forcing: FloatArray, rate: float) -> FloatArray:
@@ -103,7 +97,7 @@ def _solve_z(forcing: FloatArray, rate: float) -> FloatArray:
     b0 = (h - c) / h
     b = np.array([b0, c - b0])
     a = np.array([1.0, -decay])
-    return lfilter(b, a, forcing, axis=0)
+    return lfilter(b, a, forcing)
 
 
 def fiducial_times(schedule: BeatSchedule) -> dict[str, FloatArray]:
@@ -142,11 +136,25 @@ def ecgsyn(
     n_int = pre + (n_samples - 1) * factor + 1
     t0 = -pre / rate
     centres, sigmas = event_timing(schedule)
-    amps = _amplitudes(schedule, n_leads, rng)
-    forcing = np.zeros((n_int, n_leads))
-    for i in range(5):
-        add_events(forcing, centres[:, i], sigmas[:, i], amps[:, i, :], rate, t0, derivative=True)
-    z = _solve_z(forcing, rate)[pre::factor]
+    jitter = 1.0 + AMPLITUDE_JITTER * rng.standard_normal(centres.shape)  # (K, 5)
+    jitter[~schedule.has_p, 0] = 0.0
+    leads = _lead_amplitudes(n_leads, rng)
+    labels = np.asarray(schedule.labels)
+    # z is linear in the forcing: solve it once per (beat label, wave) with unit lead
+    # gain, then mix the solutions into leads with one matrix product.
+    columns, mixing = [], []
+    for label, amps in leads.items():
+        mine = labels == label
+        for i in range(5):
+            if not mine.any() or not amps[:, i].any():
+                continue
+            unit = np.zeros(n_int)
+            add_events(
+                unit, centres[mine, i], sigmas[mine, i], jitter[mine, i], rate, t0, derivative=True
+            )
+            columns.append(_solve_z(unit, rate)[pre::factor])
+            mixing.append(amps[:, i])
+    z = np.column_stack(columns) @ np.vstack(mixing) if columns else np.zeros((n_samples, n_leads))
     gains = _leads.f_wave_gains(n_leads)
     z += fibrillatory_waves(n_samples, sampling_rate, schedule.f_wave_amplitude, gains, rng)
     times = fiducial_times(schedule)

@@ -68,10 +68,11 @@ def gaussian(
 ) -> Rendered:
     """Render ``schedule`` as sums of Gaussian bumps (see the module docstring)."""
     gains = _lead_gains(n_leads, rng)
-    signal = np.zeros((n_samples, n_leads))
+    unit = np.zeros(n_samples)  # every lead is this trace times its gain
     waves = _waves(schedule)
     for centres, sigmas, amps in waves:
-        add_events(signal, centres, sigmas, amps[:, None] * gains[None, :], sampling_rate, 0.0)
+        add_events(unit, centres, sigmas, amps, sampling_rate, 0.0)
+    signal = unit[:, None] * gains[None, :]
     signal += fibrillatory_waves(
         n_samples, sampling_rate, schedule.f_wave_amplitude, _leads.f_wave_gains(n_leads), rng
     )
