@@ -73,7 +73,7 @@ def test_rhythm_strip_rows_and_bands(sim: SimulatedECG, tmp_path: Path) -> None:
 
 
 def test_rhythm_strip_needs_window_columns(sim: SimulatedECG) -> None:
-    with pytest.raises(InvalidParameterError, match="start/end/label"):
+    with pytest.raises(InvalidParameterError, match="start_s/end_s/label"):
         plot_rhythm_strip(sim.signal, FS, sim.r_peaks, rhythm={"start": [0.0]})
 
 

@@ -168,7 +168,7 @@ def plot_rhythm_strip(
     """A Holter-style strip: ``duration`` seconds in rows of ``row_seconds``.
 
     Beats are marked and labelled with the instantaneous heart rate; rhythm windows
-    (``rhythm.to_frame()`` with ``start``, ``end``, ``label`` columns, seconds) shade the
+    (``rhythm.to_frame()`` with ``start_s``, ``end_s``, ``label`` columns) shade the
     background, and quality windows draw a coloured band under each row.
     """
     x = _as_2d(signal, "signal")[:, 0]
@@ -345,13 +345,14 @@ def _windows_frame(result: Any) -> Windows | None:
     if result is None:
         return None
     frame = result.to_frame() if hasattr(result, "to_frame") else pd.DataFrame(result)
-    missing = {"start", "end", "label"} - set(frame.columns)
+    frame = frame.rename(columns={"start": "start_s", "end": "end_s"})
+    missing = {"start_s", "end_s", "label"} - set(frame.columns)
     if missing:
         raise InvalidParameterError(
-            f"window results need columns start/end/label; missing {sorted(missing)}"
+            f"window results need columns start_s/end_s/label; missing {sorted(missing)}"
         )
-    starts = frame["start"].to_numpy(dtype=float)
-    ends = frame["end"].to_numpy(dtype=float)
+    starts = frame["start_s"].to_numpy(dtype=float)
+    ends = frame["end_s"].to_numpy(dtype=float)
     labels = frame["label"].astype(str).tolist()
     return [(float(a), float(b), str(c)) for a, b, c in zip(starts, ends, labels, strict=True)]
 
