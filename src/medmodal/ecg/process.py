@@ -114,8 +114,7 @@ class ECGResult:
 
     def summary(self) -> dict[str, Any]:
         """The headline numbers: duration, beats, heart rate, HRV, rhythm and quality."""
-        rates = 60.0 * self.sampling_rate / np.diff(self.peaks) if self.peaks.size > 1 else []
-        hr = np.asarray(rates, dtype=float)
+        hr = 60.0 * self.sampling_rate / np.diff(self.peaks).astype(np.float64)
         out: dict[str, Any] = {
             "duration_s": self.duration_s,
             "sampling_rate_hz": self.sampling_rate,
