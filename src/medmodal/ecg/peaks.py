@@ -75,6 +75,8 @@ def ecg_peaks(signal: ArrayLike, sampling_rate: float, *, method: str = "default
     rate = check_sampling_rate(sampling_rate, func="ecg_peaks")
     detector = DETECTORS.get(method)
     checked = as_signal(signal, rate, func="ecg_peaks")
-    usable = [lead for lead in range(checked.n_leads) if lead not in checked.flat_leads]
-    peaks = detector(checked.data[:, usable], rate)
+    data = checked.data
+    if checked.flat_leads:
+        data = np.delete(data, list(checked.flat_leads), axis=1)
+    peaks = detector(data, rate)
     return np.unique(np.asarray(peaks, dtype=np.int64))

@@ -76,30 +76,31 @@ DETECTION_RATE = 100.0
 
 
 def decimate(x: FloatArray, sampling_rate: float) -> tuple[FloatArray, float, int]:
-    """Block-average ``x`` (along axis 0) by ``q = floor(sampling_rate / 100)``.
+    """Scale each lead to a peak of 1 and block-average by ``q = floor(rate / 100)``.
 
     QRS detection features live below about 25 Hz, so computing them at 100-200 Hz
     loses nothing and makes every later step ``q`` times cheaper. The mean over each
     block is the anti-alias filter (first null at the reduced rate). Sample ``k`` of
-    the result stands for input sample ``k * q + q // 2``.
+    the result stands for input sample ``k * q + q // 2``. Scaling first keeps huge
+    inputs finite and makes the features independent of units.
+
+    Args:
+        x: ``(n_samples, n_leads)`` finite samples.
+        sampling_rate: Hz.
 
     Returns:
-        ``(decimated, reduced_rate, q)``; ``q == 1`` returns ``x`` itself.
+        ``(decimated, reduced_rate, q)``.
     """
+    scale = np.maximum(x.max(axis=0), -x.min(axis=0))
+    scale[~(scale > 0)] = 1.0
     q = max(1, int(sampling_rate // DETECTION_RATE))
-    if q == 1:
-        return x, sampling_rate, 1
+    factor = 1.0 / (q * scale)
     extra = -x.shape[0] % q  # pad the tail with its last value to whole blocks
     padded = np.concatenate([x, np.repeat(x[-1:], extra, axis=0)]) if extra else x
-    blocks = padded.reshape(padded.shape[0] // q, q, *x.shape[1:])
-    return blocks.mean(axis=1), sampling_rate / q, q
-
-
-def normalise(x: FloatArray) -> FloatArray:
-    """Scale each lead by its largest absolute value (guards against overflow)."""
-    scale = np.max(np.abs(x), axis=0)
-    scale[~(scale > 0)] = 1.0
-    return x / scale
+    total = padded[0::q] * factor
+    for k in range(1, q):  # strided sums: much faster than a reshape-mean over q
+        total += padded[k::q] * factor
+    return total, sampling_rate / q, q
 
 
 def quantile(x: FloatArray, q: float) -> float:
@@ -145,10 +146,12 @@ class LeadFusion:
     block: int
 
     def combine(self, per_lead: FloatArray) -> FloatArray:
-        """Fuse non-negative per-lead signals, each scaled to its local maximum."""
+        """Fuse non-negative per-lead signals, each scaled to its local maximum.
+
+        A single lead is returned as it is: detectors only use ratios of it.
+        """
         if per_lead.shape[1] == 1:
-            scale = quantile(per_lead, 0.99)
-            return per_lead[:, 0] / scale if scale > 0 else per_lead[:, 0]
+            return per_lead[:, 0]
         level = _block_profile(per_lead, self.block, "max")
         scaled = per_lead / np.maximum(level, 1e-300)
         return np.sum(self.weights * scaled, axis=1)
@@ -182,9 +185,9 @@ def fuse_features(
 
     Returns:
         ``(fused_feature, bandpassed, fusion)``: the per-sample weighted mean of the
-        per-lead features, each scaled to its local maximum (one lead: to its 99th
-        percentile); the ``(n_samples, n_leads)`` band-passed signals; the
-        :class:`LeadFusion` used, to fuse other per-lead signals the same way.
+        per-lead features, each scaled to its local maximum (one lead: unscaled); the
+        ``(n_samples, n_leads)`` band-passed signals; the :class:`LeadFusion` used, to
+        fuse other per-lead signals the same way.
     """
     pairs = [feature_fn(data[:, lead], sampling_rate) for lead in range(data.shape[1])]
     features = np.stack([f for f, _ in pairs], axis=1)
@@ -209,8 +212,10 @@ def feature_peaks(feature: FloatArray, distance: int) -> IntArray:
 
 def windows(centres: IntArray, half: int, n: int) -> IntArray:
     """``(len(centres), 2*half+1)`` sample indices around each centre, clipped to [0, n)."""
-    offsets = np.arange(-half, half + 1)
-    return np.clip(centres[:, None] + offsets[None, :], 0, n - 1)
+    index = centres[:, None] + np.arange(-half, half + 1)[None, :]
+    if centres.size and (centres.min() < half or centres.max() >= n - half):
+        np.clip(index, 0, n - 1, out=index)
+    return index
 
 
 def refine_peaks(
@@ -252,10 +257,11 @@ def refine_peaks(
     full_rate = sampling_rate * q
     n = signal.shape[0]
     coarse = np.minimum(coarse, n - 1)
-    base_win = windows(coarse, samples(0.15, full_rate), n)
-    baseline = np.median(signal[base_win[:, :: max(1, q)]], axis=1)
+    base_win = windows(coarse, samples(0.15, full_rate), n)[:, :: max(1, q)]
     win = windows(coarse, samples(raw_window, full_rate), n)
-    seg = signal[win] - baseline[:, None]
+    around, seg = signal[base_win], signal[win]
+    scale = max(float(np.abs(around).max()), float(np.abs(seg).max()), 1e-300)
+    seg = seg / scale - np.median(around / scale, axis=1)[:, None]  # no overflow
     up = np.argmax(seg, axis=1)
     down = np.argmin(seg, axis=1)
     pick = np.where(seg[rows, up] >= -seg[rows, down], up, down)

@@ -37,7 +37,6 @@ from medmodal.ecg._detectors._common import (
     feature_peaks,
     fuse_features,
     moving_average,
-    normalise,
     refine_peaks,
     samples,
     windows,
@@ -181,9 +180,7 @@ class _Decider:
 
 def detect(data: FloatArray, sampling_rate: float) -> IntArray:
     """R peaks of a ``(n_samples, n_leads)`` signal (no flat lead) by Pan-Tompkins."""
-    x = normalise(data)
-    full_rate = sampling_rate
-    xd, sampling_rate, q = decimate(x, full_rate)
+    xd, sampling_rate, q = decimate(data, sampling_rate)
     integrated, band, fusion = fuse_features(xd, sampling_rate, feature)
     n = xd.shape[0]
     filtered = fusion.combine(np.abs(band))
@@ -196,4 +193,4 @@ def detect(data: FloatArray, sampling_rate: float) -> IntArray:
     peak_slope = slope[win].max(axis=1)
     qrs = _Decider(cands, integrated[cands], peak_f, peak_slope, sampling_rate).run(n)
     lead = best_lead(band, qrs, sampling_rate)
-    return refine_peaks(x[:, lead], band[:, lead], qrs, sampling_rate, q=q)
+    return refine_peaks(data[:, lead], band[:, lead], qrs, sampling_rate, q=q)

@@ -7,9 +7,10 @@ change of amplitude or rhythm costs no beats while a causal estimator catches up
 1. Feature: 5-20 Hz zero-phase band-pass, five-point derivative, root of the 100 ms
    moving mean of its square (the local RMS slope), fused over leads.
 2. Candidates: feature peaks at least 200 ms apart (larger peaks win).
-3. Levels: a first split against the local QRS level (second-largest candidate within
-   +-2.5 s), then twice: QRS level Q and noise level N are the medians of the 8 nearest
-   beats / non-beats, threshold ``N + 0.3125 (Q - N)`` (Hamilton & Tompkins 1986).
+3. Levels: a first split at 0.35 of the local QRS level (the second-largest of the
+   maxima of the five 1-s blocks around the candidate), then twice: the QRS level Q
+   and the noise level N are the medians of the 8 nearest beats / non-beats, and the
+   threshold is ``N + 0.3125 (Q - N)`` (Hamilton & Tompkins 1986).
 4. Pair rules for beats closer than 360 ms: within 300 ms the weaker one goes when it
    is under 0.6 of the stronger or when the gap is under half the local median RR
    (a P or T wave, not a beat); within 360 ms a later, weaker complex whose slope is
@@ -30,6 +31,7 @@ References:
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import rank_filter
 
 from medmodal.ecg._detectors._common import (
     bandpass,
@@ -39,7 +41,6 @@ from medmodal.ecg._detectors._common import (
     feature_peaks,
     fuse_features,
     moving_average,
-    normalise,
     refine_peaks,
     samples,
     windows,
@@ -50,7 +51,7 @@ BAND = (5.0, 20.0)  # Hz: QRS energy, with less of the P and T waves than 5-15 H
 RMS_WINDOW = 0.100  # s: about one QRS width
 REFRACTORY = 0.200  # s: no two beats closer (physiological refractory period)
 FIRST_SPLIT = 0.35  # first pass: fraction of the local QRS level
-LEVEL_HALF_WIDTH = 2.5  # s: window of the first-pass QRS level
+LEVEL_BLOCK = 1.0  # s: first-pass QRS level from the maxima of 5 blocks this long
 NEIGHBOURS = 8  # beats (and non-beats) whose medians give the levels
 THRESHOLD = 0.3125  # Hamilton & Tompkins: N + THRESHOLD * (Q - N)
 ITERATIONS = 2  # refinements of the beat / non-beat split
@@ -72,31 +73,46 @@ def feature(x: FloatArray, sampling_rate: float) -> tuple[FloatArray, FloatArray
     return rms, band
 
 
-def _window_rank(times: IntArray, values: FloatArray, half: int, rank: int) -> FloatArray:
-    """For each time, the ``rank``-th largest value among times within +-``half``."""
-    lo = np.searchsorted(times, times - half, side="left")
-    hi = np.searchsorted(times, times + half, side="right")
-    width = int((hi - lo).max())
-    idx = lo[:, None] + np.arange(width)[None, :]
-    valid = idx < hi[:, None]
-    table = np.where(valid, values[np.minimum(idx, len(values) - 1)], -np.inf)
-    k = min(rank, width)
-    top = -np.partition(-table, k - 1, axis=1)[:, k - 1]
-    return np.where(np.isfinite(top), top, table.max(axis=1))
+def _block_level(feature: FloatArray, cands: IntArray, block: int, rank: int) -> FloatArray:
+    """For each candidate, the ``rank``-th largest of the 5 block maxima around it.
+
+    The feature is cut into blocks of ``block`` samples; each block's maximum is its
+    tallest complex, so this is a robust local QRS level over about +-2.5 blocks that
+    ignores up to ``rank - 1`` outlying complexes (a burst of noise, one huge PVC).
+    """
+    n_blocks = -(-feature.shape[0] // block)
+    padded = np.zeros(n_blocks * block)
+    padded[: feature.shape[0]] = feature
+    maxima = padded.reshape(n_blocks, block).max(axis=1)
+    edge = np.concatenate([np.full(2, -np.inf), maxima, np.full(2, -np.inf)])
+    five = np.stack([edge[k : k + n_blocks] for k in range(5)], axis=1)
+    five.sort(axis=1)
+    level = five[:, 5 - rank]
+    level = np.where(np.isfinite(level), level, five[:, -1])  # records of < rank blocks
+    return level[cands // block]
 
 
 def nearest_median(positions: IntArray, values: FloatArray, at: IntArray, k: int) -> FloatArray:
-    """Median of ``values`` at the ``k`` ``positions`` (sorted) nearest to each of ``at``."""
+    """Median of ``values`` at the ``k`` ``positions`` (sorted) around each of ``at``.
+
+    A running median over ``values`` (two rank filters: the mean of the middle pair
+    for even ``k``), read at the centre of each point's window.
+    """
     k = min(k, len(positions))
     if k == 0:
         return np.zeros(len(at))
     start = np.clip(np.searchsorted(positions, at) - k // 2, 0, len(positions) - k)
-    return np.median(values[start[:, None] + np.arange(k)[None, :]], axis=1)
+    upper = rank_filter(values, rank=k // 2, size=k, mode="nearest")
+    if k % 2 == 0:
+        upper = 0.5 * (upper + rank_filter(values, rank=k // 2 - 1, size=k, mode="nearest"))
+    return upper[start + k // 2]
 
 
-def _classify(cands: IntArray, amp: FloatArray, fs: float) -> tuple[BoolArray, FloatArray]:
+def _classify(
+    feature: FloatArray, cands: IntArray, amp: FloatArray, fs: float
+) -> tuple[BoolArray, FloatArray]:
     """Beat / non-beat split of the candidates and the per-candidate threshold."""
-    level = _window_rank(cands, amp, samples(LEVEL_HALF_WIDTH, fs), rank=2)
+    level = _block_level(feature, cands, samples(LEVEL_BLOCK, fs), rank=2)
     threshold = FIRST_SPLIT * level
     beat = amp > threshold
     for _ in range(ITERATIONS):
@@ -171,8 +187,7 @@ def _search_back(
 
 def detect(data: FloatArray, sampling_rate: float) -> IntArray:
     """R peaks of a ``(n_samples, n_leads)`` signal (no flat lead)."""
-    x = normalise(data)
-    xd, fs, q = decimate(x, sampling_rate)
+    xd, fs, q = decimate(data, sampling_rate)
     rms, band, fusion = fuse_features(xd, fs, feature)
     slope_signal = fusion.combine(np.abs(derivative(band, fs)))
     cands = feature_peaks(rms, samples(REFRACTORY, fs))
@@ -180,9 +195,9 @@ def detect(data: FloatArray, sampling_rate: float) -> IntArray:
         return np.zeros(0, dtype=np.int64)
     amp = rms[cands]
     slope = slope_signal[windows(cands, samples(0.06, fs), xd.shape[0])].max(axis=1)
-    beat, threshold = _classify(cands, amp, fs)
+    beat, threshold = _classify(rms, cands, amp, fs)
     beats = _pair_rules(np.flatnonzero(beat), cands, amp, slope, fs)
     beats = _search_back(beats, cands, amp, slope, threshold, fs)
     peaks = cands[beats]
     lead = best_lead(band, peaks, fs)
-    return refine_peaks(x[:, lead], band[:, lead], peaks, fs, q=q)
+    return refine_peaks(data[:, lead], band[:, lead], peaks, fs, q=q)

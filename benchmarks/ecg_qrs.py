@@ -1,0 +1,263 @@
+"""QRS detection benchmark: all 48 MIT-BIH records, lead 0, whole record (issue 2, section 4).
+
+Runs medmodal's detectors and the peers (NeuroKit2 default and Pan-Tompkins, wfdb's XQRS)
+in one run, scores every detection beat by beat (EC57, ``medmodal.metrics.qrs``), times
+each method single-threaded and sequentially, repeats the default detector on records
+resampled to other rates, and writes ``results/ecg_qrs.md`` and ``results/ecg_qrs.json``.
+
+Usage::
+
+    python benchmarks/ecg_qrs.py                       # everything, all 48 records
+    python benchmarks/ecg_qrs.py --records 100,105 --no-peers --jobs 2
+
+Accuracy runs use joblib over records (``--jobs``); timings never run in parallel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy.signal import resample_poly
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _machine
+import _qrs_report
+from medmodal.data.mitdb import RECORDS, load_record
+from medmodal.ecg.peaks import ecg_peaks
+from medmodal.metrics.qrs import QRSScore, match_beats, reference_beats
+
+RESULTS = Path(__file__).resolve().parent / "results"
+RATES = (128, 250, 500, 1000)
+Method = Callable[[np.ndarray, float], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One method under test: what is timed is exactly ``run(signal, fs)``."""
+
+    name: str
+    run: Method
+    timed: str
+    ours: bool = False
+
+
+def _clean() -> Callable[[np.ndarray, float], np.ndarray] | None:
+    try:
+        from medmodal.ecg.clean import ecg_clean
+    except ImportError:
+        return None
+    return ecg_clean
+
+
+def _nk(method: str) -> Method:
+    import neurokit2 as nk
+
+    def run(x: np.ndarray, fs: float) -> np.ndarray:
+        cleaned = nk.ecg_clean(x, sampling_rate=fs, method=method)
+        _, info = nk.ecg_peaks(cleaned, sampling_rate=fs, method=method)
+        return np.asarray(info["ECG_R_Peaks"], dtype=np.int64)
+
+    return run
+
+
+def _xqrs(x: np.ndarray, fs: float) -> np.ndarray:
+    from wfdb.processing import XQRS
+
+    detector = XQRS(sig=x, fs=fs)
+    detector.detect(verbose=False)
+    return np.asarray(detector.qrs_inds, dtype=np.int64)
+
+
+def methods(with_peers: bool) -> list[Entry]:
+    """Our detectors (alone and after ``ecg_clean`` when it exists), then the peers."""
+    out = [
+        Entry("medmodal default", lambda x, fs: ecg_peaks(x, fs), "ecg_peaks", True),
+        Entry(
+            "medmodal pantompkins1985",
+            lambda x, fs: ecg_peaks(x, fs, method="pantompkins1985"),
+            "ecg_peaks(method='pantompkins1985')",
+            True,
+        ),
+    ]
+    clean = _clean()
+    if clean is not None:
+        out += [
+            Entry(
+                "medmodal clean + default",
+                lambda x, fs: ecg_peaks(clean(x, fs), fs),
+                "ecg_clean + ecg_peaks",
+                True,
+            ),
+            Entry(
+                "medmodal clean + pantompkins1985",
+                lambda x, fs: ecg_peaks(clean(x, fs), fs, method="pantompkins1985"),
+                "ecg_clean + ecg_peaks(method='pantompkins1985')",
+                True,
+            ),
+        ]
+    if with_peers:
+        out += [
+            Entry("neurokit2 default", _nk("neurokit"), "nk.ecg_clean + nk.ecg_peaks"),
+            Entry(
+                "neurokit2 pantompkins1985",
+                _nk("pantompkins1985"),
+                "nk.ecg_clean + nk.ecg_peaks (method='pantompkins1985')",
+            ),
+            Entry("wfdb XQRS", _xqrs, "XQRS(sig, fs).detect(verbose=False)"),
+        ]
+    return out
+
+
+def load(record: str) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """Lead 0 of ``record``, its rate, its reference beats and VF episodes."""
+    rec = load_record(record)
+    ann = rec.annotations
+    if ann is None:
+        raise SystemExit(f"record {record} has no reference annotations")
+    beats, vf = reference_beats(ann.sample, ann.symbol)
+    return np.ascontiguousarray(rec.signal[:, 0]), rec.sampling_rate, beats, vf
+
+
+def score_record(record: str, entries: list[Entry]) -> dict[str, dict[str, QRSScore]]:
+    """Every method's detections on ``record``, scored with and without VF exclusion."""
+    x, fs, beats, vf = load(record)
+    out: dict[str, dict[str, QRSScore]] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for entry in entries:
+            peaks = entry.run(x, fs)
+            out[entry.name] = {
+                "ec57": match_beats(beats, peaks, fs, exclude=vf, record=record),
+                "all": match_beats(beats, peaks, fs, record=record),
+            }
+    return out
+
+
+def time_method(entry: Entry, records: list[str], repeat: int) -> dict[str, float]:
+    """Seconds per record (best of ``repeat``; once when a call takes over 1 s)."""
+    times: dict[str, float] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for record in records:
+            x, fs, _, _ = load(record)
+            best = float("inf")
+            for attempt in range(repeat):
+                start = time.perf_counter()
+                entry.run(x, fs)
+                best = min(best, time.perf_counter() - start)
+                if attempt == 0 and best > 1.0:
+                    break
+            times[record] = best
+    return times
+
+
+def resampled_scores(record: str, rates: tuple[int, ...]) -> dict[int, QRSScore]:
+    """The default detector on ``record`` resampled (resample_poly) to each rate."""
+    x, fs, beats, vf = load(record)
+    out: dict[int, QRSScore] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for rate in rates:
+            ratio = Fraction(rate) / Fraction(round(fs))
+            y = resample_poly(x, ratio.numerator, ratio.denominator)
+            to_new = float(rate) / fs
+            new_beats = np.round(beats * to_new).astype(np.int64)
+            new_vf = np.round(vf.astype(float).clip(max=2**52) * to_new).astype(np.int64)
+            peaks = ecg_peaks(y, rate)
+            out[rate] = match_beats(new_beats, peaks, rate, exclude=new_vf, record=record)
+    return out
+
+
+def time_ecg_process(records: list[str]) -> dict[str, object]:
+    """Hook: ``medmodal.ecg.process.ecg_process`` vs ``neurokit2.ecg_process``."""
+    try:
+        from medmodal.ecg.process import ecg_process
+    except ImportError as exc:
+        return {"skipped": f"medmodal.ecg.process.ecg_process is not importable ({exc})"}
+    import neurokit2 as nk
+
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for record in records:
+            x, fs, _, _ = load(record)
+            t0 = time.perf_counter()
+            ecg_process(x, fs)
+            ours = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            nk.ecg_process(x, sampling_rate=fs)
+            theirs = time.perf_counter() - t0
+            rows.append({"record": record, "medmodal_s": ours, "neurokit2_s": theirs})
+    ours_med = float(np.median([r["medmodal_s"] for r in rows]))
+    theirs_med = float(np.median([r["neurokit2_s"] for r in rows]))
+    return {
+        "per_record": rows,
+        "medmodal_median_s": ours_med,
+        "neurokit2_median_s": theirs_med,
+        "speedup": theirs_med / ours_med,
+    }
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", default="all", help="comma-separated ids, or 'all'")
+    parser.add_argument("--jobs", type=int, default=1, help="parallel jobs for accuracy runs")
+    parser.add_argument("--repeat", type=int, default=3, help="timing: best of N calls")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for .md and .json")
+    parser.add_argument("--no-peers", action="store_true", help="only medmodal's detectors")
+    parser.add_argument("--no-timing", action="store_true", help="skip the timing pass")
+    parser.add_argument("--no-resample", action="store_true", help="skip the rate experiment")
+    parser.add_argument(
+        "--process-records",
+        default="100,203,232",
+        help="records for the ecg_process timing hook ('' to skip)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    args = _parse(argv)
+    records = list(RECORDS) if args.records == "all" else args.records.split(",")
+    entries = methods(with_peers=not args.no_peers)
+    info = _machine.machine_info(("neurokit2", "wfdb", "joblib", "medmodal"))
+    print(f"{len(records)} records, {len(entries)} methods, jobs={args.jobs}", flush=True)
+    scored = Parallel(n_jobs=args.jobs)(delayed(score_record)(r, entries) for r in records)
+    timings = {}
+    if not args.no_timing:
+        for entry in entries:
+            print(f"timing {entry.name} ...", flush=True)
+            timings[entry.name] = time_method(entry, records, args.repeat)
+    resampled = []
+    if not args.no_resample:
+        print("resampling experiment ...", flush=True)
+        resampled = Parallel(n_jobs=args.jobs)(delayed(resampled_scores)(r, RATES) for r in records)
+    process = (
+        time_ecg_process(args.process_records.split(","))
+        if args.process_records
+        else {"skipped": "disabled with --process-records ''"}
+    )
+    info["load_average_at_end"] = _machine.load_average()
+    result = _qrs_report.assemble(
+        info, vars(args) | {"records": records}, entries, scored, timings, resampled, process
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "ecg_qrs.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+    md_path = args.out / "ecg_qrs.md"
+    log = _qrs_report.kept_section(md_path)
+    md_path.write_text(_qrs_report.markdown(result, log))
+    print(_qrs_report.summary(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
