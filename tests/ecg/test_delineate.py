@@ -191,6 +191,15 @@ def test_peaks_at_the_very_ends() -> None:
     assert (d.to_frame().to_numpy() >= -1).all()
 
 
+@pytest.mark.parametrize("rate", [10, 50, 128, 1000, 5000])
+def test_any_sampling_rate_with_given_peaks(rate: int) -> None:
+    n = int(4 * rate)
+    x = np.sin(np.arange(n) * 2 * np.pi / rate) + 0.01 * np.random.default_rng(0).standard_normal(n)
+    d = ecg_delineate(x, rate, peaks=np.arange(rate // 4, n, max(1, rate // 2)))
+    frame = d.to_frame().to_numpy()
+    assert (frame >= -1).all() and (frame < n).all()
+
+
 @pytest.mark.parametrize(
     "peaks",
     [[-1, 10], [10, 10_000], [1.5, 20], [[1, 2]], ["a"], [np.nan], [True, False]],

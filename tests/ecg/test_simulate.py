@@ -145,6 +145,18 @@ def test_sinus_has_heart_rate_variability() -> None:
     assert 0.005 < rr.std() < 0.06  # some HRV, but regular
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sinus_tachogram_has_mayer_and_respiratory_peaks(seed: int) -> None:
+    sim = ecg_simulate_annotated(600, 100, seed=seed)
+    t, rr = sim.r_peaks[1:] / 100, np.diff(sim.r_peaks) / 100
+    grid = np.arange(t[0], t[-1], 0.25)
+    freqs, power = welch(np.interp(grid, t, rr) - rr.mean(), fs=4, nperseg=512)
+    lf, hf = (freqs >= 0.04) & (freqs < 0.15), (freqs >= 0.15) & (freqs < 0.4)
+    assert 0.08 <= freqs[lf][np.argmax(power[lf])] <= 0.12  # Mayer waves
+    assert 0.22 <= freqs[hf][np.argmax(power[hf])] <= 0.28  # respiratory sinus arrhythmia
+    assert 0.3 <= power[lf].sum() / power[hf].sum() <= 1.2  # LF/HF = 0.5 in the model
+
+
 @pytest.mark.parametrize(("rhythm", "low", "high"), [("tachycardia", 110, 130), ("brady", 40, 50)])
 def test_rate_rhythms_use_their_default_rate(rhythm: str, low: float, high: float) -> None:
     sim = ecg_simulate_annotated(60, 250, rhythm=rhythm, seed=13)
