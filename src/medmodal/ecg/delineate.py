@@ -17,6 +17,10 @@ Example:
 References:
     Martínez JP, Almeida R, Olmos S, Rocha AP, Laguna P. A wavelet-based ECG delineator:
     evaluation on standard databases. IEEE Trans Biomed Eng 51(4):570-581 (2004).
+    Laguna P, Jané R, Caminal P. Automatic detection of wave boundaries in multilead ECG
+    signals: validation with the CSE database. Comput Biomed Res 27(1):45-60 (1994).
+    Bazett HC. An analysis of the time-relations of electrocardiograms. Heart 7:353-370
+    (1920) (QTc).
 """
 
 from __future__ import annotations

@@ -37,6 +37,8 @@ References:
     evaluation on standard databases. IEEE Trans Biomed Eng 51(4):570-581 (2004).
     Laguna P, Jané R, Caminal P. Automatic detection of wave boundaries in multilead ECG
     signals: validation with the CSE database. Comput Biomed Res 27(1):45-60 (1994).
+    Lepeschkin E, Surawicz B. The measurement of the Q-T interval of the
+    electrocardiogram. Circulation 6(3):378-388 (1952) (the tangent method).
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ QRS_ONSET_XI, QRS_OFFSET_XI, ISOELECTRIC = 0.04, 0.05, 0.008
 #: A local minimum of the slope below this fraction of the largest QRS slope also ends
 #: the QRS (the ST segment can rise into the T wave with no isoelectric stretch).
 QRS_JUNCTION_XI = 0.15
-#: Slope noise floor: this many robust SDs of the slope's high-frequency part.
+#: Slope noise floor: this many times the slope SD due to the record's white-noise level.
 NOISE_FACTOR = 4.0
 #: T search: from QRS offset + T_START to R + min(T_END, T_END_RR x next RR) (s).
 T_START, T_END, T_END_RR = 0.02, 0.60, 0.70
