@@ -1,17 +1,24 @@
-"""The root Typer application; command groups are added from their own modules."""
+"""The root Typer application; each command group lives in its own module."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
 import medmodal
+from medmodal.cli import demo, ecg
+from medmodal.cli._common import STATE
 
 app = typer.Typer(
     name="medmodal",
     help="medmodal: multimodal medical AI toolkit (ECG, alignment, fusion).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=True,
 )
+app.add_typer(ecg.app, name="ecg")
+app.command("demo")(demo.demo)
 
 
 def _version(value: bool) -> None:
@@ -22,11 +29,16 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
-    ),
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show full tracebacks on errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
 ) -> None:
     """medmodal: multimodal medical AI toolkit."""
+    STATE["verbose"] = verbose
 
 
 def run() -> None:

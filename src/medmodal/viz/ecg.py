@@ -24,6 +24,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, Patch
+from matplotlib.ticker import FuncFormatter, MultipleLocator
 from scipy import signal as sps
 
 from medmodal.errors import InvalidParameterError
@@ -147,8 +148,8 @@ def plot_peaks(
     ax.set_xlim(t[window.start], t[window.stop - 1])
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"{lead_name} ({units})")
-    ax.set_title(f"Detected R peaks: {in_view.size} in {duration:g} s")
-    ax.legend(loc="upper right", fontsize=8, ncols=4)
+    ax.set_title(f"Detected R peaks: {in_view.size} in {duration:g} s", loc="left")
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, ncols=4, frameon=False)
     return fig
 
 
@@ -294,15 +295,18 @@ def _figure_and_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure
 
 
 def _ecg_paper(ax: Axes, t: FloatArray, x: FloatArray) -> None:
-    """ECG paper: 0.04 s / 0.1 mV minor and 0.2 s / 0.5 mV major grid."""
-    for step, color, lw in ((0.04, "grid_minor", 0.4), (0.2, "grid_major", 0.7)):
-        ax.set_xticks(np.arange(np.floor(t[0] / step) * step, t[-1] + step, step), minor=True)
-        for xv in np.arange(np.floor(t[0] / step) * step, t[-1] + step, step):
-            ax.axvline(xv, color=COLORS[color], lw=lw, zorder=0)
-        vstep = step * 2.5
-        for yv in np.arange(np.floor(x.min() / vstep) * vstep, x.max() + vstep, vstep):
-            ax.axhline(yv, color=COLORS[color], lw=lw, zorder=0)
-    ax.set_xticks(np.arange(np.ceil(t[0]), t[-1] + 1e-9, 1.0))
+    """ECG paper: 0.04 s / 0.1 mV minor and 0.2 s / 0.5 mV major grid (labels every 1 s)."""
+    ax.xaxis.set_major_locator(MultipleLocator(0.2))
+    ax.xaxis.set_minor_locator(MultipleLocator(0.04))
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(lambda v, _: f"{v:.0f}" if abs(v - round(v)) < 1e-6 else "")
+    )
+    ax.yaxis.set_major_locator(MultipleLocator(0.5))
+    ax.yaxis.set_minor_locator(MultipleLocator(0.1))
+    ax.grid(which="major", color=COLORS["grid_major"], lw=0.7, zorder=0)
+    ax.grid(which="minor", color=COLORS["grid_minor"], lw=0.4, zorder=0)
+    ax.tick_params(which="both", length=0)
+    ax.set_axisbelow(True)
 
 
 def _draw_matching(
@@ -431,3 +435,50 @@ def _rr_spectrum(ax: Axes, t: FloatArray, rr: FloatArray) -> None:
         ax.plot(freqs, power, color="black", lw=1.0)
     ax.set_xlim(0, 0.5)
     ax.legend(fontsize=8)
+
+
+def plot_overview(result: Any, *, lead: int = 0, seconds: float = 10.0) -> Figure:
+    """One-page overview of an :class:`~medmodal.ecg.process.ECGResult`.
+
+    Top: the first ``seconds`` of the cleaned lead with its R peaks on ECG paper. Middle:
+    heart rate over the whole recording over rhythm-coloured windows, with a quality band.
+    Bottom: tachogram and Poincaré plot.
+    """
+    fs = float(result.sampling_rate)
+    x = result.cleaned[:, lead]
+    fig = Figure(figsize=(13, 9.5), layout="constrained")
+    grid = fig.add_gridspec(3, 3, height_ratios=(1.2, 1, 1))
+    ax_trace = fig.add_subplot(grid[0, :])
+    plot_peaks(
+        x,
+        fs,
+        result.peaks,
+        duration=min(seconds, result.duration_s),
+        ax=ax_trace,
+        lead_name=str(result.lead_names[lead]),
+    )
+    ax_rate = fig.add_subplot(grid[1, :])
+    rhythm, quality = _windows_frame(result.rhythm), _windows_frame(result.quality)
+    _shade_windows(ax_rate, rhythm, 0.0, result.duration_s, alpha=0.25)
+    peaks = result.peaks
+    if peaks.size > 1:
+        ax_rate.plot(peaks[1:] / fs, 60.0 * fs / np.diff(peaks), ".", color="black", ms=2.5)
+        low, high = np.nanpercentile(60.0 * fs / np.diff(peaks), [1, 99])
+        ax_rate.set_ylim(max(0.0, low - 15), high + 20)
+        if quality is not None:
+            _quality_band(ax_rate, quality, 0.0, result.duration_s, max(0.0, low - 10))
+    ax_rate.set_xlim(0, result.duration_s)
+    ax_rate.set_xlabel("time (s)")
+    ax_rate.set_ylabel("heart rate (bpm)")
+    ax_rate.set_title("Heart rate per beat over rhythm windows (band: signal quality)")
+    _legend_for(fig, rhythm, quality)
+    if peaks.size >= 3:
+        rr = np.diff(peaks) / fs * 1000.0
+        ax_tach = fig.add_subplot(grid[2, :2])
+        ax_tach.plot(peaks[1:] / fs, rr, color=COLORS["clean"], lw=0.7)
+        ax_tach.set_xlabel("time (s)")
+        ax_tach.set_ylabel("RR (ms)")
+        ax_tach.set_title("Tachogram")
+        ax_tach.grid(alpha=0.3)
+        _poincare(fig.add_subplot(grid[2, 2]), rr)
+    return fig

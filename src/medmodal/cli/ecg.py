@@ -1,0 +1,200 @@
+"""``medmodal ecg``: analyse a recording, run the MIT-BIH QRS benchmark."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from medmodal.cli._common import (
+    DataRootOption,
+    JsonOption,
+    QuietOption,
+    console,
+    err_console,
+    handle_errors,
+    print_json,
+)
+from medmodal.errors import DataNotFoundError, InvalidParameterError, MedmodalWarning
+
+app = typer.Typer(
+    help="ECG: analyse recordings and benchmark R-peak detection.", no_args_is_help=True
+)
+
+
+@app.command("analyze")
+@handle_errors
+def analyze(
+    path: Annotated[
+        Path, typer.Argument(help="Record file (WFDB .hea/.dat, CSV, EDF, .npy/.npz).")
+    ],
+    lead: Annotated[
+        str | None, typer.Option("--lead", help="Analyse only this lead (name or index).")
+    ] = None,
+    format: Annotated[
+        str | None,
+        typer.Option("--format", help="wfdb, csv, edf or npy (default: from the extension)."),
+    ] = None,
+    sampling_rate: Annotated[
+        float | None, typer.Option("--sampling-rate", help="Hz, for files that do not store it.")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write an overview figure (PNG) here.")
+    ] = None,
+    method: Annotated[str, typer.Option("--method", help="R-peak detector.")] = "default",
+    powerline: Annotated[
+        str, typer.Option("--powerline", help="Mains notch: 50, 60, auto or none.")
+    ] = "50",
+    window: Annotated[
+        float, typer.Option("--window", help="Seconds per rhythm/quality window.")
+    ] = 10.0,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Heart rate, HRV, rhythm and quality of one ECG recording."""
+    from medmodal.data.io import read_record
+    from medmodal.ecg.process import ecg_process
+
+    record = read_record(path, format=format, sampling_rate=sampling_rate)
+    if lead is not None:
+        record = record.select([int(lead) if lead.isdigit() else lead])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MedmodalWarning)
+        result = ecg_process(
+            record.signal,
+            record.sampling_rate,
+            method=method,
+            powerline=_powerline(powerline),
+            window=window,
+            lead_names=record.lead_names,
+        )
+    notes = list(dict.fromkeys(str(w.message) for w in caught))
+    if plot is not None:
+        from medmodal.viz.ecg import plot_overview
+
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        plot_overview(result).savefig(plot, dpi=120)
+    if json_output:
+        print_json(_payload(record.name, result, notes))
+        return
+    if not quiet:
+        console.print(summary_table(record.name or path.name, result.summary()))
+        for note in notes:
+            err_console.print(f"[yellow]warning:[/yellow] {note}", highlight=False)
+        if plot is not None:
+            console.print(f"figure: {plot}")
+
+
+@app.command("bench")
+@handle_errors
+def bench(
+    records: Annotated[
+        str | None, typer.Option("--records", help="Comma-separated record ids (default: all 48).")
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", help="Parallel workers for the accuracy runs.")
+    ] = 2,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Results folder (default: benchmarks/results)."),
+    ] = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """Run the MIT-BIH QRS benchmark (benchmarks/ecg_qrs.py) against NeuroKit2 and XQRS."""
+    script = Path(__file__).resolve().parents[3] / "benchmarks" / "ecg_qrs.py"
+    if not script.is_file():
+        raise DataNotFoundError(
+            f"the benchmark script {script} is not here: benchmarks ship with the source "
+            "checkout, run this command from a clone of the repository"
+        )
+    argv = [str(script), "--jobs", str(jobs)]
+    if records:
+        argv += ["--records", records]
+    if out is not None:
+        argv += ["--out", str(out)]
+    if data_root is not None:
+        argv += ["--data-root", str(data_root)]
+    saved = sys.argv
+    try:
+        sys.argv = argv
+        runpy.run_path(str(script), run_name="__main__")
+    finally:
+        sys.argv = saved
+
+
+def summary_table(title: str, summary: dict[str, Any]) -> Table:
+    """A Rich table of :meth:`ECGResult.summary` (shared by the CLI and the demo)."""
+    table = Table(title=f"ECG analysis: {title}", show_header=False, title_justify="left")
+    table.add_column("measure", style="bold")
+    table.add_column("value")
+    table.add_row(
+        "duration", f"{summary['duration_s']:.1f} s at {summary['sampling_rate_hz']:g} Hz"
+    )
+    table.add_row("leads", ", ".join(summary["leads"]))
+    table.add_row("beats", str(summary["n_beats"]))
+    table.add_row(
+        "heart rate",
+        f"{summary['heart_rate_mean_bpm']:.0f} bpm (beat-to-beat "
+        f"{summary['heart_rate_min_bpm']:.0f}-{summary['heart_rate_max_bpm']:.0f})",
+    )
+    table.add_row("rhythm", _fractions(summary["rhythm"], summary["rhythm_fractions"]))
+    table.add_row("quality", _fractions(summary["quality"], summary["quality_fractions"]))
+    hrv = summary.get("hrv")
+    if hrv:
+        table.add_row(
+            "HRV (time)",
+            f"mean NN {hrv['mean_nn_ms']:.0f} ms, SDNN {hrv['sdnn_ms']:.0f} ms, "
+            f"RMSSD {hrv['rmssd_ms']:.0f} ms, pNN50 {hrv['pnn50_pct']:.1f} %",
+        )
+        table.add_row(
+            "HRV (frequency)",
+            f"LF {hrv['lf_ms2']:.0f} ms², HF {hrv['hf_ms2']:.0f} ms², LF/HF {hrv['lf_hf']:.2f}",
+        )
+        if hrv.get("notes"):
+            table.add_row("HRV notes", str(hrv["notes"]))
+    intervals = summary.get("intervals_median_ms")
+    if intervals:
+        table.add_row(
+            "intervals (median)",
+            ", ".join(
+                f"{name.removesuffix('_ms').upper()} {value:.0f} ms"
+                for name, value in intervals.items()
+                if name != "rr_ms"
+            ),
+        )
+    return table
+
+
+def _fractions(overall: str, fractions: dict[str, float]) -> str:
+    parts = ", ".join(f"{k} {100 * v:.0f} %" for k, v in fractions.items() if v > 0)
+    return f"{overall} ({parts})"
+
+
+def _powerline(value: str) -> float | str | None:
+    lowered = value.strip().lower()
+    if lowered in {"none", "off", "0"}:
+        return None
+    if lowered == "auto":
+        return "auto"
+    try:
+        return float(lowered)
+    except ValueError:
+        raise InvalidParameterError(
+            f"--powerline must be 50, 60, auto or none, got {value!r}"
+        ) from None
+
+
+def _payload(name: str, result: Any, notes: list[str]) -> dict[str, Any]:
+    return {
+        "record": name,
+        "summary": result.summary(),
+        "rhythm_windows": result.rhythm.to_frame().to_dict(orient="records"),
+        "quality_windows": result.quality.to_frame().to_dict(orient="records"),
+        "r_peaks": result.peaks.tolist(),
+        "warnings": notes,
+    }

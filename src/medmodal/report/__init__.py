@@ -1,0 +1,1 @@
+"""The main job's report: each section runs the library on real and simulated data."""
