@@ -83,7 +83,7 @@ P_SPAN = 0.30
 #: Boundary thresholds (fraction of the bracketing slope), as in Martínez et al.
 P_ONSET_XI, P_OFFSET_XI, T_OFFSET_XI = 0.5, 0.9, 0.4
 #: Least prominence of a P / T wave, as a fraction of the median QRS amplitude.
-P_MIN_PROMINENCE, T_MIN_PROMINENCE = 0.015, 0.02
+P_MIN_PROMINENCE, T_MIN_PROMINENCE = 0.01, 0.02
 #: P waves repeat: a candidate must correlate at least P_MIN_AGREEMENT with the same
 #: stretch of the mean of AGREEMENT_NEIGHBOURS beats on each side, and that mean must
 #: keep P_MIN_TEMPLATE of the candidate's size (random f-waves average out).
