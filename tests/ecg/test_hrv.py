@@ -118,6 +118,15 @@ def test_short_recordings_give_nan_with_notes() -> None:
     assert any("LF needs" in n for n in mid.notes)
 
 
+def test_huge_gap_between_beats_skips_the_spectrum() -> None:
+    rr = np.r_[np.full(200, 0.8), 1e9, np.full(200, 0.8)]  # 30 years between two runs
+    hrv = ecg_hrv(_peaks_from_rr(rr), FS)
+    assert hrv.n_removed == 1
+    assert np.isnan(hrv.lf_ms2)
+    assert any("spans" in note for note in hrv.notes)
+    assert hrv.mean_nn_ms == pytest.approx(800.0)
+
+
 def test_two_peaks_give_mean_only() -> None:
     hrv = ecg_hrv([100, 900], FS)
     assert hrv.mean_nn_ms == 800.0
@@ -166,7 +175,9 @@ def test_bad_peaks(peaks, match) -> None:
             dtype=st.sampled_from([np.int64, np.float64, np.int8]),
             shape=hnp.array_shapes(min_dims=0, max_dims=2, max_side=40),
         ),
-        st.lists(st.integers(1, 100_000), min_size=0, max_size=400).map(lambda d: np.cumsum(d)),
+        st.lists(st.integers(1, 100_000), min_size=0, max_size=400).map(np.cumsum),
+        # Long runs of normal beats separated by enormous gaps.
+        st.lists(st.sampled_from([700, 800, 900, 10**12]), max_size=300).map(np.cumsum),
     ),
     rate=st.sampled_from([1.0, 128.0, 360.0, 1000.0, 0.0, np.nan]),
     method=st.sampled_from(available_methods()),

@@ -44,6 +44,8 @@ MIN_SECONDS_LF = 120.0
 #: Physiological bounds (s) of an NN interval, and the local-median window (intervals).
 NN_BOUNDS = (0.2, 3.0)
 MEDIAN_WINDOW = 11
+#: Longest NN series (s) analysed in the frequency domain (a week; the 4 Hz grid).
+MAX_SPECTRUM_SECONDS = 7 * 86400.0
 
 #: ``(times s, NN ms) -> (frequencies Hz, one-sided PSD ms²/Hz)``.
 Spectrum = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
@@ -281,6 +283,12 @@ def _frequency_domain(
         notes.append(
             f"frequency measures need >= {MIN_SECONDS_HF:g} s of NN intervals (HF) and "
             f">= {MIN_SECONDS_LF:g} s (LF); got {span:.1f} s: LF and HF are NaN"
+        )
+        return out
+    if span > MAX_SPECTRUM_SECONDS:
+        notes.append(
+            f"the NN series spans {span:.3g} s, more than {MAX_SPECTRUM_SECONDS:.0e} s: "
+            "LF and HF are NaN (analyse shorter segments)"
         )
         return out
     freqs, psd = spectrum(times, nn)
