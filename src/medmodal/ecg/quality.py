@@ -143,6 +143,14 @@ def ecg_quality(
         InvalidSignalError / InvalidParameterError: bad signal, peaks, window, cleaned
             signal or detector name.
 
+    Example:
+        >>> from medmodal.ecg.simulate import ecg_simulate
+        >>> ecg = ecg_simulate(30, 250, seed=2)
+        >>> ecg[2500:5000] = 0.0  # the electrode comes off for 10 s
+        >>> q = ecg_quality(ecg, 250)
+        >>> q.label[1], q.reason[1].split(";")[0], q.overall
+        ('unacceptable', 'flat signal', 'excellent')
+
     References:
         Li Q, Mark RG, Clifford GD. Robust heart rate estimation from multiple
         asynchronous noisy sources using signal quality indices and a Kalman filter.
