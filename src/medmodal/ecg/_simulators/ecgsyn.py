@@ -141,8 +141,8 @@ def ecgsyn(
     leads = _lead_amplitudes(n_leads, rng)
     labels = np.asarray(schedule.labels)
     # z is linear in the forcing: solve it once per (beat label, wave) with unit lead
-    # gain, then mix the solutions into leads with one matrix product.
-    columns, mixing = [], []
+    # gain, then add the solution to every lead with that lead's amplitude.
+    z = np.zeros((n_samples, n_leads))
     for label, amps in leads.items():
         mine = labels == label
         for i in range(5):
@@ -152,9 +152,7 @@ def ecgsyn(
             add_events(
                 unit, centres[mine, i], sigmas[mine, i], jitter[mine, i], rate, t0, derivative=True
             )
-            columns.append(_solve_z(unit, rate)[pre::factor])
-            mixing.append(amps[:, i])
-    z = np.column_stack(columns) @ np.vstack(mixing) if columns else np.zeros((n_samples, n_leads))
+            z += _solve_z(unit, rate)[pre::factor, None] * amps[None, :, i]
     gains = _leads.f_wave_gains(n_leads)
     z += fibrillatory_waves(n_samples, sampling_rate, schedule.f_wave_amplitude, gains, rng)
     times = fiducial_times(schedule)
