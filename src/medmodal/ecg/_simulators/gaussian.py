@@ -6,9 +6,11 @@ after (sigma 50 ms, 0.5 mV). There are no Q or S waves. Fixed against the notebo
 the sample count is exactly ``round(duration * sampling_rate)`` (the notebook's
 ``np.linspace(0, duration, duration * sampling_rate)`` put samples 1/(n-1) s apart and
 failed for fractional durations), waves of beats that straddle either end of the record
-are drawn in part instead of silently dropped, Gaussians are not truncated at 3 sigma,
-the beat times follow the rhythm's RR series (so HRV, AF and ectopic beats work), and
-premature ventricular beats get a wide inverted QRS with no P wave.
+are drawn in part instead of silently dropped (the first beat's P wave was skipped),
+Gaussians run to 4 sigma instead of being cut at 3 (a visible step), the beat times
+follow the rhythm's RR series (so HRV, AF and ectopic beats work), premature
+ventricular beats get a wide inverted QRS with no P wave, and the noise is the shared,
+seeded noise model (the notebook always added unseeded noise and 0.2 Hz wander).
 """
 
 from __future__ import annotations
