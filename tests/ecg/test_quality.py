@@ -131,6 +131,9 @@ def test_window_helpers() -> None:
     agree = beat_agreement(np.array([10, 50, 150]), np.array([12, 90, 151]), 100, e)
     # window 0: 10~12 match, 50 and 90 do not (40 samples > 15): 1 / (2 + 2 - 1)
     assert agree.tolist() == pytest.approx([1 / 3, 1.0])
+    one = beat_agreement(np.array([10, 50, 150]), np.array([52]), 100, e)  # a lone detection
+    assert one.tolist() == pytest.approx([1 / 2, 0.0])
+    assert beat_agreement(np.array([5]), np.zeros(0, dtype=int), 100, e).tolist() == [0, 0]
     x = np.tile(np.r_[np.zeros(10), 1, np.zeros(9)], 10)
     t = template_sqi(x, np.arange(10, 200, 20), 10, np.zeros(10, dtype=int), 1)
     assert t[0] == pytest.approx(1.0)
@@ -207,8 +210,9 @@ def _window_f1(ref: np.ndarray, det: np.ndarray, lo: int, hi: int, tol: int) -> 
     r, d = ref[(ref >= lo) & (ref < hi)], det[(det >= lo) & (det < hi)]
     if r.size == 0 or d.size == 0:
         return float(r.size == d.size)
-    j = np.clip(np.searchsorted(d, r), 1, max(d.size - 1, 1))
-    near = np.minimum(np.abs(d[j - 1] - r), np.abs(d[np.minimum(j, d.size - 1)] - r))
+    j = np.searchsorted(d, r)
+    left, right = np.clip(j - 1, 0, d.size - 1), np.clip(j, 0, d.size - 1)
+    near = np.minimum(np.abs(d[left] - r), np.abs(d[right] - r))
     return 2 * int((near <= tol).sum()) / (r.size + d.size)
 
 

@@ -126,8 +126,9 @@ def beat_agreement(
     tolerance = MATCH_TOLERANCE * sampling_rate
     matched = np.zeros(first.size, dtype=bool)
     if first.size and second.size:
-        right = np.clip(np.searchsorted(second, first), 1, max(second.size - 1, 1))
-        left = right - 1
+        index = np.searchsorted(second, first)
+        left = np.clip(index - 1, 0, second.size - 1)
+        right = np.clip(index, 0, second.size - 1)
         nearest = np.minimum(np.abs(second[left] - first), np.abs(second[right] - first))
         matched = nearest <= tolerance
     win_first = np.searchsorted(stops, first, side="right")
