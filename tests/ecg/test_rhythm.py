@@ -179,3 +179,19 @@ def test_mitdb_af_windows_are_irregular_and_record_100_sinus(mitdb_dir) -> None:
     rhythm = ecg_rhythm(beats, 360, n_samples=n)
     assert rhythm.overall == "sinus"
     assert rhythm.fractions["sinus"] > 0.95  # measured: 0.978
+
+
+@pytest.mark.slow
+def test_mitdb_af_windows_with_detected_peaks(mitdb_dir) -> None:
+    wfdb = pytest.importorskip("wfdb")
+    irregular, total = 0, 0
+    for record in AF_RECORDS:
+        _, bounds, changes, n = _reference(mitdb_dir, record)
+        x = wfdb.rdrecord(str(mitdb_dir / record), channels=[0]).p_signal[:, 0]
+        rhythm = ecg_rhythm(ecg_peaks(x, 360), 360, n_samples=n)
+        for (start, note), stop in zip(changes, bounds[1:], strict=True):
+            if note == "(AFIB":
+                inside = (rhythm.start_s * 360 >= start) & (rhythm.end_s * 360 <= stop)
+                irregular += sum(rhythm.label[i] == "irregular" for i in np.flatnonzero(inside))
+                total += int(inside.sum())
+    assert irregular / total > 0.95  # measured: 0.968
