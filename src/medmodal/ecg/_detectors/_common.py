@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
+from scipy.ndimage import correlate1d, uniform_filter1d
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
 from medmodal.types import FloatArray, IntArray
@@ -57,18 +57,13 @@ def derivative(x: FloatArray, sampling_rate: float, *, step: float = 0.005) -> F
     """Five-point central derivative along axis 0, taps ``step`` s apart (Pan-Tompkins).
 
     ``y[n] = (-x[n-2h] - 2 x[n-h] + 2 x[n+h] + x[n+2h]) / 8`` with ``h = step * fs``
-    samples, so the slope estimate spans the same time at every sampling rate.
+    samples, so the slope estimate spans the same time at every sampling rate; the
+    signal is extended by its edge values.
     """
     h = samples(step, sampling_rate)
-    padded = np.pad(x, [(2 * h, 2 * h)] + [(0, 0)] * (x.ndim - 1), mode="edge")
-    n = x.shape[0]
-    centre = 2 * h
-    return (
-        -padded[centre - 2 * h : centre - 2 * h + n]
-        - 2.0 * padded[centre - h : centre - h + n]
-        + 2.0 * padded[centre + h : centre + h + n]
-        + padded[centre + 2 * h : centre + 2 * h + n]
-    ) / 8.0
+    taps = np.zeros(4 * h + 1)
+    taps[[0, h, 3 * h, 4 * h]] = (-1.0 / 8, -2.0 / 8, 2.0 / 8, 1.0 / 8)
+    return correlate1d(x, taps, axis=0, mode="nearest")
 
 
 #: Detection features need no more than this rate (Hz); faster input is block-averaged.
@@ -93,13 +88,18 @@ def decimate(x: FloatArray, sampling_rate: float) -> tuple[FloatArray, float, in
     """
     scale = np.maximum(x.max(axis=0), -x.min(axis=0))
     scale[~(scale > 0)] = 1.0
+    if scale.max() > 1e300:  # sums of q samples could overflow
+        x = x / scale
+        scale = np.ones_like(scale)
     q = max(1, int(sampling_rate // DETECTION_RATE))
-    factor = 1.0 / (q * scale)
-    extra = -x.shape[0] % q  # pad the tail with its last value to whole blocks
-    padded = np.concatenate([x, np.repeat(x[-1:], extra, axis=0)]) if extra else x
-    total = padded[0::q] * factor
+    full, rest = divmod(x.shape[0], q)
+    total = np.empty((full + (rest > 0), *x.shape[1:]))
+    total[:full] = x[0 : full * q : q]
     for k in range(1, q):  # strided sums: much faster than a reshape-mean over q
-        total += padded[k::q] * factor
+        np.add(total[:full], x[k : full * q : q], out=total[:full])
+    if rest:  # the last, partial block is padded with its last value
+        total[full] = x[full * q :].sum(axis=0) + (q - rest) * x[-1]
+    total *= 1.0 / (q * scale)
     return total, sampling_rate / q, q
 
 

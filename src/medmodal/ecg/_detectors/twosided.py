@@ -68,9 +68,10 @@ def feature(x: FloatArray, sampling_rate: float) -> tuple[FloatArray, FloatArray
     """Local RMS slope of the 5-20 Hz band-passed ECG, and the band-passed ECG."""
     band = bandpass(x, sampling_rate, *BAND, order=2)
     slope = derivative(band, sampling_rate)
-    power = moving_average(slope * slope, samples(RMS_WINDOW, sampling_rate))
-    rms = np.sqrt(np.maximum(power, 0.0))  # rounding can leave tiny negatives
-    return rms, band
+    np.square(slope, out=slope)
+    rms = moving_average(slope, samples(RMS_WINDOW, sampling_rate))
+    np.maximum(rms, 0.0, out=rms)  # rounding can leave tiny negatives
+    return np.sqrt(rms, out=rms), band
 
 
 def _block_level(feature: FloatArray, cands: IntArray, block: int, rank: int) -> FloatArray:
