@@ -15,7 +15,7 @@ matrix; no Python loop runs over beats.
   such stretch after the last slope, or an earlier local slope minimum below
   ``QRS_JUNCTION_XI`` x A where the ST segment runs straight into the T wave (the
   isoelectric-segment search of Laguna et al. 1994; the noise floor is
-  ``NOISE_FACTOR`` x the slope SD that the record's white-noise level would give).
+  ``NOISE_FACTOR`` x a robust SD of the slope's noise between this beat and the last).
 * P and T waves are sought on the lead with every QRS replaced by a straight line, so
   the large QRS does not leak into the smoothed signal. In a window after the QRS (T)
   or before it (P, starting where the previous T wave ended), a wave is a pair of
@@ -62,6 +62,9 @@ from medmodal.types import BoolArray, FloatArray, IntArray
 
 #: Scales (s) of the derivative-of-Gaussian wavelets: QRS, P / T detection, P / T edges.
 QRS_SCALE, WAVE_SCALE, FINE_SCALE = 0.008, 0.040, 0.012
+#: The P / T detection scale shrinks as sqrt(median RR / WAVE_SCALE_RR) below this RR (s),
+#: to at most half (P and T waves narrow at fast rates).
+WAVE_SCALE_RR = 0.8
 #: QRS search: window before / after R (s), main slopes within MAIN_SLOPE (s) of R.
 QRS_BEFORE, QRS_AFTER, MAIN_SLOPE = 0.15, 0.18, 0.10
 #: A slope peak above QRS_SIGNIFICANT x the largest QRS slope, within QRS_HOP (s) before
@@ -71,10 +74,13 @@ QRS_SIGNIFICANT, QRS_HOP, QRS_MAX_HOPS = 0.05, 0.03, 2
 #: QRS boundary thresholds (fraction of the largest QRS slope) and the shortest
 #: isoelectric stretch (s).
 QRS_ONSET_XI, QRS_OFFSET_XI, ISOELECTRIC = 0.04, 0.05, 0.008
+#: The QRS edges lie at most QRS_REACH (s) beyond its first / last significant slope
+#: (a short PR segment at fast rates must not let the onset run back over the P wave).
+QRS_REACH = 0.04
 #: A local minimum of the slope below this fraction of the largest QRS slope also ends
 #: the QRS (the ST segment can rise into the T wave with no isoelectric stretch).
 QRS_JUNCTION_XI = 0.15
-#: Slope noise floor: this many times the slope SD due to the record's white-noise level.
+#: Slope noise floor: this many times the local robust SD of the slope's noise.
 NOISE_FACTOR = 4.0
 #: T search: from QRS offset + T_START to R + min(T_END, T_END_RR x next RR) (s).
 T_START, T_END, T_END_RR = 0.02, 0.60, 0.70
@@ -105,21 +111,25 @@ def _neighbour_rr(r: IntArray, rate: float) -> tuple[IntArray, IntArray]:
     return np.concatenate(([rr[0]], rr)), np.concatenate((rr, [rr[-1]]))
 
 
-def _slope_noise(x: FloatArray, rate: float) -> float:
-    """SD of the QRS-scale slope that white noise of the record's level would give.
+def _slope_noise(
+    x: FloatArray, slope: FloatArray, rate: float, r: IntArray, rr_prev: IntArray
+) -> FloatArray:
+    """Per beat, the SD of slope noise between the previous beat and this one.
 
-    The noise SD is estimated robustly from first differences (median absolute
-    deviation / sqrt 2: the ECG waves are smooth, so most differences are noise) and
-    carried through the derivative-of-Gaussian filter (times its L2 norm).
+    Noise is what the QRS-scale slope has and a twice coarser slope has not (ECG waves
+    outside the QRS are smooth, so both scales see them alike). Its mean absolute value
+    (x sqrt(pi / 2), the SD for Gaussian noise) is taken over the stretch from 60 ms
+    after the previous R peak to 60 ms before this one, so bursts of muscle noise raise
+    the floor only where they are. Cumulative sums make this O(n).
     """
-    if x.size < 3:
-        return 0.0
-    d = np.diff(x)
-    sd = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2.0)
-    sigma = QRS_SCALE * rate
-    t = np.arange(-int(4 * sigma + 1), int(4 * sigma + 1) + 1)
-    kernel = t * np.exp(-0.5 * (t / sigma) ** 2) / (np.sqrt(2 * np.pi) * sigma**3)
-    return sd * float(np.sqrt(np.sum(kernel**2)))
+    coarse = gaussian_filter1d(x, 2 * QRS_SCALE * rate, order=1)
+    sums = np.concatenate(([0.0], np.cumsum(np.abs(slope - coarse))))
+    guard = _samples(0.06, rate)
+    stop = np.clip(r - guard, 0, x.size)
+    start = np.clip(r - rr_prev + guard, 0, stop)
+    short = stop - start < guard  # too little room: use the whole record's level
+    start, stop = np.where(short, 0, start), np.where(short, x.size, stop)
+    return np.sqrt(np.pi / 2) * (sums[stop] - sums[start]) / np.maximum(stop - start, 1)
 
 
 def _chain(
@@ -148,8 +158,9 @@ def qrs_bounds(
     x: FloatArray, rate: float, r: IntArray, rr_prev: IntArray, rr_next: IntArray
 ) -> tuple[IntArray, IntArray]:
     """QRS onset and offset samples of every beat (see the module docstring)."""
-    slope = np.abs(gaussian_filter1d(x, QRS_SCALE * rate, order=1))
-    floor = NOISE_FACTOR * _slope_noise(x, rate)
+    signed = gaussian_filter1d(x, QRS_SCALE * rate, order=1)
+    slope = np.abs(signed)
+    floor = NOISE_FACTOR * _slope_noise(x, signed, rate, r, rr_prev)
     quiet_len, main = _samples(ISOELECTRIC, rate), _samples(MAIN_SLOPE, rate)
     before = np.minimum(_samples(QRS_BEFORE, rate), rr_prev // 2)
     after = np.minimum(_samples(QRS_AFTER, rate), rr_next // 2)
@@ -170,14 +181,17 @@ def qrs_bounds(
     off_thr = np.maximum(QRS_OFFSET_XI * amp, floor)[:, None]
     on_quiet = win.valid & (m < on_thr)
     off_quiet = win.valid & (m < off_thr)
-    on_col, on_found = last_true((run_length(on_quiet) >= quiet_len) & (cols < first[:, None]))
+    reach = _samples(QRS_REACH, rate)
+    near_on = win.valid & (cols < first[:, None]) & (cols >= (first - reach)[:, None])
+    near_off = win.valid & (cols > last[:, None]) & (cols <= (last + reach)[:, None])
+    on_col, on_found = last_true((run_length(on_quiet) >= quiet_len) & near_on)
     ahead = run_length(off_quiet[:, ::-1])[:, ::-1]  # quiet run starting at each cell
     # The J point may also be where the slope bottoms out before rising into the T wave.
     junction = win.valid & local_min(m) & (m < QRS_JUNCTION_XI * amp[:, None])
-    off_col, off_found = first_true(((ahead >= quiet_len) | junction) & (cols > last[:, None]))
-    # No isoelectric stretch (noise, fused waves): fall back to the smallest slope.
-    on_fb, _ = masked_argmax(-m, win.valid & (cols < first[:, None]))
-    off_fb, _ = masked_argmax(-m, win.valid & (cols > last[:, None]))
+    off_col, off_found = first_true(((ahead >= quiet_len) | junction) & near_off)
+    # No isoelectric stretch within reach (noise, fused waves): the smallest slope there.
+    on_fb, _ = masked_argmax(-m, near_on)
+    off_fb, _ = masked_argmax(-m, near_off)
     has = any_in_row(win.valid)
     onset = win.sample(np.where(on_found, on_col, on_fb), has)
     offset = win.sample(np.where(off_found, off_col, off_fb), has)
@@ -223,8 +237,10 @@ class Smoothed:
     fine_slope: FloatArray
 
     @classmethod
-    def of(cls, blanked: FloatArray, rate: float) -> Smoothed:
-        coarse, fine = WAVE_SCALE * rate, FINE_SCALE * rate
+    def of(cls, blanked: FloatArray, rate: float, median_rr: float) -> Smoothed:
+        """Smooth at the wave scale (narrower at fast rates, as P and T narrow too)."""
+        shrink = float(np.clip(np.sqrt(median_rr / WAVE_SCALE_RR), 0.5, 1.0))
+        coarse, fine = WAVE_SCALE * shrink * rate, FINE_SCALE * rate
         return cls(
             wave=gaussian_filter1d(blanked, coarse),
             wave_slope=gaussian_filter1d(blanked, coarse, order=1),
@@ -293,7 +309,8 @@ def delineate(x: FloatArray, rate: float, r: IntArray) -> dict[str, IntArray]:
     rr_prev, rr_next = _neighbour_rr(r, rate)
     onset, offset = qrs_bounds(x, rate, r, rr_prev, rr_next)
     amp = qrs_amplitude(x, onset, offset)
-    sm = Smoothed.of(blank_qrs(x, onset, offset), rate)
+    median_rr = float(np.median(rr_prev)) / rate if r.size else 1.0
+    sm = Smoothed.of(blank_qrs(x, onset, offset), rate, median_rr)
     t_peak, t_offset = t_waves(sm, rate, r, offset, rr_next, T_MIN_PROMINENCE * amp)
     # A P wave starts after the previous beat's T wave (or its QRS if no T was found).
     prev_end = np.where(t_offset >= 0, t_offset, np.where(t_peak >= 0, t_peak, offset))
