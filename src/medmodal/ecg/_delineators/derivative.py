@@ -2,20 +2,21 @@
 
 The lead is differentiated with derivative-of-Gaussian wavelets at three scales given in
 seconds, so that any sampling rate works (they play the part of Martínez's dyadic
-quadratic-spline wavelet scales): 8 ms for the QRS, 40 ms to find P and T waves, 12 ms
-to place their outer edges. Every step is a masked search over a (beats x window)
-matrix; no Python loop runs over beats.
+quadratic-spline wavelet scales): 8 ms for the QRS, 40 ms to find P and T waves
+(down to 20 ms at fast heart rates, as the waves narrow), 12 ms to place their outer
+edges. Every step is a masked search over a (beats x window) matrix; no Python loop
+runs over beats.
 
 * QRS. Around each R peak the largest slope magnitude A (within 100 ms) is found on
   each side; the QRS is extended outwards through significant slope peaks (above
   ``QRS_SIGNIFICANT`` x A, at most ``QRS_HOP`` apart: Q and S waves), as in Martínez's
   search for the first and last significant modulus maxima. The onset is the end of
   the last isoelectric stretch (>= 8 ms with the slope below ``QRS_ONSET_XI`` x A, and
-  above a noise floor) before that first slope; the offset is the start of the first
-  such stretch after the last slope, or an earlier local slope minimum below
-  ``QRS_JUNCTION_XI`` x A where the ST segment runs straight into the T wave (the
-  isoelectric-segment search of Laguna et al. 1994; the noise floor is
-  ``NOISE_FACTOR`` x a robust SD of the slope's noise between this beat and the last).
+  above a noise floor) within ``QRS_REACH`` before that first slope; the offset is the
+  start of the first such stretch after the last slope, or an earlier local slope
+  minimum below ``QRS_JUNCTION_XI`` x A where the ST segment runs straight into the T
+  wave (the isoelectric-segment search of Laguna et al. 1994; the noise floor is
+  ``NOISE_FACTOR`` x the SD of the slope's noise between this beat and the last).
 * P and T waves are sought on the lead with every QRS replaced by a straight line, so
   the large QRS does not leak into the smoothed signal. In a window after the QRS (T)
   or before it (P, starting where the previous T wave ended), a wave is a pair of
