@@ -294,3 +294,11 @@ def test_property_valid_result_or_medmodal_error(
     assert 0 <= d.lead < (1 if signal.ndim == 1 else signal.shape[1])
     intervals = d.intervals()
     assert not np.isinf(intervals.to_numpy()).any()
+
+
+def test_result_pickles() -> None:  # results travel between worker processes
+    import pickle
+
+    sim = ecg_simulate_annotated(5, 250, seed=1)
+    d = ecg_delineate(sim.signal, 250, peaks=sim.r_peaks)
+    assert pickle.loads(pickle.dumps(d)).to_frame().equals(d.to_frame())

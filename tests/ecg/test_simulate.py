@@ -384,3 +384,12 @@ def test_property_valid_result_or_medmodal_error(
     assert ((sim.r_peaks >= 0) & (sim.r_peaks < n)).all()
     assert (np.diff(sim.r_peaks) > 0).all()
     assert len(sim.beat_labels) == sim.n_beats
+
+
+def test_result_pickles() -> None:  # results travel between worker processes
+    import pickle
+
+    sim = ecg_simulate_annotated(5, 250, seed=1, rhythm="pvc")
+    back = pickle.loads(pickle.dumps(sim))
+    np.testing.assert_array_equal(back.signal, sim.signal)
+    assert back.to_frame().equals(sim.to_frame())

@@ -24,7 +24,6 @@ import numbers
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -246,7 +245,7 @@ def ecg_simulate_annotated(
         sampling_rate=rate,
         r_peaks=fiducials["r"].copy(),
         beat_labels=tuple(lab for lab, k in zip(schedule.labels, keep, strict=True) if k),
-        fiducials=MappingProxyType(fiducials),
+        fiducials=fiducials,
         rhythm=rhythm_name,
         heart_rate=schedule.heart_rate,
         method=method_name,
