@@ -46,6 +46,8 @@ NN_BOUNDS = (0.2, 3.0)
 MEDIAN_WINDOW = 11
 #: Longest NN series (s) analysed in the frequency domain (a week; the 4 Hz grid).
 MAX_SPECTRUM_SECONDS = 7 * 86400.0
+#: Segment (s) of the averaged Lomb-Scargle periodograms (the Task Force's short term).
+LOMB_SEGMENT_S = 300.0
 
 #: ``(times s, NN ms) -> (frequencies Hz, one-sided PSD ms²/Hz)``.
 Spectrum = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
@@ -146,17 +148,31 @@ def _welch(times: FloatArray, nn: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 
 @SPECTRA.register(
-    "lomb", aliases=("lombscargle",), description="Lomb-Scargle periodogram of the NN series"
+    "lomb",
+    aliases=("lombscargle",),
+    description="Lomb-Scargle periodogram of the NN series (no resampling); series longer "
+    "than 5 min: periodograms of 5-min segments (50 % overlap) averaged",
 )
 def _lomb(times: FloatArray, nn: FloatArray) -> tuple[FloatArray, FloatArray]:
     span = times[-1] - times[0]
-    step = 1.0 / (4.0 * span)  # 4x oversampled frequency grid
-    freqs = np.arange(step, 0.5, step)
-    centred = scipy.signal.detrend(nn)
-    power = scipy.signal.lombscargle(times, centred, 2 * np.pi * freqs)
-    # One-sided density (ms²/Hz): the unnormalised periodogram is ~A²N/4 at a sinusoid
-    # of amplitude A; 2 P / mean sampling rate makes the bands sum to the variance.
-    return freqs, 2.0 * power * span / times.size
+    segment = min(span, LOMB_SEGMENT_S)
+    freqs = np.arange(1.0, 4.0 * segment * HF_BAND[1] + 1.0) / (4.0 * segment)  # 4x oversampled
+    starts = np.arange(times[0], times[-1] - segment + 1e-9, segment / 2.0)
+    psds = []
+    for start in starts:
+        inside = (times >= start) & (times <= start + segment)
+        if inside.sum() >= 4:
+            psds.append(_lomb_psd(times[inside], nn[inside], freqs))
+    return freqs, np.mean(psds, axis=0)
+
+
+def _lomb_psd(times: FloatArray, nn: FloatArray, freqs: FloatArray) -> FloatArray:
+    """One-sided density (ms²/Hz) of one stretch of NN intervals."""
+    span = times[-1] - times[0]
+    power = scipy.signal.lombscargle(times, scipy.signal.detrend(nn), 2 * np.pi * freqs)
+    # The unnormalised periodogram is ~A²N/4 at a sinusoid of amplitude A; 2 P divided
+    # by the mean sampling rate (N / span) makes the bands sum to the variance.
+    return 2.0 * power * span / times.size
 
 
 def ecg_hrv(
