@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 import scipy.signal
 
-from medmodal.ecg._cleaners import CLEANERS
+from medmodal.ecg._cleaners import CLEANERS, Cleaner
 from medmodal.ecg._validate import as_signal, check_sampling_rate
 from medmodal.errors import InvalidParameterError, InvalidSignalError
 from medmodal.types import ArrayLike, FloatArray
@@ -83,26 +83,38 @@ def ecg_clean(
     cleaner = CLEANERS.get(method)
     line = _check_powerline(powerline, func=func)
     checked = as_signal(signal, rate, func=func)
-    data = checked.data  # a fresh copy: the cleaner may work in place
-    # Linear filters commute with scaling: huge inputs are brought to unit scale so that
-    # they cannot overflow inside the filter, and scaled back afterwards.
-    scale = np.maximum(data.max(axis=0), -data.min(axis=0))
-    rescale = bool((scale > HUGE).any())
-    if rescale:
-        scale[~(scale > 0)] = 1.0
-        data /= scale
+    data = checked.data
     notch = detect_powerline(data, rate) if isinstance(line, str) else line  # "auto"
+    out = np.empty_like(data)
+    for k in range(checked.n_leads):
+        # One contiguous (n, 1) lead at a time: numpy reduces an (n, L) array along axis
+        # 0 up to 40x slower than L single columns.
+        lead = data[:, k : k + 1] if checked.n_leads == 1 else data[:, k : k + 1].copy()
+        out[:, k : k + 1] = _clean_lead(lead, rate, notch, cleaner, func=func)
+    return checked.restore(out)
+
+
+def _clean_lead(
+    lead: FloatArray, rate: float, notch: float | None, cleaner: Cleaner, *, func: str
+) -> FloatArray:
+    """Clean one ``(n, 1)`` lead that the cleaner may modify in place."""
+    # Linear filters commute with scaling: a huge lead is brought to unit scale so that
+    # it cannot overflow inside the filter, and scaled back afterwards.
+    scale = max(float(lead.max()), -float(lead.min()))
+    rescale = scale > HUGE
+    if rescale:
+        lead /= scale
     with np.errstate(over="ignore", invalid="ignore"):
-        out = cleaner(data, rate, notch)
+        out = cleaner(lead, rate, notch)
         if rescale:
             out *= scale
     # Below HUGE the filters' bounded gain cannot overflow: only rescaled output is checked.
     if rescale and not np.isfinite(out).all():
         raise InvalidSignalError(
-            f"{func}: the cleaned signal overflowed (input magnitude up to "
-            f"{float(scale.max()):.3g}); rescale the signal to physical units (mV)"
+            f"{func}: the cleaned signal overflowed (input magnitude up to {scale:.3g}); "
+            "rescale the signal to physical units (mV)"
         )
-    return checked.restore(out)
+    return out
 
 
 def _check_powerline(powerline: object, *, func: str) -> float | str | None:

@@ -171,7 +171,9 @@ def ecg_quality(
     beats = _peaks(checked.data, rate, usable, peaks, func=func)
     starts, stops = sqi.window_bounds(checked.n_samples, rate, window_s)
     per_lead = [
-        _lead_evidence(checked.data[:, k], band[:, k], beats, rate, starts, stops, detector)
+        _lead_evidence(
+            _column(checked.data, k), _column(band, k), beats, rate, starts, stops, detector
+        )
         if k in usable
         else None
         for k in range(checked.n_leads)
@@ -198,6 +200,11 @@ def ecg_quality(
         window_s=window_s,
         **evidence,
     )
+
+
+def _column(data: FloatArray, k: int) -> FloatArray:
+    """Lead ``k`` as a contiguous 1-D array (strided columns slow every pass down)."""
+    return np.ascontiguousarray(data[:, k])
 
 
 def _check_window(window: object, *, func: str) -> float:
