@@ -12,12 +12,13 @@ noisy lead contributes little; :func:`best_lead` picks the lead on which peaks a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import correlate1d, uniform_filter1d
-from scipy.signal import butter, find_peaks, sosfiltfilt
+from scipy.ndimage import uniform_filter1d
+from scipy.signal import butter, find_peaks, sosfilt, sosfilt_zi
 
 from medmodal.types import FloatArray, IntArray
 
@@ -30,22 +31,37 @@ def samples(seconds: float, sampling_rate: float) -> int:
     return max(1, round(seconds * sampling_rate))
 
 
-def bandpass(
-    x: FloatArray, sampling_rate: float, low: float, high: float, *, order: int = 2
-) -> FloatArray:
-    """Zero-phase Butterworth band-pass along axis 0 (``high`` is capped below Nyquist).
-
-    The signal is padded by odd reflection over about one second (less for short
-    signals), so the filter settles before the first sample.
-    """
+@functools.lru_cache(maxsize=32)
+def _butter(low: float, high: float, sampling_rate: float, order: int) -> tuple[FloatArray, ...]:
+    """Second-order sections of the band-pass and their unit-step initial state."""
     nyquist = sampling_rate / 2.0
     high = min(high, 0.45 * sampling_rate)
     if low >= high:  # very low sampling rates: fall back to a high-pass
         sos = butter(order, low / nyquist, btype="highpass", output="sos")
     else:
         sos = butter(order, [low / nyquist, high / nyquist], btype="bandpass", output="sos")
-    padlen = min(x.shape[0] - 1, samples(1.0, sampling_rate))
-    return sosfiltfilt(sos, x, axis=0, padlen=padlen)
+    return sos, sosfilt_zi(sos)
+
+
+def bandpass(
+    x: FloatArray, sampling_rate: float, low: float, high: float, *, order: int = 2
+) -> FloatArray:
+    """Zero-phase Butterworth band-pass of a 1-D signal (``high`` capped below Nyquist).
+
+    Forward-backward filtering (as ``scipy.signal.sosfiltfilt``) of the signal extended
+    by odd reflection over about one second (less for short signals), with the filter
+    state started at the edge values, so it has settled before the first sample.
+    """
+    sos, zi = _butter(low, high, sampling_rate, order)
+    n = x.shape[0]
+    pad = min(n - 1, samples(1.0, sampling_rate))
+    ext = np.empty(n + 2 * pad)
+    ext[pad : pad + n] = x
+    ext[:pad] = 2.0 * x[0] - x[1 : pad + 1][::-1]
+    ext[pad + n :] = 2.0 * x[-1] - x[n - 1 - pad : n - 1][::-1]
+    forward, _ = sosfilt(sos, ext, zi=zi * ext[0])
+    backward, _ = sosfilt(sos, forward[::-1], zi=zi * forward[-1])
+    return backward[::-1][pad : pad + n]
 
 
 def moving_average(x: FloatArray, width: int) -> FloatArray:
@@ -53,7 +69,17 @@ def moving_average(x: FloatArray, width: int) -> FloatArray:
     return uniform_filter1d(x, size=max(1, width), axis=0, mode="nearest")
 
 
-def derivative(x: FloatArray, sampling_rate: float, *, step: float = 0.005) -> FloatArray:
+def _five_point(x: FloatArray, h: int) -> FloatArray:
+    """Five-point derivative at the interior samples ``2h .. len(x) - 2h - 1`` of ``x``."""
+    n = x.shape[0]
+    return (2.0 * (x[3 * h : n - h] - x[h : n - 3 * h]) + x[4 * h :] - x[: n - 4 * h]) / 8.0
+
+
+#: Spacing (s) of the taps of the five-point derivative.
+DERIVATIVE_STEP = 0.005
+
+
+def derivative(x: FloatArray, sampling_rate: float, *, step: float = DERIVATIVE_STEP) -> FloatArray:
     """Five-point central derivative along axis 0, taps ``step`` s apart (Pan-Tompkins).
 
     ``y[n] = (-x[n-2h] - 2 x[n-h] + 2 x[n+h] + x[n+2h]) / 8`` with ``h = step * fs``
@@ -61,9 +87,20 @@ def derivative(x: FloatArray, sampling_rate: float, *, step: float = 0.005) -> F
     signal is extended by its edge values.
     """
     h = samples(step, sampling_rate)
-    taps = np.zeros(4 * h + 1)
-    taps[[0, h, 3 * h, 4 * h]] = (-1.0 / 8, -2.0 / 8, 2.0 / 8, 1.0 / 8)
-    return correlate1d(x, taps, axis=0, mode="nearest")
+    n = x.shape[0]
+    first, last = np.repeat(x[:1], 2 * h, axis=0), np.repeat(x[-1:], 2 * h, axis=0)
+    if n <= 4 * h:  # too short for an interior
+        return _five_point(np.concatenate([first, x, last]), h)
+    out = np.empty_like(x)
+    mid = out[2 * h : n - 2 * h]  # computed in place: no full-length temporaries
+    np.subtract(x[3 * h : n - h], x[h : n - 3 * h], out=mid)
+    mid *= 2.0
+    mid += x[4 * h :]
+    mid -= x[: n - 4 * h]
+    mid *= 1.0 / 8.0
+    out[: 2 * h] = _five_point(np.concatenate([first, x[: 4 * h]]), h)
+    out[n - 2 * h :] = _five_point(np.concatenate([x[n - 4 * h :], last]), h)
+    return out
 
 
 #: Detection features need no more than this rate (Hz); faster input is block-averaged.
@@ -142,8 +179,23 @@ class LeadFusion:
     a stretch of the record gives way to the others there and only there.
     """
 
-    weights: FloatArray  # (n, n_leads)
+    weights: FloatArray  # (n, n_leads); (1, 1) for a single lead
     block: int
+
+    def candidate_slopes(
+        self, band: FloatArray, cands: IntArray, sampling_rate: float, half: float
+    ) -> FloatArray:
+        """Largest fused ``|d band / dt|`` within ``half`` seconds of each candidate.
+
+        One lead: computed on short windows around the candidates only.
+        """
+        width = samples(half, sampling_rate)
+        if band.shape[1] > 1:
+            slope = self.combine(np.abs(derivative(band, sampling_rate)))
+            return slope[windows(cands, width, band.shape[0])].max(axis=1)
+        h = samples(DERIVATIVE_STEP, sampling_rate)
+        seg = band[windows(cands, width + 2 * h, band.shape[0]), 0]  # (n_cands, span)
+        return np.abs(_five_point(seg.T, h)).max(axis=0)
 
     def combine(self, per_lead: FloatArray) -> FloatArray:
         """Fuse non-negative per-lead signals, each scaled to its local maximum.
@@ -159,10 +211,10 @@ class LeadFusion:
 
 def lead_fusion(features: FloatArray, sampling_rate: float) -> LeadFusion:
     """Per-sample lead weights from the ``(n, n_leads)`` non-negative detection features."""
-    n, n_leads = features.shape
+    n_leads = features.shape[1]
     block = samples(FUSION_BLOCK, sampling_rate)
     if n_leads == 1:
-        return LeadFusion(np.ones((n, 1)), block)
+        return LeadFusion(np.ones((1, 1)), block)  # broadcasts; never read per sample
     hi = _block_profile(features, block, "max")
     med = _block_profile(features, block, "median")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -190,6 +242,9 @@ def fuse_features(
         fuse other per-lead signals the same way.
     """
     pairs = [feature_fn(data[:, lead], sampling_rate) for lead in range(data.shape[1])]
+    if len(pairs) == 1:  # one lead: no copies
+        feature, band = pairs[0]
+        return feature, band[:, None], lead_fusion(feature[:, None], sampling_rate)
     features = np.stack([f for f, _ in pairs], axis=1)
     bands = np.stack([b for _, b in pairs], axis=1)
     fusion = lead_fusion(features, sampling_rate)
@@ -241,7 +296,8 @@ def refine_peaks(
         band_window: each peak first moves to the largest ``|bandpassed|`` within this
             many seconds ...
         raw_window: ... then to the dominant extremum of the input (largest deviation,
-            up or down, from the local baseline: the median of the surrounding 0.3 s)
+            up or down, from the local baseline: the median of the surrounding 0.3 s,
+            sampled every 20 ms)
             within this many seconds. Inverted or mostly negative QRS complexes
             therefore land on their negative peak.
         min_distance: of two refined peaks closer than this (s), the lower goes.
@@ -257,7 +313,7 @@ def refine_peaks(
     full_rate = sampling_rate * q
     n = signal.shape[0]
     coarse = np.minimum(coarse, n - 1)
-    base_win = windows(coarse, samples(0.15, full_rate), n)[:, :: max(1, q)]
+    base_win = windows(coarse, samples(0.15, full_rate), n)[:, :: samples(0.02, full_rate)]
     win = windows(coarse, samples(raw_window, full_rate), n)
     around, seg = signal[base_win], signal[win]
     scale = max(float(np.abs(around).max()), float(np.abs(seg).max()), 1e-300)

@@ -43,7 +43,6 @@ from medmodal.ecg._detectors._common import (
     moving_average,
     refine_peaks,
     samples,
-    windows,
 )
 from medmodal.types import BoolArray, FloatArray, IntArray
 
@@ -62,6 +61,7 @@ T_WAVE_WINDOW = 0.360  # s: Pan-Tompkins T-wave discrimination window
 T_WAVE_SLOPE = 0.5  # a T wave's slope is under half that of its QRS
 SEARCH_BACK_RR = 1.5  # search back in gaps longer than this many median RRs
 SEARCH_BACK_THRESHOLD = 0.5  # with this fraction of the threshold
+SLOPE_WINDOW = 0.06  # s: a candidate's slope is the largest within this of its peak
 
 
 def feature(x: FloatArray, sampling_rate: float) -> tuple[FloatArray, FloatArray]:
@@ -81,10 +81,11 @@ def _block_level(feature: FloatArray, cands: IntArray, block: int, rank: int) ->
     tallest complex, so this is a robust local QRS level over about +-2.5 blocks that
     ignores up to ``rank - 1`` outlying complexes (a burst of noise, one huge PVC).
     """
-    n_blocks = -(-feature.shape[0] // block)
-    padded = np.zeros(n_blocks * block)
-    padded[: feature.shape[0]] = feature
-    maxima = padded.reshape(n_blocks, block).max(axis=1)
+    full, rest = divmod(feature.shape[0], block)
+    maxima = feature[: full * block].reshape(full, block).max(axis=1)
+    if rest:
+        maxima = np.append(maxima, feature[full * block :].max())
+    n_blocks = maxima.size
     edge = np.concatenate([np.full(2, -np.inf), maxima, np.full(2, -np.inf)])
     five = np.stack([edge[k : k + n_blocks] for k in range(5)], axis=1)
     five.sort(axis=1)
@@ -190,12 +191,11 @@ def detect(data: FloatArray, sampling_rate: float) -> IntArray:
     """R peaks of a ``(n_samples, n_leads)`` signal (no flat lead)."""
     xd, fs, q = decimate(data, sampling_rate)
     rms, band, fusion = fuse_features(xd, fs, feature)
-    slope_signal = fusion.combine(np.abs(derivative(band, fs)))
     cands = feature_peaks(rms, samples(REFRACTORY, fs))
     if cands.size < 2:
         return np.zeros(0, dtype=np.int64)
     amp = rms[cands]
-    slope = slope_signal[windows(cands, samples(0.06, fs), xd.shape[0])].max(axis=1)
+    slope = fusion.candidate_slopes(band, cands, fs, SLOPE_WINDOW)
     beat, threshold = _classify(rms, cands, amp, fs)
     beats = _pair_rules(np.flatnonzero(beat), cands, amp, slope, fs)
     beats = _search_back(beats, cands, amp, slope, threshold, fs)
