@@ -5,9 +5,12 @@ Everything here takes durations in seconds and converts them to samples with
 (forward-backward, second-order sections) with about one second of padding, so beats in
 the first and last second of a record are not lost to filter warm-up.
 
-Multi-lead input is handled by :func:`fuse_features`: each lead's detection feature is
-scaled to its own QRS level and weighted by how peaky (beat-like) it is, so a flat or
-noisy lead contributes little; :func:`best_lead` picks the lead on which peaks are placed.
+Features are computed at 100-200 Hz after :func:`decimate`; peaks are then placed on
+the full-rate input by :func:`refine_peaks`. Multi-lead input is handled by
+:func:`fuse_features`: each lead's detection feature is scaled to its local QRS level
+and weighted, block by block, by how peaky (beat-like) it is there, so a noisy stretch
+of one lead gives way to the others; :func:`best_lead` picks the lead on which peaks are
+placed.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ Offline detection can look both ways: the signal and noise levels behind each de
 are medians over the beats *before and after* it, not only the past ones, so a sudden
 change of amplitude or rhythm costs no beats while a causal estimator catches up.
 
-1. Feature: 5-20 Hz zero-phase band-pass, five-point derivative, root of the 100 ms
-   moving mean of its square (the local RMS slope), fused over leads.
+1. Feature: 5-20 Hz zero-phase Butterworth band-pass (first order per edge, run
+   forward and backward), five-point derivative, root of the 100 ms moving mean of its
+   square (the local RMS slope), fused over leads; all at 100-200 Hz.
 2. Candidates: feature peaks at least 200 ms apart (larger peaks win).
 3. Levels: a first split at 0.35 of the local QRS level (the second-largest of the
    maxima of the five 1-s blocks around the candidate), then twice: the QRS level Q
@@ -47,6 +48,7 @@ from medmodal.ecg._detectors._common import (
 from medmodal.types import BoolArray, FloatArray, IntArray
 
 BAND = (5.0, 20.0)  # Hz: QRS energy, with less of the P and T waves than 5-15 Hz
+BAND_ORDER = 1  # Butterworth order per edge (doubled by forward-backward filtering)
 RMS_WINDOW = 0.100  # s: about one QRS width
 REFRACTORY = 0.200  # s: no two beats closer (physiological refractory period)
 FIRST_SPLIT = 0.35  # first pass: fraction of the local QRS level
@@ -66,7 +68,7 @@ SLOPE_WINDOW = 0.06  # s: a candidate's slope is the largest within this of its 
 
 def feature(x: FloatArray, sampling_rate: float) -> tuple[FloatArray, FloatArray]:
     """Local RMS slope of the 5-20 Hz band-passed ECG, and the band-passed ECG."""
-    band = bandpass(x, sampling_rate, *BAND, order=2)
+    band = bandpass(x, sampling_rate, *BAND, order=BAND_ORDER)
     slope = derivative(band, sampling_rate)
     np.square(slope, out=slope)
     rms = moving_average(slope, samples(RMS_WINDOW, sampling_rate))
