@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from joblib import Parallel, delayed
-from tqdm.auto import tqdm
 
 from medmodal.data.io import Record, available_formats, infer_format, read_record
 from medmodal.ecg.process import ECGResult, ecg_process
@@ -85,6 +83,9 @@ def ecg_process_many(
         raise InvalidParameterError(
             f"ecg_process_many: n_jobs must be a non-zero int, got {n_jobs!r}"
         )
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
     job = delayed(_process_one)
     tasks = (
         job(item, sampling_rate, lead, format, keep_results, process_options) for item in items
