@@ -29,6 +29,7 @@ LAYERS = {
     "report": 5,
     "serve": 5,
     "cli": 5,
+    "__main__": 5,
 }
 
 
