@@ -218,6 +218,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-timing", action="store_true", help="skip the timing pass")
     parser.add_argument("--no-resample", action="store_true", help="skip the rate experiment")
     parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rewrite the .md from the existing .json (e.g. after editing the tuning log)",
+    )
+    parser.add_argument(
         "--process-records",
         default="100,203,232",
         help="records for the ecg_process timing hook ('' to skip)",
@@ -227,6 +232,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     args = _parse(argv)
+    if args.render_only:
+        json_path, md_path = args.out / "ecg_qrs.json", args.out / "ecg_qrs.md"
+        result = json.loads(json_path.read_text())
+        result["bars"] = _qrs_report.bars(
+            result["methods"], result["resampling"], result["ecg_process"]
+        )
+        json_path.write_text(json.dumps(result, indent=1, default=str) + "\n")
+        md_path.write_text(_qrs_report.markdown(result, _qrs_report.kept_section(md_path)))
+        print(_qrs_report.summary(result))
+        return result
     records = list(RECORDS) if args.records == "all" else args.records.split(",")
     entries = methods(with_peers=not args.no_peers)
     info = _machine.machine_info(("neurokit2", "wfdb", "joblib", "medmodal"))
