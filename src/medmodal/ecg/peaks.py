@@ -39,7 +39,7 @@ DETECTORS.add(
     aliases=("default",),
     description="the default: Pan-Tompkins slope feature with Hamilton-Tompkins median "
     "thresholds estimated from the beats on both sides, P/T-wave rules and search-back "
-    "(pooled F1 99.87 % on MIT-BIH, see benchmarks/results/ecg_qrs.md)",
+    "(pooled F1 99.88 % on MIT-BIH, see benchmarks/results/ecg_qrs.md)",
 )
 DETECTORS.add(
     "pantompkins1985",
