@@ -6,6 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from medmodal.data.bundled import load_bundled
 from medmodal.data.io import Record, write_record
@@ -16,6 +19,7 @@ from medmodal.errors import (
     DataNotFoundError,
     InvalidParameterError,
     InvalidSignalError,
+    MedmodalError,
     MedmodalWarning,
 )
 from medmodal.metrics.qrs import match_beats
@@ -137,3 +141,34 @@ def test_process_many_missing_folder(tmp_path: Path) -> None:
         ecg_process_many(tmp_path / "nope", progress=False)
     with pytest.raises(DataNotFoundError, match="no ECG records"):
         ecg_process_many(tmp_path, progress=False)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    signal=hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(150, 1500), st.integers(1, 3)),
+        elements=st.one_of(st.floats(-1e6, 1e6), st.sampled_from([np.nan, np.inf, 0.0])),
+    ),
+    rate=st.sampled_from([50.0, 100.0, 250.0]),
+)
+def test_any_signal_gives_a_result_or_a_medmodal_error(signal: np.ndarray, rate: float) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MedmodalWarning)
+            res = ecg_process(signal, rate)
+    except MedmodalError:
+        return
+    assert res.peaks.dtype == np.int64
+    assert np.all(np.diff(res.peaks) > 0)
+    assert np.isfinite(res.cleaned).all()
+    json.dumps(res.summary(), default=float)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), rate=st.sampled_from([128.0, 250.0, 500.0]))
+def test_simulated_ecg_is_analysed_consistently(seed: int, rate: float) -> None:
+    sim = ecg_simulate_annotated(12, rate, heart_rate=60 + seed % 60, noise=0.02, seed=seed)
+    res = ecg_process(sim.signal, rate, delineate=False)
+    score = match_beats(sim.r_peaks, res.peaks, rate)
+    assert score.fn + score.fp <= 1
