@@ -170,5 +170,8 @@ def test_any_signal_gives_a_result_or_a_medmodal_error(signal: np.ndarray, rate:
 def test_simulated_ecg_is_analysed_consistently(seed: int, rate: float) -> None:
     sim = ecg_simulate_annotated(12, rate, heart_rate=60 + seed % 60, noise=0.02, seed=seed)
     res = ecg_process(sim.signal, rate, delineate=False)
-    score = match_beats(sim.r_peaks, res.peaks, rate)
-    assert score.fn + score.fp <= 1
+    # A beat cut by the record's edge may be detected on its visible part while the
+    # simulator, whose R wave fell outside, does not list it: the edges are not scored.
+    edge, n = round(0.2 * rate), sim.signal.shape[0]
+    score = match_beats(sim.r_peaks, res.peaks, rate, exclude=[(0, edge), (n - edge, n)])
+    assert score.fn + score.fp == 0

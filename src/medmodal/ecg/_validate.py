@@ -51,6 +51,8 @@ class CheckedSignal:
     data: FloatArray
     was_1d: bool
     flat_leads: tuple[int, ...] = ()
+    #: (min, max) of each lead, measured during validation.
+    extremes: tuple[tuple[float, float], ...] = ()
 
     @property
     def n_samples(self) -> int:
@@ -74,6 +76,9 @@ def as_signal(
     allow_flat: bool = False,
 ) -> CheckedSignal:
     """Validate ``signal`` and return it as a finite float64 ``(n_samples, n_leads)`` array.
+
+    The returned ``data`` may share memory with ``signal`` and is then read-only: copy
+    it before modifying it in place.
 
     Args:
         signal: ``(n_samples,)`` or ``(n_samples, n_leads)`` samples.
@@ -106,7 +111,8 @@ def as_signal(
             f"{sampling_rate:g} Hz); at least {min_seconds:g} s are needed"
         )
     data = _fill_gaps(data, sampling_rate, func=func)
-    flat = _flat_leads(data)
+    extremes = _extremes(data)
+    flat = _flat_leads(data, extremes)
     if len(flat) == n_leads and not allow_flat:
         raise InvalidSignalError(
             f"{func}: signal is flat (every sample of every lead has the same value); "
@@ -119,8 +125,8 @@ def as_signal(
             MedmodalWarning,
             stacklevel=3,
         )
-    _warn_if_clipped(data, func=func)
-    return CheckedSignal(data=data, was_1d=was_1d, flat_leads=tuple(flat))
+    _warn_if_clipped(data, extremes, func=func)
+    return CheckedSignal(data=data, was_1d=was_1d, flat_leads=tuple(flat), extremes=tuple(extremes))
 
 
 def _as_float_array(signal: ArrayLike, *, func: str) -> FloatArray:
@@ -139,13 +145,30 @@ def _as_float_array(signal: ArrayLike, *, func: str) -> FloatArray:
         )
     if array.size == 0:
         raise InvalidSignalError(f"{func}: signal is empty (shape {array.shape})")
-    return np.array(array, dtype=np.float64, copy=True)
+    # No copy of float64 input: the validated array is a read-only view unless gaps
+    # must be filled (then it is a copy), so the caller's data is never modified.
+    out = np.asarray(array, dtype=np.float64)
+    if out is array or out.base is array:
+        out = out.view()
+        out.flags.writeable = False
+    return out
+
+
+def _all_finite(data: FloatArray) -> bool:
+    """Whether every sample is finite: one sum per lead, no temporary arrays.
+
+    A NaN or inf anywhere makes its lead's sum non-finite; only when a sum is not
+    finite (which finite values can also cause, by overflowing) is each sample checked.
+    """
+    sums = [float(np.add.reduce(data[:, lead])) for lead in range(data.shape[1])]
+    return bool(np.isfinite(sums).all()) or bool(np.isfinite(data).all())
 
 
 def _fill_gaps(data: FloatArray, sampling_rate: float, *, func: str) -> FloatArray:
-    bad = ~np.isfinite(data)
-    if not bad.any():
+    if _all_finite(data):
         return data
+    data = data.copy()
+    bad = ~np.isfinite(data)
     max_gap = max(1, round(MAX_GAP_SECONDS * sampling_rate))
     index = np.arange(data.shape[0])
     for lead in range(data.shape[1]):
@@ -181,24 +204,31 @@ def _longest_run(mask: np.ndarray) -> tuple[int, int]:
     return int(starts[longest]), int(ends[longest] - starts[longest])
 
 
-def _flat_leads(data: FloatArray) -> list[int]:
-    flat = []
-    for lead in range(data.shape[1]):  # per column: numpy's axis-0 reductions of (n, L)
-        x = data[:, lead]  # arrays are up to 40x slower
-        lo, hi = float(x.min()), float(x.max())
-        if hi - lo <= 1e-12 * max(abs(lo), abs(hi), 1.0):
-            flat.append(lead)
-    return flat
+def _flat_leads(data: FloatArray, extremes: list[tuple[float, float]]) -> list[int]:
+    return [
+        lead
+        for lead, (lo, hi) in enumerate(extremes)
+        if hi - lo <= 1e-12 * max(abs(lo), abs(hi), 1.0)
+    ]
 
 
-def _warn_if_clipped(data: FloatArray, *, func: str) -> None:
+def _extremes(data: FloatArray) -> list[tuple[float, float]]:
+    """(min, max) of each lead, column by column (numpy's axis-0 reductions of (n, L)
+    arrays are up to 40x slower than L single columns)."""
+    return [(float(data[:, k].min()), float(data[:, k].max())) for k in range(data.shape[1])]
+
+
+def _warn_if_clipped(data: FloatArray, extremes: list[tuple[float, float]], *, func: str) -> None:
     """Warn when many samples sit on plateaus at a lead's extreme values (saturation)."""
-    for lead in range(data.shape[1]):
-        x = data[:, lead]
-        lo, hi = x.min(), x.max()
+    limit = CLIP_FRACTION * (data.shape[0] - 1)
+    for lead, (lo, hi) in enumerate(extremes):
         if hi <= lo:
             continue
-        at_edge = (x == hi) | (x == lo)
+        x = data[:, lead]
+        at_hi, at_lo = x == hi, x == lo
+        if np.count_nonzero(at_hi) + np.count_nonzero(at_lo) <= limit:
+            continue  # plateaus are a subset of the samples at the extremes
+        at_edge = at_hi | at_lo
         # Only plateaus count: saturation holds the extreme for consecutive samples.
         plateau = at_edge[1:] & at_edge[:-1] & (x[1:] == x[:-1])
         fraction = plateau.mean()

@@ -91,7 +91,7 @@ def ecg_normalize(signal: ArrayLike, *, method: str = "zscore") -> FloatArray:
     scaler = NORMALIZERS.get(method)
     # No sampling rate here: gaps are measured in samples (up to 1 "second" = 1 sample).
     checked = as_signal(signal, 1.0, func="ecg_normalize", min_seconds=1.0)
-    data = np.ascontiguousarray(checked.data.T)  # (n_leads, n_samples)
+    data = checked.data.T.copy()  # (n_leads, n_samples), ours to scale in place
     magnitude = np.maximum(data.max(axis=1), -data.min(axis=1))
     extreme = (magnitude > 1e100) | ((magnitude < 1e-100) & (magnitude > 0))
     data[extreme] /= magnitude[extreme, None]  # unit scale: statistics cannot over/underflow

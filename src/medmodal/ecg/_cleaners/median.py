@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.ndimage
 
-from medmodal.ecg._cleaners._base import CLEANERS, band_sos, filtfilt, notch_sos
+from medmodal.ecg._cleaners._base import CLEANERS, filter_sections, filtfilt
 from medmodal.types import FloatArray
 
 SHORT_S = 0.2
@@ -42,7 +42,5 @@ def clean_median(data: FloatArray, sampling_rate: float, powerline: float | None
     for lead in range(data.shape[1]):  # scipy's fast median path is 1-D only
         first = scipy.ndimage.median_filter(data[:, lead], size=short, mode="nearest")
         baseline[:, lead] = scipy.ndimage.median_filter(first, size=long, mode="nearest")
-    sos = np.vstack(
-        [band_sos(None, LOWPASS_HZ, sampling_rate, 4), notch_sos(powerline, sampling_rate)]
-    )
+    sos = filter_sections(None, LOWPASS_HZ, powerline, sampling_rate, 4)
     return filtfilt(sos, data - baseline, sampling_rate)

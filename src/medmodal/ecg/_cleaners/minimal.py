@@ -6,9 +6,7 @@ filter later or study morphology above 40 Hz.
 
 from __future__ import annotations
 
-import numpy as np
-
-from medmodal.ecg._cleaners._base import CLEANERS, band_sos, detrend, filtfilt, notch_sos
+from medmodal.ecg._cleaners._base import CLEANERS, filter_sections, filtfilt
 from medmodal.types import FloatArray
 
 
@@ -19,5 +17,5 @@ from medmodal.types import FloatArray
 )
 def clean_minimal(data: FloatArray, sampling_rate: float, powerline: float | None) -> FloatArray:
     """Detrend, high-pass at 0.5 Hz and notch ``powerline``."""
-    sos = np.vstack([band_sos(0.5, None, sampling_rate, 2), notch_sos(powerline, sampling_rate)])
-    return filtfilt(sos, detrend(data), sampling_rate)
+    sos = filter_sections(0.5, None, powerline, sampling_rate, 2)
+    return filtfilt(sos, data, sampling_rate, detrend=True)

@@ -15,14 +15,14 @@ placed.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
-from scipy.signal import butter, find_peaks, sosfilt, sosfilt_zi
+from scipy.signal import find_peaks
 
+from medmodal.ecg._filters import butter_sos, zero_phase
 from medmodal.types import FloatArray, IntArray
 
 #: A per-lead feature function: (signal, sampling_rate) -> (feature, band-passed signal).
@@ -34,37 +34,17 @@ def samples(seconds: float, sampling_rate: float) -> int:
     return max(1, round(seconds * sampling_rate))
 
 
-@functools.lru_cache(maxsize=32)
-def _butter(low: float, high: float, sampling_rate: float, order: int) -> tuple[FloatArray, ...]:
-    """Second-order sections of the band-pass and their unit-step initial state."""
-    nyquist = sampling_rate / 2.0
-    high = min(high, 0.45 * sampling_rate)
-    if low >= high:  # very low sampling rates: fall back to a high-pass
-        sos = butter(order, low / nyquist, btype="highpass", output="sos")
-    else:
-        sos = butter(order, [low / nyquist, high / nyquist], btype="bandpass", output="sos")
-    return sos, sosfilt_zi(sos)
-
-
 def bandpass(
     x: FloatArray, sampling_rate: float, low: float, high: float, *, order: int = 2
 ) -> FloatArray:
     """Zero-phase Butterworth band-pass of a 1-D signal (``high`` capped below Nyquist).
 
-    Forward-backward filtering (as ``scipy.signal.sosfiltfilt``) of the signal extended
-    by odd reflection over about one second (less for short signals), with the filter
-    state started at the edge values, so it has settled before the first sample.
+    Forward-backward filtering with about one second of odd-extension padding, so the
+    filter has settled before the first sample (see :func:`medmodal.ecg._filters.zero_phase`).
+    At very low sampling rates, where ``high`` falls below ``low``, it is a high-pass.
     """
-    sos, zi = _butter(low, high, sampling_rate, order)
-    n = x.shape[0]
-    pad = min(n - 1, samples(1.0, sampling_rate))
-    ext = np.empty(n + 2 * pad)
-    ext[pad : pad + n] = x
-    ext[:pad] = 2.0 * x[0] - x[1 : pad + 1][::-1]
-    ext[pad + n :] = 2.0 * x[-1] - x[n - 1 - pad : n - 1][::-1]
-    forward, _ = sosfilt(sos, ext, zi=zi * ext[0])
-    backward, _ = sosfilt(sos, forward[::-1], zi=zi * forward[-1])
-    return backward[::-1][pad : pad + n]
+    sos = butter_sos(low, high, sampling_rate, order)
+    return zero_phase(sos, x, pad=samples(1.0, sampling_rate))
 
 
 def moving_average(x: FloatArray, width: int) -> FloatArray:
