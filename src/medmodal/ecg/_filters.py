@@ -103,7 +103,8 @@ def zero_phase(sos: FloatArray, x: FloatArray, *, pad: int, detrend: bool = Fals
         detrend: first remove the least-squares line of ``x``.
 
     Returns:
-        A new C-contiguous 1-D array the length of ``x``.
+        A new C-contiguous 1-D array the length of ``x`` (a view into the padded
+        working buffer).
     """
     n = x.shape[0]
     pad = max(0, min(pad, n - 1))
@@ -113,15 +114,13 @@ def zero_phase(sos: FloatArray, x: FloatArray, *, pad: int, detrend: bool = Fals
         return ext[0, pad : pad + n].copy()
     sos = np.ascontiguousarray(sos, dtype=np.float64)
     zi = _initial_state(sos.tobytes(), sos.shape[0])
+    # One buffer, reversed in place between the passes: on long records touching fresh
+    # memory can cost more than the filtering itself.
     _filter_in_place(sos, ext, zi * ext[0, 0])
-    # Two buffers in all: this machine's first touch of fresh pages costs more than
-    # the filter itself, so the backward pass reuses memory instead of allocating.
-    back = np.empty_like(ext)
-    np.copyto(back[0], ext[0, ::-1])
-    _filter_in_place(sos, back, zi * back[0, 0])
-    result = ext[0, :n]  # reuse the first buffer for the contiguous result
-    np.copyto(result, back[0, ::-1][pad : pad + n])
-    return result
+    _reverse_in_place(ext[0])
+    _filter_in_place(sos, ext, zi * ext[0, 0])
+    _reverse_in_place(ext[0])
+    return ext[0, pad : pad + n]
 
 
 def _extend(x: FloatArray, ext: FloatArray, pad: int, detrend: bool) -> None:
@@ -142,6 +141,20 @@ def _extend(x: FloatArray, ext: FloatArray, pad: int, detrend: bool) -> None:
         ext[pad + n :] = 2.0 * mid[-1] - mid[n - 1 - pad : n - 1][::-1]
 
 
+#: Samples swapped per step by :func:`_reverse_in_place`.
+_REVERSE_BLOCK = 1 << 15
+
+
+def _reverse_in_place(x: FloatArray) -> None:
+    """Reverse the 1-D ``x`` in place, a block at a time (no full-length temporary)."""
+    n = x.shape[0]
+    for start in range(0, n // 2, _REVERSE_BLOCK):
+        stop = min(start + _REVERSE_BLOCK, n // 2)
+        head = x[start:stop].copy()
+        x[start:stop] = x[n - stop : n - start][::-1]
+        x[n - stop : n - start] = head[::-1]
+
+
 def _filter_in_place(sos: FloatArray, x: FloatArray, zi: FloatArray) -> None:
     """Run ``sos`` over the C-contiguous ``(1, n)`` buffer ``x`` in place from state ``zi``.
 
@@ -158,4 +171,4 @@ def _filter_in_place(sos: FloatArray, x: FloatArray, zi: FloatArray) -> None:
 try:  # the compiled kernel behind scipy.signal.sosfilt (in place)
     from scipy.signal._sosfilt import _sosfilt as _SOSFILT_KERNEL  # noqa: N812
 except ImportError:  # pragma: no cover - depends on the scipy version
-    _SOSFILT_KERNEL = None
+    _SOSFILT_KERNEL = None  # type: ignore[assignment]
