@@ -175,3 +175,11 @@ def test_simulated_ecg_is_analysed_consistently(seed: int, rate: float) -> None:
     edge, n = round(0.2 * rate), sim.signal.shape[0]
     score = match_beats(sim.r_peaks, res.peaks, rate, exclude=[(0, edge), (n - edge, n)])
     assert score.fn + score.fp == 0
+
+
+def test_peaks_sit_on_the_reported_lead(result: tuple[ECGResult, np.ndarray]) -> None:
+    res, _ = result
+    x = np.abs(res.cleaned[:, res.peak_lead])
+    half = round(0.02 * FS)
+    on_extremum = [x[p] == x[max(0, p - half) : p + half + 1].max() for p in res.peaks]
+    assert np.mean(on_extremum) > 0.95

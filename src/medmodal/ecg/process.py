@@ -53,6 +53,9 @@ class ECGResult:
         rhythm: rhythm label per window with its evidence.
         quality: signal quality per window with its evidence.
         delineation: fiducial points per beat (None when not requested).
+        peak_lead: index of the lead whose R extrema the peaks sit on (multi-lead input
+            places the fused beats on its most informative lead); figures draw the
+            peaks on this lead.
     """
 
     sampling_rate: float
@@ -65,6 +68,7 @@ class ECGResult:
     rhythm: Rhythm
     quality: Quality
     delineation: Delineation | None
+    peak_lead: int = 0
 
     @property
     def n_samples(self) -> int:
@@ -197,7 +201,21 @@ def ecg_process(
         rhythm=rhythm,
         quality=quality,
         delineation=delineation,
+        peak_lead=usable[_peak_lead(cleaned[:, usable], peaks, rate)] if usable else 0,
     )
+
+
+def _peak_lead(cleaned: FloatArray, peaks: IntArray, sampling_rate: float) -> int:
+    """The lead on which most peaks sit on the largest |deviation| within +-20 ms."""
+    if cleaned.shape[1] == 1 or peaks.size == 0:
+        return 0
+    half = max(1, round(0.02 * sampling_rate))
+    index = np.clip(peaks[:, None] + np.arange(-half, half + 1)[None, :], 0, len(cleaned) - 1)
+    hits = [
+        np.count_nonzero(np.argmax(np.abs(cleaned[index, lead]), axis=1) == half)
+        for lead in range(cleaned.shape[1])
+    ]
+    return int(np.argmax(hits))
 
 
 def _lead_names(names: Sequence[str] | None, n_leads: int) -> tuple[str, ...]:

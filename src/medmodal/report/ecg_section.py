@@ -90,7 +90,8 @@ def analyse_excerpts(
 
 def _write_figures(out: Path, name: str, record: Record, result: ECGResult) -> dict[str, Path]:
     fs = result.sampling_rate
-    lead = result.lead_names[0]
+    k = result.peak_lead  # draw the peaks on the lead they were placed on
+    lead = result.lead_names[k]
     reference = record.annotations.beats().sample if record.annotations is not None else None
     figures: dict[str, Figure] = {
         "overview": plot_overview(result),
@@ -98,10 +99,10 @@ def _write_figures(out: Path, name: str, record: Record, result: ECGResult) -> d
             result.raw, result.cleaned, fs, duration=10.0, lead_names=result.lead_names
         ),
         "peaks": plot_peaks(
-            result.cleaned[:, 0], fs, result.peaks, reference=reference, lead_name=lead
+            result.cleaned[:, k], fs, result.peaks, reference=reference, lead_name=lead
         ),
         "rhythm_strip": plot_rhythm_strip(
-            result.cleaned[:, 0],
+            result.cleaned[:, k],
             fs,
             result.peaks,
             rhythm=result.rhythm,

@@ -437,14 +437,16 @@ def _rr_spectrum(ax: Axes, t: FloatArray, rr: FloatArray) -> None:
     ax.legend(fontsize=8)
 
 
-def plot_overview(result: Any, *, lead: int = 0, seconds: float = 10.0) -> Figure:
+def plot_overview(result: Any, *, lead: int | None = None, seconds: float = 10.0) -> Figure:
     """One-page overview of an :class:`~medmodal.ecg.process.ECGResult`.
 
-    Top: the first ``seconds`` of the cleaned lead with its R peaks on ECG paper. Middle:
+    Top: the first ``seconds`` of the cleaned ``lead`` (default: the lead the R peaks
+    were placed on) with its R peaks on ECG paper. Middle:
     heart rate over the whole recording over rhythm-coloured windows, with a quality band.
     Bottom: tachogram and Poincaré plot.
     """
     fs = float(result.sampling_rate)
+    lead = int(getattr(result, "peak_lead", 0)) if lead is None else lead
     x = result.cleaned[:, lead]
     fig = Figure(figsize=(13, 9.5), layout="constrained")
     grid = fig.add_gridspec(3, 3, height_ratios=(1.2, 1, 1))
