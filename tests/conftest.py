@@ -11,7 +11,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from medmodal.data.paths import data_root, has_dataset  # noqa: E402
+from medmodal.data.paths import data_root, has_dataset
 
 
 @pytest.fixture
