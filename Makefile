@@ -15,7 +15,7 @@ $(BIN)/python:
 # Stamp files re-run the install when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install "$(TORCH)"
-	$(BIN)/pip install -e .
+	$(BIN)/pip install -e ".[all]"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python

@@ -23,7 +23,7 @@ LAYERS = {
     "align": 2,
     "fusion": 2,
     "train": 3,
-    "metrics": 3,
+    "metrics": 0,  # pure numpy/scikit-learn functions over arrays; fusion and align use them
     "explain": 4,
     "viz": 4,
     "report": 5,
