@@ -338,3 +338,20 @@ def test_mitdb_all_records_meet_the_bar(mitdb_dir) -> None:
     assert pooled.f1 >= 0.998
     assert pooled.sensitivity >= 0.997
     assert pooled.ppv >= 0.997
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("rate", [5, 10, 24.9])
+def test_too_low_sampling_rate_is_a_clear_error(method: str, rate: float) -> None:
+    with pytest.raises(InvalidParameterError, match="too low to detect R peaks"):
+        ecg_peaks(np.sin(np.arange(600) / 3.0), rate, method=method)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_low_rates_find_the_beats(method: str) -> None:
+    sim = ecg_simulate_annotated(20, 500, heart_rate=70, seed=3)
+    peaks = ecg_peaks(sim.signal[::10], 50, method=method)  # 50 Hz: validated
+    assert len(peaks) == len(sim.r_peaks)
+    assert np.abs(peaks * 10 - sim.r_peaks).max() <= 10
+    with pytest.warns(MedmodalWarning, match="not|validated"):
+        ecg_peaks(sim.signal[::20], 25, method=method)  # runs, with a warning

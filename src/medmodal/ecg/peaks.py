@@ -17,14 +17,21 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 
 from medmodal.ecg._detectors import pantompkins, twosided
 from medmodal.ecg._validate import as_signal, check_sampling_rate
+from medmodal.errors import InvalidParameterError, MedmodalWarning
 from medmodal.registry import Registry
 from medmodal.types import ArrayLike, FloatArray, IntArray
+
+#: Lowest sampling rate (Hz) at which R peaks can be located at all.
+MIN_SAMPLING_RATE = 25.0
+#: Below this rate (Hz) the detectors run but their accuracy is not validated.
+VALIDATED_SAMPLING_RATE = 50.0
 
 __all__ = ["DETECTORS", "Detector", "available_methods", "ecg_peaks"]
 
@@ -95,6 +102,18 @@ def ecg_peaks(signal: ArrayLike, sampling_rate: float, *, method: str = "default
         (1986).
     """
     rate = check_sampling_rate(sampling_rate, func="ecg_peaks")
+    if rate < MIN_SAMPLING_RATE:
+        raise InvalidParameterError(
+            f"ecg_peaks: sampling_rate {rate:g} Hz is too low to detect R peaks (at least "
+            f"{MIN_SAMPLING_RATE:g} Hz is needed: the QRS complex has its energy at 5-15 Hz)"
+        )
+    if rate < VALIDATED_SAMPLING_RATE:
+        warnings.warn(
+            f"ecg_peaks: at {rate:g} Hz R peaks may be missed or doubled (detection is "
+            f"validated from {VALIDATED_SAMPLING_RATE:g} Hz up)",
+            MedmodalWarning,
+            stacklevel=2,
+        )
     detector = DETECTORS.get(method)
     checked = as_signal(signal, rate, func="ecg_peaks")
     data = checked.data
