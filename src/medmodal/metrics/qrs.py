@@ -40,11 +40,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from medmodal.data._record import BEAT_SYMBOLS
 from medmodal.errors import InvalidParameterError
 from medmodal.types import ArrayLike, BoolArray, IntArray
 
-#: MIT-BIH annotation symbols that mark beats (``isqrs`` in the WFDB library).
-BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
 #: EC57 match window (seconds).
 MATCH_WINDOW = 0.150
 VF_ONSET, VF_OFFSET = "[", "]"
