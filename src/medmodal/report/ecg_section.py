@@ -1,7 +1,10 @@
 """The ECG part of the main job: analyse the real MIT-BIH excerpts shipped in the package.
 
-Each excerpt is processed end to end, its R peaks are scored beat by beat against the
-cardiologists' reference annotations (EC57), and its figures are written to a folder.
+Each excerpt is processed end to end (cleaning, R peaks, heart rate, HRV, rhythm per
+window, signal quality), its R peaks are scored beat by beat against the cardiologists'
+reference annotations (EC57), and its figures are written to a folder. With a data root
+holding the full MIT-BIH database, the same three records are analysed over their whole
+30 minutes instead of the 5-minute excerpts.
 
 Example:
     >>> import tempfile
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
@@ -29,8 +33,32 @@ from medmodal.data.io import Record
 from medmodal.ecg.process import ECGResult, ecg_process
 from medmodal.errors import MedmodalWarning
 from medmodal.metrics.qrs import QRSScore, match_beats
+from medmodal.report.section import (
+    ReportFigure,
+    ReportTable,
+    SectionContent,
+    SectionContext,
+    save_figure,
+)
 from medmodal.types import PathLike
 from medmodal.viz.ecg import plot_cleaning, plot_hrv, plot_overview, plot_peaks, plot_rhythm_strip
+
+__all__ = ["TITLE", "ExcerptReport", "analyse_excerpts", "build", "excerpt_table"]
+
+#: Heading of the section.
+TITLE = "ECG analysis on real MIT-BIH recordings"
+
+_CAPTIONS = {
+    "overview": "Overview: cleaned trace with detected R peaks, heart rate over time, "
+    "rhythm and quality per 10-s window.",
+    "cleaning": "Cleaning: the raw recording (baseline wander, mains noise) against the "
+    "band-passed signal the detector sees, first 10 s.",
+    "peaks": "R peaks: detected beats against the cardiologists' reference beats "
+    "(misses and false detections marked).",
+    "rhythm_strip": "Rhythm strip: first minute on ECG paper, windows shaded by rhythm "
+    "label with the quality band below.",
+    "hrv": "Heart-rate variability: RR tachogram, Poincaré plot and RR spectrum (LF/HF bands).",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,7 +66,7 @@ class ExcerptReport:
     """What the main job found in one excerpt.
 
     Attributes:
-        name: bundled excerpt name (e.g. ``"mitdb-100"``).
+        name: bundled excerpt name (e.g. ``"mitdb-100"``) or full record id.
         description: what the excerpt shows.
         summary: :meth:`ECGResult.summary` of the analysis.
         score: detected R peaks vs the reference beat annotations (EC57, 150 ms).
@@ -58,6 +86,7 @@ def analyse_excerpts(
     names: Sequence[str] | None = None,
     progress: bool = True,
     figures: bool = True,
+    root: PathLike | None = None,
 ) -> list[ExcerptReport]:
     """Analyse bundled MIT-BIH excerpts, score them, write their figures.
 
@@ -67,12 +96,18 @@ def analyse_excerpts(
             :func:`medmodal.data.bundled.list_bundled`).
         progress: show a progress bar.
         figures: write the figures (turn off for a quick numeric check).
+        root: a data root holding the full MIT-BIH database: analyse the whole
+            30-minute records the excerpts were cut from instead.
+
+    Raises:
+        DataNotFoundError: ``root`` is given but holds no MIT-BIH record.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     reports = []
-    for name in tqdm(names or list_bundled(), desc="ECG excerpts", disable=not progress):
-        record = load_bundled(name)
+    for name in tqdm(names or list_bundled(), desc="ECG records", disable=not progress):
+        info = bundled_info(name)
+        record, label = _load(name, info, root)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MedmodalWarning)
             result = ecg_process(record.signal, record.sampling_rate, lead_names=record.lead_names)
@@ -81,11 +116,113 @@ def analyse_excerpts(
             if record.annotations is not None
             else np.zeros(0, dtype=np.int64)
         )
-        score = match_beats(reference, result.peaks, record.sampling_rate, record=name)
-        written = _write_figures(out, name, record, result) if figures else {}
-        description = str(bundled_info(name).get("description", ""))
-        reports.append(ExcerptReport(name, description, result.summary(), score, written))
+        score = match_beats(reference, result.peaks, record.sampling_rate, record=label)
+        written = _write_figures(out, label, record, result) if figures else {}
+        description = str(info.get("description", ""))
+        reports.append(ExcerptReport(label, description, result.summary(), score, written))
     return reports
+
+
+def excerpt_table(reports: Sequence[ExcerptReport]) -> pd.DataFrame:
+    """One row per analysed record: beats, detection scores, rate, rhythm, quality, HRV."""
+    rows = []
+    for rep in reports:
+        s, sc = rep.summary, rep.score
+        hrv = s.get("hrv") or {}
+        intervals = s.get("intervals_median_ms") or {}
+        rows.append(
+            {
+                "record": rep.name,
+                "minutes": s["duration_s"] / 60.0,
+                "beats": s["n_beats"],
+                "reference beats": sc.n_reference,
+                "Se %": 100.0 * sc.sensitivity,
+                "+P %": 100.0 * sc.ppv,
+                "HR bpm": s["heart_rate_mean_bpm"],
+                "rhythm": s["rhythm"],
+                "quality": s["quality"],
+                "SDNN ms": hrv.get("sdnn_ms", np.nan),
+                "RMSSD ms": hrv.get("rmssd_ms", np.nan),
+                "QRS ms": intervals.get("qrs_ms", np.nan),
+                "PR ms": intervals.get("pr_ms", np.nan),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def build(ctx: SectionContext) -> SectionContent:
+    """The ECG section of the report (see :mod:`medmodal.report.runner`)."""
+    names = list_bundled()[: ctx.scale(len(list_bundled()))]
+    reports = analyse_excerpts(ctx.out_dir, names=names, progress=ctx.progress, root=ctx.data_root)
+    table = excerpt_table(reports)
+    source = (
+        f"full 30-minute MIT-BIH records from {ctx.data_root}"
+        if ctx.data_root is not None
+        else "5-minute excerpts of MIT-BIH records shipped inside the package"
+    )
+    figures = [
+        ReportFigure(path, _CAPTIONS[key], group=f"{rep.name}: {rep.description}")
+        for rep in reports
+        for key, path in rep.figures.items()
+    ]
+    pooled_se = (
+        100.0 * sum(r.score.tp for r in reports) / max(1, sum(r.score.n_reference for r in reports))
+    )
+    pooled_ppv = (
+        100.0
+        * sum(r.score.tp for r in reports)
+        / max(1, sum(r.score.tp + r.score.fp for r in reports))
+    )
+    return SectionContent(
+        intro=(
+            f"Each record ({source}, two leads at 360 Hz) is analysed end to end with "
+            "ecg_process: cleaning, R-peak detection fused over both leads, heart rate, "
+            "heart-rate variability, rhythm and signal quality per 10-second window, and "
+            "wave delineation. The detected R peaks are then scored beat by beat against "
+            "the reference annotations made by cardiologists."
+        ),
+        tables=[
+            ReportTable(
+                "Per record",
+                table,
+                note="Se (sensitivity) = share of reference beats detected; +P (positive "
+                "predictivity) = share of detections that are real beats; a detection counts "
+                "within 150 ms of a reference beat (ANSI/AAMI EC57). HR = mean heart rate; "
+                "SDNN/RMSSD after ectopic beats are removed; QRS and PR: median durations "
+                "from wave delineation.",
+                float_format="{:.1f}",
+            )
+        ],
+        figures=figures,
+        meaning=(
+            f"Pooled over these records, {pooled_se:.2f} % of the annotated beats were found "
+            f"and {pooled_ppv:.2f} % of detections were real beats; on all 48 MIT-BIH records "
+            "the same detector scores F1 99.88 % (benchmarks/results/ecg_qrs.md). The rhythm "
+            "column is the most common 10-second label: 'irregular' flags windows whose RR "
+            "intervals vary beyond sinus arrhythmia (ectopic beats or atrial fibrillation), so "
+            "it is a screening flag, not a diagnosis. High SDNN with 'irregular' windows (as "
+            "in atrial fibrillation) measures chaotic rhythm, not healthy variability."
+        ),
+        headline=(
+            f"{len(reports)} records, Se {pooled_se:.2f} %, +P {pooled_ppv:.2f} %, "
+            + ", ".join(f"{r.name} {r.summary['rhythm']}" for r in reports)
+        ),
+        metrics={
+            "records": [r.name for r in reports],
+            "sensitivity_pct": pooled_se,
+            "ppv_pct": pooled_ppv,
+            "per_record": table.to_dict(orient="records"),
+        },
+    )
+
+
+def _load(name: str, info: dict[str, Any], root: PathLike | None) -> tuple[Record, str]:
+    if root is None:
+        return load_bundled(name), name
+    from medmodal.data import mitdb
+
+    rid = str(info["record"])
+    return mitdb.load_record(rid, root=root), f"mitdb-{rid}-full"
 
 
 def _write_figures(out: Path, name: str, record: Record, result: ECGResult) -> dict[str, Path]:
@@ -112,9 +249,4 @@ def _write_figures(out: Path, name: str, record: Record, result: ECGResult) -> d
         ),
         "hrv": plot_hrv(result.peaks, fs, hrv=result.hrv),
     }
-    written = {}
-    for key, fig in figures.items():
-        path = out / f"{name}_{key}.png"
-        fig.savefig(path, dpi=110)
-        written[key] = path
-    return written
+    return {key: save_figure(fig, out, f"{name}_{key}") for key, fig in figures.items()}

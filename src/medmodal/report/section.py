@@ -1,0 +1,180 @@
+"""What a report section is made of: tables, figures, prose and headline numbers.
+
+Every section module of the main job exposes ``build(context) -> SectionContent``; the
+runner (:mod:`medmodal.report.runner`) times it, catches its errors and hands the result
+to the HTML template (:mod:`medmodal.report.html`).
+
+Example:
+    >>> import pandas as pd
+    >>> from medmodal.report.section import ReportTable, SectionContent
+    >>> content = SectionContent(
+    ...     intro="A toy section.",
+    ...     tables=[ReportTable("scores", pd.DataFrame({"method": ["a"], "acc": [0.5]}))],
+    ...     meaning="Chance is 0.5.",
+    ...     headline="acc 0.50",
+    ... )
+    >>> content.tables[0].frame.shape
+    (1, 2)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from medmodal.errors import InvalidParameterError
+
+__all__ = [
+    "ReportFigure",
+    "ReportTable",
+    "SectionContent",
+    "SectionContext",
+    "SectionResult",
+    "save_figure",
+]
+
+
+@dataclass(frozen=True)
+class SectionContext:
+    """What every section receives from the runner.
+
+    Attributes:
+        out_dir: the section's own folder inside the report (created by the runner);
+            figures are written here and linked from ``index.html`` by relative path.
+        quick: do about half the work (fewer records, smaller cohorts, fewer epochs).
+        seed: seed of every random draw of the section.
+        data_root: folder holding the full data sets, or None for the embedded data only.
+        progress: show progress bars.
+    """
+
+    out_dir: Path
+    quick: bool = False
+    seed: int = 0
+    data_root: Path | None = None
+    progress: bool = True
+
+    def scale(self, full: int, *, minimum: int = 1) -> int:
+        """``full`` or, in quick mode, half of it (at least ``minimum``)."""
+        return max(minimum, full // 2) if self.quick else full
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """A PNG written by a section.
+
+    Attributes:
+        path: the file (inside the section's folder).
+        caption: one or two sentences saying what the reader sees.
+        group: optional sub-heading the figure is shown under (e.g. an excerpt name).
+    """
+
+    path: Path
+    caption: str
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """A table of the report.
+
+    Attributes:
+        title: short heading.
+        frame: the numbers (rendered with its index when the index is named).
+        note: what the columns mean, units, how intervals were computed.
+        float_format: format of float cells.
+    """
+
+    title: str
+    frame: pd.DataFrame
+    note: str = ""
+    float_format: str = "{:.3f}"
+
+
+@dataclass
+class SectionContent:
+    """What a section produced.
+
+    Attributes:
+        intro: what was run, on which data (a paragraph; plain text).
+        tables: tables, in order.
+        figures: figures, in order.
+        meaning: the "what the numbers mean" paragraph.
+        headline: one line for the terminal summary table.
+        metrics: headline numbers for ``--json`` and ``summary.json``.
+        notes: caveats shown under the section (e.g. "quick mode: half the cohort").
+    """
+
+    intro: str = ""
+    tables: list[ReportTable] = field(default_factory=list)
+    figures: list[ReportFigure] = field(default_factory=list)
+    meaning: str = ""
+    headline: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+Status = Literal["ok", "error"]
+
+
+@dataclass
+class SectionResult:
+    """One section of the report, after it ran (or failed).
+
+    Attributes:
+        key: short name, also its folder and HTML anchor (``"ecg"``).
+        title: heading in the report.
+        status: ``"ok"`` or ``"error"``.
+        seconds: wall-clock time it took.
+        content: what it produced (partial content is kept when it failed).
+        error: one-line error message when it failed.
+        details: the traceback when it failed.
+    """
+
+    key: str
+    title: str
+    status: Status
+    seconds: float
+    content: SectionContent
+    error: str = ""
+    details: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the section ran to the end."""
+        return self.status == "ok"
+
+    def to_dict(self, root: Path | None = None) -> dict[str, Any]:
+        """JSON-ready summary (figure paths relative to ``root`` when given)."""
+
+        def rel(path: Path) -> str:
+            return str(path.relative_to(root)) if root is not None else str(path)
+
+        return {
+            "key": self.key,
+            "title": self.title,
+            "status": self.status,
+            "seconds": round(self.seconds, 2),
+            "headline": self.content.headline,
+            "metrics": self.content.metrics,
+            "figures": [rel(fig.path) for fig in self.content.figures],
+            "error": self.error or None,
+        }
+
+
+def save_figure(fig: Any, out_dir: Path, name: str, *, dpi: int = 110) -> Path:
+    """Save a matplotlib figure as ``<out_dir>/<name>.png``, close it, return the path.
+
+    Raises:
+        InvalidParameterError: ``name`` is not a plain file stem.
+    """
+    import matplotlib.pyplot as plt
+
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        raise InvalidParameterError(f"save_figure: name must be a plain file stem, got {name!r}")
+    path = out_dir / f"{name}.png"
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return path

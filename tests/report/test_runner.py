@@ -1,0 +1,86 @@
+"""The runner: sections are timed and isolated; one failure never stops the others."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from medmodal.errors import InvalidParameterError, MedmodalWarning
+from medmodal.registry import Registry
+from medmodal.report import runner
+from medmodal.report.section import ReportTable, SectionContent, SectionContext
+
+
+def _good(ctx: SectionContext) -> SectionContent:
+    warnings.warn("something was fixed", MedmodalWarning, stacklevel=1)
+    frame = pd.DataFrame({"x": [ctx.seed], "quick": [ctx.quick]})
+    return SectionContent(tables=[ReportTable("t", frame)], headline=f"seed {ctx.seed}")
+
+
+def _bad(ctx: SectionContext) -> SectionContent:
+    raise RuntimeError("the practice broke\nsecond line")
+
+
+@pytest.fixture
+def fake_sections(monkeypatch: pytest.MonkeyPatch) -> None:
+    registry: Registry[str] = Registry("report section")
+    for key, build in (("good", _good), ("bad", _bad), ("after", _good)):
+        module = types.ModuleType(f"fake_{key}")
+        module.TITLE = f"Fake {key}"  # type: ignore[attr-defined]
+        module.build = build  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, f"fake_{key}", module)
+        registry.add(key, f"fake_{key}", description=key)
+    registry.add("missing", "medmodal.report.no_such_section", description="missing")
+    monkeypatch.setattr(runner, "SECTIONS", registry)
+
+
+@pytest.mark.usefixtures("fake_sections")
+def test_a_failing_section_does_not_stop_the_others(tmp_path: Path) -> None:
+    summary = runner.run_report(tmp_path, seed=7, quick=True, progress=False)
+    assert [s.key for s in summary.sections] == ["good", "bad", "after", "missing"]
+    assert summary.failed == ["bad", "missing"]
+    assert not summary.ok
+    bad = summary.sections[1]
+    assert bad.error == "RuntimeError: the practice broke"
+    assert "Traceback" in bad.details
+    assert summary.sections[2].ok
+    assert summary.sections[2].content.headline == "seed 7"
+    assert summary.sections[3].error.startswith("ModuleNotFoundError")
+    page = summary.index.read_text(encoding="utf-8")
+    assert "the practice broke" in page
+    assert "Fake after" in page
+
+
+@pytest.mark.usefixtures("fake_sections")
+def test_summary_json_and_frame(tmp_path: Path) -> None:
+    summary = runner.run_report(tmp_path, sections=["good"], progress=False)
+    assert summary.ok
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert saved["ok"] is True
+    assert saved["settings"] == {"quick": False, "seed": 0, "data_root": "embedded"}
+    assert saved["sections"][0]["headline"] == "seed 0"
+    frame = summary.to_frame()
+    assert list(frame["status"]) == ["ok"]
+    assert (tmp_path / "good").is_dir()
+
+
+@pytest.mark.usefixtures("fake_sections")
+def test_warnings_become_section_notes(tmp_path: Path) -> None:
+    result = runner.run_section("good", SectionContext(tmp_path / "good"))
+    assert result.content.notes == ["Warning: something was fixed"]
+
+
+@pytest.mark.usefixtures("fake_sections")
+def test_unknown_section_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
+    with pytest.raises(InvalidParameterError, match="good"):
+        runner.run_report(tmp_path, sections=["goood"], progress=False)
+
+
+def test_real_sections_are_listed_in_report_order() -> None:
+    assert runner.available_sections() == ("ecg", "fusion", "align", "attention")
