@@ -1,0 +1,187 @@
+"""``medmodal align``: train a contrastive model on real pairs and evaluate a checkpoint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+import typer
+from rich.table import Table
+
+from medmodal.cli._common import (
+    DataRootOption,
+    JsonOption,
+    QuietOption,
+    SeedOption,
+    console,
+    handle_errors,
+    print_json,
+)
+
+if TYPE_CHECKING:
+    from medmodal.models import CLIPModel
+
+app = typer.Typer(
+    help="Contrastive alignment: train image/ECG-text models and evaluate them.",
+    no_args_is_help=True,
+)
+
+#: Settings of a run that evaluation must reuse (written as RUN_DIR/align.json).
+RUN_FILE = "align.json"
+
+
+@app.command("train")
+@handle_errors
+def train(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (checkpoints, metrics).")],
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model config (default: the data's own).")
+    ] = None,
+    data: Annotated[str, typer.Option("--data", help="Data set: medpix or ptbxl.")] = "medpix",
+    data_root: DataRootOption = None,
+    epochs: Annotated[int, typer.Option("--epochs", help="Passes over the training set.")] = 12,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Pairs per step.")] = 64,
+    lr: Annotated[float, typer.Option("--lr", help="Peak learning rate (AdamW).")] = 2e-3,
+    text: Annotated[
+        str | None,
+        typer.Option(
+            "--text",
+            help="Texts: medpix structured|caption; ptbxl report|statements (default: first).",
+        ),
+    ] = None,
+    threads: Annotated[int, typer.Option("--threads", help="torch CPU threads.")] = 2,
+    seed: SeedOption = 0,
+    quiet: QuietOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Train a contrastive model on a data set's train split; evaluate on its dev split."""
+    import torch
+
+    from medmodal.cli._align_tasks import check_model_fits, get_task, pair_loss
+    from medmodal.models import create_model
+    from medmodal.train import TrainConfig, fit
+
+    torch.set_num_threads(max(1, threads))
+    task = get_task(data)
+    text = text or ("structured" if task.name == "medpix" else "report")
+    net = create_model(model or task.default_model)
+    check_model_fits(net, task)
+    size = net.config.image.image_size if net.config.image is not None else 0
+    load: dict[str, Any] = {"root": data_root, "image_size": size, "text": text}
+    train_set = task.load(task.train_split, augment=True, seed=seed, **load)
+    val_set = task.load(task.val_split, augment=False, seed=seed, **load)
+    config = TrainConfig(
+        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, weight_decay=0.05,
+        warmup_ratio=0.1, monitor="mean_R@10", mode="max", out_dir=str(out), progress=not quiet,
+        tensorboard=False,
+    )  # fmt: skip
+    from medmodal.cli._align_tasks import collate_pairs
+
+    out.mkdir(parents=True, exist_ok=True)
+    run_info = {"data": task.name, "text": text, "model": net.config.name, "seed": seed}
+    (out / RUN_FILE).write_text(json.dumps(run_info, indent=2) + "\n")
+    result = fit(
+        net, train_set, val_set, config, loss_fn=pair_loss,
+        evaluate=lambda m, d: task.evaluate(m, d, split=task.val_split).to_dict(),  # type: ignore[arg-type]
+        collate_fn=collate_pairs,
+    )  # fmt: skip
+    evaluation = task.evaluate(net, val_set, split=task.val_split)
+    payload = _payload(evaluation, run_info)
+    payload["best_epoch"] = result.best_epoch
+    payload["epochs_run"] = result.epochs_run
+    (out / f"eval_{task.val_split}.json").write_text(json.dumps(_clean(payload), indent=2) + "\n")
+    if json_output:
+        print_json(payload)
+    elif not quiet:
+        _print_tables(evaluation, title=f"{net.config.name} on {task.name} {task.val_split}")
+        console.print(f"run folder: {out} (best epoch {result.best_epoch})")
+
+
+@app.command("eval")
+@handle_errors
+def evaluate(
+    checkpoint: Annotated[
+        Path, typer.Option("--checkpoint", help="Run folder or checkpoint folder.")
+    ],
+    data: Annotated[str | None, typer.Option("--data", help="Data set: medpix or ptbxl.")] = None,
+    data_root: DataRootOption = None,
+    split: Annotated[
+        str, typer.Option("--split", help="Split to evaluate (dev, test...).")
+    ] = "dev",
+    text: Annotated[
+        str | None, typer.Option("--text", help="Text kind (default: the run's).")
+    ] = None,
+    threads: Annotated[int, typer.Option("--threads", help="torch CPU threads.")] = 2,
+    json_output: JsonOption = False,
+) -> None:
+    """Retrieval (R@1/5/10 both ways) and zero-shot accuracy of a trained model."""
+    import torch
+
+    from medmodal.cli._align_tasks import check_model_fits, get_task
+    from medmodal.train import find_checkpoint, load_checkpoint
+
+    torch.set_num_threads(max(1, threads))
+    info = _run_info(checkpoint)
+    task = get_task(data or info.get("data", "medpix"))
+    ckpt = load_checkpoint(find_checkpoint(checkpoint))
+    net = cast(CLIPModel, ckpt.model)
+    check_model_fits(net, task)
+    text = text or info.get("text") or ("structured" if task.name == "medpix" else "report")
+    size = net.config.image.image_size if net.config.image is not None else 0
+    dataset = task.load(split, root=data_root, image_size=size, augment=False, seed=0, text=text)
+    evaluation = task.evaluate(net, dataset, split=split)
+    payload = _payload(evaluation, {**info, "checkpoint": str(ckpt.path), "text": text})
+    if json_output:
+        print_json(payload)
+        return
+    _print_tables(evaluation, title=f"{net.config.name} on {task.name} {split}")
+    print_json(payload)
+
+
+def _run_info(path: Path) -> dict[str, Any]:
+    for folder in (path, path.parent):
+        file = folder / RUN_FILE
+        if file.is_file():
+            try:
+                info = json.loads(file.read_text())
+            except json.JSONDecodeError:
+                return {}
+            return info if isinstance(info, dict) else {}
+    return {}
+
+
+def _payload(evaluation: Any, info: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **info,
+        "task": evaluation.task,
+        "split": evaluation.split,
+        "n": evaluation.n,
+        "metrics": evaluation.to_dict(),
+        "zero_shot": evaluation.zero_shot,
+        "zero_shot_majority": evaluation.zero_shot_chance,
+    }
+
+
+def _clean(payload: Any) -> Any:
+    from medmodal.cli._common import _jsonable
+
+    return _jsonable(payload)
+
+
+def _print_tables(evaluation: Any, *, title: str) -> None:
+    frame = evaluation.to_frame()
+    table = Table(title=f"Retrieval: {title} (N = {evaluation.n})")
+    table.add_column("direction")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    for name, row in frame.iterrows():
+        cells = [f"{v:.3f}" if "R@" in str(c) else f"{v:.1f}" for c, v in row.items()]
+        table.add_row(str(name), *cells)
+    console.print(table)
+    zs = Table(title="Zero-shot classification")
+    for column in ("label", "accuracy", "majority class"):
+        zs.add_column(column, justify="right" if column != "label" else "left")
+    for label, accuracy in evaluation.zero_shot.items():
+        zs.add_row(label, f"{accuracy:.3f}", f"{evaluation.zero_shot_chance[label]:.3f}")
+    console.print(zs)
