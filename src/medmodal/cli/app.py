@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 import medmodal
-from medmodal.cli import demo, ecg
+from medmodal.cli import align, demo, ecg, models
 from medmodal.cli._common import STATE
 
 app = typer.Typer(
@@ -18,6 +18,8 @@ app = typer.Typer(
     add_completion=True,
 )
 app.add_typer(ecg.app, name="ecg")
+app.add_typer(align.app, name="align")
+app.add_typer(models.app, name="models")
 app.command("demo")(demo.demo)
 
 
