@@ -1,0 +1,36 @@
+"""Training: one readable loop for every model, checkpoints, seeding, data parallelism.
+
+- :func:`fit` trains any ``nn.Module`` given a ``loss_fn(model, batch)``: AdamW,
+  warm-up + cosine schedule, gradient clipping, bf16 autocast, evaluation and early
+  stopping, progress bar, ``metrics.csv`` (+ TensorBoard), exact ``resume``; under
+  ``torchrun`` it trains data-parallel (DDP).
+- :class:`TrainConfig` holds its settings; :class:`TrainResult` is what it returns.
+- :func:`save_checkpoint` / :func:`load_checkpoint`: folders of safetensors + JSON.
+- :func:`contrastive_loss_fn` / :func:`retrieval_evaluate`: the CLIP-style case.
+"""
+
+from medmodal.train.checkpoint import (
+    Checkpoint,
+    find_checkpoint,
+    load_checkpoint,
+    restore_checkpoint,
+    save_checkpoint,
+)
+from medmodal.train.config import TrainConfig
+from medmodal.train.loop import fit
+from medmodal.train.result import TrainResult
+from medmodal.train.seed import seed_everything
+from medmodal.train.state import TrainState
+
+__all__ = [
+    "Checkpoint",
+    "TrainConfig",
+    "TrainResult",
+    "TrainState",
+    "find_checkpoint",
+    "fit",
+    "load_checkpoint",
+    "restore_checkpoint",
+    "save_checkpoint",
+    "seed_everything",
+]

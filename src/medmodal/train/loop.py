@@ -1,0 +1,466 @@
+"""The training loop every medmodal model uses: :func:`fit`.
+
+One epoch reads: re-seed for the epoch, run the optimiser steps (AdamW, warm-up + cosine
+LR, gradient clipping, optional bf16 autocast), evaluate, update the best metric and
+early stopping, write ``best/`` and ``last/`` checkpoints and ``metrics.csv``. The model
+and the data are the caller's; the loop only needs a ``loss_fn(model, batch) -> loss``.
+Under ``torchrun`` the same code trains data-parallel (see
+:mod:`medmodal.train.distributed`).
+
+Example:
+    >>> import torch
+    >>> from torch import nn
+    >>> from torch.utils.data import TensorDataset
+    >>> from medmodal.train import TrainConfig, fit
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.randn(64, 3, generator=g)
+    >>> data = TensorDataset(x, x @ torch.tensor([1.0, -2.0, 0.5]))
+    >>> def mse(model, batch):
+    ...     inputs, target = batch
+    ...     return ((model(inputs).squeeze(-1) - target) ** 2).mean()
+    >>> torch.manual_seed(0) and None
+    >>> model = nn.Linear(3, 1)
+    >>> cfg = TrainConfig(epochs=30, batch_size=16, lr=0.1, progress=False)
+    >>> result = fit(model, data, data, cfg, loss_fn=mse)
+    >>> bool(result.history["val_loss"].iloc[-1] < 0.01 * result.history["val_loss"].iloc[0])
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sized
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import pandas as pd
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+
+from medmodal.errors import (
+    DataNotFoundError,
+    InvalidParameterError,
+    MedmodalError,
+    MedmodalWarning,
+)
+from medmodal.train.checkpoint import CONFIG, restore_checkpoint, save_checkpoint
+from medmodal.train.config import TrainConfig
+from medmodal.train.distributed import (
+    DistContext,
+    all_reduce_sum,
+    barrier,
+    broadcast_metrics,
+    cleanup_distributed,
+    make_sampler,
+    setup_distributed,
+    wrap_model,
+)
+from medmodal.train.logger import MetricLogger
+from medmodal.train.optim import build_optimizer, build_scheduler
+from medmodal.train.result import TrainResult
+from medmodal.train.seed import derive_seed, seed_everything, seed_worker
+from medmodal.train.state import TrainState
+
+#: ``loss_fn(model, batch) -> scalar loss``; ``model`` is DDP-wrapped when distributed.
+LossFn = Callable[[nn.Module, Any], torch.Tensor]
+#: ``evaluate(model, val_dataset) -> {metric: value}``; called with the plain model.
+EvaluateFn = Callable[[nn.Module, Dataset], Mapping[str, float]]
+
+_RESERVED = ("epoch", "step", "lr", "train_loss", "time_s")
+# Config fields that change neither the numbers nor the schedule of a run.
+_COSMETIC = ("log_every", "progress", "tensorboard", "num_workers", "device", "out_dir")
+
+
+@dataclass
+class _Run:
+    """Everything one run holds; the functions below read it top to bottom."""
+
+    model: nn.Module  # the plain module (saved, evaluated)
+    net: nn.Module  # what the steps call: the model, DDP-wrapped when distributed
+    config: TrainConfig
+    ctx: DistContext
+    loss_fn: LossFn
+    evaluate: EvaluateFn | None
+    val_dataset: Dataset | None
+    train_loader: DataLoader
+    val_loader: DataLoader | None
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    state: TrainState
+    out_dir: Path | None
+    logger: MetricLogger
+    best_weights: dict[str, torch.Tensor] | None = None  # in memory when out_dir is None
+
+
+def fit(
+    model: nn.Module,
+    train_dataset: Dataset,
+    val_dataset: Dataset | None,
+    config: TrainConfig,
+    *,
+    loss_fn: LossFn,
+    evaluate: EvaluateFn | None = None,
+    collate_fn: Callable[[list[Any]], Any] | None = None,
+    resume: bool = False,
+) -> TrainResult:
+    """Train ``model`` on ``train_dataset``; evaluate on ``val_dataset`` every epoch.
+
+    Args:
+        model: any ``nn.Module``; moved to the configured device and trained in place.
+            With ``config.restore_best`` it ends with the best epoch's weights.
+        train_dataset: a map-style dataset with ``len``.
+        val_dataset: validation data, or ``None`` (then no evaluation, no early stopping).
+        config: the :class:`TrainConfig` (a dict is accepted and validated).
+        loss_fn: ``loss_fn(model, batch)`` returns the scalar loss of a batch (batches
+            are already on the device). It is also averaged over ``val_dataset`` as
+            ``val_loss``.
+        evaluate: optional ``evaluate(model, val_dataset) -> {name: value}`` with more
+            validation metrics (e.g. retrieval recall), run in eval mode without
+            gradients; ``config.monitor`` may name any of them.
+        collate_fn: passed to the ``DataLoader`` (default: ``default_collate``).
+        resume: continue the run saved in ``config.out_dir/last`` exactly where it
+            stopped (same weights, optimiser moments, schedule and data order).
+
+    Returns:
+        A :class:`TrainResult`: per-epoch and per-step history, best metric and epoch,
+        checkpoint folder.
+
+    Raises:
+        InvalidParameterError: bad arguments, a monitored metric the evaluation does not
+            produce, an ``out_dir`` that already holds a run without ``resume``.
+        DataNotFoundError: ``resume=True`` without a checkpoint to resume from.
+        MedmodalError: a non-finite loss.
+    """
+    config = _check_arguments(model, train_dataset, val_dataset, config, loss_fn, evaluate)
+    ctx = setup_distributed(config.device)
+    try:
+        run = _start(model, train_dataset, val_dataset, config, ctx, loss_fn, evaluate,
+                     collate_fn, resume)  # fmt: skip
+        try:
+            for epoch in range(run.state.epoch + 1, config.epochs + 1):
+                if run.state.stopped_early:
+                    break
+                seed_everything(derive_seed(config.seed, epoch, ctx.rank))
+                row = _train_epoch(run, epoch)
+                if run.val_loader is not None and _is_eval_epoch(epoch, config):
+                    row.update(_validate(run))
+                _end_epoch(run, row)
+        finally:
+            run.logger.close()
+        _restore_best(run)
+        return _result(run)
+    finally:
+        cleanup_distributed(ctx)
+
+
+# ------------------------------------------------------------------------- set-up
+
+
+def _start(
+    model: nn.Module,
+    train_dataset: Dataset,
+    val_dataset: Dataset | None,
+    config: TrainConfig,
+    ctx: DistContext,
+    loss_fn: LossFn,
+    evaluate: EvaluateFn | None,
+    collate_fn: Callable[[list[Any]], Any] | None,
+    resume: bool,
+) -> _Run:
+    """Seed, place the model, build loaders, optimiser and schedule; load a resume point."""
+    out_dir = _prepare_out_dir(config, resume, ctx)
+    seed_everything(config.seed, deterministic=config.deterministic)
+    model.to(ctx.device)
+    train_loader = _loader(train_dataset, config, ctx, collate_fn, train=True)
+    if len(train_loader) == 0:
+        raise InvalidParameterError(
+            f"fit: no training batch ({len(train_dataset)} examples, "  # type: ignore[arg-type]
+            f"batch_size={config.batch_size}, drop_last={config.drop_last})"
+        )
+    val_loader = None
+    if val_dataset is not None:
+        val_loader = _loader(val_dataset, config, ctx, collate_fn, train=False)
+    optimizer = build_optimizer(model, config)
+    scheduler = build_scheduler(optimizer, config, len(train_loader) * config.epochs)
+    state = TrainState()
+    if resume and out_dir is not None:
+        state = restore_checkpoint(
+            out_dir / "last", model, optimizer=optimizer, scheduler=scheduler
+        )
+    return _Run(
+        model=model,
+        net=wrap_model(model, ctx, find_unused=config.find_unused_parameters),
+        config=config,
+        ctx=ctx,
+        loss_fn=loss_fn,
+        evaluate=evaluate,
+        val_dataset=val_dataset,
+        train_loader=train_loader,
+        val_loader=val_loader,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        state=state,
+        out_dir=out_dir,
+        logger=MetricLogger(out_dir, enabled=ctx.is_main, tensorboard=config.tensorboard),
+    )
+
+
+def _loader(
+    dataset: Dataset,
+    config: TrainConfig,
+    ctx: DistContext,
+    collate_fn: Callable[[list[Any]], Any] | None,
+    *,
+    train: bool,
+) -> DataLoader:
+    """This rank's loader; training order is a function of (seed, epoch) only."""
+    sampler = make_sampler(dataset, ctx, shuffle=train, seed=config.seed)
+    return DataLoader(
+        dataset,
+        batch_size=config.batch_size,
+        sampler=sampler,
+        num_workers=config.num_workers,
+        collate_fn=collate_fn,
+        drop_last=config.drop_last and train,
+        worker_init_fn=seed_worker if config.num_workers else None,
+        pin_memory=ctx.device.type == "cuda",
+    )
+
+
+def _prepare_out_dir(config: TrainConfig, resume: bool, ctx: DistContext) -> Path | None:
+    """Create the run folder; refuse to overwrite a run unless resuming it."""
+    if config.out_dir is None:
+        if resume:
+            raise InvalidParameterError("fit: resume=True needs config.out_dir (the run folder)")
+        return None
+    out_dir = Path(config.out_dir)
+    last = out_dir / "last"
+    if resume and not (last / CONFIG).is_file():
+        raise DataNotFoundError(f"fit: resume=True but {last} holds no checkpoint")
+    if not resume and last.exists():
+        raise InvalidParameterError(
+            f"fit: {out_dir} already holds a run; pass resume=True to continue it "
+            "or choose another out_dir"
+        )
+    if resume:
+        _warn_if_config_changed(config, Path(last))
+    if ctx.is_main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        config.to_json(out_dir / "train_config.json")
+    return out_dir
+
+
+def _warn_if_config_changed(config: TrainConfig, last: Path) -> None:
+    saved = TrainConfig.from_json(last.parent / "train_config.json").to_dict()
+    new = config.to_dict()
+    changed = [k for k in new if k not in _COSMETIC and saved.get(k) != new[k]]
+    if changed:
+        warnings.warn(
+            f"fit: resuming with a different {', '.join(changed)} than the saved run; "
+            "the result will not match an uninterrupted run",
+            MedmodalWarning,
+            stacklevel=4,
+        )
+
+
+# -------------------------------------------------------------------------- epochs
+
+
+def _train_epoch(run: _Run, epoch: int) -> dict[str, float]:
+    """One pass over the training data; returns the epoch's mean loss and duration."""
+    from tqdm.auto import tqdm
+
+    run.net.train()
+    cast(DistributedSampler, run.train_loader.sampler).set_epoch(epoch)
+    start, loss_sum, running = time.perf_counter(), 0.0, 0.0
+    bar = tqdm(
+        run.train_loader,
+        desc=f"epoch {epoch}/{run.config.epochs}",
+        disable=not (run.config.progress and run.ctx.is_main),
+        leave=False,
+    )
+    for batch in bar:
+        lr = float(run.optimizer.param_groups[0]["lr"])
+        loss, grad_norm = _train_step(run, batch, epoch)
+        run.state.step += 1
+        loss_sum += loss
+        running = 0.9 * running + 0.1 * loss if run.state.step > 1 else loss
+        record = {"step": run.state.step, "epoch": epoch, "lr": lr, "loss": loss}
+        run.state.steps.append({**record, "grad_norm": grad_norm})
+        if run.state.step % run.config.log_every == 0:
+            bar.set_postfix(loss=f"{running:.4f}", lr=f"{lr:.2e}")
+            run.logger.log_step(run.state.step, {"loss": loss, "lr": lr})
+    totals = all_reduce_sum(torch.tensor([loss_sum, len(run.train_loader)]), run.ctx)
+    return {
+        "epoch": epoch,
+        "train_loss": float(totals[0] / totals[1]),
+        "time_s": time.perf_counter() - start,
+    }
+
+
+def _train_step(run: _Run, batch: Any, epoch: int) -> tuple[float, float]:
+    """Forward + loss (autocast), backward, clip, optimiser and scheduler step."""
+    batch = to_device(batch, run.ctx.device)
+    with torch.autocast(run.ctx.device.type, dtype=torch.bfloat16, enabled=run.config.bf16):
+        loss = run.loss_fn(run.net, batch)
+    _check_loss(loss, run.state.step + 1, epoch)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    params = [p for p in run.model.parameters() if p.grad is not None]
+    max_norm = run.config.grad_clip if run.config.grad_clip is not None else math.inf
+    grad_norm = torch.nn.utils.clip_grad_norm_(params, max_norm) if params else torch.zeros(())
+    run.optimizer.step()
+    run.scheduler.step()
+    return float(loss.detach()), float(grad_norm)
+
+
+def _validate(run: _Run) -> dict[str, float]:
+    """``val_loss`` over this rank's shard (averaged over ranks) plus ``evaluate``."""
+    run.net.eval()
+    loss_sum, batches = 0.0, 0
+    with torch.no_grad():
+        for batch in run.val_loader or ():
+            batch = to_device(batch, run.ctx.device)
+            with torch.autocast(run.ctx.device.type, dtype=torch.bfloat16, enabled=run.config.bf16):
+                loss_sum += float(run.loss_fn(run.net, batch))
+            batches += 1
+        totals = all_reduce_sum(torch.tensor([loss_sum, batches]), run.ctx)
+        metrics = {"val_loss": float(totals[0] / max(float(totals[1]), 1.0))}
+        if run.evaluate is not None and run.val_dataset is not None:
+            metrics.update(_checked_metrics(run.evaluate(run.model, run.val_dataset)))
+    if run.config.monitor not in metrics:
+        raise InvalidParameterError(
+            f"fit: monitor={run.config.monitor!r} is not among the validation metrics "
+            f"{sorted(metrics)}"
+        )
+    return broadcast_metrics(metrics, run.ctx)
+
+
+def _end_epoch(run: _Run, row: dict[str, float]) -> None:
+    """Record the epoch: best metric, early stopping, checkpoints, metrics.csv."""
+    state, config, epoch = run.state, run.config, int(row["epoch"])
+    state.epoch = epoch
+    row = {"epoch": epoch, "step": state.step, "lr": _current_lr(run), **row}
+    improved = config.monitor in row and state.record_evaluation(row[config.monitor], epoch, config)
+    state.history.append(row)
+    state.stopped_early = state.should_stop(config) and epoch < config.epochs
+    if improved and run.out_dir is None:
+        run.best_weights = {k: v.detach().cpu().clone() for k, v in run.model.state_dict().items()}
+    if run.ctx.is_main and run.out_dir is not None:
+        if improved:
+            save_checkpoint(run.out_dir / "best", run.model, train_config=config, state=state)
+        save_checkpoint(
+            run.out_dir / "last",
+            run.model,
+            train_config=config,
+            optimizer=run.optimizer,
+            scheduler=run.scheduler,
+            state=state,
+        )
+    run.logger.log_epoch(state.history)
+    barrier(run.ctx)
+
+
+def _restore_best(run: _Run) -> None:
+    """Load the best epoch's weights back (from memory or the ``best/`` checkpoint)."""
+    if not run.config.restore_best or run.state.best_epoch is None:
+        return
+    if run.best_weights is not None:
+        run.model.load_state_dict(run.best_weights)
+    elif run.out_dir is not None and (run.out_dir / "best" / CONFIG).is_file():
+        restore_checkpoint(run.out_dir / "best", run.model)
+
+
+def _result(run: _Run) -> TrainResult:
+    checkpoint = None
+    if run.out_dir is not None:
+        best = run.out_dir / "best"
+        checkpoint = best if (best / CONFIG).is_file() else run.out_dir / "last"
+    return TrainResult(
+        history=pd.DataFrame(run.state.history),
+        steps=pd.DataFrame(run.state.steps),
+        monitor=run.config.monitor,
+        best_metric=run.state.best_metric,
+        best_epoch=run.state.best_epoch,
+        checkpoint=checkpoint,
+        stopped_early=run.state.stopped_early,
+    )
+
+
+# ------------------------------------------------------------------------- helpers
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    """Move every tensor in a (nested) dict/list/tuple batch to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, Mapping):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # namedtuple
+        return type(batch)(*(to_device(v, device) for v in batch))
+    if isinstance(batch, list | tuple):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
+
+
+def _current_lr(run: _Run) -> float:
+    return float(run.optimizer.param_groups[0]["lr"])
+
+
+def _is_eval_epoch(epoch: int, config: TrainConfig) -> bool:
+    return epoch % config.eval_every == 0 or epoch == config.epochs
+
+
+def _check_loss(loss: Any, step: int, epoch: int) -> None:
+    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise InvalidParameterError(f"fit: loss_fn must return a scalar tensor, got {shape}")
+    if not torch.isfinite(loss.detach()):
+        raise MedmodalError(
+            f"fit: the loss is {float(loss.detach())} at step {step} (epoch {epoch}); lower lr, "
+            "set grad_clip or check the data"
+        )
+
+
+def _checked_metrics(metrics: Any) -> dict[str, float]:
+    if not isinstance(metrics, Mapping):
+        raise InvalidParameterError(
+            f"fit: evaluate must return a dict of metric values, got {type(metrics).__name__}"
+        )
+    clash = [k for k in metrics if k in (*_RESERVED, "val_loss")]
+    if clash:
+        raise InvalidParameterError(f"fit: evaluate returned reserved metric names {clash}")
+    return {str(k): float(v) for k, v in metrics.items()}
+
+
+def _check_arguments(
+    model: Any,
+    train_dataset: Any,
+    val_dataset: Any,
+    config: Any,
+    loss_fn: Any,
+    evaluate: Any,
+) -> TrainConfig:
+    if isinstance(config, dict):
+        config = TrainConfig.from_dict(config)
+    if not isinstance(config, TrainConfig):
+        raise InvalidParameterError(f"fit: config must be a TrainConfig, got {type(config)}")
+    if not isinstance(model, nn.Module):
+        raise InvalidParameterError(f"fit: model must be an nn.Module, got {type(model)}")
+    for name, data in (("train_dataset", train_dataset), ("val_dataset", val_dataset)):
+        if data is not None and not isinstance(data, Sized):
+            raise InvalidParameterError(f"fit: {name} must be a map-style dataset with len()")
+    if not callable(loss_fn) or (evaluate is not None and not callable(evaluate)):
+        raise InvalidParameterError("fit: loss_fn (and evaluate, when given) must be callable")
+    if val_dataset is None and config.patience is not None:
+        raise InvalidParameterError("fit: early stopping (patience) needs a val_dataset")
+    if evaluate is None and val_dataset is not None and config.monitor != "val_loss":
+        raise InvalidParameterError(
+            f"fit: monitor={config.monitor!r} needs an evaluate function "
+            "(without one the only validation metric is 'val_loss')"
+        )
+    return config
