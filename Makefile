@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-all lint typecheck bench clean install install-dev
+.PHONY: demo test test-all lint typecheck bench clean install install-dev docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ typecheck: $(VENV)/.installed-dev
 ## bench: the QRS detection benchmark on all 48 MIT-BIH records (needs the shared data)
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/ecg_qrs.py
+
+## docs: API reference from the docstrings (pdoc) into site/ (open site/index.html)
+DOC_MODULES = import pkgutil, medmodal; print(" ".join(["medmodal"] + ["medmodal." + m.name \
+	for m in pkgutil.iter_modules(medmodal.__path__) if not m.name.startswith("_")]))
+docs: $(VENV)/.installed-dev
+	rm -rf site
+	$(BIN)/pdoc --docformat google -o site $$($(BIN)/python -c '$(DOC_MODULES)')
+	@echo "API reference: site/index.html"
 
 clean:
 	rm -rf $(VENV) medmodal-report .pytest_cache .mypy_cache .ruff_cache

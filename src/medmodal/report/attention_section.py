@@ -1,0 +1,305 @@
+"""Attention maps over an ECG: where cross-attention fusion looks when it finds ectopic beats.
+
+A seeded cohort of simulated 10-second ECGs (half sinus rhythm, half with premature
+ventricular contractions, PVCs) is paired with two clinical features (age, sex). A
+:class:`~medmodal.fusion.FusionClassifier` with ``method="attention"`` learns to call
+"PVCs present"; its clinical tokens cross-attend to the ECG's time tokens
+(:class:`~medmodal.fusion.CrossAttentionFusion` with ``need_weights=True``), and the
+weights are drawn over the trace. Because the simulator knows where every PVC sits, the
+map can be checked: how much more attention falls on the PVC beats than their share of
+the recording (the *enrichment*; 1 = no preference).
+
+Example:
+    >>> from medmodal.report.attention_section import pvc_cohort
+    >>> cohort = pvc_cohort(4, seed=0)
+    >>> cohort.X["ecg"].shape, cohort.y.tolist()
+    ((4, 1, 1000), [0, 1, 0, 1])
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from tqdm.auto import tqdm
+
+from medmodal.ecg.simulate import ecg_simulate_annotated
+from medmodal.errors import MedmodalWarning
+from medmodal.report.section import (
+    ReportFigure,
+    ReportTable,
+    SectionContent,
+    SectionContext,
+    save_figure,
+)
+
+__all__ = ["TITLE", "PVCCohort", "attention_enrichment", "build", "pvc_cohort"]
+
+TITLE = "Attention maps: cross-attention fusion over an ECG"
+
+#: Sampling rate (Hz) and length (s) of the simulated ECGs.
+FS, DURATION = 100.0, 10.0
+#: Half-width (s) of the window around a PVC's R peak that counts as "the PVC beat".
+PVC_HALF_WIDTH = 0.15
+#: Training settings of the attention model (full run; --quick halves the cohort).
+N_FULL, EPOCHS = 240, 35
+
+
+@dataclass(frozen=True)
+class PVCCohort:
+    """Simulated ECGs with a clinical table and the position of every PVC.
+
+    Attributes:
+        X: ``{"ecg": (n, 1, T) float32 mV, "clinical": (n, 2) age (years), sex (0/1)}``.
+        y: 1 when the record contains PVCs.
+        pvc_peaks: per record, the R-peak samples of its PVC beats.
+    """
+
+    X: dict[str, np.ndarray]
+    y: np.ndarray
+    pvc_peaks: list[np.ndarray]
+
+
+def pvc_cohort(n: int, *, seed: int = 0, progress: bool = False) -> PVCCohort:
+    """``n`` seeded 10-s ECGs at 100 Hz, alternating sinus and sinus-with-PVCs (25 %)."""
+    rng = np.random.default_rng(seed)
+    signals, labels, pvcs = [], [], []
+    for i in tqdm(range(n), desc="simulating ECGs", disable=not progress, leave=False):
+        label = i % 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MedmodalWarning)
+            sim = ecg_simulate_annotated(
+                DURATION,
+                FS,
+                rhythm="pvc" if label else "sinus",
+                ectopic_rate=0.25 if label else None,
+                heart_rate=float(rng.uniform(60, 90)),
+                noise=0.05,
+                seed=seed * 100_003 + i,
+            )
+        signals.append(sim.signal)
+        labels.append(label)
+        pvcs.append(sim.r_peaks[np.asarray(sim.beat_labels) == "V"])
+    y = np.asarray(labels, dtype=np.int64)
+    clinical = np.c_[rng.normal(60, 10, n) + 4 * y, rng.integers(0, 2, n)]
+    X = {
+        "ecg": np.stack(signals)[:, None, :].astype(np.float32),  # (n, 1, T)
+        "clinical": clinical.astype(np.float32),  # (n, 2)
+    }
+    return PVCCohort(X, y, pvcs)
+
+
+def attention_enrichment(weights: np.ndarray, pvc_peaks: np.ndarray, n_samples: int) -> float:
+    """Attention mass on the PVC beats divided by the share of time they cover.
+
+    Args:
+        weights: ``(T',)`` attention over the ECG's time tokens (sums to 1).
+        pvc_peaks: R-peak samples of the PVC beats.
+        n_samples: length of the ECG in samples (tokens split it evenly).
+
+    Returns:
+        1.0 when attention ignores the PVCs, larger when it prefers them; NaN without PVCs.
+    """
+    tokens = weights.shape[0]
+    per_token = n_samples / tokens
+    on_pvc = np.zeros(tokens, dtype=bool)
+    half = PVC_HALF_WIDTH * FS
+    for r in pvc_peaks:
+        first, last = int((r - half) // per_token), int((r + half) // per_token)
+        on_pvc[max(first, 0) : min(last, tokens - 1) + 1] = True
+    if not on_pvc.any():
+        return float("nan")
+    return float(weights[on_pvc].sum() / on_pvc.mean())
+
+
+def build(ctx: SectionContext) -> SectionContent:
+    """The attention section of the report (see :mod:`medmodal.report.runner`)."""
+    from medmodal.fusion import FusionClassifier
+
+    n = ctx.scale(N_FULL, minimum=40)
+    cohort = pvc_cohort(n, seed=ctx.seed, progress=ctx.progress)
+    n_train = int(0.75 * n)
+    train = {k: v[:n_train] for k, v in cohort.X.items()}
+    test = {k: v[n_train:] for k, v in cohort.X.items()}
+    y_test = cohort.y[n_train:]
+    clf = FusionClassifier(
+        "attention",
+        hidden=32,
+        num_heads=4,
+        signal_width=16,
+        signal_depth=3,
+        epochs=EPOCHS,
+        patience=10,
+        random_state=ctx.seed,
+        num_threads=1,  # tiny batches: one thread is as fast and leaves the other core free
+        verbose=ctx.progress,
+    )
+    clf.fit(train, cohort.y[:n_train])
+    proba = clf.predict_proba(test)[:, 1]
+    out = clf.forward(test, need_weights=True)
+    if out.attention is None or "clinical" not in out.attention:
+        raise RuntimeError("the attention model returned no clinical -> ECG attention weights")
+    heads = out.attention["clinical"].float().numpy()  # (B, H, F, T')
+    weights = heads.mean(axis=(1, 2))  # (B, T')
+    n_samples = cohort.X["ecg"].shape[-1]
+    pvc_test = cohort.pvc_peaks[n_train:]
+    enrich = np.array(
+        [attention_enrichment(w, p, n_samples) for w, p in zip(weights, pvc_test, strict=True)]
+    )
+    stats = _stats(y_test, proba, enrich)
+    figures = _figures(ctx, test["ecg"][:, 0], y_test, proba, weights, heads, pvc_test)
+    return _content(stats, figures, n, n_train, weights.shape[1])
+
+
+def _stats(y: np.ndarray, proba: np.ndarray, enrich: np.ndarray) -> dict[str, Any]:
+    from sklearn.metrics import roc_auc_score
+
+    pred = (proba >= 0.5).astype(np.int64)
+    with_pvc = enrich[y == 1]
+    return {
+        "accuracy": float((pred == y).mean()),
+        "auroc": float(roc_auc_score(y, proba)) if len(set(y.tolist())) == 2 else float("nan"),
+        "enrichment_mean": float(np.nanmean(with_pvc)),
+        "enrichment_above_1_pct": float(100 * np.nanmean(with_pvc > 1)),
+        "n_test": len(y),
+    }
+
+
+def _content(
+    stats: dict[str, Any], figures: list[ReportFigure], n: int, n_train: int, tokens: int
+) -> SectionContent:
+    table = pd.DataFrame(
+        {
+            "measure": [
+                "test records",
+                "accuracy (PVCs present or not)",
+                "AUROC",
+                "attention enrichment on PVC beats (mean)",
+                "PVC records with enrichment > 1 (%)",
+            ],
+            "value": [
+                f"{stats['n_test']}",
+                f"{stats['accuracy']:.3f}",
+                f"{stats['auroc']:.3f}",
+                f"{stats['enrichment_mean']:.2f}",
+                f"{stats['enrichment_above_1_pct']:.0f}",
+            ],
+        }
+    )
+    return SectionContent(
+        intro=(
+            f"{n} simulated 10-second ECGs at 100 Hz (half sinus rhythm, half with PVCs in "
+            "about a quarter of the beats; heart rate 60-90 bpm, recording noise) come with "
+            "two clinical features (age, sex). A cross-attention fusion model "
+            f"(FusionClassifier(method='attention')) is trained on {n_train} of them to say "
+            "whether PVCs are present and tested on the rest. Its clinical tokens attend "
+            f"to the {tokens} time tokens of a 1-D convolutional ECG encoder (one token per "
+            f"{1000 * DURATION / tokens:.0f} ms); those weights are what the figures draw."
+        ),
+        tables=[
+            ReportTable(
+                "Held-out records",
+                table,
+                note="Enrichment = attention mass within ±150 ms of the PVCs' R peaks "
+                "divided by the share of the recording those windows cover (1 = uniform).",
+            )
+        ],
+        figures=figures,
+        meaning=(
+            f"The model separates the two groups (accuracy {stats['accuracy']:.2f}, AUROC "
+            f"{stats['auroc']:.2f} on held-out records). On records with PVCs, attention "
+            f"falls on the ectopic beats {stats['enrichment_mean']:.2f} times as much as on "
+            "an average stretch of the trace (1 would be no preference), and it stays close "
+            "to uniform in sinus rhythm. It is broad rather than beat-sharp: the map rises "
+            "over the seconds around and after each PVC, because every token of the "
+            "convolutional encoder already mixes in neighbouring beats (and the pause after a "
+            "PVC is evidence too). Attention shows where the model looked, not why it "
+            "decided; maps from real patients need the same check against annotated beats "
+            "before anyone reads them clinically."
+        ),
+        headline=(
+            f"accuracy {stats['accuracy']:.2f}, attention on PVC beats "
+            f"{stats['enrichment_mean']:.2f}x uniform"
+        ),
+        metrics=stats,
+    )
+
+
+def _figures(
+    ctx: SectionContext,
+    ecg: np.ndarray,
+    y: np.ndarray,
+    proba: np.ndarray,
+    weights: np.ndarray,
+    heads: np.ndarray,
+    pvcs: list[np.ndarray],
+) -> list[ReportFigure]:
+    positives = np.flatnonzero(y == 1)[:2]
+    negative = np.flatnonzero(y == 0)[:1]
+    picks = [*positives.tolist(), *negative.tolist()]
+    overlay = _plot_overlay(ecg[picks], weights[picks], [pvcs[i] for i in picks], proba[picks])
+    per_head = _plot_heads(ecg[picks[0]], heads[picks[0]], pvcs[picks[0]])
+    return [
+        ReportFigure(
+            save_figure(overlay, ctx.out_dir, "attention_overlay"),
+            "Attention over time on held-out ECGs: the trace with the simulator's PVC beats "
+            "marked (red), and below it the clinical tokens' attention over the ECG tokens "
+            "(mean over heads). Top two: records with PVCs; bottom: sinus rhythm.",
+        ),
+        ReportFigure(
+            save_figure(per_head, ctx.out_dir, "attention_heads"),
+            "The same attention per head and clinical query token (age, sex) for the first "
+            "record: heads can specialise; their mean is what the overlay shows.",
+        ),
+    ]
+
+
+def _plot_overlay(
+    ecg: np.ndarray, weights: np.ndarray, pvcs: list[np.ndarray], proba: np.ndarray
+) -> Figure:
+    n = len(ecg)
+    fig = Figure(figsize=(10, 2.6 * n), layout="constrained")
+    axes = fig.subplots(2 * n, 1, gridspec_kw={"height_ratios": [3, 1] * n}, sharex=True)
+    t = np.arange(ecg.shape[1]) / FS
+    for i in range(n):
+        ax, bar = axes[2 * i], axes[2 * i + 1]
+        ax.plot(t, ecg[i], color="black", lw=0.8)
+        for r in pvcs[i]:
+            ax.axvspan(
+                (r / FS) - PVC_HALF_WIDTH, (r / FS) + PVC_HALF_WIDTH, color="tab:red", alpha=0.2
+            )
+        kind = "with PVCs" if len(pvcs[i]) else "sinus rhythm"
+        ax.set_title(f"record {i + 1}: {kind}; P(PVCs) = {proba[i]:.2f}", fontsize=10, loc="left")
+        ax.set_ylabel("mV")
+        edges = np.linspace(0, t[-1] + 1 / FS, weights.shape[1] + 1)
+        bar.bar(edges[:-1], weights[i], width=np.diff(edges), align="edge", color="tab:blue")
+        bar.axhline(1 / weights.shape[1], color="grey", lw=0.8, ls="--")
+        bar.set_ylabel("attn")
+    axes[-1].set_xlabel("time (s); dashed line: uniform attention")
+    fig.suptitle("Where cross-attention looks on the ECG", fontsize=12)
+    return fig
+
+
+def _plot_heads(ecg: np.ndarray, heads: np.ndarray, pvcs: np.ndarray) -> Figure:
+    n_heads, n_queries, tokens = heads.shape
+    fig = Figure(figsize=(10, 1.2 + 0.5 * n_heads * n_queries + 1.5), layout="constrained")
+    ax, hm = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1.3, 0.3 * n_heads * n_queries]})
+    t = np.arange(ecg.shape[0]) / FS
+    ax.plot(t, ecg, color="black", lw=0.8)
+    for r in pvcs:
+        ax.axvspan((r / FS) - PVC_HALF_WIDTH, (r / FS) + PVC_HALF_WIDTH, color="tab:red", alpha=0.2)
+    ax.set_xlim(0, t[-1])
+    ax.set_ylabel("mV")
+    ax.set_title("ECG (PVC beats shaded)", fontsize=10, loc="left")
+    rows = heads.reshape(n_heads * n_queries, tokens)
+    image = hm.imshow(rows, aspect="auto", cmap="viridis", extent=(0, t[-1], len(rows), 0))
+    labels = [f"head {h + 1} / {q}" for h in range(n_heads) for q in ("age", "sex")[:n_queries]]
+    hm.set_yticks(np.arange(len(rows)) + 0.5, labels, fontsize=8)
+    hm.set_xlabel("time (s)")
+    fig.colorbar(image, ax=hm, label="attention weight")
+    fig.suptitle("Attention per head and query token", fontsize=12)
+    return fig
