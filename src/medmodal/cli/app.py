@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 import medmodal
-from medmodal.cli import align, demo, ecg, models
+from medmodal.cli import align, demo, ecg, models, serve
 from medmodal.cli._common import STATE
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app.add_typer(ecg.app, name="ecg")
 app.add_typer(align.app, name="align")
 app.add_typer(models.app, name="models")
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

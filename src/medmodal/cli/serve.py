@@ -1,0 +1,52 @@
+"""``medmodal serve``: the clinical decision-support service and its web page (uvicorn)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from medmodal.cli._common import console, handle_errors
+
+
+@handle_errors
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Interface to bind (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    models_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--models-dir",
+            help="Folder of saved models (default: $MEDMODAL_MODELS_DIR).",
+            file_okay=False,
+        ),
+    ] = None,
+    max_upload_mb: Annotated[
+        float | None,
+        typer.Option("--max-upload-mb", help="Largest request body (default 25 MiB).", min=0.001),
+    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the ECG analysis API, model endpoints and the web page (set MEDMODAL_API_KEY
+    to require an API key on every /v1 call)."""
+    import logging
+
+    from medmodal._optional import require
+
+    uvicorn = require("uvicorn", extra="serve", feature="medmodal serve")
+    require("fastapi", extra="serve", feature="medmodal serve")
+    from medmodal.serve.app import create_app
+    from medmodal.serve.settings import Settings
+
+    max_bytes = None if max_upload_mb is None else int(max_upload_mb * 1024 * 1024)
+    settings = Settings.from_env(models_dir=models_dir, max_upload_bytes=max_bytes)
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    console.print(f"medmodal service on http://{shown}:{port}/  (API docs: /docs)")
+    if settings.api_key is None and host not in ("127.0.0.1", "localhost", "::1"):
+        console.print("[yellow]warning:[/yellow] no MEDMODAL_API_KEY set on a public interface")
+    # uvicorn's own access log prints raw paths and queries; ours logs route templates only
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=False)

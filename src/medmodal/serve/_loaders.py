@@ -1,0 +1,183 @@
+"""Loaders of saved models, one per kind (registered in ``model_store.LOADERS``).
+
+- ``align``: a :mod:`medmodal.train` checkpoint of a contrastive model
+  (:func:`medmodal.train.checkpoint.load_checkpoint`), with its search gallery.
+- ``fusion``: a saved fusion classifier (needs ``medmodal.fusion``'s loader).
+
+Weights load through safetensors only; a kind whose library part is missing answers 503.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+from typing import Any
+
+import numpy as np
+
+from medmodal.errors import MedmodalError
+from medmodal.serve._errors import ServiceError
+from medmodal.serve.gallery import Gallery, load_gallery, rank
+from medmodal.serve.model_store import LOADERS, StoredModel
+
+#: Largest image side and pixel count accepted for a query image.
+MAX_PIXELS = 40_000_000
+
+
+def _unavailable(kind: str, what: str) -> ServiceError:
+    return ServiceError(503, f"{kind} models cannot be served by this build: {what}")
+
+
+class AlignSearcher:
+    """Text -> nearest gallery images, image -> nearest gallery captions."""
+
+    def __init__(self, name: str, model: Any, gallery: Gallery | None) -> None:
+        self.name = name
+        self.model = model
+        self.gallery = gallery
+
+    def _gallery(self, side: str) -> Gallery:
+        g = self.gallery
+        if g is None or (len(g.image_ids) if side == "image" else len(g.captions)) == 0:
+            what = "images" if side == "image" else "captions"
+            raise ServiceError(
+                422,
+                f"model {self.name!r} has no gallery of {what} to search (save one with "
+                "medmodal.serve.gallery.save_gallery)",
+                field="model",
+            )
+        return g
+
+    def search_text(self, text: str, top_k: int) -> dict[str, Any]:
+        gallery = self._gallery("image")
+        query = self._encode(lambda torch: self.model.encode_text([text], normalize=True))
+        hits = rank(query, gallery.image_embeddings, top_k)
+        return self._result("text", [(gallery.image_ids[i], s) for i, s in hits])
+
+    def search_image(self, data: bytes, top_k: int) -> dict[str, Any]:
+        gallery = self._gallery("text")
+        pixels = _decode_image(data, self.model)
+        query = self._encode(
+            lambda torch: self.model.encode_image(torch.from_numpy(pixels), normalize=True)
+        )
+        hits = rank(query, gallery.text_embeddings, top_k)
+        return self._result("image", [(gallery.captions[i], s) for i, s in hits])
+
+    def _encode(self, encode: Any) -> np.ndarray:
+        import torch
+
+        try:
+            with torch.no_grad():
+                return encode(torch)[0].float().numpy()
+        except MedmodalError as exc:
+            raise ServiceError(422, f"model {self.name!r}: {exc}", field="model") from None
+
+    def _result(self, query: str, hits: list[tuple[str, float]]) -> dict[str, Any]:
+        rows = [{"rank": r + 1, "id": i, "score": s} for r, (i, s) in enumerate(hits)]
+        return {"model": self.name, "query": query, "hits": rows}
+
+
+def _decode_image(data: bytes, model: Any) -> np.ndarray:
+    """PNG/JPEG bytes -> ``(1, C, S, S)`` float32 in [0, 1], padded square and resized to
+    the model's image size (greyscale for one input channel)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise ServiceError(422, "image has too many pixels", field="image")
+            channels = int(getattr(model.config.image, "in_channels", 1))
+            converted = img.convert("L" if channels == 1 else "RGB")
+            side = max(converted.size)
+            square = Image.new(converted.mode, (side, side))
+            offset = ((side - converted.width) // 2, (side - converted.height) // 2)
+            square.paste(converted, offset)
+            size = int(model.config.image.image_size)
+            resized = square.resize((size, size), Image.Resampling.BILINEAR)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise ServiceError(
+            422, "the image cannot be decoded (PNG or JPEG)", field="image"
+        ) from None
+    pixels = np.asarray(resized, dtype=np.float32) / 255.0
+    pixels = pixels[None, None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)[None]
+    return np.ascontiguousarray(pixels)
+
+
+@LOADERS.register("align", description="contrastive model checkpoint + gallery")
+def _load_align(stored: StoredModel) -> AlignSearcher:
+    try:
+        checkpoint = importlib.import_module("medmodal.train.checkpoint")
+    except ImportError as exc:
+        raise _unavailable("align", f"medmodal.train is missing ({exc.name})") from None
+    try:
+        loaded = checkpoint.load_checkpoint(stored.path)
+        gallery = load_gallery(stored.path)
+    except MedmodalError as exc:
+        raise ServiceError(
+            422, f"model {stored.name!r} cannot be loaded: {exc}", field="model"
+        ) from None
+    return AlignSearcher(stored.name, loaded.model, gallery)
+
+
+@LOADERS.register("fusion", description="saved fusion classifier")
+def _load_fusion(stored: StoredModel) -> Any:
+    try:
+        fusion = importlib.import_module("medmodal.fusion")
+    except ImportError:
+        fusion = None
+    load = getattr(fusion, "load_fusion_model", None) if fusion is not None else None
+    if load is None:
+        raise _unavailable("fusion", "medmodal.fusion has no saved-model loader yet")
+    try:
+        return FusionPredictor(stored.name, load(stored.path))
+    except MedmodalError as exc:
+        raise ServiceError(
+            422, f"model {stored.name!r} cannot be loaded: {exc}", field="model"
+        ) from None
+
+
+class FusionPredictor:
+    """Probabilities of a fitted fusion classifier for per-modality nested lists."""
+
+    def __init__(self, name: str, estimator: Any) -> None:
+        self.name = name
+        self.estimator = estimator
+
+    def predict(self, inputs: dict[str, list[Any]]) -> dict[str, Any]:
+        X = {name: _modality_array(name, rows) for name, rows in inputs.items()}
+        counts = {name: len(rows) for name, rows in X.items()}
+        if len(set(counts.values())) != 1:
+            raise ServiceError(
+                422,
+                f"every modality needs the same number of samples, got {counts}",
+                field="inputs",
+            )
+        try:
+            proba = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
+        except MedmodalError as exc:
+            raise ServiceError(422, f"model {self.name!r}: {exc}", field="inputs") from None
+        classes = [str(c) for c in getattr(self.estimator, "classes_", range(proba.shape[1]))]
+        return {
+            "model": self.name,
+            "classes": classes,
+            "probabilities": proba.tolist(),
+            "predictions": [classes[i] for i in np.argmax(proba, axis=1)],
+        }
+
+
+def _modality_array(name: str, rows: list[Any]) -> np.ndarray:
+    """Nested lists -> float array; a ``null`` sample becomes an all-NaN row (missing)."""
+    present = [r for r in rows if r is not None]
+    if not present:
+        raise ServiceError(422, f"modality {name!r} has no sample", field=f"inputs.{name}")
+    try:
+        shape = np.asarray(present[0], dtype=np.float64).shape
+        out = np.full((len(rows), *shape), np.nan)
+        for i, row in enumerate(rows):
+            if row is not None:
+                out[i] = np.asarray(row, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ServiceError(
+            422, f"modality {name!r}: samples must be numbers of one shape", field=f"inputs.{name}"
+        ) from None
+    return out

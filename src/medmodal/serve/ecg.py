@@ -1,0 +1,216 @@
+"""``POST /v1/ecg/analyze`` behind the route: read the upload, run the pipeline, answer.
+
+Everything here is synchronous and CPU-bound; the route runs it in the thread pool so the
+event loop keeps serving. The upload's temporary folder lives only while the record is
+read. Library errors become 422s naming the field at fault (``file``, ``sampling_rate``
+or ``lead``), with the temporary path cut out of their text.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import math
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medmodal.data.io import Record, read_record
+from medmodal.ecg.process import ECGResult, ecg_process
+from medmodal.errors import MedmodalError, MedmodalWarning
+from medmodal.serve._errors import ServiceError
+from medmodal.serve.settings import Settings
+from medmodal.serve.uploads import Upload, save_upload, upload_folder
+
+#: Seconds of trace at the top of the figure: over 12 s the ECG-paper grid (hundreds of
+#: minor ticks, several seconds of matplotlib layout per figure) is left out.
+PLOT_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class AnalyzeParams:
+    """The request's options (already range-checked by the route)."""
+
+    sampling_rate: float | None = None
+    lead: str | None = None
+    window: float = 10.0
+    plot: bool = False
+
+
+def analyze_upload(
+    files: Sequence[Upload], params: AnalyzeParams, settings: Settings
+) -> dict[str, Any]:
+    """Read the uploaded record, analyse it and return the response body."""
+    with upload_folder(settings) as folder:
+        path, fmt = save_upload(files, folder, settings)
+        record = _read(path, fmt, params, folder)
+    record = _select_lead(record, params.lead)
+    if record.signal.size > settings.max_values:
+        raise ServiceError(
+            422,
+            f"the record holds {record.signal.size} samples x leads; the limit is "
+            f"{settings.max_values} (crop it or pick one lead)",
+            field="file",
+        )
+    with collect_notes() as notes:
+        try:
+            result = ecg_process(
+                record.signal,
+                record.sampling_rate,
+                window=params.window,
+                lead_names=record.lead_names,
+            )
+        except MedmodalError as exc:
+            raise ServiceError(422, f"cannot analyse this record: {exc}", field="file") from None
+    body = result_body(result, fmt, notes)
+    if params.plot:
+        body["plot_png"] = overview_png(result)
+    return body
+
+
+def _read(path: Path, fmt: str, params: AnalyzeParams, folder: Path) -> Record:
+    try:
+        return read_record(path, format=fmt, sampling_rate=params.sampling_rate)
+    except MedmodalError as exc:
+        message = _scrub(str(exc), folder)
+        field = "sampling_rate" if "sampling_rate" in message else "file"
+        raise ServiceError(422, f"cannot read the {fmt} record: {message}", field=field) from None
+    except (OSError, ValueError, EOFError, UnicodeDecodeError) as exc:  # readers' own errors
+        raise ServiceError(
+            422, f"cannot read the {fmt} record ({type(exc).__name__})", field="file"
+        ) from None
+
+
+def _scrub(message: str, folder: Path) -> str:
+    """The message without the temporary folder (it says nothing to the client)."""
+    return message.replace(f"{folder}/", "").replace(str(folder), "upload")
+
+
+def _select_lead(record: Record, lead: str | None) -> Record:
+    if lead is None or lead == "":
+        return record
+    key: str | int = int(lead) if lead.isdigit() else lead
+    try:
+        return record.select([key])
+    except MedmodalError:
+        raise ServiceError(
+            422,
+            f"no lead {lead!r} in this record; its leads are: {', '.join(record.lead_names)}",
+            field="lead",
+        ) from None
+
+
+def result_body(result: ECGResult, fmt: str, notes: Sequence[str]) -> dict[str, Any]:
+    """The JSON body of an :class:`~medmodal.ecg.process.ECGResult` (NaN -> None)."""
+    summary = result.summary()
+    return {
+        "record": {
+            "format": fmt,
+            "n_samples": result.n_samples,
+            "sampling_rate_hz": result.sampling_rate,
+            "duration_s": result.duration_s,
+            "leads": list(result.lead_names),
+        },
+        "n_beats": int(result.peaks.size),
+        "heart_rate": {
+            "mean_bpm": _num(summary["heart_rate_mean_bpm"]),
+            "min_bpm": _num(summary["heart_rate_min_bpm"]),
+            "max_bpm": _num(summary["heart_rate_max_bpm"]),
+        },
+        "hrv": _hrv(result),
+        "rhythm": _windows(result.rhythm, with_rate=True),
+        "quality": _windows(result.quality, with_rate=False),
+        "r_peaks": [int(p) for p in result.peaks],
+        "peak_lead": result.lead_names[result.peak_lead],
+        "notes": list(dict.fromkeys(notes)),
+        "plot_png": None,
+    }
+
+
+def _hrv(result: ECGResult) -> dict[str, Any] | None:
+    return None if result.hrv is None else {k: _num(v) for k, v in result.hrv.to_dict().items()}
+
+
+def _windows(windowed: Any, *, with_rate: bool) -> dict[str, Any]:
+    rows = [
+        {
+            "start_s": float(windowed.start_s[i]),
+            "end_s": float(windowed.end_s[i]),
+            "label": str(windowed.label[i]),
+            "reason": str(windowed.reason[i]),
+            "heart_rate_bpm": _num(windowed.heart_rate_bpm[i]) if with_rate else None,
+        }
+        for i in range(len(windowed.label))
+    ]
+    fractions = {k: float(v) for k, v in windowed.fractions.items()}
+    return {"overall": str(windowed.overall), "fractions": fractions, "windows": rows}
+
+
+def _num(value: Any) -> Any:
+    """Python scalars for JSON: NaN/inf become None; strings pass through."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value if value is None else str(value)
+
+
+def overview_png(result: ECGResult, *, dpi: int = 80) -> str:
+    """The annotated overview figure (:func:`medmodal.viz.ecg.plot_overview`), base64 PNG."""
+    from medmodal.viz.ecg import plot_overview
+
+    fig = plot_overview(result, seconds=PLOT_SECONDS)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+# --- warnings of one request, collected per thread ---------------------------------------
+# warnings.catch_warnings() swaps process-wide state and is not thread-safe, so the
+# analysis threads share one hook that routes each MedmodalWarning to its own thread's list.
+_local = threading.local()
+_lock = threading.Lock()
+_state: dict[str, Any] = {"depth": 0, "saved": None}
+
+
+def _hook(message: Any, category: Any, filename: str, lineno: int, *rest: Any) -> None:
+    sink = getattr(_local, "notes", None)
+    if sink is not None and issubclass(category, MedmodalWarning):
+        sink.append(str(message))
+        return
+    saved = _state["saved"]
+    if saved is not None:
+        saved[0](message, category, filename, lineno, *rest)
+
+
+@contextlib.contextmanager
+def collect_notes() -> Iterator[list[str]]:
+    """Collect the MedmodalWarnings raised in this thread while inside the block."""
+    notes: list[str] = []
+    _local.notes = notes
+    with _lock:
+        if _state["depth"] == 0:
+            _state["saved"] = (warnings.showwarning, list(warnings.filters))
+            warnings.showwarning = _hook  # type: ignore[assignment]
+            warnings.filterwarnings("always", category=MedmodalWarning)
+        _state["depth"] += 1
+    try:
+        yield notes
+    finally:
+        _local.notes = None
+        with _lock:
+            _state["depth"] -= 1
+            if _state["depth"] == 0:
+                showwarning, filters = _state["saved"]
+                warnings.showwarning = showwarning
+                warnings.filters[:] = filters  # type: ignore[index]
+                warnings._filters_mutated()  # type: ignore[attr-defined]
+                _state["saved"] = None

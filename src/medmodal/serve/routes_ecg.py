@@ -1,0 +1,62 @@
+"""``POST /v1/ecg/analyze``: upload a record, get heart rate, HRV, rhythm and quality."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from medmodal.serve.ecg import AnalyzeParams, analyze_upload
+from medmodal.serve.schemas import ECGAnalysis, ErrorResponse
+from medmodal.serve.settings import Settings
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in (
+        (401, "missing or wrong API key (when the service has one)"),
+        (413, "request or extracted upload too large"),
+        (422, "invalid file or parameter; `error.field` names it"),
+    )
+}
+
+
+def ecg_router(settings: Settings) -> APIRouter:
+    """The ECG routes, bound to ``settings``."""
+    router = APIRouter(prefix="/v1/ecg", tags=["ecg"])
+
+    @router.post("/analyze", response_model=ECGAnalysis, responses=ERRORS)
+    async def analyze(
+        file: Annotated[
+            list[UploadFile],
+            File(
+                description="the record: one CSV/TSV, EDF/BDF, .npy/.npz or .zip file, or "
+                "a WFDB record's .hea + .dat (+ .atr) files"
+            ),
+        ],
+        sampling_rate: Annotated[
+            float | None,
+            Form(gt=0, le=100_000, description="Hz; needed by .npy and CSV without time"),
+        ] = None,
+        lead: Annotated[
+            str | None,
+            Form(max_length=64, description="analyse only this lead (name or 0-based index)"),
+        ] = None,
+        window: Annotated[
+            float, Form(ge=2, le=120, description="seconds per rhythm/quality window")
+        ] = 10.0,
+        plot_field: Annotated[
+            bool, Form(alias="plot", description="also return the annotated PNG")
+        ] = False,
+        plot: Annotated[bool, Query(description="also return the annotated PNG")] = False,
+    ) -> Any:
+        """Analyse one ECG record: heart rate, HRV, rhythm and quality per window, R peaks.
+
+        The analysis runs in the thread pool; the upload's temporary folder is removed
+        as soon as the record is read.
+        """
+        uploads = [(f.filename, f.file) for f in file]
+        params = AnalyzeParams(sampling_rate, lead, window, plot or plot_field)
+        return await run_in_threadpool(analyze_upload, uploads, params, settings)
+
+    return router

@@ -1,0 +1,79 @@
+"""``GET /v1/models``, ``POST /v1/fusion/predict`` and ``POST /v1/align/search``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from medmodal.serve._errors import ServiceError
+from medmodal.serve.model_store import ModelStore
+from medmodal.serve.routes_ecg import ERRORS
+from medmodal.serve.schemas import (
+    AlignResult,
+    ErrorResponse,
+    FusionPrediction,
+    FusionRequest,
+    ModelEntry,
+    ModelList,
+)
+
+_MODEL_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    404: {"model": ErrorResponse, "description": "no such model (or no models folder)"},
+    503: {"model": ErrorResponse, "description": "this kind of model cannot be served yet"},
+}
+#: Largest image accepted by ``/v1/align/search`` (bytes of the encoded file).
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+
+def models_router(store: ModelStore) -> APIRouter:
+    """The model routes, bound to ``store``."""
+    router = APIRouter(prefix="/v1", tags=["models"])
+
+    @router.get("/models", response_model=ModelList, responses=ERRORS)
+    async def list_models() -> Any:
+        """The saved models in the models folder and whether each is loaded."""
+        entries = [
+            ModelEntry(name=m.name, kind=m.kind, loaded=store.is_loaded(m.name), config=m.config)
+            for m in (await run_in_threadpool(store.scan)).values()
+        ]
+        return ModelList(models_dir_configured=store.configured, models=entries)
+
+    @router.post("/fusion/predict", response_model=FusionPrediction, responses=_MODEL_ERRORS)
+    async def fusion_predict(request: FusionRequest) -> Any:
+        """Class probabilities from a saved fusion model for one or more samples."""
+
+        def run() -> Any:
+            return store.get(request.model, "fusion").predict(request.inputs)
+
+        return await run_in_threadpool(run)
+
+    @router.post("/align/search", response_model=AlignResult, responses=_MODEL_ERRORS)
+    async def align_search(
+        model: Annotated[str, Form(min_length=1, max_length=128)],
+        text: Annotated[
+            str | None, Form(max_length=2000, description="query text -> nearest images")
+        ] = None,
+        image: Annotated[
+            UploadFile | None, File(description="query image (PNG/JPEG) -> nearest captions")
+        ] = None,
+        top_k: Annotated[int, Form(ge=1, le=100)] = 5,
+    ) -> Any:
+        """Nearest gallery images for a text, or nearest captions for an image."""
+        if (text is None or not text.strip()) == (image is None):
+            raise ServiceError(422, "send exactly one of 'text' or 'image'", field="text")
+        data = None if image is None else await image.read(MAX_IMAGE_BYTES + 1)
+        if data is not None and len(data) > MAX_IMAGE_BYTES:
+            raise ServiceError(413, f"image larger than {MAX_IMAGE_BYTES} bytes", field="image")
+
+        def run() -> Any:
+            searcher = store.get(model, "align")
+            if data is None:
+                return searcher.search_text(str(text), top_k)
+            return searcher.search_image(data, top_k)
+
+        return await run_in_threadpool(run)
+
+    return router

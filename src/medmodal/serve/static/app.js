@@ -1,0 +1,126 @@
+// medmodal web page: upload an ECG, show the numbers and the annotated figure.
+// Server data is only ever written with textContent, never parsed as HTML.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let downloadUrl = null;
+
+function fmt(value, digits = 1) {
+  return value === null || value === undefined ? "–" : Number(value).toFixed(digits);
+}
+
+function fractions(obj) {
+  return Object.entries(obj)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k} ${Math.round(100 * v)}%`)
+    .join(" · ");
+}
+
+function setStatus(text, isError = false) {
+  const el = $("status");
+  el.textContent = text;
+  el.className = isError ? "error" : "";
+}
+
+function cell(row, text, cls) {
+  const td = row.insertCell();
+  td.textContent = text;
+  if (cls) td.className = cls;
+}
+
+const HRV_ROWS = [
+  ["mean_nn_ms", "mean NN (ms)"], ["sdnn_ms", "SDNN (ms)"], ["rmssd_ms", "RMSSD (ms)"],
+  ["pnn50_pct", "pNN50 (%)"], ["sd1_ms", "SD1 (ms)"], ["sd2_ms", "SD2 (ms)"],
+  ["lf_hf", "LF/HF"], ["n_removed", "intervals removed"],
+];
+
+function render(data) {
+  $("hr-mean").textContent = fmt(data.heart_rate.mean_bpm);
+  $("hr-min").textContent = fmt(data.heart_rate.min_bpm, 0);
+  $("hr-max").textContent = fmt(data.heart_rate.max_bpm, 0);
+  $("n-beats").textContent = String(data.n_beats);
+  const rec = data.record;
+  $("record-info").textContent =
+    `${fmt(rec.duration_s, 0)} s at ${fmt(rec.sampling_rate_hz, 0)} Hz, leads ${rec.leads.join(", ")}`;
+  $("rhythm").textContent = data.rhythm.overall;
+  $("rhythm").className = `value label-${data.rhythm.overall}`;
+  $("rhythm-fractions").textContent = fractions(data.rhythm.fractions);
+  $("quality").textContent = data.quality.overall;
+  $("quality").className = `value label-${data.quality.overall}`;
+  $("quality-fractions").textContent = fractions(data.quality.fractions);
+
+  const hrv = $("hrv-table").tBodies[0];
+  hrv.replaceChildren();
+  for (const [key, label] of HRV_ROWS) {
+    const row = hrv.insertRow();
+    cell(row, label);
+    cell(row, data.hrv ? fmt(data.hrv[key], key === "n_removed" ? 0 : 1) : "–");
+  }
+
+  const windows = $("windows-table").tBodies[0];
+  windows.replaceChildren();
+  data.rhythm.windows.forEach((w, i) => {
+    const q = data.quality.windows[i] || { label: "", reason: "" };
+    const row = windows.insertRow();
+    cell(row, fmt(w.start_s, 0));
+    cell(row, fmt(w.end_s, 0));
+    cell(row, w.label, `label-${w.label}`);
+    cell(row, fmt(w.heart_rate_bpm, 0));
+    cell(row, q.label, `label-${q.label}`);
+    cell(row, `${w.reason}; ${q.reason}`);
+  });
+
+  const notes = $("notes");
+  notes.replaceChildren();
+  for (const note of data.notes) {
+    const li = document.createElement("li");
+    li.textContent = note;
+    notes.appendChild(li);
+  }
+
+  if (data.plot_png) {
+    $("figure").src = `data:image/png;base64,${data.plot_png}`;
+  }
+  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+  const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+  downloadUrl = URL.createObjectURL(blob);
+  $("download").href = downloadUrl;
+  $("results").hidden = false;
+}
+
+async function analyze(event) {
+  event.preventDefault();
+  const files = $("file").files;
+  if (!files.length) { setStatus("Choose a file first.", true); return; }
+  const body = new FormData();
+  for (const f of files) body.append("file", f, f.name);
+  const rate = $("sampling-rate").value.trim();
+  const lead = $("lead").value.trim();
+  const windowS = $("window").value.trim();
+  if (rate) body.append("sampling_rate", rate);
+  if (lead) body.append("lead", lead);
+  if (windowS) body.append("window", windowS);
+  const headers = {};
+  const key = $("api-key").value;
+  if (key) headers["X-API-Key"] = key;
+  $("analyze").disabled = true;
+  setStatus("Analysing…");
+  try {
+    const response = await fetch("/v1/ecg/analyze?plot=true", { method: "POST", body, headers });
+    const data = await response.json();
+    if (!response.ok) {
+      const err = data.error || {};
+      const where = err.field ? ` (${err.field})` : "";
+      setStatus(`Error ${response.status}${where}: ${err.message || "request failed"}`, true);
+      return;
+    }
+    render(data);
+    setStatus("Done.");
+  } catch (err) {
+    setStatus(`Request failed: ${err}`, true);
+  } finally {
+    $("analyze").disabled = false;
+  }
+}
+
+$("upload-form").addEventListener("submit", analyze);

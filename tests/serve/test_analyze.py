@@ -1,0 +1,160 @@
+"""POST /v1/ecg/analyze: every upload format gives the record's true heart rate and beats."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from tests.serve.conftest import one_file, wfdb_parts, zip_bytes
+
+from medmodal.data.io import Record
+
+URL = "/v1/ecg/analyze"
+
+
+def _reference_rate(record: Record) -> float:
+    assert record.annotations is not None
+    beats = record.annotations.beats().sample
+    return float(np.mean(60.0 * record.sampling_rate / np.diff(beats)))
+
+
+def _check_matches_reference(body: dict, record: Record) -> None:
+    assert record.annotations is not None
+    ref = record.annotations.beats().sample
+    peaks = np.asarray(body["r_peaks"])
+    assert abs(body["n_beats"] - ref.size) <= 1
+    # every reference beat has a detected R peak within 150 ms (EC57 tolerance)
+    nearest = np.min(np.abs(ref[:, None] - peaks[None, :]), axis=1)
+    assert np.mean(nearest <= 0.15 * record.sampling_rate) >= 0.99
+    assert body["heart_rate"]["mean_bpm"] == pytest.approx(_reference_rate(record), abs=1.0)
+
+
+def test_wfdb_upload_matches_reference_beats(
+    client: TestClient, record_files: dict[str, Path], record_100: Record
+) -> None:
+    r = client.post(URL, files=wfdb_parts(record_files["wfdb"]))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["record"] == {
+        "format": "wfdb",
+        "n_samples": 21600,
+        "sampling_rate_hz": 360.0,
+        "duration_s": 60.0,
+        "leads": ["MLII", "V5"],
+    }
+    _check_matches_reference(body, record_100)
+    assert body["rhythm"]["overall"] == "sinus"
+    assert [w["start_s"] for w in body["rhythm"]["windows"]] == [0, 10, 20, 30, 40, 50]
+    assert len(body["quality"]["windows"]) == 6
+    assert body["hrv"]["sdnn_ms"] > 0
+    assert body["plot_png"] is None
+
+
+@pytest.mark.parametrize("fmt", ["csv", "edf", "npy"])
+def test_every_single_file_format_gives_the_same_answer(
+    client: TestClient, record_files: dict[str, Path], record_100: Record, fmt: str
+) -> None:
+    path = record_files[fmt]
+    data = {"sampling_rate": "360"} if fmt == "npy" else {}
+    r = client.post(URL, files=one_file(path.name, path.read_bytes()), data=data)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["record"]["format"] == fmt
+    assert body["record"]["sampling_rate_hz"] == pytest.approx(360.0)
+    _check_matches_reference(body, record_100)
+
+
+def test_zip_of_a_wfdb_record(
+    client: TestClient, record_files: dict[str, Path], record_100: Record
+) -> None:
+    entries = {f"rec/{name}": data for _, (name, data) in wfdb_parts(record_files["wfdb"])}
+    entries["__MACOSX/rec/._r100.hea"] = b"resource fork"
+    r = client.post(URL, files=one_file("r100.zip", zip_bytes(entries)))
+    assert r.status_code == 200, r.text
+    _check_matches_reference(r.json(), record_100)
+
+
+def test_plot_on_request_is_a_png(client: TestClient, record_files: dict[str, Path]) -> None:
+    r = client.post(URL + "?plot=true", files=wfdb_parts(record_files["wfdb"]))
+    assert r.status_code == 200, r.text
+    png = base64.b64decode(r.json()["plot_png"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(png) > 20_000  # a real figure, not an empty canvas
+
+
+@pytest.mark.parametrize(
+    ("query", "form", "drawn"), [("", "true", True), ("?plot=false", "", False)]
+)
+def test_plot_as_a_form_field(
+    client: TestClient,
+    record_files: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    form: str,
+    drawn: bool,
+) -> None:
+    from medmodal.serve import ecg
+
+    monkeypatch.setattr(ecg, "overview_png", lambda result: "UE5H")  # drawing is tested above
+    data = {"plot": form} if form else {}
+    r = client.post(URL + query, files=wfdb_parts(record_files["wfdb"]), data=data)
+    assert r.json()["plot_png"] == ("UE5H" if drawn else None)
+
+
+@pytest.mark.parametrize(
+    ("lead", "expected"), [("V5", ["V5"]), ("0", ["MLII"]), ("mlii", ["MLII"])]
+)
+def test_lead_selection(
+    client: TestClient, record_files: dict[str, Path], lead: str, expected: list[str]
+) -> None:
+    r = client.post(URL, files=wfdb_parts(record_files["wfdb"]), data={"lead": lead})
+    assert r.status_code == 200, r.text
+    assert r.json()["record"]["leads"] == expected
+    assert r.json()["peak_lead"] == expected[0]
+
+
+def test_window_changes_the_rhythm_windows(
+    client: TestClient, record_files: dict[str, Path]
+) -> None:
+    r = client.post(URL, files=wfdb_parts(record_files["wfdb"]), data={"window": "30"})
+    assert r.status_code == 200
+    assert [w["end_s"] for w in r.json()["rhythm"]["windows"]] == [30, 60]
+
+
+def test_automatic_fixes_are_reported_as_notes(client: TestClient, record_100: Record) -> None:
+    signal = np.array(record_100.signal[:, 0])
+    signal[1000:1010] = np.nan  # a short gap is interpolated, with a warning
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, signal)
+    r = client.post(URL, files=one_file("gap.npy", buffer.getvalue()), data={"sampling_rate": 360})
+    assert r.status_code == 200, r.text
+    notes = r.json()["notes"]
+    assert any("interpolat" in n.lower() or "nan" in n.lower() for n in notes), notes
+
+
+def test_analysis_runs_in_the_thread_pool(
+    client: TestClient, record_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CPU-bound analysis runs outside the event loop (no running loop in its thread)."""
+    from medmodal.serve import routes_ecg
+
+    loops: list[bool] = []
+    real = routes_ecg.analyze_upload
+
+    def spy(*args: object) -> object:
+        try:
+            asyncio.get_running_loop()
+            loops.append(True)
+        except RuntimeError:
+            loops.append(False)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(routes_ecg, "analyze_upload", spy)
+    assert client.post(URL, files=wfdb_parts(record_files["wfdb"])).status_code == 200
+    assert loops == [False]

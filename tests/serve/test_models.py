@@ -1,0 +1,209 @@
+"""GET /v1/models, POST /v1/fusion/predict and POST /v1/align/search on saved models."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+torch = pytest.importorskip("torch")
+
+from medmodal.serve.gallery import GALLERY_JSON, GALLERY_TENSORS  # noqa: E402
+
+SIZE = 32
+
+
+def _png(seed: int) -> tuple[bytes, np.ndarray]:
+    """A random greyscale PNG and the pixels the service should see, (1, 1, S, S) in [0, 1]."""
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 256, (SIZE, SIZE), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+    return buffer.getvalue(), (pixels.astype(np.float32) / 255.0)[None, None]
+
+
+def _save_image_model(folder: Path) -> tuple[list[bytes], torch.nn.Module]:
+    """A tiny image+ECG contrastive model; its gallery captions embed three known images."""
+    from safetensors.torch import save_file
+
+    from medmodal.models import model_from_config
+    from medmodal.train.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    config = {
+        "name": "tiny-image",
+        "embed_dim": 16,
+        "image": {"widths": [8, 16], "image_size": SIZE},
+        "ecg": {"width": 8, "depth": 2, "out_dim": 16},
+    }
+    model = model_from_config(config).eval()
+    save_checkpoint(folder, model)
+    images = [_png(seed) for seed in range(3)]
+    with torch.no_grad():
+        emb = model.encode_image(torch.from_numpy(np.concatenate([p for _, p in images])), True)
+    save_file({"text_embeddings": emb.contiguous()}, str(folder / GALLERY_TENSORS))
+    names = {"image_ids": [], "captions": ["caption zero", "caption one", "caption two"]}
+    (folder / GALLERY_JSON).write_text(json.dumps(names))
+    return [data for data, _ in images], model
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "models"
+    root.mkdir()
+    _save_image_model(root / "tiny-image")
+    fusion = root / "tiny-fusion"
+    fusion.mkdir()
+    (fusion / "config.json").write_text(
+        json.dumps({"format": "medmodal-checkpoint", "model_class": "medmodal.fusion.X"})
+    )
+    (fusion / "model.safetensors").write_bytes(b"")
+    (root / "not-a-model").mkdir()
+    return root
+
+
+@pytest.fixture
+def model_client(make_client: Callable[..., TestClient], models_dir: Path) -> TestClient:
+    return make_client(models_dir=models_dir)
+
+
+def _error(r: object, status: int, field: str | None) -> str:
+    assert r.status_code == status, r.text  # type: ignore[attr-defined]
+    error = r.json()["error"]  # type: ignore[attr-defined]
+    assert error["field"] == field
+    return str(error["message"])
+
+
+def test_list_models(model_client: TestClient) -> None:
+    body = model_client.get("/v1/models").json()
+    assert body["models_dir_configured"] is True
+    kinds = {m["name"]: (m["kind"], m["loaded"]) for m in body["models"]}
+    assert kinds == {"tiny-image": ("align", False), "tiny-fusion": ("fusion", False)}
+    image = next(m for m in body["models"] if m["name"] == "tiny-image")
+    assert image["config"]["model_config"]["embed_dim"] == 16
+
+
+def test_list_models_without_a_folder(client: TestClient) -> None:
+    assert client.get("/v1/models").json() == {"models_dir_configured": False, "models": []}
+    assert client.get("/health").json()["models_dir_configured"] is False
+
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_image_query_finds_its_caption(model_client: TestClient, models_dir: Path, k: int) -> None:
+    png, _ = _png(k)
+    r = model_client.post(
+        "/v1/align/search",
+        data={"model": "tiny-image", "top_k": "2"},
+        files={"image": ("q.png", png, "image/png")},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["query"] == "image"
+    assert [h["rank"] for h in body["hits"]] == [1, 2]
+    assert body["hits"][0]["id"] == ["caption zero", "caption one", "caption two"][k]
+    assert body["hits"][0]["score"] == pytest.approx(1.0, abs=1e-4)
+    assert body["hits"][1]["score"] < body["hits"][0]["score"]
+    models = model_client.get("/v1/models").json()["models"]
+    assert {m["name"]: m["loaded"] for m in models}["tiny-image"] is True
+
+
+def test_align_errors(model_client: TestClient) -> None:
+    url = "/v1/align/search"
+    png, _ = _png(0)
+    image = {"image": ("q.png", png, "image/png")}
+    _error(model_client.post(url, data={"model": "tiny-image"}), 422, "text")
+    _error(
+        model_client.post(url, data={"model": "tiny-image", "text": "x"}, files=image), 422, "text"
+    )
+    # no text tower: a text query cannot be encoded; no image gallery either
+    _error(model_client.post(url, data={"model": "tiny-image", "text": "a CT"}), 422, "model")
+    bad = {"image": ("q.png", b"not an image", "image/png")}
+    _error(model_client.post(url, data={"model": "tiny-image"}, files=bad), 422, "image")
+    assert "no align model named 'nope'" in _error(
+        model_client.post(url, data={"model": "nope", "text": "x"}), 404, "model"
+    )
+    message = _error(
+        model_client.post(url, data={"model": "tiny-fusion", "text": "x"}), 422, "model"
+    )
+    assert "fusion model" in message
+    _error(
+        model_client.post(url, data={"model": "tiny-image", "text": "x", "top_k": "0"}),
+        422,
+        "top_k",
+    )
+
+
+def test_fusion_errors(model_client: TestClient, client: TestClient) -> None:
+    url = "/v1/fusion/predict"
+    body = {"model": "tiny-fusion", "inputs": {"ecg": [[0.0, 1.0]]}}
+    _error(client.post(url, json=body), 404, "model")  # no models folder at all
+    _error(model_client.post(url, json={**body, "model": "nope"}), 404, "model")
+    assert "align model" in _error(
+        model_client.post(url, json={**body, "model": "tiny-image"}), 422, "model"
+    )
+    _error(model_client.post(url, json={"model": "tiny-fusion"}), 422, "inputs")
+    _error(model_client.post(url, json={**body, "extra": 1}), 422, "extra")
+    _error(
+        model_client.post(url, content=b"{not json", headers={"content-type": "application/json"}),
+        422,
+        "body",
+    )
+
+
+def test_fusion_model_served_or_unavailable(model_client: TestClient) -> None:
+    """Until medmodal.fusion offers a loader of saved models, fusion models answer 503."""
+    import importlib
+
+    fusion = importlib.util.find_spec("medmodal.fusion")
+    loader = fusion is not None and hasattr(
+        importlib.import_module("medmodal.fusion"), "load_fusion_model"
+    )
+    r = model_client.post(
+        "/v1/fusion/predict", json={"model": "tiny-fusion", "inputs": {"ecg": [[0.0]]}}
+    )
+    if not loader:
+        assert r.status_code == 503
+        assert r.json()["error"]["code"] == "unavailable"
+    else:
+        assert r.status_code == 422  # the stand-in folder holds no real weights
+
+
+@pytest.mark.slow
+def test_text_query_finds_its_image(make_client: Callable[..., TestClient], tmp_path: Path) -> None:
+    """End to end with the real MiniLM text tower (slow: it loads the pretrained encoder)."""
+    from safetensors.torch import save_file
+
+    from medmodal.models import model_from_config
+    from medmodal.train.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    folder = tmp_path / "models" / "tiny-clip"
+    config = {
+        "name": "tiny-clip",
+        "embed_dim": 16,
+        "image": {"widths": [8], "image_size": SIZE},
+        "text": {},
+    }
+    model = model_from_config(config).eval()
+    save_checkpoint(folder, model)
+    captions = ["axial CT of the head", "sagittal MR of the spine", "chest radiograph"]
+    with torch.no_grad():
+        emb = model.encode_text(captions, normalize=True)
+    save_file({"image_embeddings": emb.contiguous()}, str(folder / GALLERY_TENSORS))
+    (folder / GALLERY_JSON).write_text(
+        json.dumps({"image_ids": ["ct", "mr", "xr"], "captions": []})
+    )
+    client = make_client(models_dir=tmp_path / "models")
+    r = client.post(
+        "/v1/align/search", data={"model": "tiny-clip", "text": captions[1], "top_k": 3}
+    )
+    assert r.status_code == 200, r.text
+    hits = r.json()["hits"]
+    assert hits[0]["id"] == "mr"
+    assert hits[0]["score"] == pytest.approx(1.0, abs=1e-4)
