@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -75,3 +76,12 @@ def val_data() -> TensorDataset:
 @pytest.fixture
 def quick_config() -> TrainConfig:
     return TrainConfig(epochs=4, batch_size=16, lr=0.02, warmup_ratio=0.1, progress=False)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """Tiny models run fastest on one thread (and do not fight the other test workers)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -6,7 +6,8 @@
   ``torchrun`` it trains data-parallel (DDP).
 - :class:`TrainConfig` holds its settings; :class:`TrainResult` is what it returns.
 - :func:`save_checkpoint` / :func:`load_checkpoint`: folders of safetensors + JSON.
-- :func:`contrastive_loss_fn` / :func:`retrieval_evaluate`: the CLIP-style case.
+- :func:`contrastive_loss_fn` / :func:`retrieval_evaluate` (:func:`retrieval_evaluator`):
+  the CLIP-style case (gathered loss across processes, retrieval recall as the monitor).
 """
 
 from medmodal.train.checkpoint import (
@@ -17,6 +18,11 @@ from medmodal.train.checkpoint import (
     save_checkpoint,
 )
 from medmodal.train.config import TrainConfig
+from medmodal.train.contrastive import (
+    contrastive_loss_fn,
+    retrieval_evaluate,
+    retrieval_evaluator,
+)
 from medmodal.train.loop import fit
 from medmodal.train.result import TrainResult
 from medmodal.train.seed import seed_everything
@@ -27,10 +33,13 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainState",
+    "contrastive_loss_fn",
     "find_checkpoint",
     "fit",
     "load_checkpoint",
     "restore_checkpoint",
+    "retrieval_evaluate",
+    "retrieval_evaluator",
     "save_checkpoint",
     "seed_everything",
 ]
