@@ -23,7 +23,7 @@ Example:
     >>> dense, tiled = clip_loss(a, a, t), clip_loss(a, a, t, chunk_size=3)
     >>> bool(torch.allclose(dense, tiled)), round(float(clip_loss(a, a, torch.tensor(-30.0))), 4)
     (True, 2.0794)
-    >>> round(float(ClipLoss().logit_scale.exp()), 2)  # 1 / 0.07
+    >>> round(float(ClipLoss().logit_scale.detach().exp()), 2)  # 1 / 0.07
     14.29
 
 References:
