@@ -69,9 +69,7 @@ def test_feature_gradients_match_single_process(ranks: list[dict[str, np.ndarray
 
 
 @pytest.mark.parametrize("mode", ["dense", "chunked"])
-def test_ddp_gradients_equal_single_process(
-    ranks: list[dict[str, np.ndarray]], mode: str
-) -> None:
+def test_ddp_gradients_equal_single_process(ranks: list[dict[str, np.ndarray]], mode: str) -> None:
     ref = _single_process()
     for res in ranks:
         assert int(res[f"{mode}_gathered_rows"]) == 9  # 5 + 4: unequal slices gathered
