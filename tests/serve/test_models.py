@@ -53,10 +53,10 @@ def _save_image_model(folder: Path) -> tuple[list[bytes], torch.nn.Module]:
     return [data for data, _ in images], model
 
 
-@pytest.fixture
-def models_dir(tmp_path: Path) -> Path:
-    root = tmp_path / "models"
-    root.mkdir()
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder: a tiny align model with a gallery, a fusion stand-in, a non-model."""
+    root = tmp_path_factory.mktemp("models")
     _save_image_model(root / "tiny-image")
     fusion = root / "tiny-fusion"
     fusion.mkdir()
@@ -87,6 +87,7 @@ def test_list_models(model_client: TestClient) -> None:
     assert kinds == {"tiny-image": ("align", False), "tiny-fusion": ("fusion", False)}
     image = next(m for m in body["models"] if m["name"] == "tiny-image")
     assert image["config"]["model_config"]["embed_dim"] == 16
+    assert "train_config" not in image["config"]  # it may name the server's folders
 
 
 def test_list_models_without_a_folder(client: TestClient) -> None:
@@ -158,12 +159,9 @@ def test_fusion_errors(model_client: TestClient, client: TestClient) -> None:
 
 def test_fusion_model_served_or_unavailable(model_client: TestClient) -> None:
     """Until medmodal.fusion offers a loader of saved models, fusion models answer 503."""
-    import importlib
+    from medmodal.serve._loaders import _fusion_loader
 
-    fusion = importlib.util.find_spec("medmodal.fusion")
-    loader = fusion is not None and hasattr(
-        importlib.import_module("medmodal.fusion"), "load_fusion_model"
-    )
+    loader = _fusion_loader() is not None
     r = model_client.post(
         "/v1/fusion/predict", json={"model": "tiny-fusion", "inputs": {"ecg": [[0.0]]}}
     )
@@ -207,3 +205,36 @@ def test_text_query_finds_its_image(make_client: Callable[..., TestClient], tmp_
     hits = r.json()["hits"]
     assert hits[0]["id"] == "mr"
     assert hits[0]["score"] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_fusion_predict_with_a_fitted_classifier(
+    model_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The route, store and predictor around a real FusionClassifier (the library's own
+    saved-model loader is stood in for until medmodal.fusion has one)."""
+    from medmodal.data.synthetic import make_multimodal_classification
+    from medmodal.fusion import FusionClassifier
+    from medmodal.serve import _loaders
+
+    data = make_multimodal_classification(200, seed=0)
+    clf = FusionClassifier("early", epochs=15, batch_size=64, verbose=False, num_threads=1)
+    clf.fit(data.X, data.y)
+    monkeypatch.setattr(_loaders, "_fusion_loader", lambda: lambda path: clf)
+    rows = {name: values[:4].tolist() for name, values in data.X.items()}
+    missing = next(iter(rows))
+    rows[missing][3] = None  # one sample without this modality
+    r = model_client.post("/v1/fusion/predict", json={"model": "tiny-fusion", "inputs": rows})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    X = {k: np.asarray(v[:4], dtype=float) for k, v in data.X.items()}
+    X[missing][3] = np.nan
+    expected = clf.predict_proba(X)
+    np.testing.assert_allclose(body["probabilities"], expected, atol=1e-6)
+    assert body["classes"] == [str(c) for c in clf.classes_]
+    assert body["predictions"] == [str(c) for c in clf.predict(X)]
+    ragged = {**rows, missing: rows[missing][:2]}
+    r = model_client.post("/v1/fusion/predict", json={"model": "tiny-fusion", "inputs": ragged})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "inputs"
+    bad = {**rows, missing: [["x"]] * 4}
+    r = model_client.post("/v1/fusion/predict", json={"model": "tiny-fusion", "inputs": bad})
+    assert r.status_code == 422 and r.json()["error"]["field"] == f"inputs.{missing}"

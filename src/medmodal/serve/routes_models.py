@@ -28,6 +28,18 @@ _MODEL_ERRORS: dict[int | str, dict[str, Any]] = {
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
 
+#: The parts of a checkpoint's config.json shown by ``GET /v1/models`` (the training
+#: config is left out: it can hold the server's folders).
+PUBLIC_KEYS = ("format", "version", "model_class", "model_config", "state")
+
+
+def public(config: dict[str, Any]) -> dict[str, Any]:
+    """What ``GET /v1/models`` shows of a model's config."""
+    if config.get("format") == "medmodal-checkpoint":
+        return {k: config[k] for k in PUBLIC_KEYS if k in config}
+    return {k: v for k, v in config.items() if k not in ("train_config", "paths", "data_root")}
+
+
 def models_router(store: ModelStore) -> APIRouter:
     """The model routes, bound to ``store``."""
     router = APIRouter(prefix="/v1", tags=["models"])
@@ -36,7 +48,9 @@ def models_router(store: ModelStore) -> APIRouter:
     async def list_models() -> Any:
         """The saved models in the models folder and whether each is loaded."""
         entries = [
-            ModelEntry(name=m.name, kind=m.kind, loaded=store.is_loaded(m.name), config=m.config)
+            ModelEntry(
+                name=m.name, kind=m.kind, loaded=store.is_loaded(m.name), config=public(m.config)
+            )
             for m in (await run_in_threadpool(store.scan)).values()
         ]
         return ModelList(models_dir_configured=store.configured, models=entries)

@@ -54,7 +54,8 @@ function render(data) {
   for (const [key, label] of HRV_ROWS) {
     const row = hrv.insertRow();
     cell(row, label);
-    cell(row, data.hrv ? fmt(data.hrv[key], key === "n_removed" ? 0 : 1) : "–");
+    const digits = key === "n_removed" ? 0 : key === "lf_hf" ? 2 : 1;
+    cell(row, data.hrv ? fmt(data.hrv[key], digits) : "–");
   }
 
   const windows = $("windows-table").tBodies[0];
@@ -67,7 +68,7 @@ function render(data) {
     cell(row, w.label, `label-${w.label}`);
     cell(row, fmt(w.heart_rate_bpm, 0));
     cell(row, q.label, `label-${q.label}`);
-    cell(row, `${w.reason}; ${q.reason}`);
+    cell(row, [w.reason, q.reason].filter(Boolean).join("; "));
   });
 
   const notes = $("notes");
