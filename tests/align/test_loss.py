@@ -136,6 +136,32 @@ def test_chunked_equals_dense_across_temperatures(scale: float) -> None:
         assert _rel(x, y) <= 1e-10
 
 
+@pytest.mark.parametrize(
+    ("dtype", "tol"), [(torch.float64, 1e-10), (torch.float32, 1e-5)], ids=["f64", "f32"]
+)
+def test_chunked_exact_when_some_pairs_sit_far_below_the_tile_maximum(
+    dtype: torch.dtype, tol: float
+) -> None:
+    """At scale 100, anti-aligned pairs have diagonal logits ~180 below the best pair:
+    the column sums' shared shift would underflow them, so they are recomputed exactly."""
+    a, b = _pair(60, 8, dtype=dtype, seed=15, noise=0.05)
+    b[::7] = -b[::7]  # every 7th pair points the opposite way
+    t = torch.tensor(MAX_LOG_SCALE, dtype=dtype)
+    dense = _loss_and_grads(a, b, t, None)
+    assert float(dense[0]) > 10  # the anti-aligned pairs dominate the loss
+    for chunk in (8, 25):
+        for x, y in zip(_loss_and_grads(a, b, t, chunk), dense, strict=True):
+            assert _rel(x, y) <= tol
+
+
+def test_chunked_loss_is_once_differentiable() -> None:
+    a, b = _pair(6, 3, seed=16)
+    a.requires_grad_()
+    (grad,) = torch.autograd.grad(clip_loss(a, b, 1.0, chunk_size=4), a, create_graph=True)
+    with pytest.raises(RuntimeError, match="does not require grad|twice"):
+        grad.sum().backward()
+
+
 def test_chunked_backward_passes_gradcheck() -> None:
     from medmodal.align._chunked import chunked_clip_loss
 

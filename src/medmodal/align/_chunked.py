@@ -17,10 +17,12 @@ Half-precision inputs are computed in float32 and their gradients cast back.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 #: Default tile edge: 2048 x 2048 float32 tiles (16 MiB each, two live at once).
 DEFAULT_CHUNK_SIZE = 2048
@@ -34,12 +36,25 @@ def _tile(storage: Tensor, rows: int, cols: int) -> Tensor:
     return storage[: rows * cols].view(rows, cols)
 
 
-def _lse_pass(a_s: Tensor, b: Tensor, chunk: int) -> tuple[Tensor, Tensor]:
-    """Row and column log-sum-exps of ``a_s @ b.T``, tile by tile."""
+def _safe_margin(dtype: torch.dtype) -> float:
+    """How far below the tile maximum ``exp`` stays a normal number (with room to spare)."""
+    return 0.7 * -math.log(torch.finfo(dtype).tiny)  # float32: 61, float64: 496
+
+
+def _lse_pass(a_s: Tensor, b: Tensor, true_logits: Tensor, chunk: int) -> tuple[Tensor, Tensor]:
+    """Row and column log-sum-exps of ``a_s @ b.T``, tile by tile.
+
+    Per tile: one matmul, the row maxima ``m``, ``E = exp(T - m)`` (one exp pass), row
+    sums, and the column sums as one matrix-vector product ``E.T @ exp(m - max m)``. The
+    column shift ``max m`` can make a term underflow only if it is ``> margin`` below the
+    tile maximum; such a term matters only for a column whose own diagonal logit (a lower
+    bound of its log-sum-exp) is that far down too. Those rare columns are recomputed
+    exactly, so the result equals the plain log-sum-exp to rounding.
+    """
     n = a_s.shape[0]
     row_lse = a_s.new_empty(n)  # (N,)
     col_lse = a_s.new_full((n,), float("-inf"))  # (N,)
-    edge = min(chunk, n)
+    edge, margin = min(chunk, n), _safe_margin(a_s.dtype)
     logits_buf, work_buf = a_s.new_empty(edge * edge), a_s.new_empty(edge * edge)
     for i0, i1 in _bounds(n, chunk):
         row_acc = a_s.new_full((i1 - i0,), float("-inf"))  # (ci,)
@@ -47,12 +62,14 @@ def _lse_pass(a_s: Tensor, b: Tensor, chunk: int) -> tuple[Tensor, Tensor]:
             logits = _tile(logits_buf, i1 - i0, j1 - j0)  # (ci, cj)
             work = _tile(work_buf, i1 - i0, j1 - j0)  # (ci, cj)
             torch.mm(a_s[i0:i1], b[j0:j1].T, out=logits)
-            top = logits.amax(dim=1, keepdim=True)  # (ci, 1)
-            torch.sub(logits, top, out=work).exp_()
-            row_acc = torch.logaddexp(row_acc, work.sum(dim=1).log_().add_(top.squeeze(1)))
-            top = logits.amax(dim=0, keepdim=True)  # (1, cj)
-            torch.sub(logits, top, out=work).exp_()
-            col_tile = work.sum(dim=0).log_().add_(top.squeeze(0))  # (cj,)
+            top = logits.amax(dim=1)  # (ci,)
+            torch.sub(logits, top[:, None], out=work).exp_()
+            row_acc = torch.logaddexp(row_acc, work.sum(dim=1).log_().add_(top))
+            peak = top.max()
+            col_tile = torch.mv(work.T, (top - peak).exp_()).log_().add_(peak)  # (cj,)
+            low = torch.nonzero(true_logits[j0:j1] < peak - margin).squeeze(1)
+            if low.numel():
+                col_tile[low] = logits[:, low].logsumexp(dim=0)
             col_lse[j0:j1] = torch.logaddexp(col_lse[j0:j1], col_tile)
         row_lse[i0:i1] = row_acc
     return row_lse, col_lse
@@ -61,26 +78,33 @@ def _lse_pass(a_s: Tensor, b: Tensor, chunk: int) -> tuple[Tensor, Tensor]:
 def _grad_pass(
     a: Tensor, b: Tensor, scale: Tensor, lse: tuple[Tensor, Tensor], g: Tensor, chunk: int
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """``dL/da, dL/db, dL/ds`` by recomputing each tile from the saved log-sum-exps."""
+    """``dL/da, dL/db, dL/ds`` by recomputing each tile from the saved log-sum-exps.
+
+    The tile gradient ``G = coef * (exp(T - lse_row) + exp(T - lse_col)) - 2 coef I`` with
+    ``coef = g / (2N)``; ``|coef|`` is folded into the exponent shifts and its sign into
+    the ``addmm`` calls, so no extra pass scales the tile.
+    """
     n = a.shape[0]
-    row_lse, col_lse = lse
-    a_s = a * scale  # (N, D)
     acc_a, grad_b = torch.zeros_like(a), torch.zeros_like(b)  # (N, D) each
+    coef = float(g) / (2 * n)
+    if coef == 0.0:
+        return acc_a, grad_b, (a * acc_a).sum()
+    sign, log_coef = math.copysign(1.0, coef), math.log(abs(coef))
+    row_shift, col_shift = lse[0] - log_coef, lse[1] - log_coef  # (N,) each
+    a_s = a * scale  # (N, D)
     edge = min(chunk, n)
     logits_buf, work_buf = a.new_empty(edge * edge), a.new_empty(edge * edge)
-    coef, diag = g / (2 * n), g / n
     for i0, i1 in _bounds(n, chunk):
         for j0, j1 in _bounds(n, chunk):
             logits = _tile(logits_buf, i1 - i0, j1 - j0)  # (ci, cj)
-            grad = _tile(work_buf, i1 - i0, j1 - j0)  # (ci, cj)
+            grad = _tile(work_buf, i1 - i0, j1 - j0)  # (ci, cj): |G| of this tile
             torch.mm(a_s[i0:i1], b[j0:j1].T, out=logits)
-            torch.sub(logits, row_lse[i0:i1, None], out=grad).exp_()  # row softmax
-            logits.sub_(col_lse[None, j0:j1]).exp_()  # column softmax
-            grad.add_(logits).mul_(coef)
+            torch.sub(logits, row_shift[i0:i1, None], out=grad).exp_()  # row softmax
+            grad.add_(logits.sub_(col_shift[None, j0:j1]).exp_())  # + column softmax
             if i0 == j0:
-                grad.diagonal().sub_(diag)
-            acc_a[i0:i1].addmm_(grad, b[j0:j1])
-            grad_b[j0:j1].addmm_(grad.T, a_s[i0:i1])
+                grad.diagonal().sub_(2 * abs(coef))
+            acc_a[i0:i1].addmm_(grad, b[j0:j1], alpha=sign)
+            grad_b[j0:j1].addmm_(grad.T, a_s[i0:i1], alpha=sign)
     grad_scale = (a * acc_a).sum()  # sum_ij G_ij (a_i . b_j)
     return acc_a.mul_(scale), grad_b, grad_scale
 
@@ -93,14 +117,15 @@ class ChunkedClipLoss(torch.autograd.Function):
         in_dtype = a.dtype
         work = torch.float32 if in_dtype in (torch.float16, torch.bfloat16) else in_dtype
         a_w, b_w, s_w = a.to(work), b.to(work), scale.to(work)
-        row_lse, col_lse = _lse_pass(a_w * s_w, b_w, chunk)
         true_logits = s_w * (a_w * b_w).sum(dim=1)  # (N,) diagonal T_ii
+        row_lse, col_lse = _lse_pass(a_w * s_w, b_w, true_logits, chunk)
         loss = ((row_lse - true_logits).mean() + (col_lse - true_logits).mean()) / 2
         ctx.save_for_backward(a_w, b_w, s_w, row_lse, col_lse)
         ctx.chunk, ctx.in_dtype, ctx.scale_dtype = chunk, in_dtype, scale.dtype
         return loss.to(in_dtype)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx: Any, *grad_outputs: Tensor) -> tuple[Tensor, Tensor, Tensor, None]:
         a, b, scale, row_lse, col_lse = ctx.saved_tensors
         g = grad_outputs[0].to(a.dtype)
