@@ -1,0 +1,49 @@
+"""Multimodal fusion: strategies by name, an estimator, and honest comparisons.
+
+Strategies (``method=``), each one small module:
+
+- ``early``: feature concatenation + one MLP;
+- ``late``: per-modality models whose posteriors are averaged, weighted or stacked;
+- ``intermediate``: per-modality encoders into a joint latent, then a head;
+- ``attention``: cross-attention between modality token sequences;
+- ``gated``: a gated multimodal unit;
+- ``unimodal:<name>``: the single-modality baseline.
+
+Example:
+    >>> from medmodal.fusion import available_methods
+    >>> available_methods()
+    ('early', 'late', 'intermediate', 'attention', 'gated')
+"""
+
+from __future__ import annotations
+
+from medmodal.fusion import attention, early, gated, intermediate, late  # noqa: F401 (registry)
+from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
+from medmodal.fusion.attention import AttentionOutput, CrossAttentionFusion
+from medmodal.fusion.compare import FusionComparison, compare_fusion, run_comparison
+from medmodal.fusion.config import FusionConfig, TrainConfig
+from medmodal.fusion.estimator import FusionClassifier
+
+
+def available_methods() -> tuple[str, ...]:
+    """Names of the registered fusion strategies (``unimodal:<name>`` comes on top)."""
+    order = ("early", "late", "intermediate", "attention", "gated")
+    names = FUSION_METHODS.names()
+    return tuple(sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n)))
+
+
+__all__ = [
+    "FUSION_METHODS",
+    "AttentionOutput",
+    "CrossAttentionFusion",
+    "FusionClassifier",
+    "FusionComparison",
+    "FusionConfig",
+    "FusionModel",
+    "FusionOutput",
+    "ModalitySpec",
+    "TrainConfig",
+    "available_methods",
+    "compare_fusion",
+    "run_comparison",
+]

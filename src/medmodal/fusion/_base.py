@@ -1,0 +1,81 @@
+"""What every fusion strategy shares: modality specs, the output dataclass, the registry.
+
+A strategy is an ``nn.Module`` subclass of :class:`FusionModel` built from the modality
+specs, the number of outputs and a :class:`~medmodal.fusion.config.FusionConfig`. Its
+``forward(inputs, present)`` takes one tensor per modality and a ``(B, M)`` presence mask
+(``False`` = the modality is missing for that sample) and returns a :class:`FusionOutput`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+
+from medmodal.fusion.config import FusionConfig
+from medmodal.registry import Registry
+
+
+@dataclass(frozen=True)
+class ModalitySpec:
+    """One input modality: its name, input kind and the shape of one sample."""
+
+    name: str
+    kind: str  # tabular, signal or embedding
+    shape: tuple[int, ...]  # per sample: (F,) tabular, (C, T) signal, (E,) or (L, E) embedding
+
+
+@dataclass
+class FusionOutput:
+    """What a fusion network returns (fields a strategy does not produce are ``None``).
+
+    Attributes:
+        logits: ``(B, K)`` class logits (softmax) or label logits (sigmoid, multi-label).
+        modality_logits: ``(B, M, K)`` per-modality logits (late fusion), trained each on
+            its own loss.
+        attention: per query modality, ``(B, H, T_q, T_kv)`` cross-attention weights
+            (attention fusion with ``need_weights=True``).
+        gates: ``(B, M)`` mean gate value of each modality (gated fusion).
+    """
+
+    logits: Tensor
+    modality_logits: Tensor | None = None
+    attention: dict[str, Tensor] | None = None
+    gates: Tensor | None = None
+
+
+class FusionModel(nn.Module):
+    """Base class of the fusion strategies.
+
+    Args:
+        specs: the modalities, in the order of the presence mask's columns.
+        num_outputs: classes (multi-class) or labels (multi-label).
+        config: network configuration.
+        multilabel: whether outputs are independent labels (sigmoid) or classes (softmax).
+    """
+
+    def __init__(
+        self,
+        specs: Sequence[ModalitySpec],
+        num_outputs: int,
+        config: FusionConfig,
+        *,
+        multilabel: bool = False,
+    ) -> None:
+        super().__init__()
+        self.specs = tuple(specs)
+        self.names = tuple(s.name for s in self.specs)
+        self.num_outputs = num_outputs
+        self.config = config
+        self.multilabel = multilabel
+
+    def forward(
+        self, inputs: Mapping[str, Tensor], present: Tensor, *, need_weights: bool = False
+    ) -> FusionOutput:
+        """``inputs[name]``: ``(B, *shape)``; ``present``: ``(B, M)`` bool."""
+        raise NotImplementedError
+
+
+#: Fusion strategies by name (filled by the strategy modules on import of medmodal.fusion).
+FUSION_METHODS: Registry[type[FusionModel]] = Registry("fusion method")

@@ -1,0 +1,60 @@
+"""Early fusion: concatenate the modalities' features (and presence flags), then one MLP.
+
+Tabular and embedding inputs enter as they are (flattened); a signal, whose raw samples
+are not features, enters through its 1-D CNN encoder. A missing modality enters as zeros
+with its presence flag off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import Tensor, nn
+
+from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
+from medmodal.fusion.config import FusionConfig
+from medmodal.fusion.encoders import build_encoder
+from medmodal.fusion.missing import ModalityDropout
+from medmodal.models.layers import MLP
+
+
+@FUSION_METHODS.register(
+    "early", aliases=("concat", "feature"), description="feature concatenation + one MLP"
+)
+class EarlyFusion(FusionModel):
+    """Feature-level fusion: ``MLP([x_1, ..., x_M, present])``."""
+
+    def __init__(
+        self,
+        specs: tuple[ModalitySpec, ...],
+        num_outputs: int,
+        config: FusionConfig,
+        *,
+        multilabel: bool = False,
+    ) -> None:
+        super().__init__(specs, num_outputs, config, multilabel=multilabel)
+        self.signal_encoders = nn.ModuleDict(
+            {s.name: build_encoder(s, config) for s in self.specs if s.kind == "signal"}
+        )
+        width = len(self.specs)
+        for s in self.specs:
+            width += config.hidden if s.kind == "signal" else int(torch.Size(s.shape).numel())
+        self.modality_dropout = ModalityDropout(config.modality_dropout)
+        self.head = MLP(
+            width, num_outputs, hidden=config.hidden, depth=max(config.depth, 1),
+            dropout=config.dropout,
+        )  # fmt: skip
+
+    def forward(
+        self, inputs: Mapping[str, Tensor], present: Tensor, *, need_weights: bool = False
+    ) -> FusionOutput:
+        """Concatenate (zeroing missing modalities) and classify."""
+        present = self.modality_dropout(present)
+        parts = []
+        for i, name in enumerate(self.names):
+            x = inputs[name]
+            x = self.signal_encoders[name](x) if name in self.signal_encoders else x.flatten(1)
+            parts.append(x * present[:, i : i + 1])  # (B, F_i)
+        parts.append(present.float())  # (B, M)
+        return FusionOutput(self.head(torch.cat(parts, dim=1)))

@@ -1,0 +1,62 @@
+"""Gated multimodal unit: a learned, per-sample convex combination of modality features.
+
+``h_m = tanh(W_m enc_m(x_m))``; gates ``z = softmax_m(G [enc_1; ...; enc_M])`` per
+feature dimension (a missing modality gets gate 0); ``h = sum_m z_m * h_m`` → head. With
+two modalities this is the sigmoid gate of the original GMU.
+
+References:
+    Arevalo J, Solorio T, Montes-y-Gómez M, González FA. Gated multimodal units for
+    information fusion. ICLR workshop (2017).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import Tensor, nn
+
+from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
+from medmodal.fusion.config import FusionConfig
+from medmodal.fusion.encoders import build_encoders
+from medmodal.fusion.missing import MissingEmbedding, ModalityDropout
+from medmodal.models.layers import MLP
+
+
+@FUSION_METHODS.register(
+    "gated", aliases=("gmu",), description="gated multimodal unit (per-sample modality gates)"
+)
+class GatedFusion(FusionModel):
+    """Gated multimodal unit over M modalities."""
+
+    def __init__(
+        self,
+        specs: tuple[ModalitySpec, ...],
+        num_outputs: int,
+        config: FusionConfig,
+        *,
+        multilabel: bool = False,
+    ) -> None:
+        super().__init__(specs, num_outputs, config, multilabel=multilabel)
+        d, m = config.hidden, len(specs)
+        self.encoders = build_encoders(self.specs, config)
+        self.missing = MissingEmbedding(m, d)
+        self.modality_dropout = ModalityDropout(config.modality_dropout)
+        self.transform = nn.ModuleList(nn.Linear(d, d) for _ in specs)
+        self.gate = nn.Linear(m * d, m * d)
+        self.head = MLP(d, num_outputs, hidden=d, depth=config.depth, dropout=config.dropout)
+
+    def forward(
+        self, inputs: Mapping[str, Tensor], present: Tensor, *, need_weights: bool = False
+    ) -> FusionOutput:
+        """Gate the modalities' transformed features and classify their mixture."""
+        present = self.modality_dropout(present)
+        e = torch.stack([self.encoders[n](inputs[n]) for n in self.names], dim=1)  # (B, M, D)
+        e = self.missing(e, present)
+        h = torch.stack([torch.tanh(t(e[:, i])) for i, t in enumerate(self.transform)], dim=1)
+        b, m, d = e.shape
+        g = self.gate(e.flatten(1)).view(b, m, d)  # (B, M, D)
+        g = g.masked_fill(~present[..., None], float("-inf"))
+        z = torch.nan_to_num(g.softmax(dim=1), nan=0.0)  # no modality present -> all 0
+        fused = (z * h).sum(dim=1)  # (B, D)
+        return FusionOutput(self.head(fused), gates=z.mean(dim=2))

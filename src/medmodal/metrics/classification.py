@@ -1,0 +1,168 @@
+"""Classification metrics over predicted probabilities (binary, multi-class, multi-label).
+
+Pure numpy (layer 0), vectorised so that bootstrap confidence intervals stay cheap.
+Multi-class inputs are integer class codes ``y (n,)`` in ``0..K-1`` and probabilities
+``proba (n, K)``; multi-label inputs are a 0/1 matrix ``y (n, L)`` and independent label
+probabilities ``proba (n, L)``.
+
+=====================  ==========================================  ==========================
+metric                 binary / multi-class                         multi-label
+=====================  ==========================================  ==========================
+``accuracy``           argmax accuracy                              exact-match (subset)
+``balanced_accuracy``  mean per-class recall                        mean over labels (binary)
+``macro_f1``           mean per-class F1                            mean per-label F1
+``auroc``              ROC AUC (macro one-vs-rest for K > 2)         macro over labels
+``auprc``              average precision (macro OvR for K > 2)       macro over labels
+``brier``              binary: mean (p1 - y)^2; K > 2: mean           mean over labels
+                       sum_k (p_k - [y = k])^2
+``ece``                top-label expected calibration error         mean per-label ECE
+=====================  ==========================================  ==========================
+
+Classes or labels with only one outcome in ``y`` have no AUROC/AUPRC and are left out of
+the macro averages (NaN if none remains).
+
+Example:
+    >>> import numpy as np
+    >>> from medmodal.metrics.classification import classification_metrics
+    >>> y = np.array([0, 0, 1, 1])
+    >>> proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.2, 0.8]])
+    >>> m = classification_metrics(y, proba)
+    >>> m["accuracy"], m["auroc"], round(m["brier"], 3)
+    (1.0, 1.0, 0.075)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from medmodal.errors import InvalidParameterError
+from medmodal.metrics.calibration import expected_calibration_error
+from medmodal.types import ArrayLike, FloatArray
+
+#: Metric names, in the order tables show them.
+METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "auroc", "auprc", "brier", "ece")
+
+
+def check_inputs(
+    y: ArrayLike, proba: ArrayLike, *, multilabel: bool
+) -> tuple[np.ndarray, FloatArray]:
+    """Validated ``(y, proba)``: codes ``(n,)`` / labels ``(n, L)`` and ``(n, K)`` floats."""
+    y_arr, p = np.asarray(y), np.asarray(proba, dtype=float)
+    if p.ndim != 2 or p.shape[0] != y_arr.shape[0]:
+        raise InvalidParameterError(
+            f"classification metrics: proba must be (n, K) with n = len(y) = {y_arr.shape[0]}, "
+            f"got {p.shape}"
+        )
+    if multilabel and y_arr.shape != p.shape:
+        raise InvalidParameterError(
+            f"classification metrics: multi-label y {y_arr.shape} and proba {p.shape} differ"
+        )
+    if not multilabel and (
+        y_arr.ndim != 1 or (len(y_arr) and (y_arr.min() < 0 or y_arr.max() >= p.shape[1]))
+    ):
+        raise InvalidParameterError(
+            f"classification metrics: y must be class codes in 0..{p.shape[1] - 1} of shape (n,)"
+        )
+    return y_arr.astype(np.int64), p
+
+
+def _confusion(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
+    return np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
+
+
+def _f1_recall(cm: np.ndarray) -> tuple[FloatArray, FloatArray]:
+    tp = np.diag(cm).astype(float)
+    support, predicted = cm.sum(axis=1), cm.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = np.where(support > 0, tp / np.maximum(support, 1), np.nan)
+        f1 = np.where(support + predicted > 0, 2 * tp / np.maximum(support + predicted, 1), 0.0)
+    return f1, recall
+
+
+def binary_auroc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC by the rank-sum (Mann-Whitney) formula, ties counted half; NaN if one class."""
+    pos = y.astype(bool)
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(score, kind="mergesort")
+    s = score[order]
+    ranks = np.empty(len(s))
+    # average ranks of ties
+    boundaries = np.r_[0, np.flatnonzero(np.diff(s)) + 1, len(s)]
+    avg = (boundaries[:-1] + boundaries[1:] - 1) / 2 + 1
+    ranks[order] = np.repeat(avg, np.diff(boundaries))
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def average_precision(y: np.ndarray, score: np.ndarray) -> float:
+    """Area under the precision-recall curve as scikit-learn's step-wise average precision."""
+    pos = y.astype(bool)
+    n_pos = int(pos.sum())
+    if n_pos == 0:
+        return float("nan")
+    order = np.argsort(-score, kind="mergesort")
+    s, hits = score[order], pos[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]  # last index of each threshold
+    tp = np.cumsum(hits)[last]
+    precision = tp / (last + 1)
+    recall_gain = np.diff(np.r_[0, tp]) / n_pos
+    return float(np.sum(precision * recall_gain))
+
+
+def _macro(values: list[float]) -> float:
+    arr = np.asarray(values, dtype=float)
+    return float(np.nanmean(arr)) if np.isfinite(arr).any() else float("nan")
+
+
+def _single_label(y: np.ndarray, p: FloatArray) -> dict[str, float]:
+    k = p.shape[1]
+    pred = p.argmax(axis=1)
+    f1, recall = _f1_recall(_confusion(y, pred, k))
+    onehot = np.eye(k)[y]
+    if k == 2:
+        auroc, auprc = binary_auroc(y, p[:, 1]), average_precision(y, p[:, 1])
+        brier = float(np.mean((p[:, 1] - y) ** 2))
+    else:
+        auroc = _macro([binary_auroc(onehot[:, c], p[:, c]) for c in range(k)])
+        auprc = _macro([average_precision(onehot[:, c], p[:, c]) for c in range(k)])
+        brier = float(np.mean(np.sum((p - onehot) ** 2, axis=1)))
+    return {
+        "accuracy": float(np.mean(pred == y)),
+        "balanced_accuracy": float(np.nanmean(recall)),
+        "macro_f1": float(np.mean(f1[np.isfinite(recall) | (np.bincount(pred, minlength=k) > 0)])),
+        "auroc": auroc,
+        "auprc": auprc,
+        "brier": brier,
+        "ece": expected_calibration_error(y, p),
+    }
+
+
+def _multilabel(y: np.ndarray, p: FloatArray) -> dict[str, float]:
+    per = [_single_label(y[:, j], np.c_[1 - p[:, j], p[:, j]]) for j in range(p.shape[1])]
+    out = {m: _macro([d[m] for d in per]) for m in METRICS}
+    out["accuracy"] = float(np.mean(((p >= 0.5) == y.astype(bool)).all(axis=1)))
+    out["macro_f1"] = _macro([_positive_f1(y[:, j], p[:, j] >= 0.5) for j in range(p.shape[1])])
+    return out
+
+
+def _positive_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    tp = float(np.sum(pred & (y == 1)))
+    denom = float(pred.sum() + (y == 1).sum())
+    return 2 * tp / denom if denom else 0.0
+
+
+def classification_metrics(
+    y: ArrayLike, proba: ArrayLike, *, multilabel: bool = False
+) -> dict[str, float]:
+    """Every metric of :data:`METRICS` for one set of predictions (see the module doc).
+
+    Args:
+        y: class codes ``(n,)`` in ``0..K-1``, or a 0/1 label matrix ``(n, L)``.
+        proba: ``(n, K)`` class probabilities or ``(n, L)`` label probabilities.
+        multilabel: whether ``y`` is a label matrix.
+    """
+    y_arr, p = check_inputs(y, proba, multilabel=multilabel)
+    if len(y_arr) == 0:
+        return dict.fromkeys(METRICS, float("nan"))
+    return _multilabel(y_arr, p) if multilabel else _single_label(y_arr, p)
