@@ -19,13 +19,16 @@ SIZE = 32
 
 
 def _png(seed: int) -> tuple[bytes, np.ndarray]:
-    """A random greyscale PNG and the pixels the service should see, (1, 1, S, S) in [0, 1]."""
+    """A random greyscale PNG and what the model should see: (1, 1, S, S), prepared by
+    the library's evaluation transform (as in training, without augmentation)."""
     from PIL import Image
 
-    pixels = np.random.default_rng(seed).integers(0, 256, (SIZE, SIZE), dtype=np.uint8)
+    from medmodal.data.image_transforms import ImageTransform
+
+    pixels = np.random.default_rng(seed).integers(0, 256, (SIZE + 8, SIZE), dtype=np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
-    return buffer.getvalue(), (pixels.astype(np.float32) / 255.0)[None, None]
+    return buffer.getvalue(), ImageTransform(SIZE)(pixels)[None]
 
 
 def _save_image_model(folder: Path) -> tuple[list[bytes], torch.nn.Module]:

@@ -78,29 +78,25 @@ class AlignSearcher:
 
 
 def _decode_image(data: bytes, model: Any) -> np.ndarray:
-    """PNG/JPEG bytes -> ``(1, C, S, S)`` float32 in [0, 1], padded square and resized to
-    the model's image size (greyscale for one input channel)."""
+    """PNG/JPEG bytes -> ``(1, C, S, S)`` float32, prepared as in training: greyscale,
+    squared and normalised by :class:`medmodal.data.image_transforms.ImageTransform`
+    (no augmentation) at the model's image size."""
     from PIL import Image, UnidentifiedImageError
+
+    from medmodal.data.image_transforms import ImageTransform
 
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.width * img.height > MAX_PIXELS:
                 raise ServiceError(422, "image has too many pixels", field="image")
-            channels = int(getattr(model.config.image, "in_channels", 1))
-            converted = img.convert("L" if channels == 1 else "RGB")
-            side = max(converted.size)
-            square = Image.new(converted.mode, (side, side))
-            offset = ((side - converted.width) // 2, (side - converted.height) // 2)
-            square.paste(converted, offset)
-            size = int(model.config.image.image_size)
-            resized = square.resize((size, size), Image.Resampling.BILINEAR)
+            grey = np.asarray(img.convert("L"))
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise ServiceError(
-            422, "the image cannot be decoded (PNG or JPEG)", field="image"
-        ) from None
-    pixels = np.asarray(resized, dtype=np.float32) / 255.0
-    pixels = pixels[None, None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)[None]
-    return np.ascontiguousarray(pixels)
+        message = "the image cannot be decoded (PNG or JPEG)"
+        raise ServiceError(422, message, field="image") from None
+    size = int(model.config.image.image_size)
+    pixels = ImageTransform(size, augment=False)(grey)  # (1, S, S)
+    channels = int(getattr(model.config.image, "in_channels", 1))
+    return np.ascontiguousarray(np.repeat(pixels, channels, axis=0)[None])  # (1, C, S, S)
 
 
 @LOADERS.register("align", description="contrastive model checkpoint + gallery")
