@@ -98,6 +98,12 @@ def test_page_uploads_a_record_and_shows_rate_and_figure(live_server: str) -> No
             rows = page.locator("#windows-table tbody tr").count()
             href = page.get_attribute("#download", "href")
             page.screenshot(path=str(ARTIFACTS / "browser-mitdb-100.png"), full_page=True)
+            # a bad file: the page shows the service's error, naming the field
+            bad = {"name": "notes.csv", "mimeType": "text/csv", "buffer": b"not,an\necg,x\n"}
+            page.set_input_files("#file", files=[bad])
+            page.click("#analyze")
+            sync_api.expect(page.locator("#status")).to_have_class("error", timeout=30_000)
+            error = page.text_content("#status") or ""
         finally:
             browser.close()
     assert shown == expected
@@ -107,3 +113,5 @@ def test_page_uploads_a_record_and_shows_rate_and_figure(live_server: str) -> No
     assert rows == 30  # 300 s in 10-s windows
     assert href and href.startswith("blob:")
     assert external == []  # nothing fetched from anywhere else
+    assert error.startswith("Error 422 (file): cannot read the csv record"), error
+    assert "/" not in error  # no server paths

@@ -48,6 +48,7 @@ def test_openapi_lists_every_endpoint(client: TestClient) -> None:
     analyze = schema["paths"]["/v1/ecg/analyze"]["post"]
     assert {"200", "401", "413", "422"} <= set(analyze["responses"])
     assert client.get("/docs").status_code == 200
+    assert schema["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
 
 
 def test_logs_hold_no_file_names_values_or_patient_fields(

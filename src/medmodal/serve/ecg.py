@@ -78,7 +78,7 @@ def _read(path: Path, fmt: str, params: AnalyzeParams, folder: Path) -> Record:
     try:
         return read_record(path, format=fmt, sampling_rate=params.sampling_rate)
     except MedmodalError as exc:
-        message = _scrub(str(exc), folder)
+        message = _scrub(str(exc), path, folder)
         field = "sampling_rate" if "sampling_rate" in message else "file"
         raise ServiceError(422, f"cannot read the {fmt} record: {message}", field=field) from None
     except (OSError, ValueError, EOFError, UnicodeDecodeError) as exc:  # readers' own errors
@@ -87,9 +87,11 @@ def _read(path: Path, fmt: str, params: AnalyzeParams, folder: Path) -> Record:
         ) from None
 
 
-def _scrub(message: str, folder: Path) -> str:
-    """The message without the temporary folder (it says nothing to the client)."""
-    return message.replace(f"{folder}/", "").replace(str(folder), "upload")
+def _scrub(message: str, path: Path, folder: Path) -> str:
+    """The message without the temporary paths (they say nothing to the client)."""
+    for long, short in ((path, "the upload"), (path.parent, "upload"), (folder, "upload")):
+        message = message.replace(f"{long}/", "").replace(str(long), short)
+    return message.replace("the upload.hea", "the upload")
 
 
 def _select_lead(record: Record, lead: str | None) -> Record:

@@ -15,9 +15,10 @@ import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,14 +28,22 @@ from medmodal.serve.settings import Settings
 log = logging.getLogger("medmodal.serve.access")
 
 
-def api_key_dependency(settings: Settings) -> Callable[[Request], Awaitable[None]]:
+#: The API key header, declared in the OpenAPI schema (the docs' "Authorize" button).
+API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="needed when MEDMODAL_API_KEY is set"
+)
+
+
+def api_key_dependency(settings: Settings) -> Callable[..., Awaitable[None]]:
     """A FastAPI dependency that enforces ``settings.api_key`` (a no-op without one)."""
     expected = settings.api_key
 
-    async def check(request: Request) -> None:
+    async def check(
+        request: Request, header: Annotated[str | None, Security(API_KEY_HEADER)] = None
+    ) -> None:
         if expected is None:
             return
-        given = request.headers.get("x-api-key")
+        given = header
         auth = request.headers.get("authorization", "")
         if given is None and auth[:7].lower() == "bearer ":
             given = auth[7:].strip()
