@@ -27,13 +27,13 @@ SECRET_NAME = "patient-jane-roe-1957"
 
 @pytest.fixture(scope="session")
 def record_100() -> Record:
-    """The first 60 s of the shipped MIT-BIH record 100 (two leads, 360 Hz)."""
-    return load_bundled("mitdb-100").crop(0, 60)
+    """The first 30 s of the shipped MIT-BIH record 100 (two leads, 360 Hz)."""
+    return load_bundled("mitdb-100").crop(0, 30)
 
 
 @pytest.fixture(scope="session")
 def record_files(record_100: Record, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The 60-s excerpt written in every upload format."""
+    """The 30-s excerpt written in every upload format."""
     folder = tmp_path_factory.mktemp("records")
     plain = Record(record_100.signal, 360.0, record_100.lead_names, record_100.units, name="r100")
     out = {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,15 +43,15 @@ def test_wfdb_upload_matches_reference_beats(
     body = r.json()
     assert body["record"] == {
         "format": "wfdb",
-        "n_samples": 21600,
+        "n_samples": 10800,
         "sampling_rate_hz": 360.0,
-        "duration_s": 60.0,
+        "duration_s": 30.0,
         "leads": ["MLII", "V5"],
     }
     _check_matches_reference(body, record_100)
     assert body["rhythm"]["overall"] == "sinus"
-    assert [w["start_s"] for w in body["rhythm"]["windows"]] == [0, 10, 20, 30, 40, 50]
-    assert len(body["quality"]["windows"]) == 6
+    assert [w["start_s"] for w in body["rhythm"]["windows"]] == [0, 10, 20]
+    assert len(body["quality"]["windows"]) == 3
     assert body["hrv"]["sdnn_ms"] > 0
     assert body["plot_png"] is None
 
@@ -120,9 +122,9 @@ def test_lead_selection(
 def test_window_changes_the_rhythm_windows(
     client: TestClient, record_files: dict[str, Path]
 ) -> None:
-    r = client.post(URL, files=wfdb_parts(record_files["wfdb"]), data={"window": "30"})
+    r = client.post(URL, files=wfdb_parts(record_files["wfdb"]), data={"window": "15"})
     assert r.status_code == 200
-    assert [w["end_s"] for w in r.json()["rhythm"]["windows"]] == [30, 60]
+    assert [w["end_s"] for w in r.json()["rhythm"]["windows"]] == [15, 30]
 
 
 def test_automatic_fixes_are_reported_as_notes(client: TestClient, record_100: Record) -> None:
@@ -158,3 +160,43 @@ def test_analysis_runs_in_the_thread_pool(
     monkeypatch.setattr(routes_ecg, "analyze_upload", spy)
     assert client.post(URL, files=wfdb_parts(record_files["wfdb"])).status_code == 200
     assert loops == [False]
+
+
+def test_records_over_the_size_limit_are_refused(
+    make_client: Callable[..., TestClient], record_files: dict[str, Path]
+) -> None:
+    client = make_client(max_values=15_000)
+    r = client.post(URL, files=wfdb_parts(record_files["wfdb"]))  # 10800 samples x 2 leads
+    assert r.status_code == 422 and r.json()["error"]["field"] == "file"
+    assert "15000" in r.json()["error"]["message"]
+    ok = client.post(URL, files=wfdb_parts(record_files["wfdb"]), data={"lead": "MLII"})
+    assert ok.status_code == 200  # one lead fits
+
+
+def test_notes_stay_with_their_own_thread() -> None:
+    """Warnings raised by concurrent analyses land in the notes of their own request."""
+    import warnings
+
+    from medmodal.errors import MedmodalWarning
+    from medmodal.serve.ecg import collect_notes
+
+    before = warnings.showwarning
+    barrier = threading.Barrier(2)
+    results: dict[str, list[str]] = {}
+
+    def run(tag: str) -> None:
+        with collect_notes() as notes:
+            barrier.wait()
+            for i in range(50):
+                warnings.warn(f"{tag}{i % 2}", MedmodalWarning, stacklevel=1)
+            barrier.wait()
+        results[tag] = notes
+
+    threads = [threading.Thread(target=run, args=(tag,)) for tag in "AB"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(results["A"]) == {"A0", "A1"} and len(results["A"]) == 50
+    assert set(results["B"]) == {"B0", "B1"} and len(results["B"]) == 50
+    assert warnings.showwarning is before  # the hook is gone once no request collects
