@@ -6,7 +6,8 @@ process reads ``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE`` from the environment, 
 process group (``gloo`` on CPU, ``nccl`` on GPU), wraps the model in
 :class:`~torch.nn.parallel.DistributedDataParallel` and reads its own shard of the data.
 Only rank 0 logs and writes checkpoints. Without those variables everything here is a
-no-op for a single process, so the loop has one code path.
+no-op for a single process, so the loop has one code path. A process group started here
+stays open for later ``fit`` calls of the same script and closes at exit.
 
 Example:
     >>> from medmodal.train.distributed import setup_distributed
@@ -17,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 
@@ -72,6 +74,9 @@ def setup_distributed(device: str = "auto") -> DistContext:
     created = False
     if world_size > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if use_cuda else "gloo", init_method="env://")
+        # Kept open for later fits in the same script (re-creating a group after
+        # destroying it can hang under torchrun) and closed when the process exits.
+        atexit.register(_destroy_if_initialized)
         created = True
     if dist.is_initialized():
         world_size, rank = dist.get_world_size(), dist.get_rank()
@@ -79,8 +84,17 @@ def setup_distributed(device: str = "auto") -> DistContext:
 
 
 def cleanup_distributed(ctx: DistContext) -> None:
-    """Leave the process group if :func:`setup_distributed` created it."""
-    if ctx.created_group and dist.is_initialized():
+    """Leave the process group now if :func:`setup_distributed` created it.
+
+    Optional: a group it created is otherwise closed when the process exits. Call it
+    only after the last ``fit`` of the script.
+    """
+    if ctx.created_group:
+        _destroy_if_initialized()
+
+
+def _destroy_if_initialized() -> None:
+    if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
 
 

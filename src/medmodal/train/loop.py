@@ -54,7 +54,6 @@ from medmodal.train.distributed import (
     all_reduce_sum,
     barrier,
     broadcast_metrics,
-    cleanup_distributed,
     make_sampler,
     setup_distributed,
     wrap_model,
@@ -137,24 +136,21 @@ def fit(
     """
     config = _check_arguments(model, train_dataset, val_dataset, config, loss_fn, evaluate)
     ctx = setup_distributed(config.device)
+    run = _start(model, train_dataset, val_dataset, config, ctx, loss_fn, evaluate,
+                 collate_fn, resume)  # fmt: skip
     try:
-        run = _start(model, train_dataset, val_dataset, config, ctx, loss_fn, evaluate,
-                     collate_fn, resume)  # fmt: skip
-        try:
-            for epoch in range(run.state.epoch + 1, config.epochs + 1):
-                if run.state.stopped_early:
-                    break
-                seed_everything(derive_seed(config.seed, epoch, ctx.rank))
-                row = _train_epoch(run, epoch)
-                if run.val_loader is not None and _is_eval_epoch(epoch, config):
-                    row.update(_validate(run))
-                _end_epoch(run, row)
-        finally:
-            run.logger.close()
-        _restore_best(run)
-        return _result(run)
+        for epoch in range(run.state.epoch + 1, config.epochs + 1):
+            if run.state.stopped_early:
+                break
+            seed_everything(derive_seed(config.seed, epoch, ctx.rank))
+            row = _train_epoch(run, epoch)
+            if run.val_loader is not None and _is_eval_epoch(epoch, config):
+                row.update(_validate(run))
+            _end_epoch(run, row)
     finally:
-        cleanup_distributed(ctx)
+        run.logger.close()
+    _restore_best(run)
+    return _result(run)
 
 
 # ------------------------------------------------------------------------- set-up
@@ -345,6 +341,7 @@ def _end_epoch(run: _Run, row: dict[str, float]) -> None:
     state, config, epoch = run.state, run.config, int(row["epoch"])
     state.epoch = epoch
     row = {"epoch": epoch, "step": state.step, "lr": _current_lr(run), **row}
+    row["time_s"] = row.pop("time_s")  # last column
     improved = config.monitor in row and state.record_evaluation(row[config.monitor], epoch, config)
     state.history.append(row)
     state.stopped_early = state.should_stop(config) and epoch < config.epochs
