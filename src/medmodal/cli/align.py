@@ -18,6 +18,7 @@ from medmodal.cli._common import (
     handle_errors,
     print_json,
 )
+from medmodal.errors import DataFormatError, DataNotFoundError
 
 if TYPE_CHECKING:
     from medmodal.models import CLIPModel
@@ -36,7 +37,8 @@ RUN_FILE = "align.json"
 def train(
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (checkpoints, metrics).")],
     model: Annotated[
-        str | None, typer.Option("--model", help="Model config (default: the data's own).")
+        str | None,
+        typer.Option("--model", help="Model name or config .json (default: the data's own)."),
     ] = None,
     data: Annotated[str, typer.Option("--data", help="Data set: medpix or ptbxl.")] = "medpix",
     data_root: DataRootOption = None,
@@ -59,13 +61,12 @@ def train(
     import torch
 
     from medmodal.cli._align_tasks import check_model_fits, get_task, pair_loss
-    from medmodal.models import create_model
     from medmodal.train import TrainConfig, fit
 
     torch.set_num_threads(max(1, threads))
     task = get_task(data)
     text = text or ("structured" if task.name == "medpix" else "report")
-    net = create_model(model or task.default_model)
+    net = _model(model or task.default_model)
     check_model_fits(net, task)
     size = net.config.image.image_size if net.config.image is not None else 0
     load: dict[str, Any] = {"root": data_root, "image_size": size, "text": text}
@@ -125,7 +126,7 @@ def evaluate(
     info = _run_info(checkpoint)
     task = get_task(data or info.get("data", "medpix"))
     ckpt = load_checkpoint(find_checkpoint(checkpoint))
-    net = cast(CLIPModel, ckpt.model)
+    net = cast("CLIPModel", ckpt.model)
     check_model_fits(net, task)
     text = text or info.get("text") or ("structured" if task.name == "medpix" else "report")
     size = net.config.image.image_size if net.config.image is not None else 0
@@ -137,6 +138,22 @@ def evaluate(
         return
     _print_tables(evaluation, title=f"{net.config.name} on {task.name} {split}")
     print_json(payload)
+
+
+def _model(name: str) -> CLIPModel:
+    """A named model, or one built from a JSON config file (``*.json``)."""
+    from medmodal.models import create_model, model_from_config
+
+    if not name.endswith(".json"):
+        return create_model(name)
+    path = Path(name)
+    if not path.is_file():
+        raise DataNotFoundError(f"model config file not found: {path}")
+    try:
+        config = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataFormatError(f"model config {path} is not valid JSON: {exc}") from exc
+    return model_from_config(config)
 
 
 def _run_info(path: Path) -> dict[str, Any]:

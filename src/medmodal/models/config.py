@@ -37,7 +37,7 @@ class ImageTowerConfig:
 
     kind: str = "resnet"  # registered image backbone: resnet, monai-resnet, pixel-mlp
     in_channels: int = 1  # greyscale input
-    image_size: int = 128  # side of the square images the transforms produce
+    image_size: int = 96  # side of the square images the transforms produce
     widths: tuple[int, ...] = (16, 32, 64, 128)  # channels of each stage (resnet)
     blocks: int = 1  # residual blocks per stage (resnet, monai-resnet)
     pool: int = 32  # pixel-mlp: images are average-pooled to pool x pool and flattened

@@ -6,8 +6,11 @@ downloaded. Sentences are mean-pooled over their tokens (as sentence-transformer
 
 With ``trainable_layers=0`` the encoder is frozen: its weights are not parameters of the
 model (they are not saved in checkpoints; the package supplies them) and the features of
-every text seen are cached in memory, so an epoch over the same captions costs one
-dictionary lookup per caption. With ``trainable_layers=N`` the last N transformer layers
+every text seen are cached in memory, shared by every frozen encoder of the process with
+the same ``max_length``, so an epoch over the same captions costs one dictionary lookup
+per caption and a second model trained in the same process re-encodes nothing. Texts
+are encoded sorted by length, 32 at a time, so little compute goes to padding.
+With ``trainable_layers=N`` the last N transformer layers
 are fine-tuned and saved with the model.
 
 Example:
@@ -40,6 +43,10 @@ from medmodal._optional import require
 from medmodal.errors import DataNotFoundError, InvalidParameterError
 from medmodal.models.config import TextTowerConfig
 from medmodal.registry import Registry
+
+#: Frozen-encoder features per (model folder, max_length): text -> (384,) float32 tensor.
+_SHARED_CACHE: dict[tuple[str, int], OrderedDict[str, Tensor]] = {}
+_CHUNK = 32
 
 #: Text backbones by name: each is ``build(config) -> nn.Module`` with ``out_dim``.
 TEXT_BACKBONES: Registry[Callable[[TextTowerConfig], nn.Module]] = Registry("text backbone")
@@ -92,6 +99,8 @@ class MiniLMTextEncoder(nn.Module):
         self.frozen = config.trainable_layers == 0
         self._cache: OrderedDict[str, Tensor] = OrderedDict()
         if self.frozen:
+            key = (str(minilm_path()), int(config.max_length))
+            self._cache = _SHARED_CACHE.setdefault(key, OrderedDict())
             # Not a submodule: frozen weights stay out of parameters() and state_dict().
             shared.eval().requires_grad_(False)
             object.__setattr__(self, "_frozen_backbone", shared)
@@ -123,10 +132,10 @@ class MiniLMTextEncoder(nn.Module):
         texts = _check_texts(texts)
         if not self.frozen:
             return self._encode(texts)
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        missing = sorted(dict.fromkeys(t for t in texts if t not in self._cache), key=len)
         with torch.no_grad():
-            for start in range(0, len(missing), 64):
-                chunk = missing[start : start + 64]
+            for start in range(0, len(missing), _CHUNK):
+                chunk = missing[start : start + _CHUNK]
                 for text, vec in zip(chunk, self._encode(chunk), strict=True):
                     self._cache[text] = vec
         while len(self._cache) > self.config.cache_size:
@@ -134,14 +143,16 @@ class MiniLMTextEncoder(nn.Module):
         return torch.stack([self._cache[t] for t in texts])  # (B, 384)
 
     def clear_cache(self) -> None:
-        """Forget the cached features of the frozen encoder."""
+        """Forget the cached features (shared by the frozen encoders of the process)."""
         self._cache.clear()
 
     def _apply(self, fn: Any, recurse: bool = True) -> MiniLMTextEncoder:
         super()._apply(fn, recurse)
         if self.frozen:
             self._frozen_backbone._apply(fn)
-            self._cache.clear()
+            device = next(self._frozen_backbone.parameters()).device
+            if any(v.device != device for v in self._cache.values()):
+                self._cache.clear()
         return self
 
 

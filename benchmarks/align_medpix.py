@@ -1,0 +1,227 @@
+"""Contrastive alignment on real pairs: MedPix 2.0 images ↔ captions, PTB-XL ECGs ↔ reports.
+
+MedPix (train → dev): ``medpix-clip`` (compact ResNet + frozen all-MiniLM-L6-v2 + MLP
+heads) beside the teaching notebook's ``notebook-vlm`` (MLP over pooled pixels + MLP over
+the same frozen text features), trained the same way (same data, augmentation, loss,
+optimiser, schedule, epochs, seed) with :func:`medmodal.train.fit`. Reported: image→text
+and text→image R@1/5/10 on dev (strict pairs, and with identical captions counted as
+correct), zero-shot CT vs MR, body region (5 categories) and plane accuracy from prompts.
+The final epoch is reported (no model selection on dev: the shared copy has no test
+split). An untrained ``medpix-clip`` gives the chance reference.
+
+PTB-XL (folds 1-8 → 9 and 10): ``ecg-text-clip`` trained twice, on the recorded free-text
+reports (mostly German) and on English texts built from the SCP statements, plus a look
+at how the English MiniLM tokenises and embeds German report phrases.
+
+Bars (issue 4) on MedPix dev: R@10 ≥ 4× random both ways, zero-shot CT/MR ≥ 95 %,
+body region ≥ 75 %.
+
+Usage::
+
+    python benchmarks/align_medpix.py [--epochs 12] [--ecg-epochs 30] [--data-root DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine_info
+from medmodal.cli._align_tasks import collate_pairs, get_task, pair_loss
+from medmodal.models import create_model, get_config
+from medmodal.train import TrainConfig, fit
+
+RESULTS = Path(__file__).resolve().parent / "results"
+NAME = "align_medpix"
+MEDPIX_MODELS = ("medpix-clip", "notebook-vlm")
+BARS = {"R@10_ratio": 4.0, "modality": 0.95, "location_category": 0.75}
+
+
+def _train(
+    model_name: str, task: Any, train_set: Any, val_set: Any, args: argparse.Namespace,
+    *, epochs: int, lr: float,
+) -> dict[str, Any]:  # fmt: skip
+    torch.manual_seed(args.seed)
+    model = create_model(model_name)
+    config = TrainConfig(
+        epochs=epochs, batch_size=args.batch_size, lr=lr, seed=args.seed, weight_decay=0.05,
+        warmup_ratio=0.1, monitor="mean_R@10", mode="max", restore_best=False,
+        progress=not args.quiet, tensorboard=False,
+    )  # fmt: skip
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    result = fit(
+        model, train_set, val_set, config, loss_fn=pair_loss, collate_fn=collate_pairs,
+        evaluate=lambda m, d: task.evaluate(m, d, split="val").to_dict(),
+    )  # fmt: skip
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    keep = ["epoch", "train_loss", "val_loss", "a_to_b_R@10", "b_to_a_R@10"]
+    keep += [c for c in result.history.columns if c.startswith("zs_") and "majority" not in c]
+    history = result.history[[c for c in keep if c in result.history.columns]]
+    return {
+        "model": model,
+        "params_trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "train_cpu_s": cpu,
+        "train_wall_s": wall,
+        "history": history.to_dict("records"),
+    }
+
+
+def _summary(evaluation: Any) -> dict[str, Any]:
+    d = evaluation.to_dict()
+    chance = d["chance_R@10"]
+    return {
+        "n": evaluation.n,
+        "retrieval": {k: v for k, v in d.items() if "R@" in k or "rank" in k},
+        "R@10_ratio_to_random": {
+            "signal_to_text": d["a_to_b_R@10"] / chance,
+            "text_to_signal": d["b_to_a_R@10"] / chance,
+        },
+        "zero_shot": evaluation.zero_shot,
+        "zero_shot_majority": evaluation.zero_shot_chance,
+    }
+
+
+def run_medpix(args: argparse.Namespace) -> dict[str, Any]:
+    task = get_task("medpix")
+    image = get_config("medpix-clip").image
+    size = image.image_size if image is not None else 96
+    load = {"root": args.data_root, "image_size": size, "seed": args.seed}
+    train_set = task.load("train", augment=True, **load)
+    dev_set = task.load("dev", augment=False, **load)
+    out: dict[str, Any] = {"n_train": len(train_set), "n_dev": len(dev_set), "image_size": size}
+    torch.manual_seed(args.seed)
+    out["untrained medpix-clip"] = _summary(task.evaluate(create_model("medpix-clip"), dev_set))
+    for name in args.models:
+        print(f"training {name} on MedPix ...", flush=True)
+        run = _train(name, task, train_set, dev_set, args, epochs=args.epochs, lr=args.lr)
+        model = run.pop("model")
+        out[name] = {**run, "dev": _summary(task.evaluate(model, dev_set, split="dev"))}
+        print(json.dumps(out[name]["dev"]["zero_shot"]), flush=True)
+    return out
+
+
+def german_probe() -> dict[str, Any]:
+    """How the English MiniLM sees German report phrases (tokens and similarities)."""
+    from medmodal.models.config import TextTowerConfig
+    from medmodal.models.text_encoder import MiniLMTextEncoder
+
+    enc = MiniLMTextEncoder(TextTowerConfig())
+    pairs = [
+        ("sinusrhythmus normales ekg", "sinus rhythm, normal ECG"),
+        ("linksschenkelblock", "left bundle branch block"),
+        ("inferiorer infarkt alter unbest.", "inferior myocardial infarction, age undetermined"),
+        ("linksventrikulaere hypertrophie", "left ventricular hypertrophy"),
+    ]
+    rows = []
+    for german, english in pairs:
+        z = torch.nn.functional.normalize(enc([german, english, "a photo of a cat"]), dim=-1)
+        rows.append({
+            "german": german,
+            "english": english,
+            "tokens_german": enc.tokenizer.tokenize(german),
+            "tokens_english": enc.tokenizer.tokenize(english),
+            "cos_german_english": float(z[0] @ z[1]),
+            "cos_german_unrelated": float(z[0] @ z[2]),
+        })  # fmt: skip
+    return {"pairs": rows}
+
+
+def run_ptbxl(args: argparse.Namespace) -> dict[str, Any]:
+    task = get_task("ptbxl")
+    out: dict[str, Any] = {}
+    for text in ("report", "statements"):
+        train_set = task.load("train", root=args.data_root, text=text)
+        val_set = task.load("val", root=args.data_root, text=text)
+        test_set = task.load("test", root=args.data_root, text=text)
+        print(f"training ecg-text-clip on PTB-XL ({text}) ...", flush=True)
+        run = _train("ecg-text-clip", task, train_set, val_set, args, epochs=args.ecg_epochs,
+                     lr=args.lr)  # fmt: skip
+        model = run.pop("model")
+        out[text] = {
+            **run,
+            "n_unique_train_texts": len(set(train_set.texts)),
+            "n_train": len(train_set),
+            "val": _summary(task.evaluate(model, val_set, split="val")),
+            "test": _summary(task.evaluate(model, test_set, split="test")),
+        }
+    out["german_probe"] = german_probe()
+    return out
+
+
+def bars(medpix: dict[str, Any]) -> dict[str, bool]:
+    dev = medpix["medpix-clip"]["dev"]
+    ratio = dev["R@10_ratio_to_random"]
+    return {
+        "image_to_text_R@10 >= 4x random": ratio["signal_to_text"] >= BARS["R@10_ratio"],
+        "text_to_image_R@10 >= 4x random": ratio["text_to_signal"] >= BARS["R@10_ratio"],
+        "zero-shot CT vs MR >= 95 %": dev["zero_shot"]["modality"] >= BARS["modality"],
+        "zero-shot body region >= 75 %": dev["zero_shot"]["location_category"]
+        >= BARS["location_category"],
+    }
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=12, help="MedPix epochs")
+    parser.add_argument("--ecg-epochs", type=int, default=30, help="PTB-XL epochs")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--models", nargs="+", default=list(MEDPIX_MODELS))
+    parser.add_argument("--data-root", type=Path, help="folder holding the data sets")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--skip-ecg", action="store_true")
+    parser.add_argument("--skip-medpix", action="store_true", help="reuse a partial run's MedPix")
+    parser.add_argument("--render-only", action="store_true", help="rewrite the .md from .json")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = _parse(argv)
+    from _align_report import render
+
+    if args.render_only:
+        results = json.loads((args.out / f"{NAME}.json").read_text())
+        (args.out / f"{NAME}.md").write_text(render(results))
+        return results
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    results: dict[str, Any] = {"settings": {k: str(v) for k, v in vars(args).items()}}
+    results["machine"] = machine_info(("torch", "transformers", "monai"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    partial = args.out / f"{NAME}.partial.json"
+    if args.skip_medpix:  # reuse the MedPix part of a previous (partial) run
+        results["medpix"] = json.loads(partial.read_text())["medpix"]
+    else:
+        results["medpix"] = run_medpix(args)
+    results["bars"] = bars(results["medpix"])
+    partial.write_text(json.dumps(results, indent=2, default=_json) + "\n")
+    if not args.skip_ecg:
+        results["ptbxl"] = run_ptbxl(args)
+    results["total_wall_s"] = time.perf_counter() - started
+    results["machine_after"] = {"load_average_1_5_15": machine_info()["load_average_1_5_15"]}
+    (args.out / f"{NAME}.json").write_text(json.dumps(results, indent=2, default=_json) + "\n")
+    (args.out / f"{NAME}.md").write_text(render(results))
+    partial.unlink(missing_ok=True)
+    print(json.dumps(results["bars"], indent=2))
+    return results
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+if __name__ == "__main__":
+    main()
