@@ -47,7 +47,12 @@ def test_openapi_lists_every_endpoint(client: TestClient) -> None:
     }
     analyze = schema["paths"]["/v1/ecg/analyze"]["post"]
     assert {"200", "401", "413", "422"} <= set(analyze["responses"])
-    assert client.get("/docs").status_code == 200
+    for docs in ("/docs", "/redoc"):  # served offline: no CDN
+        page = client.get(docs)
+        assert page.status_code == 200
+        assets = re.findall(r'(?:src|href)=["\']([^"\']+)', page.text)
+        assert assets and all(a.startswith("/") for a in assets), assets
+        assert all(client.get(a).status_code == 200 for a in assets)
     assert schema["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
 
 

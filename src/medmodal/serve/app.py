@@ -2,8 +2,9 @@
 
 Routes: ``GET /`` (the web page), ``GET /health``, ``POST /v1/ecg/analyze``,
 ``GET /v1/models``, ``POST /v1/fusion/predict``, ``POST /v1/align/search``, and the
-OpenAPI docs at ``/docs`` (``/openapi.json``). Every ``/v1`` route needs the API key when
-one is set; request bodies are capped; every error is JSON (see ``schemas.ErrorResponse``).
+OpenAPI docs at ``/docs`` and ``/redoc`` (``/openapi.json``), served offline. Every
+``/v1`` route needs the API key when one is set; request bodies are capped; every error
+is JSON (see ``schemas.ErrorResponse``).
 
 Example:
     >>> from fastapi.testclient import TestClient
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
@@ -52,6 +54,16 @@ def static_dir() -> Path:
     return Path(str(resources.files("medmodal.serve").joinpath("static")))
 
 
+def _fastapi(**kwargs: Any) -> FastAPI:
+    """The app, with API docs (``/docs``, ``/redoc``) served from the package, not a CDN
+    (``fastapi-offline``, in the ``serve`` extra); plain FastAPI's docs without it."""
+    try:
+        from fastapi_offline import FastAPIOffline
+    except ImportError:
+        return FastAPI(**kwargs)
+    return FastAPIOffline(**kwargs)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service.
 
@@ -59,11 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings: limits, API key and models folder; default :meth:`Settings.from_env`.
     """
     settings = Settings.from_env() if settings is None else settings
-    app = FastAPI(
-        title="medmodal",
-        version=medmodal.__version__,
-        description=DESCRIPTION,
-    )
+    app = _fastapi(title="medmodal", version=medmodal.__version__, description=DESCRIPTION)
     app.state.settings = settings
     store = ModelStore(settings.models_dir)
     app.state.models = store
