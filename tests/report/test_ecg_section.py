@@ -7,10 +7,21 @@ from pathlib import Path
 import pytest
 
 from medmodal.data.paths import has_dataset
-from medmodal.report.ecg_section import build
+from medmodal.report.ecg_section import analyse_excerpts, build, excerpt_table
 from medmodal.report.section import SectionContext
 
 
+def test_excerpt_table_scores_every_shipped_excerpt(tmp_path: Path) -> None:
+    reports = analyse_excerpts(tmp_path, progress=False, figures=False)
+    table = excerpt_table(reports)
+    assert list(table["record"]) == ["mitdb-100", "mitdb-119", "mitdb-201"]
+    assert (table["Se %"] > 97).all()
+    assert (table["+P %"] > 99).all()
+    assert list(table["rhythm"])[:2] == ["sinus", "irregular"]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
 def test_quick_ecg_section_scores_and_draws_one_excerpt(tmp_path: Path) -> None:
     content = build(SectionContext(tmp_path, quick=True, progress=False))
     table = content.tables[0].frame

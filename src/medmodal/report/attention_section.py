@@ -65,25 +65,31 @@ class PVCCohort:
 
 
 def pvc_cohort(n: int, *, seed: int = 0, progress: bool = False) -> PVCCohort:
-    """``n`` seeded 10-s ECGs at 100 Hz, alternating sinus and sinus-with-PVCs (25 %)."""
+    """``n`` seeded 10-s ECGs at 100 Hz, alternating sinus and sinus with PVCs (25 % of beats;
+    at least one per record)."""
     rng = np.random.default_rng(seed)
     signals, labels, pvcs = [], [], []
     for i in tqdm(range(n), desc="simulating ECGs", disable=not progress, leave=False):
         label = i % 2
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MedmodalWarning)
-            sim = ecg_simulate_annotated(
-                DURATION,
-                FS,
-                rhythm="pvc" if label else "sinus",
-                ectopic_rate=0.25 if label else None,
-                heart_rate=float(rng.uniform(60, 90)),
-                noise=0.05,
-                seed=seed * 100_003 + i,
-            )
+        rate = float(rng.uniform(60, 90))
+        for attempt in range(10):  # a PVC record must hold at least one PVC
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", MedmodalWarning)
+                sim = ecg_simulate_annotated(
+                    DURATION,
+                    FS,
+                    rhythm="pvc" if label else "sinus",
+                    ectopic_rate=0.25 if label else None,
+                    heart_rate=rate,
+                    noise=0.05,
+                    seed=seed * 100_003 + i + 1_000_000 * attempt,
+                )
+            pvc = sim.r_peaks[np.asarray(sim.beat_labels) == "V"]
+            if pvc.size or not label:
+                break
         signals.append(sim.signal)
-        labels.append(label)
-        pvcs.append(sim.r_peaks[np.asarray(sim.beat_labels) == "V"])
+        labels.append(int(pvc.size > 0))
+        pvcs.append(pvc)
     y = np.asarray(labels, dtype=np.int64)
     clinical = np.c_[rng.normal(60, 10, n) + 4 * y, rng.integers(0, 2, n)]
     X = {
