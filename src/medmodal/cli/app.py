@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 import medmodal
-from medmodal.cli import align, demo, ecg, models, serve
+from medmodal.cli import align, demo, ecg, fusion, models, serve
 from medmodal.cli._common import STATE
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(ecg.app, name="ecg")
 app.add_typer(align.app, name="align")
 app.add_typer(models.app, name="models")
+app.add_typer(fusion.app, name="fusion")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 

@@ -91,7 +91,7 @@ class FusionConfig(_JsonConfig):
     method: str = "intermediate"  # registered strategy (see fusion.available_methods())
     hidden: int = 64  # encoder / latent / token width
     depth: int = 1  # hidden layers of the encoder MLPs and of the head
-    dropout: float = 0.1  # dropout inside encoders and head
+    dropout: float = 0.2  # dropout inside encoders and head
     modality_dropout: float = 0.0  # training: chance to hide each present modality
     num_heads: int = 4  # attention: heads (hidden must be divisible by it)
     combiner: str = "mean"  # late: mean (average posteriors), weighted or stacking
@@ -125,8 +125,8 @@ class TrainConfig(_JsonConfig):
 
     epochs: int = 100  # maximum passes over the training data
     batch_size: int = 256  # samples per optimisation step
-    lr: float = 3e-3  # AdamW learning rate
-    weight_decay: float = 1e-4  # AdamW weight decay
+    lr: float = 1e-3  # AdamW learning rate
+    weight_decay: float = 1e-2  # AdamW decoupled weight decay
     patience: int = 10  # early stopping: epochs without validation improvement
     validation_fraction: float = 0.15  # held out (stratified / by group) for early stopping
     class_weight: str | None = None  # None or "balanced" (inverse class frequency)

@@ -1,0 +1,76 @@
+"""Classification metrics agree with scikit-learn on binary, multi-class and multi-label data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn import metrics as skm
+
+from medmodal.errors import InvalidParameterError
+from medmodal.metrics.classification import (
+    METRICS,
+    average_precision,
+    binary_auroc,
+    classification_metrics,
+)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_single_label_metrics_match_sklearn(k: int, rng: np.random.Generator) -> None:
+    y = rng.integers(0, k, 300)
+    p = _softmax(rng.normal(size=(300, k)) + 1.5 * np.eye(k)[y])
+    m = classification_metrics(y, p)
+    pred = p.argmax(axis=1)
+    assert m["accuracy"] == pytest.approx(skm.accuracy_score(y, pred))
+    assert m["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, pred))
+    assert m["macro_f1"] == pytest.approx(skm.f1_score(y, pred, average="macro"))
+    if k == 2:
+        assert m["auroc"] == pytest.approx(skm.roc_auc_score(y, p[:, 1]))
+        assert m["auprc"] == pytest.approx(skm.average_precision_score(y, p[:, 1]))
+        assert m["brier"] == pytest.approx(skm.brier_score_loss(y, p[:, 1]))
+    else:
+        assert m["auroc"] == pytest.approx(skm.roc_auc_score(y, p, multi_class="ovr"))
+        onehot = np.eye(k)[y]
+        assert m["auprc"] == pytest.approx(skm.average_precision_score(onehot, p))
+        assert m["brier"] == pytest.approx(np.mean(np.sum((p - onehot) ** 2, axis=1)))
+    assert 0 <= m["ece"] <= 1
+    assert tuple(m) == METRICS
+
+
+def test_multilabel_metrics_match_sklearn(rng: np.random.Generator) -> None:
+    Y = rng.integers(0, 2, (200, 3))
+    P = np.clip(0.3 * Y + rng.uniform(0, 0.7, (200, 3)), 0, 1)
+    m = classification_metrics(Y, P, multilabel=True)
+    assert m["accuracy"] == pytest.approx(skm.accuracy_score(Y, (P >= 0.5).astype(int)))
+    assert m["macro_f1"] == pytest.approx(skm.f1_score(Y, P >= 0.5, average="macro"))
+    assert m["auroc"] == pytest.approx(skm.roc_auc_score(Y, P, average="macro"))
+    assert m["auprc"] == pytest.approx(skm.average_precision_score(Y, P, average="macro"))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.tuples(st.booleans(), st.integers(0, 5)), min_size=2, max_size=60).filter(
+        lambda xs: 0 < sum(b for b, _ in xs) < len(xs)
+    )
+)
+def test_rank_auroc_and_ap_equal_sklearn_with_ties(pairs: list[tuple[bool, int]]) -> None:
+    y = np.array([int(b) for b, _ in pairs])
+    s = np.array([float(v) for _, v in pairs])
+    assert binary_auroc(y, s) == pytest.approx(skm.roc_auc_score(y, s))
+    assert average_precision(y, s) == pytest.approx(skm.average_precision_score(y, s))
+
+
+def test_single_class_has_no_auroc_and_bad_shapes_fail() -> None:
+    m = classification_metrics(np.zeros(5, int), np.tile([0.7, 0.3], (5, 1)))
+    assert np.isnan(m["auroc"]) and m["accuracy"] == 1.0
+    with pytest.raises(InvalidParameterError, match="class codes"):
+        classification_metrics(np.array([0, 3]), np.ones((2, 2)) / 2)
+    with pytest.raises(InvalidParameterError, match=r"\(n, K\)"):
+        classification_metrics(np.array([0, 1]), np.ones(2))
