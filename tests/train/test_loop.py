@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import math
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -12,8 +15,13 @@ from torch import nn
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 from torch.utils.data import Dataset, TensorDataset
 
-from medmodal.errors import DataNotFoundError, InvalidParameterError, MedmodalError
-from medmodal.train import TrainConfig, fit, load_checkpoint
+from medmodal.errors import (
+    DataNotFoundError,
+    InvalidParameterError,
+    MedmodalError,
+    MedmodalWarning,
+)
+from medmodal.train import TrainConfig, fit, load_checkpoint, read_train_config
 from medmodal.train.optim import warmup_cosine
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -272,3 +280,99 @@ def test_dict_batches_and_collate_fn(quick_config: TrainConfig) -> None:
 
     result = fit(make_tiny(), Pairs(), Pairs(), quick_config, loss_fn=loss, collate_fn=collate)
     assert len(result.history) == 4
+
+
+def test_resuming_with_another_config_warns(
+    train_data: TensorDataset, quick_config: TrainConfig, tmp_path: Path
+) -> None:
+    cfg = quick_config.replace(epochs=2, out_dir=str(tmp_path / "run"))
+    fit(make_tiny(), train_data, None, cfg, loss_fn=mse_loss)
+    with pytest.warns(MedmodalWarning, match="different epochs, lr than the saved run"):
+        result = fit(
+            make_tiny(), train_data, None, cfg.replace(epochs=3, lr=0.5), loss_fn=mse_loss,
+            resume=True,
+        )  # fmt: skip
+    assert list(result.history["epoch"]) == [1, 2, 3]
+    assert read_train_config(tmp_path / "run" / "last") == cfg.replace(epochs=3, lr=0.5)
+
+
+class _Jitter(Dataset):
+    """Pure augmentation noise from NumPy's global generator (as many transforms use)."""
+
+    def __len__(self) -> int:
+        return 32
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        jitter = np.random.normal(0.0, 0.5, 4).astype("float32")  # noqa: NPY002
+        return torch.from_numpy(jitter), torch.tensor(0.0)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_augmentation_is_reproducible_with_worker_processes(
+    quick_config: TrainConfig, workers: int
+) -> None:
+    def run(seed: int) -> list[torch.Tensor]:
+        seen: list[torch.Tensor] = []
+
+        def loss(model: nn.Module, batch: Batch) -> torch.Tensor:
+            seen.append(batch[0])
+            return mse_loss(model, batch)
+
+        cfg = quick_config.replace(epochs=1, num_workers=workers, seed=seed)
+        fit(make_tiny(0), _Jitter(), None, cfg, loss_fn=loss)
+        return seen
+
+    first, again, other = run(0), run(0), run(1)
+    assert len(first) == 2 and all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not torch.equal(first[0], other[0])
+    # The two batches come from different workers: their augmentation must differ
+    # (forked workers with the parent's NumPy state would draw the same numbers).
+    assert not torch.equal(first[0], first[1])
+
+
+def test_progress_prints_one_line_per_epoch(
+    train_data: TensorDataset,
+    val_data: TensorDataset,
+    quick_config: TrainConfig,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cfg = quick_config.replace(epochs=2, progress=True)
+    fit(make_tiny(), train_data, val_data, cfg, loss_fn=mse_loss)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("epoch")]
+    assert len(lines) == 2 and lines[0].startswith("epoch 1/2  train_loss ")
+    assert "val_loss" in lines[1]
+
+
+def test_tensorboard_scalars_when_installed(
+    train_data: TensorDataset,
+    quick_config: TrainConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    written: list[tuple[str, float, int]] = []
+
+    class FakeWriter:
+        def __init__(self, log_dir: str) -> None:
+            assert log_dir == str(tmp_path / "run" / "tensorboard")
+
+        def add_scalar(self, tag: str, value: float, step: int) -> None:
+            written.append((tag, value, step))
+
+        def flush(self) -> None: ...
+
+        def close(self) -> None: ...
+
+    fake = types.ModuleType("torch.utils.tensorboard")
+    fake.SummaryWriter = FakeWriter  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tensorboard", types.ModuleType("tensorboard"))
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", fake)
+    cfg = quick_config.replace(epochs=2, log_every=3, out_dir=str(tmp_path / "run"))
+    fit(make_tiny(), train_data, None, cfg, loss_fn=mse_loss)
+    tags = {tag for tag, _, _ in written}
+    assert {"epoch/train_loss", "epoch/lr", "step/loss", "step/lr"} <= tags
+    assert [s for t, _, s in written if t == "step/loss"] == [3, 6, 9, 12]
+    assert [s for t, _, s in written if t == "epoch/train_loss"] == [1, 2]
+    off = quick_config.replace(epochs=1, tensorboard=False, out_dir=str(tmp_path / "run2"))
+    written.clear()
+    fit(make_tiny(), train_data, None, off, loss_fn=mse_loss)
+    assert written == []

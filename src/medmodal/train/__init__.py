@@ -14,6 +14,7 @@ from medmodal.train.checkpoint import (
     Checkpoint,
     find_checkpoint,
     load_checkpoint,
+    read_train_config,
     restore_checkpoint,
     save_checkpoint,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "find_checkpoint",
     "fit",
     "load_checkpoint",
+    "read_train_config",
     "restore_checkpoint",
     "retrieval_evaluate",
     "retrieval_evaluator",

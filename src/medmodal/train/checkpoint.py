@@ -3,7 +3,8 @@
 A checkpoint folder holds
 
 - ``config.json``: the model's config (``model.config.to_dict()``), the
-  :class:`~medmodal.train.TrainConfig` and the run state (epoch, step, best metric, seed);
+  :class:`~medmodal.train.TrainConfig`, the run state (epoch, step, best metric, early
+  stopping counter) and the seeding (seed, the next epoch's seed);
 - ``model.safetensors``: the weights;
 - ``optimizer.safetensors`` + ``optimizer.json``: the optimiser's tensors (AdamW moments)
   and its scalars/structure (param groups), plus the LR scheduler's state;
@@ -45,6 +46,7 @@ from torch import nn
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
 from medmodal.train.config import TrainConfig
 from medmodal.train.distributed import unwrap_model
+from medmodal.train.seed import derive_seed
 from medmodal.train.state import TrainState
 
 FORMAT = "medmodal-checkpoint"
@@ -99,6 +101,7 @@ def save_checkpoint(
             "model_config": _model_config(model),
             "train_config": train_config.to_dict() if train_config else None,
             "state": {k: v for k, v in state.to_dict().items() if k not in ("history", "steps")},
+            "rng": _rng_record(train_config, state),
         }
         _write_json(tmp / CONFIG, record)
         _write_json(tmp / HISTORY, {"epochs": state.history, "steps": state.steps})
@@ -183,6 +186,12 @@ def restore_checkpoint(
     )
 
 
+def read_train_config(path: str | Path) -> TrainConfig | None:
+    """The :class:`TrainConfig` saved in a checkpoint (``None`` when none was saved)."""
+    saved = _read_record(find_checkpoint(path)).get("train_config")
+    return TrainConfig.from_dict(saved) if saved else None
+
+
 def find_checkpoint(path: str | Path) -> Path:
     """The checkpoint folder for ``path``: itself, or a run folder's ``best``/``last``."""
     path = Path(path)
@@ -259,6 +268,17 @@ def _read_record(folder: Path) -> dict[str, Any]:
     if not (folder / WEIGHTS).is_file():
         raise DataFormatError(f"checkpoint {folder} has no {WEIGHTS}")
     return record
+
+
+def _rng_record(train_config: TrainConfig | None, state: TrainState) -> dict[str, Any]:
+    """How the run draws random numbers: enough to reproduce the next epoch."""
+    seed = train_config.seed if train_config else None
+    return {
+        "seed": seed,
+        "next_epoch_seed_rank0": None if seed is None else derive_seed(seed, state.epoch + 1, 0),
+        "scheme": "epoch e (1-based) re-seeds python, numpy and torch with "
+        "derive_seed(seed, e, rank); the data order of epoch e is a function of (seed, e)",
+    }
 
 
 def _model_config(model: nn.Module) -> dict[str, Any] | None:

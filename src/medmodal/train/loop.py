@@ -47,7 +47,12 @@ from medmodal.errors import (
     MedmodalError,
     MedmodalWarning,
 )
-from medmodal.train.checkpoint import CONFIG, restore_checkpoint, save_checkpoint
+from medmodal.train.checkpoint import (
+    CONFIG,
+    read_train_config,
+    restore_checkpoint,
+    save_checkpoint,
+)
 from medmodal.train.config import TrainConfig
 from medmodal.train.distributed import (
     DistContext,
@@ -61,7 +66,7 @@ from medmodal.train.distributed import (
 from medmodal.train.logger import MetricLogger
 from medmodal.train.optim import build_optimizer, build_scheduler
 from medmodal.train.result import TrainResult
-from medmodal.train.seed import derive_seed, seed_everything, seed_worker
+from medmodal.train.seed import derive_seed, seed_everything
 from medmodal.train.state import TrainState
 
 #: ``loss_fn(model, batch) -> scalar loss``; ``model`` is DDP-wrapped when distributed.
@@ -119,7 +124,9 @@ def fit(
             ``val_loss``.
         evaluate: optional ``evaluate(model, val_dataset) -> {name: value}`` with more
             validation metrics (e.g. retrieval recall), run in eval mode without
-            gradients; ``config.monitor`` may name any of them.
+            gradients on the plain (unwrapped) model; ``config.monitor`` may name any
+            of them. Under ``torchrun`` every rank runs it on the whole validation set
+            and rank 0's values are used everywhere.
         collate_fn: passed to the ``DataLoader`` (default: ``default_collate``).
         resume: continue the run saved in ``config.out_dir/last`` exactly where it
             stopped (same weights, optimiser moments, schedule and data order).
@@ -147,6 +154,7 @@ def fit(
             if run.val_loader is not None and _is_eval_epoch(epoch, config):
                 row.update(_validate(run))
             _end_epoch(run, row)
+            _print_summary(run)
     finally:
         run.logger.close()
     _restore_best(run)
@@ -213,7 +221,11 @@ def _loader(
     *,
     train: bool,
 ) -> DataLoader:
-    """This rank's loader; training order is a function of (seed, epoch) only."""
+    """This rank's loader; training order is a function of (seed, epoch) only.
+
+    Worker processes need no init function: PyTorch seeds ``random``, NumPy and torch in
+    each worker from the loader's base seed, itself drawn from the re-seeded generator.
+    """
     sampler = make_sampler(dataset, ctx, shuffle=train, seed=config.seed)
     return DataLoader(
         dataset,
@@ -222,7 +234,6 @@ def _loader(
         num_workers=config.num_workers,
         collate_fn=collate_fn,
         drop_last=config.drop_last and train,
-        worker_init_fn=seed_worker if config.num_workers else None,
         pin_memory=ctx.device.type == "cuda",
     )
 
@@ -251,8 +262,10 @@ def _prepare_out_dir(config: TrainConfig, resume: bool, ctx: DistContext) -> Pat
 
 
 def _warn_if_config_changed(config: TrainConfig, last: Path) -> None:
-    saved = TrainConfig.from_json(last.parent / "train_config.json").to_dict()
-    new = config.to_dict()
+    saved_config = read_train_config(last)
+    if saved_config is None:
+        return
+    saved, new = saved_config.to_dict(), config.to_dict()
     changed = [k for k in new if k not in _COSMETIC and saved.get(k) != new[k]]
     if changed:
         warnings.warn(
@@ -360,6 +373,25 @@ def _end_epoch(run: _Run, row: dict[str, float]) -> None:
         )
     run.logger.log_epoch(state.history)
     barrier(run.ctx)
+
+
+def _print_summary(run: _Run) -> None:
+    """One line per epoch under the progress bar (main process, progress on)."""
+    if not (run.config.progress and run.ctx.is_main):
+        return
+    from tqdm.auto import tqdm
+
+    row, config = run.state.history[-1], run.config
+    parts = [f"epoch {row['epoch']}/{config.epochs}", f"train_loss {row['train_loss']:.4f}"]
+    if "val_loss" in row:
+        parts.append(f"val_loss {row['val_loss']:.4f}")
+    if config.monitor in row and config.monitor != "val_loss":
+        parts.append(f"{config.monitor} {row[config.monitor]:.4f}")
+    if run.state.best_epoch == row["epoch"]:
+        parts.append("(best)")
+    if run.state.stopped_early:
+        parts.append(f"- early stop: no improvement in {config.patience} evaluations")
+    tqdm.write("  ".join(parts))
 
 
 def _restore_best(run: _Run) -> None:

@@ -57,14 +57,3 @@ def derive_seed(seed: int, *keys: int) -> int:
         True
     """
     return int(np.random.SeedSequence([int(seed), *map(int, keys)]).generate_state(1)[0])
-
-
-def seed_worker(worker_id: int) -> None:
-    """``DataLoader(worker_init_fn=...)``: seed NumPy and ``random`` in each worker.
-
-    PyTorch seeds each worker's torch generator from the loader's base seed; this
-    carries that seed over to the other generators so augmentation is reproducible.
-    """
-    seed = torch.initial_seed() % 2**32
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002
