@@ -241,3 +241,36 @@ def test_fusion_predict_with_a_fitted_classifier(
     bad = {**rows, missing: [["x"]] * 4}
     r = model_client.post("/v1/fusion/predict", json={"model": "tiny-fusion", "inputs": bad})
     assert r.status_code == 422 and r.json()["error"]["field"] == f"inputs.{missing}"
+
+
+class _Exploit:
+    """A pickle payload that would create a file if anything unpickled it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (open, (str(self.marker), "w"))
+
+
+def test_models_load_without_unpickling(
+    make_client: Callable[..., TestClient], models_dir: Path, tmp_path: Path
+) -> None:
+    """A pickled file posing as weights is refused (422) and never executed."""
+    import pickle
+    import shutil
+
+    root = tmp_path / "models"
+    evil = root / "evil"
+    evil.mkdir(parents=True)
+    shutil.copy(models_dir / "tiny-image" / "config.json", evil / "config.json")
+    marker = tmp_path / "pwned"
+    (evil / "model.safetensors").write_bytes(pickle.dumps(_Exploit(marker)))
+    client = make_client(models_dir=root)
+    png, _ = _png(0)
+    r = client.post(
+        "/v1/align/search", data={"model": "evil"}, files={"image": ("q.png", png, "image/png")}
+    )
+    assert _error(r, 422, "model").startswith("model 'evil' cannot be loaded")
+    assert not marker.exists()
+    assert str(root) not in r.text  # no server paths in the answer

@@ -28,6 +28,17 @@ def _unavailable(kind: str, what: str) -> ServiceError:
     return ServiceError(503, f"{kind} models cannot be served by this build: {what}")
 
 
+def _scrub(exc: Exception, stored: StoredModel) -> str:
+    """The error's text without the server's folders (the model's files keep their names)."""
+    message = str(exc)
+    folders = [stored.path, stored.path.parent]
+    if stored.path.name in ("best", "last"):  # a run folder: its parent is the model's
+        folders.append(stored.path.parent.parent)
+    for folder in folders:
+        message = message.replace(f"{folder}/", "").replace(str(folder), stored.name)
+    return message
+
+
 class AlignSearcher:
     """Text -> nearest gallery images, image -> nearest gallery captions."""
 
@@ -110,7 +121,7 @@ def _load_align(stored: StoredModel) -> AlignSearcher:
         gallery = load_gallery(stored.path)
     except MedmodalError as exc:
         raise ServiceError(
-            422, f"model {stored.name!r} cannot be loaded: {exc}", field="model"
+            422, f"model {stored.name!r} cannot be loaded: {_scrub(exc, stored)}", field="model"
         ) from None
     return AlignSearcher(stored.name, loaded.model, gallery)
 
@@ -128,7 +139,7 @@ def _load_fusion(stored: StoredModel) -> Any:
         return FusionPredictor(stored.name, load(stored.path))
     except MedmodalError as exc:
         raise ServiceError(
-            422, f"model {stored.name!r} cannot be loaded: {exc}", field="model"
+            422, f"model {stored.name!r} cannot be loaded: {_scrub(exc, stored)}", field="model"
         ) from None
 
 
