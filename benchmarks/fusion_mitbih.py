@@ -1,0 +1,529 @@
+"""Fusion benchmark 1: MIT-BIH inter-patient heartbeat classification (issue 3, section 4).
+
+The de Chazal (2004) protocol: train on DS1, test once on DS2 (paced records excluded),
+AAMI classes N/S/V/F. Four modalities per beat (:mod:`medmodal.data.beats`): lead MLII
+morphology, the other lead's morphology (V1/V2/V4/V5 by record), rhythm (RR) features
+and the header's age and sex. Every unimodal baseline and every fusion method of
+:mod:`medmodal.fusion` is trained on DS1 with the same settings; the method called
+"best" is chosen by patient-grouped cross-validation inside DS1, never on DS2. Two
+scikit-learn models on hand-made features are reference points. Then: the modality
+dropout model with the second lead removed at test time, against a model trained
+without it, and the end-to-end variant on our own detected R peaks.
+
+Usage::
+
+    python benchmarks/fusion_mitbih.py                  # everything (about an hour on 2 cores)
+    python benchmarks/fusion_mitbih.py --quick          # a smoke run (few records, 1 epoch)
+    python benchmarks/fusion_mitbih.py --render-only    # rewrite the .md from the .json
+
+Preprocessing uses no labels: each record's windows are scaled by its median beat
+amplitude and also given minus its median beat (two channels per lead), RR features
+are log-transformed (the record-normalised ratios are among them), age is imputed with
+the DS1 median. Class imbalance: all S, V and F training beats plus a seeded fraction of
+N beats, and class weights "balanced" in every model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _machine
+from medmodal.data import mitdb
+from medmodal.data.beats import BEAT_CLASSES, BeatDataset, build_beats, normalize_morphology
+
+RESULTS = Path(__file__).resolve().parent / "results"
+NAME = "fusion_mitbih"
+SCORED = ("N", "S", "V")
+MODALITIES = ("mlii", "other", "rhythm", "demographics")
+FUSION_METHODS = ("early", "late", "intermediate", "attention", "gated")
+PUBLISHED = {
+    "de Chazal 2004 (LD, RR + morphology)": {
+        "accuracy": 0.862,
+        "S": {"se": 0.759, "ppv": 0.385},
+        "V": {"se": 0.777, "ppv": 0.819},
+    },
+    "Mondéjar-Guerra 2019 (SVM ensemble)": {
+        "accuracy": 0.945,
+        "S": {"se": 0.78, "ppv": 0.50},
+        "V": {"se": 0.95, "ppv": 0.93},
+    },
+}
+
+
+# ---------------------------------------------------------------- data and features
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "medmodal"
+
+
+def load(peaks: str, records: tuple[str, ...], root: str | None) -> BeatDataset:
+    t0 = time.perf_counter()
+    beats = build_beats(records, root=root, peaks=peaks, cache_dir=cache_dir(), progress=True)  # type: ignore[arg-type]
+    counts = beats.class_counts().to_dict()
+    print(f"  {peaks} beats of {len(records)} records: {counts} ({time.perf_counter() - t0:.0f} s)")
+    return beats
+
+
+class Features:
+    """Label-free preprocessing whose statistics (RR scaling, age) come from DS1 only."""
+
+    def fit(self, beats: BeatDataset) -> Features:
+        logs = np.log(beats.rhythm)
+        self.mu_, self.sd_ = logs.mean(0), logs.std(0) + 1e-6
+        age = beats.demographics[:, 0]
+        self.age_fill_ = float(np.nanmedian(age))
+        self.age_mu_, self.age_sd_ = float(np.nanmean(age)), float(np.nanstd(age)) + 1e-6
+        return self
+
+    def transform(self, beats: BeatDataset) -> dict[str, np.ndarray]:
+        scaled = normalize_morphology(beats)
+        centred = normalize_morphology(beats, subtract_median=True)
+        age = np.where(np.isnan(beats.demographics[:, 0]), self.age_fill_, beats.demographics[:, 0])
+        demo = np.stack([(age - self.age_mu_) / self.age_sd_, beats.demographics[:, 1]], axis=1)
+        return {
+            "mlii": np.stack([scaled.mlii, centred.mlii], axis=1).astype(np.float32),  # (n, 2, T)
+            "other": np.stack([scaled.other, centred.other], axis=1).astype(np.float32),
+            "rhythm": ((np.log(beats.rhythm) - self.mu_) / self.sd_).astype(np.float32),
+            "demographics": np.nan_to_num(demo, nan=0.5).astype(np.float32),
+        }
+
+
+def training_rows(beats: BeatDataset, n_fraction: float, seed: int) -> np.ndarray:
+    """All non-N beats and a seeded ``n_fraction`` of N beats (per record, evenly)."""
+    rng = np.random.default_rng(seed)
+    keep = (beats.label != "N") | (rng.random(len(beats)) < n_fraction)
+    return np.flatnonzero(keep)
+
+
+def take(
+    X: dict[str, np.ndarray], rows: np.ndarray, keys: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    return {k: X[k][rows] for k in keys}
+
+
+# ---------------------------------------------------------------- metrics
+def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
+    """Se, +P, F1 per AAMI class, accuracy over all beats and macro-F1 over N/S/V."""
+    out: dict[str, Any] = {"n": int(y_true.size), "accuracy": float(np.mean(y_true == y_pred))}
+    for c in BEAT_CLASSES:
+        tp = int(np.sum((y_true == c) & (y_pred == c)))
+        n_true, n_pred = int(np.sum(y_true == c)), int(np.sum(y_pred == c))
+        se = tp / n_true if n_true else float("nan")
+        ppv = tp / n_pred if n_pred else 0.0
+        f1 = 2 * se * ppv / (se + ppv) if n_true and (se + ppv) > 0 else 0.0
+        out[c] = {"se": se, "ppv": ppv, "f1": f1, "n_true": n_true, "n_pred": n_pred}
+    out["macro_f1_nsv"] = float(np.mean([out[c]["f1"] for c in SCORED]))
+    labels = list(BEAT_CLASSES)
+    cm = np.zeros((4, 4), dtype=int)
+    for i, a in enumerate(labels):
+        for j, b in enumerate(labels):
+            cm[i, j] = int(np.sum((y_true == a) & (y_pred == b)))
+    out["confusion"] = cm.tolist()
+    return out
+
+
+# ---------------------------------------------------------------- models
+Fitter = Callable[[dict[str, np.ndarray], np.ndarray], Any]
+
+
+def fusion_factory(args: argparse.Namespace) -> Callable[..., Any]:
+    """``make(method, **extra)`` -> an unfitted medmodal FusionClassifier."""
+    from medmodal.fusion import FusionClassifier
+
+    def make(method: str, **extra: Any) -> Any:
+        params = {
+            "class_weight": "balanced",
+            "random_state": args.seed,
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "patience": args.patience,
+            "signal_width": args.signal_width,
+            "num_threads": args.threads,
+            "verbose": args.verbose,
+            **extra,
+        }
+        return FusionClassifier(method=method, **params)
+
+    return make
+
+
+def sklearn_features(X: dict[str, np.ndarray]) -> np.ndarray:
+    """Hand-made feature vector: RR features, age/sex, both leads' centred waveforms
+    subsampled to 32 points."""
+    parts = [X["rhythm"], X["demographics"], X["mlii"][:, 1, ::4], X["other"][:, 1, ::4]]
+    return np.hstack(parts)
+
+
+def sklearn_models(seed: int) -> dict[str, Callable[[], Any]]:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return {
+        "sklearn logistic regression": lambda: make_pipeline(
+            StandardScaler(),
+            LogisticRegression(class_weight="balanced", max_iter=1000, random_state=seed),
+        ),
+        "sklearn gradient boosting": lambda: HistGradientBoostingClassifier(
+            class_weight="balanced", max_iter=200, random_state=seed
+        ),
+    }
+
+
+def predict_in_batches(model: Any, X: dict[str, np.ndarray], **kw: Any) -> np.ndarray:
+    n = len(next(iter(X.values())))
+    out = []
+    for i in range(0, n, 8192):
+        part = {k: v[i : i + 8192] for k, v in X.items()}
+        extra = {k: {m: a[i : i + 8192] for m, a in v.items()} for k, v in kw.items()}
+        out.append(np.asarray(model.predict(part, **extra)))
+    return np.concatenate(out)
+
+
+# ---------------------------------------------------------------- experiments
+def grouped_cv(
+    make: Callable[[], Any],
+    X: dict[str, np.ndarray],
+    beats: BeatDataset,
+    rows: np.ndarray,
+    folds: int,
+    keys: tuple[str, ...],
+) -> dict[str, Any]:
+    """Patient-grouped CV inside DS1: train on the subsampled rows of k-1 folds' records,
+    score every beat of the held-out records; pooled predictions."""
+    from sklearn.model_selection import GroupKFold
+
+    records = beats.record
+    pred = np.empty(len(beats), dtype=object)
+    for _, test_rec in GroupKFold(folds).split(records, groups=records):
+        held = set(records[test_rec])
+        fit_rows = rows[~np.isin(records[rows], list(held))]
+        model = make().fit(take(X, fit_rows, keys), beats.label[fit_rows], groups=records[fit_rows])
+        pred[test_rec] = predict_in_batches(model, take(X, test_rec, keys))
+    return scores(beats.label, pred.astype(str))
+
+
+def run_fusion(args: argparse.Namespace, data: dict[str, Any], results: dict[str, Any]) -> None:
+    make = fusion_factory(args)
+    tr, te, rows = data["train"], data["test"], data["rows"]
+    Xtr, Xte = data["Xtr"], data["Xte"]
+    entries: dict[str, Any] = results.setdefault("fusion", {})
+    plan = [(f"unimodal: {m}", f"unimodal:{m}", (m,)) for m in MODALITIES]
+    plan += [(f"fusion: {m}", m, MODALITIES) for m in args.methods]
+    for name, method, keys in plan:
+        if name in entries:
+            continue
+        t0 = time.perf_counter()
+        entry: dict[str, Any] = {"method": method, "modalities": list(keys)}
+        if args.cv_folds > 1 and name.startswith("fusion"):
+            print(f"  {name}: {args.cv_folds}-fold patient-grouped CV on DS1")
+            entry["ds1_cv"] = grouped_cv(
+                lambda method=method: make(method), Xtr, tr, rows, args.cv_folds, keys
+            )
+        model = make(method).fit(take(Xtr, rows, keys), tr.label[rows], groups=tr.record[rows])
+        data.setdefault("models", {})[name] = model
+        entry["ds2"] = scores(
+            te.label, predict_in_batches(model, take(Xte, np.arange(len(te)), keys))
+        )
+        entry["seconds"] = time.perf_counter() - t0
+        entries[name] = entry
+        print(
+            f"  {name}: DS2 macro-F1 {entry['ds2']['macro_f1_nsv']:.3f} ({entry['seconds']:.0f} s)"
+        )
+        save_json(results)
+
+
+def run_sklearn(args: argparse.Namespace, data: dict[str, Any], results: dict[str, Any]) -> None:
+    tr, te, rows = data["train"], data["test"], data["rows"]
+    Ftr, Fte = sklearn_features(data["Xtr"]), sklearn_features(data["Xte"])
+    entries = results.setdefault("sklearn", {})
+    for name, make in sklearn_models(args.seed).items():
+        if name in entries:
+            continue
+        t0 = time.perf_counter()
+        model = make().fit(Ftr[rows], tr.label[rows])
+        entries[name] = {
+            "ds2": scores(te.label, model.predict(Fte)),
+            "seconds": time.perf_counter() - t0,
+        }
+        print(f"  {name}: DS2 macro-F1 {entries[name]['ds2']['macro_f1_nsv']:.3f}")
+        save_json(results)
+
+
+def best_fusion(results: dict[str, Any]) -> str:
+    """The fusion method with the highest DS1 grouped-CV macro-F1 (DS2 never looked at)."""
+    cands = {k: v for k, v in results.get("fusion", {}).items() if k.startswith("fusion")}
+    if not cands:
+        raise SystemExit("no fusion results")
+    key = "ds1_cv" if all("ds1_cv" in v for v in cands.values()) else None
+    if key is None:
+        return "fusion: intermediate" if "fusion: intermediate" in cands else next(iter(cands))
+    return max(cands, key=lambda k: cands[k][key]["macro_f1_nsv"])
+
+
+def run_dropout(args: argparse.Namespace, data: dict[str, Any], results: dict[str, Any]) -> None:
+    """Modality dropout model with the second lead removed at test time vs a model
+    trained without the second lead."""
+    if "dropout" in results:
+        return
+    make = fusion_factory(args)
+    method = results["fusion"][best_fusion(results)]["method"]
+    tr, te, rows = data["train"], data["test"], data["rows"]
+    Xtr, Xte = data["Xtr"], data["Xte"]
+    every = np.arange(len(te))
+    t0 = time.perf_counter()
+    drop = make(method, modality_dropout=args.modality_dropout).fit(
+        take(Xtr, rows, MODALITIES), tr.label[rows], groups=tr.record[rows]
+    )
+    full = take(Xte, every, MODALITIES)
+    masks = {"other": np.zeros(len(te), dtype=bool)}
+    out: dict[str, Any] = {"method": method, "modality_dropout": args.modality_dropout}
+    out["dropout_all_leads"] = scores(te.label, predict_in_batches(drop, full))
+    out["dropout_other_removed"] = scores(te.label, predict_in_batches(drop, full, masks=masks))
+    keys = tuple(m for m in MODALITIES if m != "other")
+    without = make(method).fit(take(Xtr, rows, keys), tr.label[rows], groups=tr.record[rows])
+    out["trained_without_other"] = scores(
+        te.label, predict_in_batches(without, take(Xte, every, keys))
+    )
+    out["seconds"] = time.perf_counter() - t0
+    results["dropout"] = out
+    save_json(results)
+
+
+def run_detected(args: argparse.Namespace, data: dict[str, Any], results: dict[str, Any]) -> None:
+    """End to end: the best model (trained on DS1 reference beats) applied to the DS2
+    beats our own R-peak detector finds, with rhythm features from detected beats only."""
+    if "detected" in results:
+        return
+    best = best_fusion(results)
+    method = results["fusion"][best]["method"]
+    model = data.get("models", {}).get(best)
+    tr, rows = data["train"], data["rows"]
+    t0 = time.perf_counter()
+    if model is None:  # resumed run: refit the same model
+        model = fusion_factory(args)(method).fit(
+            take(data["Xtr"], rows, MODALITIES), tr.label[rows], groups=tr.record[rows]
+        )
+    te = load("detected", data["ds2_ids"], args.data_root)
+    Xte = data["features"].transform(te)
+    res = scores(te.label, predict_in_batches(model, take(Xte, np.arange(len(te)), MODALITIES)))
+    results["detected"] = {
+        "method": method,
+        "ds2": res,
+        "reference_beats": sum(c["labelled"] for c in te.counts.values()),
+        "matched_beats": sum(c["matched"] for c in te.counts.values()),
+        "extra_detections": sum(c["extra"] for c in te.counts.values()),
+        "seconds": time.perf_counter() - t0,
+    }
+    save_json(results)
+
+
+# ---------------------------------------------------------------- report
+def save_json(results: dict[str, Any]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{NAME}.json").write_text(json.dumps(results, indent=1, default=float))
+
+
+def _row(name: str, r: dict[str, Any], note: str = "") -> str:
+    cells = [f"{100 * r['accuracy']:.1f}"]
+    for c in SCORED:
+        cells += [f"{100 * r[c]['se']:.1f}", f"{100 * r[c]['ppv']:.1f}", f"{r[c]['f1']:.3f}"]
+    cells.append(f"**{r['macro_f1_nsv']:.3f}**")
+    return f"| {name}{note} | " + " | ".join(cells) + " |"
+
+
+HEADER = (
+    "| model | acc % | N Se | N +P | N F1 | S Se | S +P | S F1 | V Se | V +P | V F1 "
+    "| macro-F1 (N,S,V) |\n"
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+)
+
+
+def _published_row(name: str, p: dict[str, Any]) -> str:
+    cells = [f"{100 * p['accuracy']:.1f}", "", "", ""]
+    for c in ("S", "V"):
+        se, ppv = p[c]["se"], p[c]["ppv"]
+        cells += [f"{100 * se:.1f}", f"{100 * ppv:.1f}", f"({2 * se * ppv / (se + ppv):.3f})"]
+    return f"| {name} (published) | " + " | ".join(cells) + " | |"
+
+
+def render(results: dict[str, Any]) -> str:
+    lines = [
+        "# Fusion benchmark 1: MIT-BIH inter-patient beat classification",
+        "",
+        "de Chazal (2004) protocol: trained on DS1 (22 records), tested once on DS2 (22 other "
+        "patients); paced records excluded; AAMI classes N/S/V/F from the reference beat "
+        "annotations. Se = sensitivity, +P = positive predictivity, in %; accuracy over all "
+        "N/S/V/F beats; macro-F1 over N, S and V. Generated by `benchmarks/fusion_mitbih.py`.",
+        "",
+        f"Machine: {_machine.describe(results['machine'])}",
+        "",
+        f"Settings: {json.dumps(results['settings'])}",
+        "",
+        "Training beats (after keeping every S/V/F beat and a seeded fraction of N beats): "
+        f"{results['data']['train_rows']}; DS1 beats {results['data']['ds1']}; DS2 beats "
+        f"{results['data']['ds2']}.",
+        "",
+        "## DS2 (test, looked at once)",
+        "",
+        HEADER,
+    ]
+    for name, p in PUBLISHED.items():
+        lines.append(_published_row(name, p))
+    best = best_fusion(results) if results.get("fusion") else None
+    for name, e in results.get("fusion", {}).items():
+        lines.append(_row(name, e["ds2"], " (best by DS1 CV)" if name == best else ""))
+    for name, e in results.get("sklearn", {}).items():
+        lines.append(_row(name, e["ds2"]))
+    lines += ["", "Published F1 values in parentheses are computed from their Se and +P."]
+    cv = {k: v for k, v in results.get("fusion", {}).items() if "ds1_cv" in v}
+    if cv:
+        lines += ["", "## Model selection: patient-grouped CV inside DS1", "", HEADER]
+        lines += [_row(k, v["ds1_cv"]) for k, v in cv.items()]
+    lines += render_extras(results)
+    return "\n".join(lines) + "\n"
+
+
+def render_extras(results: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    d = results.get("dropout")
+    if d:
+        gap = (
+            d["trained_without_other"]["macro_f1_nsv"] - d["dropout_other_removed"]["macro_f1_nsv"]
+        )
+        lines += [
+            "",
+            f"## Missing second lead (method {d['method']}, "
+            f"modality dropout {d['modality_dropout']})",
+            "",
+            HEADER,
+            _row("dropout model, all leads", d["dropout_all_leads"]),
+            _row("dropout model, other lead removed at test", d["dropout_other_removed"]),
+            _row("model trained without the other lead", d["trained_without_other"]),
+            "",
+            f"Gap (trained-without minus dropout-with-lead-removed): {gap:+.3f} macro-F1 "
+            f"(bar: within 0.03) -> {'met' if gap <= 0.03 else 'MISSED'}.",
+        ]
+    e = results.get("detected")
+    if e:
+        lines += [
+            "",
+            f"## End to end: our own R peaks (method {e['method']}, trained on reference beats)",
+            "",
+            f"Our detector found {e['matched_beats']} of the {e['reference_beats']} labelled DS2 "
+            f"beats within 150 ms ({100 * e['matched_beats'] / e['reference_beats']:.2f} %); "
+            f"{e['extra_detections']} detections matched no reference beat and are not scored. "
+            "Rhythm features come from the detected beats only.",
+            "",
+            HEADER,
+            _row("detected beats (DS2)", e["ds2"]),
+        ]
+    lines += render_bars(results)
+    return lines
+
+
+def render_bars(results: dict[str, Any]) -> list[str]:
+    if not results.get("fusion"):
+        return []
+    best = best_fusion(results)
+    r = results["fusion"][best]["ds2"]
+    checks = [
+        ("macro-F1(N,S,V) >= 0.87", r["macro_f1_nsv"], 0.87),
+        ("S-F1 >= 0.70", r["S"]["f1"], 0.70),
+        ("V-F1 >= 0.94", r["V"]["f1"], 0.94),
+    ]
+    lines = ["", f"## Bars (best fusion model by DS1 CV: {best})", ""]
+    for text, value, bar in checks:
+        lines.append(f"- {text}: {value:.3f} -> {'met' if value >= bar else 'MISSED'}")
+    return lines
+
+
+# ---------------------------------------------------------------- main
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data-root", default=None)
+    p.add_argument("--quick", action="store_true", help="smoke run: 4+4 records, 1 epoch")
+    p.add_argument("--render-only", action="store_true")
+    p.add_argument("--fresh", action="store_true", help="ignore results already in the .json")
+    p.add_argument("--methods", default=",".join(FUSION_METHODS))
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--patience", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--signal-width", type=int, default=16)
+    p.add_argument("--verbose", action="store_true", help="tqdm bar over epochs")
+    p.add_argument("--n-fraction", type=float, default=0.1)
+    p.add_argument("--cv-folds", type=int, default=2)
+    p.add_argument("--modality-dropout", type=float, default=0.3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="results folder (default benchmarks/results)")
+    p.add_argument("--skip", default="", help="comma list of: fusion,sklearn,dropout,detected")
+    args = p.parse_args(argv)
+    args.methods = tuple(m for m in args.methods.split(",") if m)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    global RESULTS
+    args = parse(argv)
+    if args.out:
+        RESULTS = Path(args.out)
+    path = RESULTS / f"{NAME}.json"
+    if args.render_only:
+        (RESULTS / f"{NAME}.md").write_text(render(json.loads(path.read_text())))
+        return
+    import torch
+
+    torch.set_num_threads(args.threads)
+    ds1, ds2 = mitdb.DS1, mitdb.DS2
+    if args.quick:
+        ds1, ds2 = ("106", "119", "208", "209"), ("100", "200", "232", "233")
+        args.epochs, args.cv_folds = 1, 2
+    results: dict[str, Any] = (
+        {} if args.fresh or not path.is_file() else json.loads(path.read_text())
+    )
+    settings = {k: v for k, v in vars(args).items() if k not in ("render_only", "fresh", "skip")}
+    if results.get("settings") != {**settings, "methods": list(args.methods)}:
+        results = {}
+    results["settings"] = {**settings, "methods": list(args.methods)}
+    results["machine"] = _machine.machine_info(("torch", "scikit-learn"))
+    tr, te = load("reference", ds1, args.data_root), load("reference", ds2, args.data_root)
+    feats = Features().fit(tr)
+    rows = training_rows(tr, args.n_fraction, args.seed)
+    data = {
+        "train": tr, "test": te, "rows": rows, "ds1_ids": ds1, "ds2_ids": ds2, "features": feats,
+        "Xtr": feats.transform(tr), "Xte": feats.transform(te),
+    }  # fmt: skip
+    results["data"] = {
+        "ds1": tr.class_counts().to_dict(),
+        "ds2": te.class_counts().to_dict(),
+        "train_rows": int(rows.size),
+    }
+    skip = set(args.skip.split(","))
+    steps = (
+        ("fusion", run_fusion),
+        ("detected", run_detected),
+        ("dropout", run_dropout),
+        ("sklearn", run_sklearn),
+    )
+    for step, func in steps:
+        if step not in skip:
+            print(f"[{step}]")
+            func(args, data, results)
+            save_json(results)
+            (RESULTS / f"{NAME}.md").write_text(render(results))
+
+
+if __name__ == "__main__":
+    main()
