@@ -32,7 +32,8 @@ from torch.utils.data import DataLoader, Dataset
 from medmodal.align import clip_loss, retrieval_metrics
 from medmodal.align.distributed import gather_features
 from medmodal.errors import InvalidParameterError
-from medmodal.train.loop import EvaluateFn, LossFn, to_device
+from medmodal.train.distributed import to_device
+from medmodal.train.loop import EvaluateFn, LossFn
 
 
 def contrastive_loss_fn(

@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
-from collections.abc import Callable, Mapping, Sized
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -41,18 +40,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from medmodal.errors import (
-    DataNotFoundError,
-    InvalidParameterError,
-    MedmodalError,
-    MedmodalWarning,
-)
-from medmodal.train.checkpoint import (
-    CONFIG,
-    read_train_config,
-    restore_checkpoint,
-    save_checkpoint,
-)
+from medmodal.errors import InvalidParameterError
+from medmodal.train._checks import check_arguments, check_loss, checked_metrics
+from medmodal.train.checkpoint import restore_checkpoint, save_checkpoint
 from medmodal.train.config import TrainConfig
 from medmodal.train.distributed import (
     DistContext,
@@ -61,11 +51,13 @@ from medmodal.train.distributed import (
     broadcast_metrics,
     make_sampler,
     setup_distributed,
+    to_device,
     wrap_model,
 )
 from medmodal.train.logger import MetricLogger
 from medmodal.train.optim import build_optimizer, build_scheduler
 from medmodal.train.result import TrainResult
+from medmodal.train.rundir import BEST, LAST, prepare_run_dir, run_checkpoint
 from medmodal.train.seed import derive_seed, seed_everything
 from medmodal.train.state import TrainState
 
@@ -73,10 +65,6 @@ from medmodal.train.state import TrainState
 LossFn = Callable[[nn.Module, Any], torch.Tensor]
 #: ``evaluate(model, val_dataset) -> {metric: value}``; called with the plain model.
 EvaluateFn = Callable[[nn.Module, Dataset], Mapping[str, float]]
-
-_RESERVED = ("epoch", "step", "lr", "train_loss", "time_s")
-# Config fields that change neither the numbers nor the schedule of a run.
-_COSMETIC = ("log_every", "progress", "tensorboard", "num_workers", "device", "out_dir")
 
 
 @dataclass
@@ -141,7 +129,7 @@ def fit(
         DataNotFoundError: ``resume=True`` without a checkpoint to resume from.
         MedmodalError: a non-finite loss.
     """
-    config = _check_arguments(model, train_dataset, val_dataset, config, loss_fn, evaluate)
+    config = check_arguments(model, train_dataset, val_dataset, config, loss_fn, evaluate)
     ctx = setup_distributed(config.device)
     run = _start(model, train_dataset, val_dataset, config, ctx, loss_fn, evaluate,
                  collate_fn, resume)  # fmt: skip
@@ -176,7 +164,7 @@ def _start(
     resume: bool,
 ) -> _Run:
     """Seed, place the model, build loaders, optimiser and schedule; load a resume point."""
-    out_dir = _prepare_out_dir(config, resume, ctx)
+    out_dir = prepare_run_dir(config, resume=resume, is_main=ctx.is_main)
     seed_everything(config.seed, deterministic=config.deterministic)
     model.to(ctx.device)
     train_loader = _loader(train_dataset, config, ctx, collate_fn, train=True)
@@ -192,9 +180,7 @@ def _start(
     scheduler = build_scheduler(optimizer, config, len(train_loader) * config.epochs)
     state = TrainState()
     if resume and out_dir is not None:
-        state = restore_checkpoint(
-            out_dir / "last", model, optimizer=optimizer, scheduler=scheduler
-        )
+        state = restore_checkpoint(out_dir / LAST, model, optimizer=optimizer, scheduler=scheduler)
     return _Run(
         model=model,
         net=wrap_model(model, ctx, find_unused=config.find_unused_parameters),
@@ -238,44 +224,6 @@ def _loader(
     )
 
 
-def _prepare_out_dir(config: TrainConfig, resume: bool, ctx: DistContext) -> Path | None:
-    """Create the run folder; refuse to overwrite a run unless resuming it."""
-    if config.out_dir is None:
-        if resume:
-            raise InvalidParameterError("fit: resume=True needs config.out_dir (the run folder)")
-        return None
-    out_dir = Path(config.out_dir)
-    last = out_dir / "last"
-    if resume and not (last / CONFIG).is_file():
-        raise DataNotFoundError(f"fit: resume=True but {last} holds no checkpoint")
-    if not resume and last.exists():
-        raise InvalidParameterError(
-            f"fit: {out_dir} already holds a run; pass resume=True to continue it "
-            "or choose another out_dir"
-        )
-    if resume:
-        _warn_if_config_changed(config, Path(last))
-    if ctx.is_main:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        config.to_json(out_dir / "train_config.json")
-    return out_dir
-
-
-def _warn_if_config_changed(config: TrainConfig, last: Path) -> None:
-    saved_config = read_train_config(last)
-    if saved_config is None:
-        return
-    saved, new = saved_config.to_dict(), config.to_dict()
-    changed = [k for k in new if k not in _COSMETIC and saved.get(k) != new[k]]
-    if changed:
-        warnings.warn(
-            f"fit: resuming with a different {', '.join(changed)} than the saved run; "
-            "the result will not match an uninterrupted run",
-            MedmodalWarning,
-            stacklevel=4,
-        )
-
-
 # -------------------------------------------------------------------------- epochs
 
 
@@ -316,7 +264,7 @@ def _train_step(run: _Run, batch: Any, epoch: int) -> tuple[float, float]:
     batch = to_device(batch, run.ctx.device)
     with torch.autocast(run.ctx.device.type, dtype=torch.bfloat16, enabled=run.config.bf16):
         loss = run.loss_fn(run.net, batch)
-    _check_loss(loss, run.state.step + 1, epoch)
+    check_loss(loss, run.state.step + 1, epoch)
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     params = [p for p in run.model.parameters() if p.grad is not None]
@@ -340,7 +288,7 @@ def _validate(run: _Run) -> dict[str, float]:
         totals = all_reduce_sum(torch.tensor([loss_sum, batches]), run.ctx)
         metrics = {"val_loss": float(totals[0] / max(float(totals[1]), 1.0))}
         if run.evaluate is not None and run.val_dataset is not None:
-            metrics.update(_checked_metrics(run.evaluate(run.model, run.val_dataset)))
+            metrics.update(checked_metrics(run.evaluate(run.model, run.val_dataset)))
     if run.config.monitor not in metrics:
         raise InvalidParameterError(
             f"fit: monitor={run.config.monitor!r} is not among the validation metrics "
@@ -362,9 +310,9 @@ def _end_epoch(run: _Run, row: dict[str, float]) -> None:
         run.best_weights = {k: v.detach().cpu().clone() for k, v in run.model.state_dict().items()}
     if run.ctx.is_main and run.out_dir is not None:
         if improved:
-            save_checkpoint(run.out_dir / "best", run.model, train_config=config, state=state)
+            save_checkpoint(run.out_dir / BEST, run.model, train_config=config, state=state)
         save_checkpoint(
-            run.out_dir / "last",
+            run.out_dir / LAST,
             run.model,
             train_config=config,
             optimizer=run.optimizer,
@@ -400,15 +348,12 @@ def _restore_best(run: _Run) -> None:
         return
     if run.best_weights is not None:
         run.model.load_state_dict(run.best_weights)
-    elif run.out_dir is not None and (run.out_dir / "best" / CONFIG).is_file():
-        restore_checkpoint(run.out_dir / "best", run.model)
+    elif run.out_dir is not None and run_checkpoint(run.out_dir).name == BEST:
+        restore_checkpoint(run.out_dir / BEST, run.model)
 
 
 def _result(run: _Run) -> TrainResult:
-    checkpoint = None
-    if run.out_dir is not None:
-        best = run.out_dir / "best"
-        checkpoint = best if (best / CONFIG).is_file() else run.out_dir / "last"
+    checkpoint = run_checkpoint(run.out_dir) if run.out_dir is not None else None
     return TrainResult(
         history=pd.DataFrame(run.state.history),
         steps=pd.DataFrame(run.state.steps),
@@ -423,73 +368,9 @@ def _result(run: _Run) -> TrainResult:
 # ------------------------------------------------------------------------- helpers
 
 
-def to_device(batch: Any, device: torch.device) -> Any:
-    """Move every tensor in a (nested) dict/list/tuple batch to ``device``."""
-    if isinstance(batch, torch.Tensor):
-        return batch.to(device, non_blocking=True)
-    if isinstance(batch, Mapping):
-        return {k: to_device(v, device) for k, v in batch.items()}
-    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # namedtuple
-        return type(batch)(*(to_device(v, device) for v in batch))
-    if isinstance(batch, list | tuple):
-        return type(batch)(to_device(v, device) for v in batch)
-    return batch
-
-
 def _current_lr(run: _Run) -> float:
     return float(run.optimizer.param_groups[0]["lr"])
 
 
 def _is_eval_epoch(epoch: int, config: TrainConfig) -> bool:
     return epoch % config.eval_every == 0 or epoch == config.epochs
-
-
-def _check_loss(loss: Any, step: int, epoch: int) -> None:
-    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
-        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
-        raise InvalidParameterError(f"fit: loss_fn must return a scalar tensor, got {shape}")
-    if not torch.isfinite(loss.detach()):
-        raise MedmodalError(
-            f"fit: the loss is {float(loss.detach())} at step {step} (epoch {epoch}); lower lr, "
-            "set grad_clip or check the data"
-        )
-
-
-def _checked_metrics(metrics: Any) -> dict[str, float]:
-    if not isinstance(metrics, Mapping):
-        raise InvalidParameterError(
-            f"fit: evaluate must return a dict of metric values, got {type(metrics).__name__}"
-        )
-    clash = [k for k in metrics if k in (*_RESERVED, "val_loss")]
-    if clash:
-        raise InvalidParameterError(f"fit: evaluate returned reserved metric names {clash}")
-    return {str(k): float(v) for k, v in metrics.items()}
-
-
-def _check_arguments(
-    model: Any,
-    train_dataset: Any,
-    val_dataset: Any,
-    config: Any,
-    loss_fn: Any,
-    evaluate: Any,
-) -> TrainConfig:
-    if isinstance(config, dict):
-        config = TrainConfig.from_dict(config)
-    if not isinstance(config, TrainConfig):
-        raise InvalidParameterError(f"fit: config must be a TrainConfig, got {type(config)}")
-    if not isinstance(model, nn.Module):
-        raise InvalidParameterError(f"fit: model must be an nn.Module, got {type(model)}")
-    for name, data in (("train_dataset", train_dataset), ("val_dataset", val_dataset)):
-        if data is not None and not isinstance(data, Sized):
-            raise InvalidParameterError(f"fit: {name} must be a map-style dataset with len()")
-    if not callable(loss_fn) or (evaluate is not None and not callable(evaluate)):
-        raise InvalidParameterError("fit: loss_fn (and evaluate, when given) must be callable")
-    if val_dataset is None and config.patience is not None:
-        raise InvalidParameterError("fit: early stopping (patience) needs a val_dataset")
-    if evaluate is None and val_dataset is not None and config.monitor != "val_loss":
-        raise InvalidParameterError(
-            f"fit: monitor={config.monitor!r} needs an evaluate function "
-            "(without one the only validation metric is 'val_loss')"
-        )
-    return config
