@@ -239,6 +239,9 @@ def test_bad_arguments_are_clear_errors(
         )
     with pytest.raises(InvalidParameterError, match=r"model must be an nn\.Module"):
         fit(object(), train_data, None, quick_config, loss_fn=mse_loss)  # type: ignore[arg-type]
+    frozen = make_tiny().requires_grad_(False)
+    with pytest.raises(InvalidParameterError, match="TinyNet has no trainable parameters"):
+        fit(frozen, train_data, None, quick_config, loss_fn=mse_loss)
     with pytest.raises(InvalidParameterError, match="no training batch"):
         fit(make_tiny(), train_data, None, quick_config.replace(batch_size=500, drop_last=True),
             loss_fn=mse_loss)  # fmt: skip

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
+from medmodal.errors import InvalidParameterError
 from medmodal.train.config import TrainConfig
 
 
@@ -43,11 +44,14 @@ def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
         Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.
     """
     trainable = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for p in trainable if p.ndim >= 2]
-    no_decay = [p for p in trainable if p.ndim < 2]
+    if not trainable:
+        raise InvalidParameterError(
+            f"build_optimizer: {type(model).__name__} has no trainable parameters "
+            "(all have requires_grad=False)"
+        )
     groups = [
-        {"params": decay, "weight_decay": config.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
+        {"params": [p for p in trainable if p.ndim >= 2], "weight_decay": config.weight_decay},
+        {"params": [p for p in trainable if p.ndim < 2], "weight_decay": 0.0},
     ]
     return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas)
 
