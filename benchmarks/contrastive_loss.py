@@ -124,7 +124,8 @@ def child(method: str, n: int, chunk: int, reps: int) -> dict[str, Any]:
     maxrss_before = _maxrss()
     sampler = _Sampler()
     sampler.start()
-    forward, backward, value = [], [], float("nan")
+    runs: list[tuple[float, float]] = []  # (forward, backward) seconds
+    value = float("nan")
     for _ in range(reps):
         a.grad = b.grad = t.grad = None
         start = time.perf_counter()
@@ -133,10 +134,15 @@ def child(method: str, n: int, chunk: int, reps: int) -> dict[str, Any]:
         else:
             loss = clip_loss(a, b, t, chunk_size=chunk)
         mid = time.perf_counter()
+        print(
+            f"N={n} {method}: forward {mid - start:.1f} s, peak so far "
+            f"{(_maxrss() - baseline) / GIB:.3f} GiB",
+            file=sys.stderr,
+            flush=True,
+        )
         loss.backward()
         value = float(loss.detach())
-        forward.append(mid - start)
-        backward.append(time.perf_counter() - mid)
+        runs.append((mid - start, time.perf_counter() - mid))
         del loss
     sampled = sampler.stop()
     peak = _maxrss()
@@ -145,10 +151,10 @@ def child(method: str, n: int, chunk: int, reps: int) -> dict[str, Any]:
         "n": n,
         "chunk": chunk if method == "chunked" else None,
         "reps": reps,
-        "forward_s": min(forward),
-        "backward_s": min(backward),
-        "total_s": min(f + b_ for f, b_ in zip(forward, backward, strict=True)),
-        "all_totals_s": [f + b_ for f, b_ in zip(forward, backward, strict=True)],
+        "forward_s": min(runs, key=sum)[0],  # of the fastest repetition
+        "backward_s": min(runs, key=sum)[1],
+        "total_s": min(sum(r) for r in runs),
+        "all_totals_s": [sum(r) for r in runs],
         "baseline_rss_bytes": baseline,
         "peak_rusage_bytes": peak - (baseline if reset else max(baseline, maxrss_before)),
         "peak_sampled_bytes": sampled - baseline,
@@ -168,9 +174,9 @@ def _run_child(method: str, n: int, chunk: int, reps: int) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", method, str(n), str(chunk), str(reps)]
     env = {**os.environ, "OMP_NUM_THREADS": str(THREADS), "MKL_NUM_THREADS": str(THREADS)}
     load_before = os.getloadavg()[0]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env, check=False)
     if proc.returncode != 0:
-        return {"method": method, "n": n, "chunk": chunk, "error": proc.stderr[-2000:]}
+        return {"method": method, "n": n, "chunk": chunk, "error": f"exit {proc.returncode}"}
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     result["load_1min_before_after"] = [load_before, os.getloadavg()[0]]
     return result
@@ -266,6 +272,10 @@ def _accuracy(results: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _order(r: dict[str, Any]) -> tuple[int, int, int]:
+    return (r["n"], r["method"] != "dense", r.get("chunk") or 0)
+
+
 def render(payload: dict[str, Any]) -> str:
     """The Markdown report of a results payload."""
     results, chunk = payload["results"], payload["chunk"]
@@ -275,7 +285,7 @@ def render(payload: dict[str, Any]) -> str:
         "(getrusage) | peak (sampled RSS) | must hold (computed) | memory vs dense | "
         "load 1-min |",
         "|---|---|---|---|---|---|---|---|---|",
-        *(_row(r, dense_of.get(r["n"])) for r in results),
+        *(_row(r, dense_of.get(r["n"])) for r in sorted(results, key=_order)),
     ]
     return "\n".join(
         [
@@ -335,6 +345,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3, help="repetitions up to N = 4096")
     parser.add_argument("--max-dense", type=int, default=16384, help="largest N run dense")
     parser.add_argument("--render-only", action="store_true")
+    parser.add_argument("--resume", action="store_true", help="keep the runs in the .json")
     args = parser.parse_args()
     if args.child:
         method, n, chunk, reps = args.child
@@ -353,10 +364,17 @@ def main() -> None:
         "reps": args.reps,
         "results": [],
     }
+    if args.resume and out_json.is_file():  # keep finished runs, add the missing ones
+        previous = json.loads(out_json.read_text())
+        payload["results"] = [r for r in previous["results"] if "error" not in r]
+        payload["machine_previous"] = previous["machine"]
+    done = {(r["method"], r["n"], r.get("chunk") or 0) for r in payload["results"]}
     for n in args.sizes:
         if n > args.tune_at:
             payload["chunk"] = _best_chunk(payload["results"], args.tune_at, args.chunk)
         for method, n_, chunk, reps in _runs_for(n, args, payload["chunk"]):
+            if (method, n_, chunk) in done:
+                continue
             print(f"{method} N={n_} chunk={chunk} ...", end=" ", flush=True)
             result = _run_child(method, n_, chunk, reps)
             payload["results"].append(result)

@@ -40,7 +40,7 @@ def _reference(a: np.ndarray, b: np.ndarray, scale: float) -> float:
 
 
 def _rel(x: torch.Tensor, y: torch.Tensor) -> float:
-    return float((x - y).norm() / y.norm().clamp_min(1e-30))
+    return float((x - y).detach().norm() / y.detach().norm().clamp_min(1e-30))
 
 
 def test_clip_loss_matches_numpy_reference() -> None:
