@@ -119,7 +119,7 @@ def test_balanced_class_weight_raises_minority_recall() -> None:
     assert recall[1] > recall[0] + 0.1
 
 
-def test_signal_and_embedding_modalities_end_to_end() -> None:
+def _signal_data() -> tuple[dict[str, np.ndarray], np.ndarray]:
     rng = np.random.default_rng(0)
     n, t = 160, 128
     y = rng.integers(0, 2, n)
@@ -127,17 +127,36 @@ def test_signal_and_embedding_modalities_end_to_end() -> None:
     time = np.arange(t)[None, None] / t
     ecg = np.sin(2 * np.pi * freq * time) + 0.3 * rng.standard_normal((n, 2, t))
     text = rng.standard_normal((n, 4, 6))  # (n, L, E): precomputed token embeddings
-    X = {"ecg": ecg, "text": text}
-    for method in ("attention", "intermediate", "early"):
-        clf = FusionClassifier(
-            method, kinds={"text": "embedding"}, signal_width=4, signal_depth=2,
-            **{**FAST, "epochs": 12, "batch_size": 32},
-        ).fit(X, y)  # fmt: skip
-        kinds = {s.name: s.kind for s in clf.specs_}
-        assert kinds == {"ecg": "signal", "text": "embedding"}
-        assert clf.score(X, y) > 0.8, method
-    out = clf.forward(X)
-    assert out.logits.shape == (n, 2)
+    return {"ecg": ecg, "text": text}, y
+
+
+def _fit_signal(method: str) -> tuple[FusionClassifier, float]:
+    X, y = _signal_data()
+    clf = FusionClassifier(
+        method, kinds={"text": "embedding"}, signal_width=4, signal_depth=2,
+        **{**FAST, "epochs": 12, "batch_size": 32},
+    ).fit(X, y)  # fmt: skip
+    return clf, clf.score(X, y)
+
+
+def test_signal_and_embedding_modalities_end_to_end() -> None:
+    clf, score = _fit_signal("attention")
+    assert {s.name: s.kind for s in clf.specs_} == {"ecg": "signal", "text": "embedding"}
+    assert score > 0.8
+    X, _ = _signal_data()
+    out = clf.forward(X, need_weights=True)
+    assert out.logits.shape == (160, 2)
+    assert out.attention is not None
+    # 4 heads; 128 samples -> 16 ECG tokens (stem + 2 blocks halve it); 4 text tokens
+    assert out.attention["ecg"].shape == (160, 4, 16, 4)
+    assert out.attention["text"].shape == (160, 4, 4, 16)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["intermediate", "early", "gated", "late"])
+def test_signal_modalities_with_every_method(method: str) -> None:
+    _, score = _fit_signal(method)
+    assert score > 0.8
 
 
 def test_attention_weights_are_exposed(notebook: MultimodalDataset) -> None:

@@ -23,6 +23,7 @@ from medmodal.fusion.attention import AttentionOutput, CrossAttentionFusion
 from medmodal.fusion.compare import FusionComparison, compare_fusion, run_comparison
 from medmodal.fusion.config import FusionConfig, TrainConfig
 from medmodal.fusion.estimator import FusionClassifier
+from medmodal.fusion.serialize import load_fusion_model, save_fusion_model
 
 
 def available_methods() -> tuple[str, ...]:
@@ -45,5 +46,7 @@ __all__ = [
     "TrainConfig",
     "available_methods",
     "compare_fusion",
+    "load_fusion_model",
     "run_comparison",
+    "save_fusion_model",
 ]

@@ -22,7 +22,9 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -221,6 +223,20 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         inputs = {n: self.scalers_[n].transform(data[n], present[n]) for n in self.modalities_}
         mask = np.stack([present[n] for n in self.modalities_], axis=1)
         return Batch(inputs, torch.from_numpy(mask))
+
+    # -- persistence -----------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the fitted estimator to a folder (config.json + model.safetensors)."""
+        from medmodal.fusion.serialize import save_fusion_model
+
+        return save_fusion_model(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> FusionClassifier:
+        """Read a folder written by :meth:`save` (no unpickling)."""
+        from medmodal.fusion.serialize import load_fusion_model
+
+        return load_fusion_model(path)
 
     # -- prediction ------------------------------------------------------------------
     def prepare(
