@@ -99,6 +99,19 @@ def test_resume_after_a_crash_is_bit_identical(
     assert list(metrics["epoch"]) == [1, 2, 3, 4]
 
 
+def test_resume_after_a_crash_between_the_checkpoint_renames(
+    train_data: TensorDataset, quick_config: TrainConfig, tmp_path: Path
+) -> None:
+    cfg = quick_config.replace(epochs=2, out_dir=str(tmp_path / "run"), restore_best=False)
+    trained = make_tiny(0)
+    fit(trained, train_data, None, cfg, loss_fn=mse_loss)
+    # A crash mid-swap leaves only the renamed-away copy of last/.
+    (tmp_path / "run" / "last").rename(tmp_path / "run" / ".last.old-1-x")
+    resumed = make_tiny(7)
+    result = fit(resumed, train_data, None, cfg, loss_fn=mse_loss, resume=True)
+    assert result.epochs_run == 2 and _same(_weights(resumed), _weights(trained))
+
+
 def test_resume_needs_a_checkpoint_and_a_run_is_not_overwritten(
     train_data: TensorDataset, quick_config: TrainConfig, tmp_path: Path
 ) -> None:

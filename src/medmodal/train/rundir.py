@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 
 from medmodal.errors import DataNotFoundError, InvalidParameterError, MedmodalWarning
-from medmodal.train.checkpoint import CONFIG, read_train_config
+from medmodal.train.checkpoint import CONFIG, find_checkpoint, read_train_config
 from medmodal.train.config import TrainConfig
 
 LAST, BEST = "last", "best"
@@ -32,8 +32,11 @@ def prepare_run_dir(config: TrainConfig, *, resume: bool, is_main: bool) -> Path
         return None
     out_dir = Path(config.out_dir)
     last = out_dir / LAST
-    if resume and not (last / CONFIG).is_file():
-        raise DataNotFoundError(f"fit: resume=True but {last} holds no checkpoint")
+    if resume:
+        try:
+            find_checkpoint(last)  # also finds a save interrupted between its two renames
+        except DataNotFoundError:
+            raise DataNotFoundError(f"fit: resume=True but {last} holds no checkpoint") from None
     if not resume and last.exists():
         raise InvalidParameterError(
             f"fit: {out_dir} already holds a run; pass resume=True to continue it "
