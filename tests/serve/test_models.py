@@ -274,3 +274,30 @@ def test_models_load_without_unpickling(
     assert _error(r, 422, "model").startswith("model 'evil' cannot be loaded")
     assert not marker.exists()
     assert str(root) not in r.text  # no server paths in the answer
+
+
+def test_gallery_round_trip(tmp_path: Path) -> None:
+    """save_gallery encodes images with the model; load_gallery reads them back (no pickle)."""
+    from medmodal.errors import DataFormatError, InvalidParameterError
+    from medmodal.models import model_from_config
+    from medmodal.serve.gallery import load_gallery, rank, save_gallery
+
+    torch.manual_seed(0)
+    model = model_from_config(
+        {"name": "g", "embed_dim": 8, "image": {"widths": [8], "image_size": SIZE}}
+    ).eval()
+    images = torch.from_numpy(np.concatenate([_png(seed)[1] for seed in range(5)]))
+    save_gallery(tmp_path, model, images=images, image_ids=[f"img{i}" for i in range(5)])
+    gallery = load_gallery(tmp_path)
+    assert gallery is not None
+    assert gallery.image_ids == ("img0", "img1", "img2", "img3", "img4")
+    assert gallery.image_embeddings.shape == (5, 8) and gallery.captions == ()
+    np.testing.assert_allclose(np.linalg.norm(gallery.image_embeddings, axis=1), 1.0, atol=1e-5)
+    best = rank(gallery.image_embeddings[3], gallery.image_embeddings, 2)
+    assert best[0][0] == 3 and best[0][1] == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(InvalidParameterError, match="image_ids"):
+        save_gallery(tmp_path, model, images=images, image_ids=["only-one"])
+    (tmp_path / GALLERY_JSON).write_text(json.dumps({"image_ids": ["a"], "captions": []}))
+    with pytest.raises(DataFormatError, match="do not match"):
+        load_gallery(tmp_path)
+    assert load_gallery(tmp_path / "nowhere") is None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from starlette.concurrency import run_in_threadpool
 
 from medmodal.serve.ecg import AnalyzeParams, analyze_upload
 from medmodal.serve.schemas import ECGAnalysis, ErrorResponse
@@ -24,6 +25,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 def ecg_router(settings: Settings) -> APIRouter:
     """The ECG routes, bound to ``settings``."""
     router = APIRouter(prefix="/v1/ecg", tags=["ecg"])
+    # at most this many analyses in the thread pool at once; the others wait their turn
+    limiter = anyio.CapacityLimiter(settings.max_concurrent_analyses)
 
     @router.post("/analyze", response_model=ECGAnalysis, responses=ERRORS)
     async def analyze(
@@ -52,11 +55,13 @@ def ecg_router(settings: Settings) -> APIRouter:
     ) -> Any:
         """Analyse one ECG record: heart rate, HRV, rhythm and quality per window, R peaks.
 
-        The analysis runs in the thread pool; the upload's temporary folder is removed
-        as soon as the record is read.
+        The analysis runs in the thread pool (at most ``max_concurrent_analyses`` at
+        once); the upload's temporary folder is removed as soon as the record is read.
         """
         uploads = [(f.filename, f.file) for f in file]
         params = AnalyzeParams(sampling_rate, lead, window, plot or plot_field)
-        return await run_in_threadpool(analyze_upload, uploads, params, settings)
+        return await anyio.to_thread.run_sync(
+            analyze_upload, uploads, params, settings, limiter=limiter
+        )
 
     return router

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,10 @@ class Settings:
             (a zip is refused with 413 above it: zip bombs).
         max_files: most files in one upload (or entries in one zip).
         max_values: most samples x leads one analysis takes (422 above it).
+        max_concurrent_analyses: analyses running at once (default: 4 per usable core:
+            numpy releases the GIL, so a few per core overlap; one per core measured 40 %
+            less throughput on a shared 2-core machine); further requests wait their turn,
+            which bounds CPU and memory under load.
         models_dir: folder of saved models, or ``None`` (no model endpoints loaded).
         tmp_dir: where per-request temporary folders go (default: the system's).
     """
@@ -48,11 +52,18 @@ class Settings:
     max_extracted_bytes: int = 100 * _MIB
     max_files: int = 8
     max_values: int = 20_000_000  # e.g. 24 h x 2 leads at 100 Hz
+    max_concurrent_analyses: int = field(default_factory=lambda: 4 * _usable_cores())
     models_dir: Path | None = None
     tmp_dir: Path | None = None
 
     def __post_init__(self) -> None:
-        for name in ("max_upload_bytes", "max_extracted_bytes", "max_files", "max_values"):
+        for name in (
+            "max_upload_bytes",
+            "max_extracted_bytes",
+            "max_files",
+            "max_values",
+            "max_concurrent_analyses",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise InvalidParameterError(
@@ -93,6 +104,13 @@ class Settings:
     def with_(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied."""
         return replace(self, **changes)
+
+
+def _usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def _mib(text: str) -> int:
