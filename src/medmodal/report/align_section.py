@@ -344,6 +344,7 @@ def _figures(
     index: np.ndarray,
 ) -> list[ReportFigure]:
     from medmodal.report import _align_plots
+    from medmodal.viz.alignment import plot_embedding_projection
     from medmodal.viz.training import plot_training_curves
 
     rhythms = [cohort.rhythms[i] for i in index]
@@ -353,7 +354,13 @@ def _figures(
         title="ECG-text contrastive training",
     )
     heat = _align_plots.plot_similarity(ev.similarity, rhythms)
-    proj = _align_plots.plot_projection(ev.ecg_embeddings, ev.text_embeddings, rhythms)
+    proj = plot_embedding_projection(
+        ev.ecg_embeddings,
+        ev.text_embeddings,
+        names=("ECG", "report"),
+        labels=rhythms,
+        title="Shared embedding space (PCA of both modalities)",
+    )
     return [
         ReportFigure(
             save_figure(curves, ctx.out_dir, "training_curves"),
@@ -368,7 +375,8 @@ def _figures(
         ),
         ReportFigure(
             save_figure(proj, ctx.out_dir, "projection"),
-            "The shared embedding space in 2-D (PCA of both modalities together): ECGs "
-            "(dots) sit beside the reports of their rhythm (crosses).",
+            "The shared embedding space in 2-D (PCA of both modalities together), coloured by "
+            "rhythm, each ECG joined to its own report: partners sit close, rhythms form "
+            "groups, and the gap between the two clouds is the usual 'modality gap'.",
         ),
     ]

@@ -71,13 +71,30 @@ def build(ctx: SectionContext) -> SectionContent:
         missing="each",
         masks=data.masks,
         params=PARAMS,
-        n_boot=ctx.scale(N_BOOT),
+        n_boot=0,  # intervals below, for the main condition only (the costly part)
         verbose=ctx.progress,
     )
-    table = result.table
+    table = _with_intervals(result, ctx.scale(N_BOOT), ctx.seed)
     main = table[table["condition"] == "all"].reset_index(drop=True)
     figures = _figures(ctx, result, main, table)
     return _content(n, ctx.scale(N_BOOT), data, main, table, figures)
+
+
+def _with_intervals(result: Any, n_boot: int, seed: int) -> pd.DataFrame:
+    """The comparison table with bootstrap CIs filled in for the ``all`` condition."""
+    from medmodal.metrics.bootstrap import bootstrap_metrics
+    from medmodal.metrics.classification import classification_metrics
+
+    table = result.table.copy()
+    for i, row in table[table["condition"] == "all"].iterrows():
+        proba = result.predictions[(row["method"], "all")]
+        ci = bootstrap_metrics(
+            classification_metrics, result.y, proba, n_boot=n_boot, seed=seed, multilabel=False
+        )
+        for metric in ci.value:
+            if metric in table.columns:
+                table.loc[i, [f"{metric}_low", f"{metric}_high"]] = ci.low[metric], ci.high[metric]
+    return table
 
 
 def _with_ci(row: pd.Series, metric: str) -> str:
@@ -143,9 +160,9 @@ def _content(
             ReportTable(
                 "Robustness: AUROC when a modality is removed at test time",
                 robust,
-                note="The same fitted fold models, with the named modality marked missing for "
-                "every test patient. A unimodal baseline without its own modality falls to "
-                "chance (0.5) by construction.",
+                note="Point estimates from the same fitted fold models, with the named "
+                "modality marked missing for every test patient. A unimodal baseline without "
+                "its own modality falls to chance (0.5) by construction.",
             ),
         ],
         figures=figures,
@@ -195,16 +212,16 @@ def _meaning(
 def _figures(
     ctx: SectionContext, result: Any, main: pd.DataFrame, table: pd.DataFrame
 ) -> list[ReportFigure]:
-    from medmodal.report import _fusion_plots
+    from medmodal.viz.fusion import plot_comparison, plot_robustness, plot_roc_curves
 
-    bars = _fusion_plots.plot_scores(main)
-    roc = _fusion_plots.plot_roc(result)
-    robust = _fusion_plots.plot_robustness(_robustness_table(table))
+    bars = plot_comparison(table, metrics=("auroc", "balanced_accuracy", "brier"))
+    roc = plot_roc_curves(result, title="Out-of-fold ROC curves, every modality present")
+    robust = plot_robustness(table)
     return [
         ReportFigure(
             save_figure(bars, ctx.out_dir, "scores"),
-            "AUROC and balanced accuracy of every method with 95 % bootstrap intervals "
-            "(grey: single-modality baselines).",
+            "AUROC, balanced accuracy and Brier score of every method with 95 % bootstrap "
+            "intervals (grey: single-modality baselines).",
         ),
         ReportFigure(
             save_figure(roc, ctx.out_dir, "roc"),
@@ -212,6 +229,7 @@ def _figures(
         ),
         ReportFigure(
             save_figure(robust, ctx.out_dir, "robustness"),
-            "AUROC with every modality, and with each modality removed at test time.",
+            "AUROC with every modality, and with each modality removed at test time (point "
+            "estimates; intervals are computed for the full condition only).",
         ),
     ]
