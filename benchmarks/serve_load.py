@@ -267,6 +267,24 @@ def main() -> None:
     print((args.out / f"{NAME}.md").read_text())
 
 
+#: Earlier runs that chose the service's settings (kept by hand; same machine, under the
+#: load of other jobs: load average 15-19 on 2 cores).
+TUNING_LOG = """\
+How many analyses may run at once (`Settings.max_concurrent_analyses`), 500 requests at
+concurrency 16, 2026-11-30:
+
+| analyses at once | throughput (req/s) | p99 ms | `/health` max ms | service / direct |
+|---|---|---|---|---|
+| 40 (Starlette's thread pool, no limit of ours) | 5.47 | 5456 | 2046 | 0.59 |
+| 2 (one per core) | 3.48 | 6438 | 552 | 0.29 |
+| 8 (four per core, the default) | 6.03 | 4010 | 483 | 0.51 |
+
+One per core starves the analyses (numpy releases the GIL, so several per core overlap;
+on a shared machine the scheduler also gives more threads more time); four per core
+keeps the throughput and bounds CPU and memory. The ratios move with the machine's load
+from run to run: read them as rough."""
+
+
 def _markdown(r: dict[str, Any]) -> str:
     load, cfg, direct = r["load"], r["config"], r["direct"]
     lat = load["latency_ms"]
@@ -333,6 +351,7 @@ def _markdown(r: dict[str, Any]) -> str:
         ("stops by itself (bounded)", load["requests_sent"] <= cfg["requests"]),
         ("schemathesis finds no 5xx", st is not None and st["exit_code"] == 0),
     ]
+    lines += ["", "## Tuning log", "", TUNING_LOG]
     lines += ["", "## Bars (issue 5, section 4)", "", "| bar | met |", "|---|---|"]
     lines += [f"| {b} | {'yes' if ok else 'NO'} |" for b, ok in bars]
     return "\n".join(lines) + "\n"
