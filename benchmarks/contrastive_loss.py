@@ -308,6 +308,15 @@ def render(payload: dict[str, Any]) -> str:
             "",
             *_accuracy(results),
             "",
+            "dL/d(logit scale) is a small difference of large sums (float32 cancellation in "
+            "both methods); the unit tests check chunked = dense to 1e-10 (float64) and "
+            "1e-5 (float32) on every gradient.",
+            "",
+            *(
+                ["## Notes", "", *(f"- {note}" for note in payload["notes"]), ""]
+                if payload.get("notes")
+                else []
+            ),
             "## Method",
             "",
             "- Each (method, N) runs in a fresh process (`--child`). Inputs: seeded, "
