@@ -53,8 +53,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/ecg_qrs.py
 
 ## docs: API reference from the docstrings (pdoc) into site/ (open site/index.html)
-DOC_MODULES = import pkgutil, medmodal; print(" ".join(["medmodal"] + ["medmodal." + m.name \
-	for m in pkgutil.iter_modules(medmodal.__path__) if not m.name.startswith("_")]))
+DOC_MODULES = import pkgutil, medmodal; print(" ".join(["medmodal"] + [m.name for m in \
+	pkgutil.walk_packages(medmodal.__path__, "medmodal.") if "._" not in m.name]))
 docs: $(VENV)/.installed-dev
 	rm -rf site
 	$(BIN)/pdoc --docformat google -o site $$($(BIN)/python -c '$(DOC_MODULES)')
