@@ -151,7 +151,8 @@ def broadcast_metrics(metrics: dict[str, float], ctx: DistContext) -> dict[str, 
     keys = sorted(metrics)
     values = torch.tensor([metrics[k] for k in keys], dtype=torch.float64, device=ctx.device)
     dist.broadcast(values, src=0)
-    return {k: float(v) for k, v in zip(keys, values.cpu().tolist(), strict=True)}
+    received = dict(zip(keys, values.cpu().tolist(), strict=True))
+    return {k: float(received[k]) for k in metrics}  # the caller's order
 
 
 def barrier(ctx: DistContext) -> None:
