@@ -160,19 +160,11 @@ def test_fusion_errors(model_client: TestClient, client: TestClient) -> None:
     )
 
 
-def test_fusion_model_served_or_unavailable(model_client: TestClient) -> None:
-    """Until medmodal.fusion offers a loader of saved models, fusion models answer 503."""
-    from medmodal.serve._loaders import _fusion_loader
-
-    loader = _fusion_loader() is not None
+def test_fusion_folder_without_real_weights_is_a_422(model_client: TestClient) -> None:
     r = model_client.post(
         "/v1/fusion/predict", json={"model": "tiny-fusion", "inputs": {"ecg": [[0.0]]}}
     )
-    if not loader:
-        assert r.status_code == 503
-        assert r.json()["error"]["code"] == "unavailable"
-    else:
-        assert r.status_code == 422  # the stand-in folder holds no real weights
+    _error(r, 422, "model")
 
 
 @pytest.mark.slow
@@ -210,19 +202,20 @@ def test_text_query_finds_its_image(make_client: Callable[..., TestClient], tmp_
     assert hits[0]["score"] == pytest.approx(1.0, abs=1e-4)
 
 
-def test_fusion_predict_with_a_fitted_classifier(
-    model_client: TestClient, monkeypatch: pytest.MonkeyPatch
+def test_fusion_predict_with_a_saved_classifier(
+    make_client: Callable[..., TestClient], tmp_path: Path
 ) -> None:
-    """The route, store and predictor around a real FusionClassifier (the library's own
-    saved-model loader is stood in for until medmodal.fusion has one)."""
+    """A FusionClassifier saved by the library is served: same probabilities as in process."""
     from medmodal.data.synthetic import make_multimodal_classification
     from medmodal.fusion import FusionClassifier
-    from medmodal.serve import _loaders
 
     data = make_multimodal_classification(200, seed=0)
     clf = FusionClassifier("early", epochs=15, batch_size=64, verbose=False, num_threads=1)
     clf.fit(data.X, data.y)
-    monkeypatch.setattr(_loaders, "_fusion_loader", lambda: lambda path: clf)
+    clf.save(tmp_path / "models" / "tiny-fusion")
+    model_client = make_client(models_dir=tmp_path / "models")
+    listed = model_client.get("/v1/models").json()["models"]
+    assert [(m["name"], m["kind"]) for m in listed] == [("tiny-fusion", "fusion")]
     rows = {name: values[:4].tolist() for name, values in data.X.items()}
     missing = next(iter(rows))
     rows[missing][3] = None  # one sample without this modality

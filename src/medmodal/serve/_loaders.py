@@ -128,31 +128,14 @@ def _load_align(stored: StoredModel) -> AlignSearcher:
 
 @LOADERS.register("fusion", description="saved fusion classifier")
 def _load_fusion(stored: StoredModel) -> Any:
-    load = _fusion_loader()
-    if load is None:
-        raise _unavailable(
-            "fusion",
-            "medmodal.fusion cannot load a saved FusionClassifier yet "
-            "(expected medmodal.fusion.load_fusion_model or FusionClassifier.load)",
-        )
+    from medmodal.fusion import load_fusion_model
+
     try:
-        return FusionPredictor(stored.name, load(stored.path))
+        return FusionPredictor(stored.name, load_fusion_model(stored.path))
     except MedmodalError as exc:
         raise ServiceError(
             422, f"model {stored.name!r} cannot be loaded: {_scrub(exc, stored)}", field="model"
         ) from None
-
-
-def _fusion_loader() -> Any:
-    """The fusion library's loader of saved classifiers, if it has one."""
-    try:
-        fusion = importlib.import_module("medmodal.fusion")
-    except ImportError:
-        return None
-    load = getattr(fusion, "load_fusion_model", None)
-    if load is None:
-        load = getattr(getattr(fusion, "FusionClassifier", None), "load", None)
-    return load
 
 
 class FusionPredictor:
