@@ -14,7 +14,7 @@ Example:
     >>> cohort.signals.shape, cohort.rhythms
     ((5, 1, 1000), ['sinus', 'tachycardia', 'bradycardia', 'afib', 'pvc'])
     >>> cohort.texts[2]
-    'Sinus bradycardia, rate 50 bpm.'
+    'Slow regular sinus rhythm at 48 beats per minute.'
 """
 
 from __future__ import annotations
