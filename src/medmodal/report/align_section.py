@@ -314,13 +314,13 @@ def _content(
         meaning=(
             f"Retrieval far above chance (ECG→report R@5 {r5:.2f} against {chance5:.2f} at "
             f"random) shows the two towers learned a shared space from {len(split['train'])} "
-            "pairs in seconds. Exact-partner recall stays limited because many reports differ "
+            "pairs on a CPU. Exact-partner recall stays limited because many reports differ "
             "only in the rate by a few bpm; at the rhythm level the nearest report names the "
             f"right rhythm for {100 * rhythm_r1:.0f} % of ECGs. Zero-shot accuracy "
             f"{ev.zero_shot_accuracy:.2f} (chance 0.20) comes from prompts never used in "
             "training, so the text tower's pretrained knowledge carries over. These are "
-            "simulated ECGs and templated reports: the same code on real reports (PTB-XL) or "
-            "images (MedPix) is in benchmarks/results/align_medpix.md."
+            "simulated ECGs and templated reports: the same code trains on real reports (PTB-XL) "
+            "and images (MedPix) with medmodal align train (benchmarks/align_medpix.py)."
         ),
         headline=(
             f"ECG→report R@5 {r5:.2f} (chance {chance5:.2f}), rhythm@1 {rhythm_r1:.2f}, "
