@@ -8,6 +8,7 @@ import types
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -20,7 +21,10 @@ from medmodal.report.section import ReportTable, SectionContent, SectionContext
 def _good(ctx: SectionContext) -> SectionContent:
     warnings.warn("something was fixed", MedmodalWarning, stacklevel=1)
     frame = pd.DataFrame({"x": [ctx.seed], "quick": [ctx.quick]})
-    return SectionContent(tables=[ReportTable("t", frame)], headline=f"seed {ctx.seed}")
+    metrics = {"auroc": np.float64(0.75), "missing": float("nan"), "n": np.int64(3)}
+    return SectionContent(
+        tables=[ReportTable("t", frame)], headline=f"seed {ctx.seed}", metrics=metrics
+    )
 
 
 def _bad(ctx: SectionContext) -> SectionContent:
@@ -65,6 +69,8 @@ def test_summary_json_and_frame(tmp_path: Path) -> None:
     assert saved["ok"] is True
     assert saved["settings"] == {"quick": False, "seed": 0, "data_root": "embedded"}
     assert saved["sections"][0]["headline"] == "seed 0"
+    assert saved["sections"][0]["metrics"] == {"auroc": 0.75, "missing": None, "n": 3}
+    assert "NaN" not in (tmp_path / "summary.json").read_text()
     frame = summary.to_frame()
     assert list(frame["status"]) == ["ok"]
     assert (tmp_path / "good").is_dir()

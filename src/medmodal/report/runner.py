@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import time
 import traceback
 import warnings
@@ -183,8 +184,24 @@ def run_report(
     bar.close()
     index = write_report(results, out, settings=settings)
     summary = ReportSummary(out, index, results, time.perf_counter() - start, settings)
-    (out / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2, default=str))
+    text = json.dumps(_json_ready(summary.to_dict()), indent=2, allow_nan=False)
+    (out / "summary.json").write_text(text + "\n", encoding="utf-8")
     return summary
+
+
+def _json_ready(value: Any) -> Any:
+    """Strict JSON: NaN/inf become null, numpy scalars and paths plain values."""
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()  # numpy scalar
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
 
 
 def _warning_notes(caught: Sequence[warnings.WarningMessage]) -> list[str]:
