@@ -19,7 +19,7 @@ Example:
     ((3, 16), (3, 16), True)
     >>> float(out.image.norm(dim=-1).mean())
     1.0
-    >>> round(float(out.logit_scale.exp()), 2)  # 1 / 0.07
+    >>> round(float(out.logit_scale.detach().exp()), 2)  # 1 / 0.07
     14.29
 
 References:
