@@ -49,6 +49,13 @@ def test_unknown_section_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "index.html").exists()
 
 
+def test_help_lists_every_command_group() -> None:
+    result = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    listed = set(re.findall(r"^│ (\w+) ", result.output, re.M))
+    assert {"ecg", "fusion", "align", "demo", "serve", "models"} <= listed
+
+
 def test_demo_options_are_the_shared_ones() -> None:
     result = runner.invoke(app, ["demo", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
