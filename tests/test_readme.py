@@ -50,3 +50,12 @@ def test_readme_block_runs(
         exec(compile(code, where, "exec"), {"__name__": "__readme__"})
     finally:
         torch.set_num_threads(threads)
+
+
+def test_readme_links_and_figures_exist() -> None:
+    text = README.read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)\)", text)
+    local = [t for t in targets if "://" not in t]
+    assert "docs/figures/medmodal-demo.png" in local
+    missing = [t for t in local if not (README.parent / t).exists()]
+    assert not missing, f"README links to missing files: {missing}"

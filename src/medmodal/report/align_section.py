@@ -320,7 +320,7 @@ def _content(
             f"{ev.zero_shot_accuracy:.2f} (chance 0.20) comes from prompts never used in "
             "training, so the text tower's pretrained knowledge carries over. These are "
             "simulated ECGs and templated reports: the same code trains on real reports (PTB-XL) "
-            "and images (MedPix) with medmodal align train (benchmarks/align_medpix.py)."
+            "and images (MedPix) with medmodal align train (benchmarks/results/align_medpix.md)."
         ),
         headline=(
             f"ECG→report R@5 {r5:.2f} (chance {chance5:.2f}), rhythm@1 {rhythm_r1:.2f}, "

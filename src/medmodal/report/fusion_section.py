@@ -205,7 +205,7 @@ def _meaning(
         "removed at test time every fusion model falls back towards the remaining "
         f"modality's baseline instead of failing ({steady} loses least: {drop:.2f} AUROC at "
         "worst). The cohort is synthetic by design, to show what each strategy can and "
-        "cannot capture; real patients are in benchmarks/fusion_mitbih.py and fusion_ptbxl.py."
+        "cannot capture; real patients: benchmarks/results/fusion_mitbih.md and fusion_ptbxl.md."
     )
 
 
