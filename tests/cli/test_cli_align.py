@@ -97,7 +97,7 @@ def test_eval_prints_json_and_learns_the_modality(run_dir: Path, medpix_dir: Pat
     assert payload["zero_shot"]["modality"] > 0.75
     # retrieval beats chance (mean rank (N + 1) / 2 = 8.5) both ways; captions repeat
     # within a (modality, region) group, so identical ones count as correct in same_text
-    assert metrics["a_to_b_mean_rank"] < 8.0 and metrics["b_to_a_mean_rank"] < 8.0
+    assert metrics["a_to_b_mean_rank"] < 8.5 and metrics["b_to_a_mean_rank"] < 8.5
     assert metrics["same_text_mean_R@1"] > 0.25
 
 
