@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from medmodal.align import ZeroShotClassifier, clip_loss, retrieval_metrics
+from medmodal.align.distributed import gather_features
 from medmodal.data.image_transforms import ImageTransform, to_square
 from medmodal.data.medpix import MODALITIES, load_medpix
 from medmodal.errors import InvalidParameterError
@@ -111,12 +112,16 @@ def _signal_key(dataset: Dataset[dict[str, Any]]) -> str:
 
 
 def pair_loss(model: nn.Module, batch: dict[str, Any]) -> Tensor:
-    """Symmetric InfoNCE between the batch's signals (image or ECG) and texts."""
+    """Symmetric InfoNCE between the batch's signals (image or ECG) and texts.
+
+    Under torchrun the embeddings of every process are gathered first, so each
+    process's negatives are the whole global batch (as on one process).
+    """
     key = "ecg" if "ecg" in batch else "image"
     out = model(**{key: batch[key], "text": batch["text"]})
     signal = out.ecg if key == "ecg" else out.image
     assert signal is not None and out.text is not None
-    return clip_loss(signal, out.text, out.logit_scale)
+    return clip_loss(gather_features(signal), gather_features(out.text), out.logit_scale)
 
 
 @torch.no_grad()
