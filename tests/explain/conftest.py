@@ -1,0 +1,136 @@
+"""Tiny seeded models shared by the explain tests (trained once per session)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from medmodal.data.synthetic import make_multimodal_classification
+from medmodal.ecg import ecg_simulate_annotated
+from medmodal.errors import MedmodalWarning
+from medmodal.fusion import FusionClassifier
+
+FS = 100.0
+
+
+@dataclass
+class PVCData:
+    X: dict[str, np.ndarray]
+    y: np.ndarray
+    pvc_peaks: list[np.ndarray]
+
+
+def pvc_data(n: int, seed: int = 0) -> PVCData:
+    """Alternating 10-s sinus / PVC ECGs at 100 Hz, with age and sex."""
+    rng = np.random.default_rng(seed)
+    signals, labels, peaks = [], [], []
+    for i in range(n):
+        label = i % 2
+        for attempt in range(10):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", MedmodalWarning)
+                sim = ecg_simulate_annotated(
+                    10.0,
+                    FS,
+                    rhythm="pvc" if label else "sinus",
+                    ectopic_rate=0.2 if label else None,
+                    heart_rate=float(rng.uniform(60, 80)),
+                    noise=0.03,
+                    seed=seed * 10_007 + i + 1000 * attempt,
+                )
+            pvc = sim.r_peaks[np.asarray(sim.beat_labels) == "V"]
+            if pvc.size or not label:
+                break
+        signals.append(sim.signal)
+        labels.append(int(pvc.size > 0))
+        peaks.append(pvc)
+    y = np.asarray(labels)
+    X = {
+        "ecg": np.stack(signals)[:, None, :].astype(np.float32),
+        "clinical": np.c_[rng.normal(60, 10, n), rng.integers(0, 2, n)].astype(np.float32),
+    }
+    return PVCData(X, y, peaks)
+
+
+@pytest.fixture(scope="session")
+def pvc() -> PVCData:
+    return pvc_data(80, seed=1)
+
+
+@pytest.fixture(scope="session")
+def pvc_attention(pvc: PVCData) -> FusionClassifier:
+    """Cross-attention fusion trained to say "PVCs present"."""
+    clf = FusionClassifier(
+        "attention",
+        hidden=16,
+        num_heads=2,
+        signal_width=8,
+        signal_depth=3,
+        dropout=0.0,
+        epochs=25,
+        batch_size=16,
+        lr=3e-3,
+        validation_fraction=0.0,
+        random_state=0,
+        num_threads=1,
+        verbose=False,
+    )
+    return clf.fit(pvc.X, pvc.y)
+
+
+@pytest.fixture(scope="session")
+def tabular() -> tuple[dict[str, np.ndarray], np.ndarray]:
+    data = make_multimodal_classification(
+        240,
+        n_features={"clinical": 5, "image": 6, "labs": 3},
+        signal={"clinical": 1.0, "image": 1.0, "labs": 0.0},  # labs carry no information
+        seed=0,
+    )
+    return data.X, data.y
+
+
+@pytest.fixture(scope="session")
+def tabular_clf(tabular: tuple[dict[str, np.ndarray], np.ndarray]) -> FusionClassifier:
+    X, y = tabular
+    clf = FusionClassifier(
+        "intermediate", hidden=16, epochs=15, random_state=0, num_threads=1, verbose=False
+    )
+    return clf.fit(X, y)
+
+
+def enrichment(relevance: np.ndarray, peaks: np.ndarray, half: int = 15) -> float:
+    """Share of |relevance| within ``half`` samples of the PVC R peaks over their time share."""
+    r = np.abs(relevance)
+    on = np.zeros(r.shape[0], dtype=bool)
+    for p in peaks:
+        on[max(int(p) - half, 0) : int(p) + half] = True
+    return float((r[on].sum() / r.sum()) / on.mean())
+
+
+@pytest.fixture(scope="session")
+def pvc_test() -> PVCData:
+    """Held-out records (other seeds)."""
+    return pvc_data(12, seed=2)
+
+
+@pytest.fixture(scope="session")
+def pvc_intermediate(pvc: PVCData) -> FusionClassifier:
+    """Intermediate fusion on the same task (its ECG encoder's blocks feed the head)."""
+    clf = FusionClassifier(
+        "intermediate",
+        hidden=16,
+        signal_width=8,
+        signal_depth=3,
+        dropout=0.0,
+        epochs=25,
+        batch_size=16,
+        lr=3e-3,
+        validation_fraction=0.0,
+        random_state=0,
+        num_threads=1,
+        verbose=False,
+    )
+    return clf.fit(pvc.X, pvc.y)
