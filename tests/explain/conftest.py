@@ -86,7 +86,7 @@ def tabular() -> tuple[dict[str, np.ndarray], np.ndarray]:
     data = make_multimodal_classification(
         240,
         n_features={"clinical": 5, "image": 6, "labs": 3},
-        signal={"clinical": 1.0, "image": 1.0, "labs": 0.0},  # labs carry no information
+        signal={"clinical": 3.0, "image": 3.0, "labs": 0.0},  # labs carry no information
         seed=0,
     )
     return data.X, data.y
@@ -96,7 +96,13 @@ def tabular() -> tuple[dict[str, np.ndarray], np.ndarray]:
 def tabular_clf(tabular: tuple[dict[str, np.ndarray], np.ndarray]) -> FusionClassifier:
     X, y = tabular
     clf = FusionClassifier(
-        "intermediate", hidden=16, epochs=15, random_state=0, num_threads=1, verbose=False
+        "intermediate",
+        hidden=16,
+        epochs=30,
+        lr=3e-3,
+        random_state=0,
+        num_threads=1,
+        verbose=False,
     )
     return clf.fit(X, y)
 
