@@ -14,6 +14,7 @@ from medmodal.viz.explain import (
     plot_attention_heatmap,
     plot_ecg_relevance,
     plot_modality_importance,
+    plot_record_explanation,
     plot_relevance_panels,
 )
 
@@ -104,3 +105,23 @@ def test_figures_validate_inputs(ecg):
         plot_attention_heatmap(np.zeros(5))
     with pytest.raises(InvalidParameterError, match="head_labels"):
         plot_attention_heatmap(np.zeros((2, 5)), head_labels=["a"])
+
+
+def test_record_explanation_puts_trace_maps_beside_modality_values(ecg, tmp_path):
+    x, rel, pvc = ecg
+    fig = plot_record_explanation(
+        x,
+        {"attention": rel, "Grad-CAM": rel},
+        FS,
+        {"ecg": 0.4, "clinical": -0.02},
+        events=pvc,
+        call="P(PVCs) = 0.97",
+    )
+    assert fig.get_suptitle() == "Why the model made this call: P(PVCs) = 0.97"
+    bars = fig.axes[-1]
+    assert [t.get_text() for t in bars.get_yticklabels()] == ["clinical", "ecg"]
+    assert [p.get_width() for p in bars.patches] == pytest.approx([-0.02, 0.4])
+    assert fig.axes[1].get_xlabel() == "time (s)"
+    fig.savefig(tmp_path / "record.png", dpi=60)
+    with pytest.raises(InvalidParameterError, match="at least one"):
+        plot_record_explanation(x, {"a": rel}, FS, {})

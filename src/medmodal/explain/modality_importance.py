@@ -7,6 +7,11 @@ on labelled data (one number) or each sample's predicted probability of a target
 (one number per sample). Shapley values are computed exactly by enumerating all ``2**M``
 coalitions (``M <= 6``) and add up to ``v(all) - v(none)`` (efficiency).
 
+Read them with the training in mind: a model that never saw a modality missing (no
+``modality_dropout``, no missing rows) has untrained missing embeddings/tokens, so its
+predictions for small coalitions, and hence the values, are extrapolations. Train with
+``modality_dropout`` (e.g. 0.2-0.3) when modality importance is a goal.
+
 Example:
     >>> from medmodal.explain.modality_importance import shapley_values
     >>> v = lambda s: float(len(s) == 2)  # the two players only count together

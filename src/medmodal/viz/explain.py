@@ -6,7 +6,9 @@
 - :func:`plot_relevance_panels`: the same trace under several maps, one row each, so the
   methods can be compared beat by beat;
 - :func:`plot_modality_importance`: Shapley values / ablation drops per modality;
-- :func:`plot_attention_heatmap`: cross-attention per head over time under the trace.
+- :func:`plot_attention_heatmap`: cross-attention per head over time under the trace;
+- :func:`plot_record_explanation`: one record's call explained on one page: the relevance
+  maps over its trace beside the Shapley values of its modalities.
 
 Every function returns a :class:`matplotlib.figure.Figure` (nothing is shown or saved).
 
@@ -39,6 +41,7 @@ __all__ = [
     "plot_attention_heatmap",
     "plot_ecg_relevance",
     "plot_modality_importance",
+    "plot_record_explanation",
     "plot_relevance_panels",
 ]
 
@@ -142,6 +145,63 @@ def plot_relevance_panels(
     return fig
 
 
+def plot_record_explanation(
+    signal: ArrayLike,
+    relevances: Mapping[str, ArrayLike],
+    sampling_rate: float,
+    modality_values: Mapping[str, float],
+    *,
+    events: ArrayLike | None = None,
+    event_label: str = "PVC",
+    call: str | None = None,
+    smooth: Mapping[str, float] | None = None,
+    units: str = "mV",
+) -> Figure:
+    """One record on one page: where on the trace (left) and which modality (right).
+
+    Args:
+        signal: ``(T,)`` one lead of the record.
+        relevances: method name → ``(T,)`` relevance over the trace.
+        sampling_rate: Hz.
+        modality_values: modality → this record's Shapley value (or ablation drop).
+        events, event_label, smooth, units: as in :func:`plot_relevance_panels`.
+        call: the model's call for the title, e.g. ``"P(PVCs) = 0.97"``.
+    """
+    if not relevances or not modality_values:
+        raise InvalidParameterError(
+            "plot_record_explanation: give at least one relevance map and one modality value"
+        )
+    n = len(relevances)
+    fig = Figure(figsize=(15, 1.4 + 2.0 * n), layout="constrained")
+    grid = fig.add_gridspec(n, 2, width_ratios=[4.5, 1])
+    first: Axes | None = None
+    for row, (name, rel) in enumerate(relevances.items()):
+        ax = fig.add_subplot(grid[row, 0], sharex=first)
+        first = first or ax
+        x, r = _pair(signal, rel, "plot_record_explanation")
+        width = (smooth or {}).get(name, 0.0) * sampling_rate
+        _draw(ax, x, _scaled(r, width), sampling_rate, "background")
+        _mark_events(ax, events, x, sampling_rate, event_label)
+        ax.set_ylabel(units)
+        ax.set_title(f"{name} (darker = more relevant)", fontsize=10, loc="left")
+        if row == n - 1:
+            ax.set_xlabel("time (s)")
+    bars = fig.add_subplot(grid[:, 1])
+    names = sorted(modality_values, key=lambda k: abs(modality_values[k]))
+    vals = np.array([float(modality_values[k]) for k in names])
+    bars.barh(names, vals, color=["#D55E00" if v >= 0 else "#0072B2" for v in vals])
+    bars.axvline(0, color="black", lw=0.8)
+    for i, v in enumerate(vals):
+        bars.annotate(f"{v:+.2f}", (v, i), xytext=(3 if v >= 0 else -3, 0),
+                      textcoords="offset points", va="center", ha="left" if v >= 0 else "right",
+                      fontsize=9)  # fmt: skip
+    bars.margins(x=0.35)
+    bars.set_title("modality contribution", fontsize=10, loc="left")
+    bars.set_xlabel("Shapley value of this record")
+    fig.suptitle(f"Why the model made this call{': ' + call if call else ''}", fontsize=12)
+    return fig
+
+
 def plot_modality_importance(
     importance: ModalityImportance | Mapping[str, float],
     *,
@@ -236,6 +296,8 @@ def plot_attention_heatmap(
         top.set_ylabel("mV")
     extent = (0.0, min(t * step / sampling_rate, end) if x is not None else end, h, 0.0)
     image = hm.imshow(w, aspect="auto", cmap="viridis", extent=extent, interpolation="nearest")
+    for e in np.asarray(events if events is not None else [], dtype=np.float64).ravel():
+        hm.axvline(e / sampling_rate, color="white", lw=0.8, ls="--")
     hm.set_yticks(np.arange(h) + 0.5, labels, fontsize=8)
     hm.set_xlabel("time (s)" if x is not None or sampling_rate != 1.0 else "token x stride")
     fig.colorbar(image, ax=hm if x is None else [top, hm], label="attention weight", fraction=0.03)
