@@ -36,6 +36,7 @@ from torch import Tensor
 
 from medmodal._optional import require
 from medmodal.errors import InvalidParameterError
+from medmodal.explain._forward import fusion_logits
 from medmodal.fusion import FusionClassifier
 from medmodal.types import ArrayLike
 
@@ -132,7 +133,7 @@ def integrated_gradients(
 
     def forward(*args: Tensor) -> Tensor:
         *xs, present = args  # Captum repeats the presence mask along with the path points
-        logits = model(dict(zip(names, xs, strict=True)), present).logits
+        logits = fusion_logits(model, dict(zip(names, xs, strict=True)), present)
         if output == "logit":
             return logits
         return torch.sigmoid(logits) if clf.multilabel_ else logits.softmax(dim=1)
