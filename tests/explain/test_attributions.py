@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from medmodal.errors import InvalidParameterError
+from medmodal.errors import InvalidParameterError, MedmodalWarning
 from medmodal.explain import integrated_gradients
 
 from .conftest import enrichment
@@ -38,6 +38,7 @@ def test_uninformative_and_absent_modalities_get_little_or_no_attribution(tabula
     assert np.abs(absent.attributions["labs"]).max() == 0.0
 
 
+@pytest.mark.filterwarnings("ignore::medmodal.errors.MedmodalWarning")  # few steps: coarse
 def test_integrated_gradients_finds_the_pvcs(pvc_attention, pvc_test):
     idx = np.flatnonzero(pvc_test.y == 1)[:3]
     X = {k: v[idx] for k, v in pvc_test.X.items()}
@@ -45,6 +46,13 @@ def test_integrated_gradients_finds_the_pvcs(pvc_attention, pvc_test):
     ecg = ig.attributions["ecg"][:, 0]  # (n, T)
     scores = [enrichment(a, pvc_test.pvc_peaks[i]) for a, i in zip(ecg, idx, strict=True)]
     assert min(scores) > 2.0
+
+
+def test_too_few_steps_warn_about_completeness(tabular, tabular_clf):
+    X, _ = tabular
+    Xs = {k: v[:16] for k, v in X.items()}
+    with pytest.warns(MedmodalWarning, match="raise n_steps"):
+        integrated_gradients(tabular_clf, Xs, n_steps=2)
 
 
 def test_integrated_gradients_validates(tabular, tabular_clf):
