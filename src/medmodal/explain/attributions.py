@@ -39,6 +39,7 @@ from medmodal._optional import require
 from medmodal.errors import InvalidParameterError, MedmodalWarning
 from medmodal.explain._forward import fusion_logits
 from medmodal.fusion import FusionClassifier
+from medmodal.fusion._training import num_threads
 from medmodal.types import ArrayLike
 
 __all__ = ["Attributions", "integrated_gradients"]
@@ -141,12 +142,12 @@ def integrated_gradients(
             return logits
         return torch.sigmoid(logits) if clf.multilabel_ else logits.softmax(dim=1)
 
-    with torch.no_grad():
+    with num_threads(clf.num_threads), torch.no_grad():
         at_x = forward(*inputs, batch.present).double()
         at_base = forward(*base, batch.present).double()
     columns = _targets(clf, at_x.numpy(), target)
     ig = captum_attr.IntegratedGradients(forward)
-    with torch.enable_grad():
+    with num_threads(clf.num_threads), torch.enable_grad():
         attrs, delta = ig.attribute(
             inputs,
             baselines=base,

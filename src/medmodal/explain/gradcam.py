@@ -34,6 +34,7 @@ from torch import Tensor, nn
 from medmodal.errors import InvalidParameterError
 from medmodal.explain._forward import fusion_logits
 from medmodal.fusion import FusionClassifier
+from medmodal.fusion._training import num_threads
 from medmodal.types import ArrayLike
 
 __all__ = ["fusion_grad_cam", "grad_cam"]
@@ -146,7 +147,8 @@ def fusion_grad_cam(
                 f"fusion_grad_cam: target must be one of the classes {classes}, got {target!r}"
             )
         cols = torch.full((len(batch),), classes.index(target), dtype=torch.long)
-    return grad_cam(forward, inputs[modality], layer, target=cols, normalize=normalize)
+    with num_threads(clf.num_threads):
+        return grad_cam(forward, inputs[modality], layer, target=cols, normalize=normalize)
 
 
 def _columns(out: Tensor, target: int | Tensor | None) -> Tensor:
