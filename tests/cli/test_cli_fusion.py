@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from medmodal.cli.app import app
@@ -47,5 +48,49 @@ def test_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
     np.savez(tmp_path / "empty.npz", a=np.zeros(3))
     empty = runner.invoke(app, ["fusion", "compare", "--data", str(tmp_path / "empty.npz")])
     assert empty.exit_code == 2 and "must hold" in empty.output
-    other = runner.invoke(app, ["fusion", "compare", "--data", "mitdb"])
-    assert other.exit_code == 2 and "synthetic" in other.output
+    other = runner.invoke(app, ["fusion", "compare", "--data", "mitbih"])
+    assert other.exit_code == 2 and "'synthetic', 'mitdb', 'ptbxl'" in other.output
+
+
+@pytest.mark.parametrize(("data", "folder"), [("mitdb", "mitdb"), ("ptbxl", "ptbxl")])
+def test_real_data_missing_is_one_line_naming_the_folder(
+    tmp_path: Path, data: str, folder: str
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(
+        app, ["fusion", "compare", "--data", data, "--data-root", str(empty), "--quick"]
+    )
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert str(empty) in lines[0] and folder in lines[0]
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_compare_mitdb_grouped_by_patient(tmp_path: Path, mitdb_dir: Path) -> None:
+    out = tmp_path / "mitdb"
+    args = ["fusion", "compare", "--data", "mitdb", "--data-root", str(mitdb_dir)]
+    args += ["--max-records", "3", "--out", str(out), "--json", *QUICK[:4], "--n-boot", "10"]
+    result = runner.invoke(app, [*args, "--methods", "early"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    names = [r["method"] for r in rows]
+    assert names[0] == "early" and "unimodal:other" in names and "unimodal:rhythm" in names
+    assert all(0 <= r["balanced_accuracy"] <= 1 for r in rows)
+    for name in ("comparison.md", "comparison.csv", "comparison.png", "roc.png"):
+        assert (out / name).stat().st_size > 100, name
+
+
+@pytest.mark.data
+def test_compare_ptbxl_multilabel(tmp_path: Path, ptbxl_dir: Path) -> None:
+    out = tmp_path / "ptbxl"
+    args = ["fusion", "compare", "--data", "ptbxl", "--data-root", str(ptbxl_dir)]
+    args += ["--max-records", "120", "--out", str(out), "--json", *QUICK]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["method"] for r in rows] == ["early", "unimodal:ecg", "unimodal:metadata"]
+    assert all(0 <= r["auroc"] <= 1 for r in rows)
+    assert (out / "comparison.csv").read_text().count("\n") == 4

@@ -1,4 +1,10 @@
-"""``medmodal fusion``: compare fusion strategies on synthetic data or your own modalities."""
+"""``medmodal fusion``: compare fusion strategies on synthetic, MIT-BIH, PTB-XL or your data.
+
+``--data mitdb`` and ``--data ptbxl`` build their modalities through
+:mod:`medmodal.data.fusion_sets` (MIT-BIH beats: two leads' morphology, RR features,
+age/sex, AAMI N/S/V/F, groups = subjects; PTB-XL: 12-lead ECG + metadata, five
+diagnostic superclasses, groups = patients) and cross-validate with patient groups.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,25 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from medmodal.cli._common import JsonOption, QuietOption, SeedOption, console, handle_errors
+from medmodal.cli._common import (
+    DataRootOption,
+    JsonOption,
+    QuietOption,
+    SeedOption,
+    console,
+    handle_errors,
+)
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
 
 app = typer.Typer(help="Multimodal fusion: compare strategies with CIs.", no_args_is_help=True)
+
+#: ``--quick`` record counts for the real data sets.
+QUICK_RECORDS = {"mitdb": 4, "ptbxl": 150}
+#: What ``--data`` accepts besides 'synthetic' and an .npz file.
+REAL_DATA = ("mitdb", "ptbxl")
+#: 1-D CNN width per real data set (as in benchmarks/fusion_mitbih.py and fusion_ptbxl.py).
+REAL_SIGNAL_WIDTH = {"mitdb": 16, "ptbxl": 8}
+
 
 NPZ_HELP = (
     "an .npz file holding y (n,) or (n, L), optional groups (n,), one array X_<name> "
@@ -39,7 +60,9 @@ def load_npz(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, n
 @app.command("compare")
 @handle_errors
 def compare(
-    data: Annotated[str, typer.Option("--data", help=f"'synthetic' or {NPZ_HELP}.")] = "synthetic",
+    data: Annotated[
+        str, typer.Option("--data", help=f"'synthetic', 'mitdb', 'ptbxl' or {NPZ_HELP}.")
+    ] = "synthetic",
     methods: Annotated[
         str, typer.Option("--methods", help="Comma-separated fusion methods.")
     ] = "early,late,intermediate,attention,gated",
@@ -62,21 +85,50 @@ def compare(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write table (.md, .csv) and figures here.")
     ] = None,
+    data_root: DataRootOption = None,
+    max_records: Annotated[
+        int | None,
+        typer.Option("--max-records", help="mitdb/ptbxl: use only the first this many records."),
+    ] = None,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help="A smoke run of a few minutes: 2 folds, 1 epoch, at most 50 bootstrap "
+            f"resamples; mitdb/ptbxl default to {QUICK_RECORDS['mitdb']}/"
+            f"{QUICK_RECORDS['ptbxl']} records.",
+        ),
+    ] = False,
     seed: SeedOption = 0,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Cross-validate fusion methods and unimodal baselines; metrics with bootstrap CIs."""
+    """Cross-validate fusion methods and unimodal baselines; metrics with bootstrap CIs.
+
+    --data mitdb: MIT-BIH beats (both leads, RR features, age/sex; AAMI N/S/V/F), folds
+    grouped by subject. --data ptbxl: PTB-XL 12-lead ECG + metadata, five diagnostic
+    superclasses (multi-label), folds grouped by patient. Both read --data-root (default
+    $MEDMODAL_DATA); --quick or --max-records keeps the run to minutes.
+    """
     from medmodal.fusion import run_comparison
 
-    X, y, masks, groups = _data(data, n_samples, interaction, signal, missing_rate, seed)
+    if quick:
+        cv, epochs, n_boot = 2, 1, min(n_boot, 50)
+        max_records = max_records or QUICK_RECORDS.get(data)
+    show = not quiet and not json_output
+    params: dict[str, Any] = {"epochs": epochs}
+    if data in REAL_DATA:
+        X, y, masks, groups = _real(data, data_root, max_records, seed, show)
+        params["class_weight"] = "balanced"  # rare classes (S, F; MI, HYP) on principle
+        params["signal_width"] = REAL_SIGNAL_WIDTH[data]  # the benchmarks' encoder sizes
+    else:
+        X, y, masks, groups = _data(data, n_samples, interaction, signal, missing_rate, seed)
     names = [m.strip() for m in methods.split(",") if m.strip()]
     if not names:
         raise InvalidParameterError("fusion compare: --methods names no method")
-    show = not quiet and not json_output
     result = run_comparison(
         X, y, methods=names, cv=cv, groups=groups, seed=seed, missing="each" if missing else None,
-        masks=masks, params={"epochs": epochs}, n_boot=n_boot, verbose=show,
+        masks=masks, params=params, n_boot=n_boot, verbose=show,
     )  # fmt: skip
     if out is not None:
         _write(result, out, missing)
@@ -89,6 +141,23 @@ def compare(
         console.print(_table(result.table))
         if out is not None:
             console.print(f"wrote {out}/comparison.md, comparison.csv and figures")
+
+
+def _real(
+    data: str, root: Path | None, max_records: int | None, seed: int, progress: bool
+) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray], Any]:
+    """MIT-BIH or PTB-XL modalities, targets and patient groups from the data root."""
+    from medmodal.data import fusion_sets
+
+    if data == "mitdb":
+        fs = fusion_sets.mitdb_beats(
+            root=root, max_records=max_records, seed=seed, progress=progress
+        )
+    else:
+        fs = fusion_sets.ptbxl_superclass(root=root, max_records=max_records)
+    if progress:
+        console.print(f"{data}: {len(fs)} samples, {len(np.unique(fs.groups))} patients; {fs.info}")
+    return fs.X, fs.y, {}, fs.groups
 
 
 def _data(
@@ -104,8 +173,8 @@ def _data(
     path = Path(data)
     if path.suffix != ".npz":
         raise InvalidParameterError(
-            f"fusion compare: --data must be 'synthetic' or an .npz file, got {data!r} "
-            "(MIT-BIH and PTB-XL run through benchmarks/fusion_mitbih.py and fusion_ptbxl.py)"
+            f"fusion compare: --data must be 'synthetic', 'mitdb', 'ptbxl' or an .npz file, "
+            f"got {data!r}"
         )
     return load_npz(path)
 
