@@ -250,7 +250,11 @@ def _run_child(args: list[str]) -> dict[str, Any]:
 def _held_mib() -> dict[str, float]:
     """Computed floor: the (B, H, Lq, Lkv) float32 tensors each path keeps for backward."""
     scores = B * HEADS * LQ * LKV * 4 / MIB
-    return {"ours": 0.0, "ours_weights": 2 * scores, "notebook": 2 * scores}
+    return {
+        "ours": 0.0,
+        "ours_weights": 2 * scores,
+        "notebook": 2 * scores,
+    }
 
 
 def render(payload: dict[str, Any]) -> str:
@@ -285,8 +289,12 @@ def render(payload: dict[str, Any]) -> str:
             f"{d['grad_params']:.1e} (relative {d['grad_params_relative']:.1e})); outputs "
             f"within 1e-5: **{'met' if d['output'] <= 1e-5 else 'missed'}**; "
             f"speed-up {speed:.2f}× (bar ≥ 2×: **{'met' if speed >= 2 else 'missed'}**); "
-            f"peak memory {m / max(nb_m, 1):.2f} of the notebook's (bar < 1: "
-            f"**{'met' if m < nb_m else 'missed'}**)."
+            f"peak memory {m / max(nb_m, 1):.2f} of the notebook's "
+            + (
+                f"(bar < 1: **{'met' if m < 0.95 * nb_m else 'missed'}**)."
+                if variant == "ours"
+                else "(the same score tensors are kept: no saving expected, not a bar row)."
+            )
         )
     core = med["core_explicit"] / med["core_sdpa"]
     lines += [
@@ -351,10 +359,13 @@ def _notes(payload: dict[str, Any]) -> list[str]:
         + ".",
         "need_weights=True computes the scores explicitly (the weights must exist), so it "
         "costs about as much as the notebook; use it only for inspection.",
-        "Module change made for this benchmark: the K and V projections run as one GEMM "
-        "of width 2D (`F.linear` with the two weight matrices concatenated; same parameters "
-        "and state dict): one pass over the Lkv keys forward and backward instead of two; "
-        "a separate probe measured it 3–18 % faster on the projections (noisy: shared machine).",
+        "Tried and not kept: the K and V projections as one GEMM of width 2D (`F.linear` "
+        "on the concatenated weights, one pass over the Lkv keys). In an interleaved run of "
+        "this script it took 1/1.02 of the time of the two separate GEMMs (0.788 s vs "
+        "0.801 s), within run-to-run noise, so the module keeps its separate projections "
+        "(simpler, the author's code).",
+        "Run-to-run spread on this shared machine: the module-level speed-up of the fast "
+        "path was 1.73×–1.97× over five runs of this script (load 0.3–5); never 2×.",
         "Gradients: absolute differences of the parameter gradients are larger than the "
         "output's because each sums over B·Lkv = 65536 rows in float32; the relative figure "
         "divides the largest difference by the largest parameter gradient (the key bias's "
@@ -368,7 +379,14 @@ def main() -> None:
     parser.add_argument("--child-time", type=int, metavar="REPS")
     parser.add_argument("--child-memory", choices=VARIANTS)
     parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--render-only", action="store_true", help="rewrite the .md")
     args = parser.parse_args()
+    if args.render_only:
+        payload = json.loads((RESULTS / "attention.json").read_text())
+        payload["notes"] = _notes(payload)
+        (RESULTS / "attention.json").write_text(json.dumps(payload, indent=2) + "\n")
+        (RESULTS / "attention.md").write_text(render(payload))
+        return
     if args.child_time:
         print(json.dumps(child_time(args.child_time)))
         return

@@ -86,13 +86,6 @@ class CrossAttentionFusion(nn.Module):
         b, t, _ = x.shape
         return x.view(b, t, self.num_heads, self.head_dim).transpose(1, 2)  # (B, H, T, d)
 
-    def _key_value(self, key_value: Tensor) -> tuple[Tensor, Tensor]:
-        """K and V projections as one GEMM of width 2D (same weights, one pass over Tk)."""
-        weight = torch.cat([self.k_proj.weight, self.v_proj.weight])  # (2D, D)
-        bias = torch.cat([self.k_proj.bias, self.v_proj.bias])  # (2D,)
-        k, v = F.linear(key_value, weight, bias).chunk(2, dim=-1)  # (B, Tk, D) each
-        return self._heads(k), self._heads(v)
-
     def forward(
         self,
         query: Tensor,
@@ -118,7 +111,8 @@ class CrossAttentionFusion(nn.Module):
             )
         b, tq, _ = query.shape
         q = self._heads(self.q_proj(query))  # (B, H, Tq, d)
-        k, v = self._key_value(key_value)  # (B, H, Tk, d) each
+        k = self._heads(self.k_proj(key_value))  # (B, H, Tk, d)
+        v = self._heads(self.v_proj(key_value))  # (B, H, Tk, d)
         mask, empty = _attend_mask(key_padding_mask, key_value.shape[:2])
         p = self.dropout if self.training else 0.0
         weights: Tensor | None = None
