@@ -382,7 +382,7 @@ def main() -> None:
     parser.add_argument("--render-only", action="store_true", help="rewrite the .md")
     args = parser.parse_args()
     if args.render_only:
-        payload = json.loads((RESULTS / "attention.json").read_text())
+        payload: dict[str, Any] = json.loads((RESULTS / "attention.json").read_text())
         payload["notes"] = _notes(payload)
         (RESULTS / "attention.json").write_text(json.dumps(payload, indent=2) + "\n")
         (RESULTS / "attention.md").write_text(render(payload))
@@ -396,7 +396,7 @@ def main() -> None:
     machine = _machine.machine_info(("torch",))
     timing = _run_child(["--child-time", str(args.reps)])
     memory = {v: _run_child(["--child-memory", v]) for v in VARIANTS}
-    payload: dict[str, Any] = {
+    payload = {
         "benchmark": "attention",
         "shape": {"B": B, "Lq": LQ, "Lkv": LKV, "dim": DIM, "heads": HEADS},
         "threads": THREADS,
