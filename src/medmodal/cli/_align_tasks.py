@@ -120,7 +120,8 @@ def pair_loss(model: nn.Module, batch: dict[str, Any]) -> Tensor:
     key = "ecg" if "ecg" in batch else "image"
     out = model(**{key: batch[key], "text": batch["text"]})
     signal = out.ecg if key == "ecg" else out.image
-    assert signal is not None and out.text is not None
+    if signal is None or out.text is None:
+        raise InvalidParameterError(f"pair_loss: the model returned no {key} or text embeddings")
     return clip_loss(gather_features(signal), gather_features(out.text), out.logit_scale)
 
 

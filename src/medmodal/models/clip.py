@@ -132,16 +132,19 @@ def _build_tower(config: ModelConfig, modality: str) -> nn.Module:
     if modality == "image":
         from medmodal.models.image_encoder import build_image_encoder
 
-        assert config.image is not None
+        if config.image is None:
+            raise InvalidParameterError(f"model {config.name!r} has no image tower config")
         return build_image_encoder(config.image)
     if modality == "text":
         from medmodal.models.text_encoder import build_text_encoder
 
-        assert config.text is not None
+        if config.text is None:
+            raise InvalidParameterError(f"model {config.name!r} has no text tower config")
         return build_text_encoder(config.text)
     from medmodal.models.ecg_encoder import ECGEncoder1d
 
-    assert config.ecg is not None
+    if config.ecg is None:
+        raise InvalidParameterError(f"model {config.name!r} has no ecg tower config")
     if config.ecg.kind != "resnet1d":
         raise InvalidParameterError(
             f"unknown ECG backbone {config.ecg.kind!r}; available: resnet1d"

@@ -59,7 +59,8 @@ def _field(loc: list[Any]) -> str:
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):  # registered for this class only
+        raise exc
     errors = exc.errors()
     first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
     invalid_json = first.get("type") == "json_invalid"  # its loc is a character offset
@@ -72,12 +73,14 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _service(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ServiceError)
+    if not isinstance(exc, ServiceError):  # registered for this class only
+        raise exc
     return error_response(exc.status, exc.message, field=exc.field, code=exc.code)
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):  # registered for this class only
+        raise exc
     message = exc.detail if isinstance(exc.detail, str) else _CODES.get(exc.status_code, "error")
     return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
 

@@ -94,11 +94,11 @@ class ModelStore:
 
     def scan(self) -> dict[str, StoredModel]:
         """Every saved model in the folder, by name (folders that are not models skipped)."""
-        if not self.configured:
+        root = self.root
+        if root is None or not root.is_dir():
             return {}
-        assert self.root is not None
         found: dict[str, StoredModel] = {}
-        for entry in sorted(self.root.iterdir()):
+        for entry in sorted(root.iterdir()):
             if not entry.is_dir() or entry.is_symlink() or entry.name.startswith("."):
                 continue
             folder = _checkpoint_folder(entry)
