@@ -1,7 +1,10 @@
 """Late (decision-level) fusion: one model per modality, their posteriors combined.
 
 Each modality has its own encoder and linear head, trained on its own loss only (as
-separate models would be). The combiner sees their outputs with gradients stopped:
+separate models would be): in training mode the combiner sees their outputs with
+gradients stopped. In eval mode nothing is stopped, so the fused logits are differentiable
+end to end (Integrated Gradients and Grad-CAM reach every modality's input). The
+combiners:
 
 - ``mean``: average of the present modalities' posteriors (the classic late fusion);
 - ``weighted``: a learned softmax weight per modality (renormalised over present ones);
@@ -73,7 +76,8 @@ class LateFusion(FusionModel):
             ],
             dim=1,
         )  # (B, M, K)
-        fixed = per.detach()  # the combiner does not train the modality models
+        # training: the combiner does not train the modality models; eval: end to end
+        fixed = per.detach() if self.training else per
         combiner = self.config.combiner
         if combiner == "stacking":
             x = torch.cat([(fixed * present[..., None]).flatten(1), present.float()], dim=1)
