@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pytest
@@ -60,13 +61,11 @@ def pvc() -> PVCData:
     return pvc_data(80, seed=1)
 
 
-@pytest.fixture(scope="session")
-def pvc_attention(pvc: PVCData) -> FusionClassifier:
-    """Cross-attention fusion trained to say "PVCs present"."""
+def fit_pvc(method: str, data: PVCData, **params: Any) -> FusionClassifier:
+    """A small ``method`` model trained to say "PVCs present" (same settings for all)."""
     clf = FusionClassifier(
-        "attention",
+        method,
         hidden=16,
-        num_heads=2,
         signal_width=8,
         signal_depth=3,
         dropout=0.0,
@@ -77,8 +76,15 @@ def pvc_attention(pvc: PVCData) -> FusionClassifier:
         random_state=0,
         num_threads=1,
         verbose=False,
+        **params,
     )
-    return clf.fit(pvc.X, pvc.y)
+    return clf.fit(data.X, data.y)
+
+
+@pytest.fixture(scope="session")
+def pvc_attention(pvc: PVCData) -> FusionClassifier:
+    """Cross-attention fusion trained to say "PVCs present"."""
+    return fit_pvc("attention", pvc, num_heads=2)
 
 
 @pytest.fixture(scope="session")
@@ -125,18 +131,4 @@ def pvc_test() -> PVCData:
 @pytest.fixture(scope="session")
 def pvc_intermediate(pvc: PVCData) -> FusionClassifier:
     """Intermediate fusion on the same task (its ECG encoder's blocks feed the head)."""
-    clf = FusionClassifier(
-        "intermediate",
-        hidden=16,
-        signal_width=8,
-        signal_depth=3,
-        dropout=0.0,
-        epochs=25,
-        batch_size=16,
-        lr=3e-3,
-        validation_fraction=0.0,
-        random_state=0,
-        num_threads=1,
-        verbose=False,
-    )
-    return clf.fit(pvc.X, pvc.y)
+    return fit_pvc("intermediate", pvc)

@@ -4,16 +4,21 @@ A strategy is an ``nn.Module`` subclass of :class:`FusionModel` built from the m
 specs, the number of outputs and a :class:`~medmodal.fusion.config.FusionConfig`. Its
 ``forward(inputs, present)`` takes one tensor per modality and a ``(B, M)`` presence mask
 (``False`` = the modality is missing for that sample) and returns a :class:`FusionOutput`.
+The base class gives every strategy its modality dropout and the per-modality encoders
+(:meth:`FusionModel.build_encoders`, :meth:`FusionModel.encode`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from torch import Tensor, nn
 
 from medmodal.fusion.config import FusionConfig
+from medmodal.fusion.encoders import ModalityEncoder, build_encoders
+from medmodal.fusion.missing import ModalityDropout
 from medmodal.registry import Registry
 
 
@@ -53,7 +58,15 @@ class FusionModel(nn.Module):
         num_outputs: classes (multi-class) or labels (multi-label).
         config: network configuration.
         multilabel: whether outputs are independent labels (sigmoid) or classes (softmax).
+
+    Attributes:
+        modality_dropout: hides present modalities at random in training mode
+            (``config.modality_dropout``); strategies apply it to ``present`` first.
+        encoders: per-modality encoders keyed by name, when a strategy sets it from
+            :meth:`build_encoders`.
     """
+
+    encoders: nn.ModuleDict
 
     def __init__(
         self,
@@ -69,6 +82,23 @@ class FusionModel(nn.Module):
         self.num_outputs = num_outputs
         self.config = config
         self.multilabel = multilabel
+        self.modality_dropout = ModalityDropout(config.modality_dropout)
+
+    def build_encoders(self, kinds: Collection[str] | None = None) -> nn.ModuleDict:
+        """One encoder per modality by its kind (only those of ``kinds`` when given).
+
+        Strategies call it before creating their other layers, so that a seed gives the
+        encoders the same initial weights in every strategy.
+        """
+        return build_encoders(self.specs, self.config, kinds=kinds)
+
+    def encoder(self, name: str) -> ModalityEncoder:
+        """The encoder of modality ``name`` in ``self.encoders``."""
+        return cast(ModalityEncoder, self.encoders[name])
+
+    def encode(self, inputs: Mapping[str, Tensor]) -> list[Tensor]:
+        """Each modality's pooled encoding ``(B, D)``, in the order of ``self.names``."""
+        return [self.encoders[name](inputs[name]) for name in self.names]
 
     def forward(
         self, inputs: Mapping[str, Tensor], present: Tensor, *, need_weights: bool = False

@@ -39,8 +39,7 @@ from torch import Tensor, nn
 from medmodal.errors import InvalidParameterError
 from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
 from medmodal.fusion.config import FusionConfig
-from medmodal.fusion.encoders import ModalityEncoder, build_encoders
-from medmodal.fusion.missing import MissingEmbedding, ModalityDropout
+from medmodal.fusion.missing import MissingEmbedding
 from medmodal.models.layers import MLP
 
 
@@ -177,10 +176,9 @@ class AttentionFusion(FusionModel):
     ) -> None:
         super().__init__(specs, num_outputs, config, multilabel=multilabel)
         d, m = config.hidden, len(specs)
-        self.encoders = build_encoders(self.specs, config)
+        self.encoders = self.build_encoders()
         self.type_embed = nn.Parameter(torch.randn(m, d) * 0.02)  # (M, D)
         self.missing = MissingEmbedding(m, d)
-        self.modality_dropout = ModalityDropout(config.modality_dropout)
         self.attn = nn.ModuleList(
             CrossAttentionFusion(d, config.num_heads, dropout=config.dropout) for _ in specs
         )
@@ -194,8 +192,7 @@ class AttentionFusion(FusionModel):
     ) -> tuple[list[Tensor], list[Tensor]]:
         tokens, pads = [], []
         for i, name in enumerate(self.names):
-            encoder: ModalityEncoder = self.encoders[name]  # type: ignore[assignment]
-            t = encoder.tokens(inputs[name]) + self.type_embed[i]  # (B, T_i, D)
+            t = self.encoder(name).tokens(inputs[name]) + self.type_embed[i]  # (B, T_i, D)
             t = self.missing.fill_tokens(t, i, present[:, i])
             pad = torch.zeros(t.shape[:2], dtype=torch.bool, device=t.device)  # (B, T_i)
             pad[:, 1:] = ~present[:, i : i + 1]  # a missing modality shows one token

@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
 from medmodal.fusion.config import FusionConfig
-from medmodal.fusion.encoders import build_encoder
-from medmodal.fusion.missing import ModalityDropout
 from medmodal.models.layers import MLP
 
 
@@ -34,13 +32,10 @@ class EarlyFusion(FusionModel):
         multilabel: bool = False,
     ) -> None:
         super().__init__(specs, num_outputs, config, multilabel=multilabel)
-        self.signal_encoders = nn.ModuleDict(
-            {s.name: build_encoder(s, config) for s in self.specs if s.kind == "signal"}
-        )
+        self.signal_encoders = self.build_encoders(kinds=("signal",))
         width = len(self.specs)
         for s in self.specs:
             width += config.hidden if s.kind == "signal" else int(torch.Size(s.shape).numel())
-        self.modality_dropout = ModalityDropout(config.modality_dropout)
         self.head = MLP(
             width, num_outputs, hidden=config.hidden, depth=max(config.depth, 1),
             dropout=config.dropout,

@@ -23,17 +23,20 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 
 from medmodal.errors import InvalidParameterError
-from medmodal.fusion._base import ModalitySpec
 from medmodal.fusion.config import FusionConfig
 from medmodal.models.ecg_encoder import ECGEncoder1d
 from medmodal.models.layers import MLP
 from medmodal.registry import Registry
+
+if TYPE_CHECKING:  # _base builds its strategies' encoders with this module
+    from medmodal.fusion._base import ModalitySpec
 
 
 class ModalityEncoder(nn.Module):
@@ -168,6 +171,16 @@ def build_encoder(spec: ModalitySpec, config: FusionConfig) -> ModalityEncoder:
     return ENCODERS.get(spec.kind)(spec, config)
 
 
-def build_encoders(specs: tuple[ModalitySpec, ...], config: FusionConfig) -> nn.ModuleDict:
-    """One encoder per modality, keyed by name."""
-    return nn.ModuleDict({s.name: build_encoder(s, config) for s in specs})
+def build_encoders(
+    specs: tuple[ModalitySpec, ...],
+    config: FusionConfig,
+    *,
+    kinds: Collection[str] | None = None,
+) -> nn.ModuleDict:
+    """One encoder per modality (only the modalities of ``kinds`` when given), keyed by name.
+
+    Encoders are built in the order of ``specs``, so a seed fixes their initial weights.
+    """
+    return nn.ModuleDict(
+        {s.name: build_encoder(s, config) for s in specs if kinds is None or s.kind in kinds}
+    )

@@ -18,8 +18,7 @@ from torch import Tensor, nn
 
 from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
 from medmodal.fusion.config import FusionConfig
-from medmodal.fusion.encoders import build_encoders
-from medmodal.fusion.missing import MissingEmbedding, ModalityDropout
+from medmodal.fusion.missing import MissingEmbedding
 from medmodal.models.layers import MLP
 
 
@@ -39,9 +38,8 @@ class GatedFusion(FusionModel):
     ) -> None:
         super().__init__(specs, num_outputs, config, multilabel=multilabel)
         d, m = config.hidden, len(specs)
-        self.encoders = build_encoders(self.specs, config)
+        self.encoders = self.build_encoders()
         self.missing = MissingEmbedding(m, d)
-        self.modality_dropout = ModalityDropout(config.modality_dropout)
         self.transform = nn.ModuleList(nn.Linear(d, d) for _ in specs)
         self.gate = nn.Linear(m * d, m * d)
         self.head = MLP(d, num_outputs, hidden=d, depth=config.depth, dropout=config.dropout)
@@ -51,7 +49,7 @@ class GatedFusion(FusionModel):
     ) -> FusionOutput:
         """Gate the modalities' transformed features and classify their mixture."""
         present = self.modality_dropout(present)
-        e = torch.stack([self.encoders[n](inputs[n]) for n in self.names], dim=1)  # (B, M, D)
+        e = torch.stack(self.encode(inputs), dim=1)  # (B, M, D)
         e = self.missing(e, present)
         h = torch.stack([torch.tanh(t(e[:, i])) for i, t in enumerate(self.transform)], dim=1)
         b, m, d = e.shape

@@ -20,8 +20,7 @@ from torch import Tensor
 
 from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
 from medmodal.fusion.config import FusionConfig
-from medmodal.fusion.encoders import build_encoders
-from medmodal.fusion.missing import MissingEmbedding, ModalityDropout
+from medmodal.fusion.missing import MissingEmbedding
 from medmodal.models.layers import MLP
 
 
@@ -43,9 +42,8 @@ class IntermediateFusion(FusionModel):
     ) -> None:
         super().__init__(specs, num_outputs, config, multilabel=multilabel)
         d = config.hidden
-        self.encoders = build_encoders(self.specs, config)
+        self.encoders = self.build_encoders()
         self.missing = MissingEmbedding(len(specs), d)
-        self.modality_dropout = ModalityDropout(config.modality_dropout)
         self.head = MLP(
             len(specs) * d, num_outputs, hidden=d, depth=max(config.depth, 1),
             dropout=config.dropout,
@@ -56,6 +54,6 @@ class IntermediateFusion(FusionModel):
     ) -> FusionOutput:
         """Encode, fill missing modalities, concatenate, classify."""
         present = self.modality_dropout(present)
-        h = torch.stack([self.encoders[n](inputs[n]) for n in self.names], dim=1)  # (B, M, D)
+        h = torch.stack(self.encode(inputs), dim=1)  # (B, M, D)
         h = self.missing(h, present)
         return FusionOutput(self.head(h.flatten(1)))  # (B, K)

@@ -27,8 +27,6 @@ from torch import Tensor, nn
 
 from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
 from medmodal.fusion.config import FusionConfig
-from medmodal.fusion.encoders import build_encoders
-from medmodal.fusion.missing import ModalityDropout
 
 _EPS = 1e-6
 
@@ -51,9 +49,8 @@ class LateFusion(FusionModel):
     ) -> None:
         super().__init__(specs, num_outputs, config, multilabel=multilabel)
         m, k = len(specs), num_outputs
-        self.encoders = build_encoders(self.specs, config)
+        self.encoders = self.build_encoders()
         self.heads = nn.ModuleList(nn.Linear(config.hidden, k) for _ in specs)
-        self.modality_dropout = ModalityDropout(config.modality_dropout)
         self.weight_logits = nn.Parameter(torch.zeros(m))  # weighted
         self.stack = nn.Linear(m * k + m, k)  # stacking
 
@@ -70,11 +67,7 @@ class LateFusion(FusionModel):
         """Per-modality logits ``(B, M, K)`` and their combination ``(B, K)``."""
         present = self.modality_dropout(present)
         per = torch.stack(
-            [
-                head(self.encoders[n](inputs[n]))
-                for n, head in zip(self.names, self.heads, strict=True)
-            ],
-            dim=1,
+            [head(h) for head, h in zip(self.heads, self.encode(inputs), strict=True)], dim=1
         )  # (B, M, K)
         # training: the combiner does not train the modality models; eval: end to end
         fixed = per.detach() if self.training else per
