@@ -75,13 +75,19 @@ def reliability_curve(y: ArrayLike, proba: ArrayLike, *, n_bins: int = 15) -> Re
         )
     conf = p.max(axis=1)
     correct = (p.argmax(axis=1) == y_arr).astype(float)
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    idx = np.clip(np.searchsorted(edges, conf, side="right") - 1, 0, n_bins - 1)
+    idx, edges = confidence_bins(conf, n_bins)
     count = np.bincount(idx, minlength=n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_conf = np.bincount(idx, weights=conf, minlength=n_bins) / count
         acc = np.bincount(idx, weights=correct, minlength=n_bins) / count
     return ReliabilityCurve(mean_conf, acc, count.astype(np.int64), edges)
+
+
+def confidence_bins(conf: FloatArray, n_bins: int) -> tuple[IntArray, FloatArray]:
+    """Bin index ``(n,)`` of each confidence among ``n_bins`` equal-width bins, and the edges."""
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    idx = np.clip(np.searchsorted(edges, conf, side="right") - 1, 0, n_bins - 1)
+    return idx.astype(np.int64, copy=False), edges
 
 
 def expected_calibration_error(y: ArrayLike, proba: ArrayLike, *, n_bins: int = 15) -> float:
