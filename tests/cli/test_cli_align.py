@@ -119,3 +119,76 @@ def test_models_list() -> None:
     assert result.exit_code == 0, result.output
     names = [row["name"] for row in json.loads(result.stdout)]
     assert {"medpix-clip", "ecg-text-clip", "notebook-vlm"} <= set(names)
+
+
+def _dev_rows(medpix_dir: Path) -> list[dict[str, object]]:
+    lines = (medpix_dir / "splits" / "descriptions_dev.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_gallery_feeds_the_service(run_dir: Path, medpix_dir: Path, tmp_path: Path) -> None:
+    """align gallery writes a servable model folder; /v1/align/search ranks its gallery."""
+    from fastapi.testclient import TestClient
+
+    from medmodal.serve.app import create_app
+    from medmodal.serve.settings import Settings
+
+    models = tmp_path / "models"
+    out = str(models / "tiny-medpix")
+    args = ["align", "gallery", "--checkpoint", str(run_dir), "--data-root", str(medpix_dir),
+            "--split", "dev", "--out", out, "--json", "--threads", "1"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["data"], summary["split"], summary["images"]) == ("medpix", "dev", 16)
+    assert summary["captions"] == 4  # 2 modalities x 2 regions: identical captions kept once
+    names = {p.name for p in (models / "tiny-medpix").iterdir()}
+    assert {"config.json", "model.safetensors", "gallery.safetensors", "gallery.json"} <= names
+
+    rows = _dev_rows(medpix_dir)
+    ct_ids = {str(r["image"]) for r in rows if r["Type"] == "CT"}
+    client = TestClient(create_app(Settings(models_dir=models)))
+    text = client.post(
+        "/v1/align/search",
+        data={
+            "model": "tiny-medpix",
+            "text": "CT, axial, head (generalized): round dense structure",
+            "top_k": "4",
+        },
+    )
+    assert text.status_code == 200, text.text
+    hits = text.json()["hits"]
+    assert {h["id"] for h in hits} <= {str(r["image"]) for r in rows}
+    assert sum(h["id"] in ct_ids for h in hits) >= 3  # the model learned CT vs MR
+    mr = next(r for r in rows if r["Type"] == "MR")
+    png = (medpix_dir / "images" / f"{mr['image']}.png").read_bytes()
+    image = client.post(
+        "/v1/align/search",
+        data={"model": "tiny-medpix", "top_k": "1"},
+        files={"image": ("q.png", png, "image/png")},
+    )
+    assert image.status_code == 200, image.text
+    assert "MR" in image.json()["hits"][0]["id"]
+
+
+def test_gallery_defaults_to_the_checkpoint_folder_and_rejects_ecg_data(
+    run_dir: Path, medpix_dir: Path
+) -> None:
+    base = ["align", "gallery", "--checkpoint", str(run_dir), "--data-root", str(medpix_dir)]
+    result = CliRunner().invoke(app, [*base, "--quiet", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert (run_dir / "best" / "gallery.safetensors").is_file()
+    wrong = CliRunner().invoke(app, [*base, "--data", "ptbxl"])
+    assert wrong.exit_code == 2 and "use --data medpix" in wrong.output
+
+
+def test_eval_out_and_quiet(run_dir: Path, medpix_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval" / "dev.json"
+    args = ["align", "eval", "--checkpoint", str(run_dir), "--data-root", str(medpix_dir),
+            "--split", "dev", "--out", str(out), "--quiet", "--threads", "1"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "" and result.stderr == ""
+    payload = json.loads(out.read_text())
+    assert payload["metrics"]["n"] == 16 and payload["split"] == "dev"

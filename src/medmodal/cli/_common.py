@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -31,6 +33,35 @@ OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables.")]
+#: ``--out`` where a command writes one file of results (optional).
+OutFileOption = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Also write the results (JSON) to this file.")
+]
+ThreadsOption = Annotated[int, typer.Option("--threads", help="torch CPU threads.")]
+CheckpointOption = Annotated[
+    Path, typer.Option("--checkpoint", help="Run folder (from align train) or checkpoint folder.")
+]
+
+
+@contextlib.contextmanager
+def silenced(enabled: bool = True) -> Iterator[None]:
+    """Swallow what the block prints (stdout and stderr) when ``enabled``.
+
+    Errors still reach the user: they propagate as exceptions, which
+    :func:`handle_errors` prints after the block has ended.
+    """
+    if not enabled:
+        yield
+        return
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        yield
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write ``payload`` as JSON (NaN becomes null) to ``path``, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_jsonable(payload), indent=2) + "\n", encoding="utf-8")
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -10,13 +10,17 @@ import typer
 from rich.table import Table
 
 from medmodal.cli._common import (
+    CheckpointOption,
     DataRootOption,
     JsonOption,
+    OutFileOption,
     QuietOption,
     SeedOption,
+    ThreadsOption,
     console,
     handle_errors,
     print_json,
+    write_json,
 )
 from medmodal.errors import DataFormatError, DataNotFoundError
 
@@ -52,7 +56,7 @@ def train(
             help="Texts: medpix structured|caption; ptbxl report|statements (default: first).",
         ),
     ] = None,
-    threads: Annotated[int, typer.Option("--threads", help="torch CPU threads.")] = 2,
+    threads: ThreadsOption = 2,
     seed: SeedOption = 0,
     quiet: QuietOption = False,
     json_output: JsonOption = False,
@@ -102,9 +106,7 @@ def train(
 @app.command("eval")
 @handle_errors
 def evaluate(
-    checkpoint: Annotated[
-        Path, typer.Option("--checkpoint", help="Run folder or checkpoint folder.")
-    ],
+    checkpoint: CheckpointOption,
     data: Annotated[str | None, typer.Option("--data", help="Data set: medpix or ptbxl.")] = None,
     data_root: DataRootOption = None,
     split: Annotated[
@@ -113,31 +115,92 @@ def evaluate(
     text: Annotated[
         str | None, typer.Option("--text", help="Text kind (default: the run's).")
     ] = None,
-    threads: Annotated[int, typer.Option("--threads", help="torch CPU threads.")] = 2,
+    threads: ThreadsOption = 2,
+    out: OutFileOption = None,
     json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Retrieval (R@1/5/10 both ways) and zero-shot accuracy of a trained model."""
+    from medmodal.cli._align_tasks import check_model_fits
+
+    net, task, info = _load_run(checkpoint, data, threads)
+    check_model_fits(net, task)
+    text = text or info.get("text") or ("structured" if task.name == "medpix" else "report")
+    size = net.config.image.image_size if net.config.image is not None else 0
+    dataset = task.load(split, root=data_root, image_size=size, augment=False, seed=0, text=text)
+    evaluation = task.evaluate(net, dataset, split=split)
+    payload = _payload(evaluation, {**info, "text": text})
+    if out is not None:
+        write_json(out, payload)
+    if json_output:
+        print_json(payload)
+    elif not quiet:
+        _print_tables(evaluation, title=f"{net.config.name} on {task.name} {split}")
+        if out is not None:
+            console.print(f"wrote {out}")
+
+
+@app.command("gallery")
+@handle_errors
+def gallery(
+    checkpoint: CheckpointOption,
+    data: Annotated[str | None, typer.Option("--data", help="Data set: medpix.")] = None,
+    data_root: DataRootOption = None,
+    split: Annotated[
+        str, typer.Option("--split", help="Split whose images and captions fill the gallery.")
+    ] = "dev",
+    text: Annotated[
+        str | None, typer.Option("--text", help="Caption kind (default: the run's).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Model folder to write (the checkpoint's files and the gallery; serve it with "
+            "medmodal serve --models-dir <its parent>). Default: the checkpoint folder itself.",
+            file_okay=False,
+        ),
+    ] = None,
+    threads: ThreadsOption = 2,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Build the search gallery of an image-text model for the service's /v1/align/search.
+
+    Encodes every image and caption of a data set's split with the trained model and saves
+    them (gallery.safetensors + gallery.json) beside the model's config and weights.
+    """
+    from medmodal.cli._align_gallery import build_gallery
+
+    net, task, info = _load_run(checkpoint, data, threads)
+    text = text or info.get("text") or "structured"
+    summary = build_gallery(net, task, checkpoint, out, split=split, root=data_root, text=text)
+    if json_output:
+        print_json(summary)
+    elif not quiet:
+        console.print(
+            f"gallery of {summary['images']} images and {summary['captions']} captions "
+            f"({task.name} {split}) written to {summary['folder']}",
+            highlight=False,
+        )
+
+
+def _load_run(
+    checkpoint: Path, data: str | None, threads: int
+) -> tuple[CLIPModel, Any, dict[str, Any]]:
+    """The trained model of a run or checkpoint folder, its task and the run's settings."""
     import torch
 
-    from medmodal.cli._align_tasks import check_model_fits, get_task
+    from medmodal.cli._align_tasks import get_task
     from medmodal.train import find_checkpoint, load_checkpoint
 
     torch.set_num_threads(max(1, threads))
     info = _run_info(checkpoint)
     task = get_task(data or info.get("data", "medpix"))
     ckpt = load_checkpoint(find_checkpoint(checkpoint))
-    net = cast("CLIPModel", ckpt.model)
-    check_model_fits(net, task)
-    text = text or info.get("text") or ("structured" if task.name == "medpix" else "report")
-    size = net.config.image.image_size if net.config.image is not None else 0
-    dataset = task.load(split, root=data_root, image_size=size, augment=False, seed=0, text=text)
-    evaluation = task.evaluate(net, dataset, split=split)
-    payload = _payload(evaluation, {**info, "checkpoint": str(ckpt.path), "text": text})
-    if json_output:
-        print_json(payload)
-        return
-    _print_tables(evaluation, title=f"{net.config.name} on {task.name} {split}")
-    print_json(payload)
+    info = {**info, "checkpoint": str(ckpt.path)}
+    return cast("CLIPModel", ckpt.model), task, info
 
 
 def _model(name: str) -> CLIPModel:

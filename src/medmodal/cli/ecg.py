@@ -19,12 +19,16 @@ from medmodal.cli._common import (
     err_console,
     handle_errors,
     print_json,
+    silenced,
 )
 from medmodal.errors import DataNotFoundError, InvalidParameterError, MedmodalWarning
 
 app = typer.Typer(
     help="ECG: analyse recordings and benchmark R-peak detection.", no_args_is_help=True
 )
+
+#: Records of ``ecg bench --quick``: a clean one and a hard one (atrial flutter, noise).
+QUICK_RECORDS = "100,203"
 
 
 @app.command("analyze")
@@ -43,8 +47,11 @@ def analyze(
     sampling_rate: Annotated[
         float | None, typer.Option("--sampling-rate", help="Hz, for files that do not store it.")
     ] = None,
-    plot: Annotated[
-        Path | None, typer.Option("--plot", help="Write an overview figure (PNG) here.")
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", "--plot", help="Write the overview figure (PNG) here (--plot: old name)."
+        ),
     ] = None,
     method: Annotated[str, typer.Option("--method", help="R-peak detector.")] = "default",
     powerline: Annotated[
@@ -74,11 +81,11 @@ def analyze(
             lead_names=record.lead_names,
         )
     notes = list(dict.fromkeys(str(w.message) for w in caught))
-    if plot is not None:
+    if out is not None:
         from medmodal.viz.ecg import plot_overview
 
-        plot.parent.mkdir(parents=True, exist_ok=True)
-        plot_overview(result).savefig(plot, dpi=120)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        plot_overview(result).savefig(out, dpi=120)
     if json_output:
         print_json(_payload(record.name, result, notes))
         return
@@ -86,8 +93,8 @@ def analyze(
         console.print(summary_table(record.name or path.name, result.summary()))
         for note in notes:
             err_console.print(f"[yellow]warning:[/yellow] {note}", highlight=False)
-        if plot is not None:
-            console.print(f"figure: {plot}")
+        if out is not None:
+            console.print(f"figure: {out}")
 
 
 @app.command("bench")
@@ -104,6 +111,16 @@ def bench(
         typer.Option("--out", "-o", help="Results folder (default: benchmarks/results)."),
     ] = None,
     data_root: DataRootOption = None,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help=f"Accuracy only, medmodal's detectors only, records {QUICK_RECORDS} by default "
+            "(no peers, timing or resampling).",
+        ),
+    ] = False,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run the MIT-BIH QRS benchmark (benchmarks/ecg_qrs.py) against NeuroKit2 and XQRS."""
     script = Path(__file__).resolve().parents[3] / "benchmarks" / "ecg_qrs.py"
@@ -112,7 +129,10 @@ def bench(
             f"the benchmark script {script} is not here: benchmarks ship with the source "
             "checkout, run this command from a clone of the repository"
         )
-    argv = [str(script), "--jobs", str(jobs)]
+    argv = ["--jobs", str(jobs)]
+    if quick:
+        argv += ["--no-peers", "--no-timing", "--no-resample", "--process-records", ""]
+        records = records or QUICK_RECORDS
     if records:
         argv += ["--records", records]
     if out is not None:
@@ -121,10 +141,14 @@ def bench(
         argv += ["--data-root", str(data_root)]
     saved = sys.argv
     try:
-        sys.argv = argv
-        runpy.run_path(str(script), run_name="__main__")
+        sys.argv = [str(script), *argv]
+        with silenced(quiet or json_output):
+            namespace = runpy.run_path(str(script), run_name="medmodal_ecg_bench")
+            result = namespace["main"](argv)
     finally:
         sys.argv = saved
+    if json_output:
+        print_json(result)
 
 
 def summary_table(title: str, summary: dict[str, Any]) -> Table:

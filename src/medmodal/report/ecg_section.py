@@ -195,13 +195,14 @@ def build(ctx: SectionContext) -> SectionContent:
         ],
         figures=figures,
         meaning=(
-            f"Pooled over these records, {pooled_se:.2f} % of the annotated beats were found "
-            f"and {pooled_ppv:.2f} % of detections were real beats; on all 48 MIT-BIH records "
-            "the same detector scores F1 99.88 % (benchmarks/results/ecg_qrs.md). The rhythm "
-            "column is the most common 10-second label: 'irregular' flags windows whose RR "
-            "intervals vary beyond sinus arrhythmia (ectopic beats or atrial fibrillation), so "
-            "it is a screening flag, not a diagnosis. High SDNN with 'irregular' windows (as "
-            "in atrial fibrillation) measures chaotic rhythm, not healthy variability."
+            f"Data: {source}. Pooled over these records, {pooled_se:.2f} % of the annotated "
+            f"beats were found and {pooled_ppv:.2f} % of detections were real beats; on all "
+            "48 MIT-BIH records the same detector scores F1 99.88 % "
+            "(benchmarks/results/ecg_qrs.md). The rhythm column is the most common "
+            "10-second label: 'irregular' flags windows whose RR intervals vary beyond sinus "
+            "arrhythmia (ectopic beats or atrial fibrillation), so it is a screening flag, "
+            "not a diagnosis. High SDNN with 'irregular' windows (as in atrial fibrillation) "
+            "measures chaotic rhythm, not healthy variability."
         ),
         headline=(
             f"{len(reports)} records, Se {pooled_se:.2f} %, +P {pooled_ppv:.2f} %, "

@@ -1,0 +1,101 @@
+"""``medmodal align gallery``: the search gallery the service's ``/v1/align/search`` ranks.
+
+Every image and every distinct caption of a data set's split is encoded by the trained
+model and saved with :func:`medmodal.serve.gallery.save_gallery` beside the model's
+``config.json`` and ``model.safetensors``; ``medmodal serve --models-dir`` then finds the
+folder as one model (named after it) with its gallery.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medmodal.errors import InvalidParameterError
+from medmodal.types import PathLike
+
+__all__ = ["build_gallery"]
+
+
+def build_gallery(
+    model: Any,
+    task: Any,
+    checkpoint: PathLike,
+    out: PathLike | None = None,
+    *,
+    split: str = "dev",
+    root: PathLike | None = None,
+    text: str = "structured",
+) -> dict[str, Any]:
+    """Encode ``task``'s ``split`` with ``model``; write the gallery into a model folder.
+
+    Args:
+        model: the trained image-text :class:`~medmodal.models.CLIPModel`.
+        task: the alignment task (see :func:`medmodal.cli._align_tasks.get_task`).
+        checkpoint: the run or checkpoint folder the model came from.
+        out: the model folder to write (the checkpoint's files are copied there);
+            default: the checkpoint folder itself.
+        split: the split whose images and captions fill the gallery.
+        root: the data root.
+        text: caption kind (``structured`` or ``caption`` for MedPix).
+
+    Returns:
+        ``{"folder", "data", "split", "images", "captions"}``.
+
+    Raises:
+        InvalidParameterError: the data or the model are not image-text.
+    """
+    import torch
+
+    from medmodal.serve.gallery import save_gallery
+    from medmodal.train import find_checkpoint
+
+    if tuple(task.modalities) != ("image", "text"):
+        raise InvalidParameterError(
+            f"align gallery: the service searches images and captions; the {task.name!r} "
+            f"data hold {', '.join(task.modalities)} (use --data medpix)"
+        )
+    if "image" not in model.modalities or "text" not in model.modalities:
+        raise InvalidParameterError(
+            f"align gallery: the service searches images and captions, but model "
+            f"{model.config.name!r} encodes {', '.join(model.modalities)}"
+        )
+    source = find_checkpoint(Path(checkpoint))
+    folder = _model_folder(source, None if out is None else Path(out))
+    size = int(model.config.image.image_size)
+    dataset = task.load(split, root=root, image_size=size, augment=False, seed=0, text=text)
+    channels = int(getattr(model.config.image, "in_channels", 1))
+    pixels = np.stack([dataset.transform(image) for image in dataset.images])  # (N, 1, S, S)
+    images = torch.from_numpy(np.repeat(pixels, channels, axis=1))  # (N, C, S, S)
+    ids = _image_ids(dataset)
+    captions = list(dict.fromkeys(dataset.texts))  # several images of a case share one
+    model.eval()
+    save_gallery(folder, model, images=images, image_ids=ids, captions=captions)
+    return {
+        "folder": str(folder),
+        "data": task.name,
+        "split": split,
+        "images": len(ids),
+        "captions": len(captions),
+    }
+
+
+def _model_folder(source: Path, out: Path | None) -> Path:
+    """``out`` holding a copy of the checkpoint's files, or ``source`` itself."""
+    if out is None or out.resolve() == source.resolve():
+        return source
+    out.mkdir(parents=True, exist_ok=True)
+    for file in source.iterdir():
+        if file.is_file() and not file.is_symlink():
+            shutil.copy2(file, out / file.name)
+    return out
+
+
+def _image_ids(dataset: Any) -> list[str]:
+    labels = dataset.labels
+    if "image_id" in labels.columns:
+        return [str(i) for i in labels["image_id"]]
+    return [f"image-{i}" for i in range(len(dataset))]

@@ -1,0 +1,103 @@
+"""Real ECGs for the attention section: 10-second MIT-BIH windows with and without PVCs.
+
+Each record's MLII lead is cleaned (:func:`medmodal.ecg.ecg_clean`, 60 Hz mains: the
+recordings are American), resampled from 360 to 100 Hz and cut into 10-second windows; a
+window is labelled "PVCs present" when the cardiologists' reference annotations hold a
+ventricular (AAMI class V) beat in it, and those beats' positions are what the attention
+map is checked against. Clinical features are the header's age and sex. Training and test
+windows come from different patients (:data:`TRAIN_RECORDS`, :data:`TEST_RECORDS`).
+
+Example:
+    >>> from medmodal.report._attention_mitdb import TEST_RECORDS, TRAIN_RECORDS
+    >>> set(TRAIN_RECORDS) & set(TEST_RECORDS)
+    set()
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from medmodal.errors import MedmodalWarning
+from medmodal.report.attention_section import DURATION, FS, PVCCohort
+
+__all__ = ["PER_CLASS", "TEST_RECORDS", "TRAIN_RECORDS", "mitdb_pvc_cohort"]
+
+#: Patients the model is trained on: PVC-rich records and records without PVCs.
+TRAIN_RECORDS = ("106", "119", "200", "208", "221", "101", "103", "112")
+#: Held-out patients: two with frequent PVCs, two (almost) without.
+TEST_RECORDS = ("223", "233", "100", "113")
+#: Windows per class (with / without PVCs) drawn from each record in a full run.
+PER_CLASS = 12
+_MITDB_FS = 360
+
+
+def mitdb_pvc_cohort(
+    records: Sequence[str],
+    *,
+    root: Path | None,
+    per_class: int = PER_CLASS,
+    seed: int = 0,
+    progress: bool = False,
+) -> tuple[PVCCohort, np.ndarray]:
+    """Up to ``per_class`` seeded windows with PVCs and as many without, per record.
+
+    Returns:
+        The cohort (``X["ecg"]`` ``(n, 1, 1000)`` float32 mV at 100 Hz, ``X["clinical"]``
+        ``(n, 2)`` age and sex, PVC positions in window samples) and each window's record.
+
+    Raises:
+        DataNotFoundError: MIT-BIH is not under ``root``.
+    """
+    rng = np.random.default_rng(seed)
+    signals, labels, pvcs, owners, clinical = [], [], [], [], []
+    for rid in tqdm(records, desc="MIT-BIH windows", disable=not progress, leave=False):
+        windows, v_peaks, age, sex = _record_windows(rid, root)
+        has_v = np.array([p.size > 0 for p in v_peaks])
+        for want in (True, False):
+            pool = np.flatnonzero(has_v == want)
+            for i in np.sort(rng.permutation(pool)[:per_class]):
+                signals.append(windows[i])
+                labels.append(int(want))
+                pvcs.append(v_peaks[i])
+                owners.append(rid)
+                clinical.append((age, sex))
+    X = {
+        "ecg": np.stack(signals)[:, None, :].astype(np.float32),  # (n, 1, T)
+        "clinical": np.asarray(clinical, dtype=np.float32),  # (n, 2)
+    }
+    return PVCCohort(X, np.asarray(labels, dtype=np.int64), pvcs), np.asarray(owners)
+
+
+def _record_windows(
+    rid: str, root: Path | None
+) -> tuple[np.ndarray, list[np.ndarray], float, float]:
+    """Cleaned 100 Hz MLII windows ``(W, T)``, V-beat samples per window, age, sex (M=1)."""
+    from scipy.signal import resample_poly
+
+    from medmodal.data import mitdb
+    from medmodal.ecg.clean import ecg_clean
+
+    record = mitdb.load_record(rid, root=root, leads="MLII")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MedmodalWarning)
+        clean = ecg_clean(record.signal[:, 0], _MITDB_FS, powerline=60.0)
+    signal = resample_poly(clean, int(FS), _MITDB_FS)  # 360 -> 100 Hz
+    length = int(FS * DURATION)
+    n_windows = len(signal) // length
+    windows = signal[: n_windows * length].reshape(n_windows, length)
+    annotations = record.annotations
+    if annotations is None:  # load_record attaches them; guard for type checkers
+        return windows, [np.zeros(0, dtype=np.int64)] * n_windows, 60.0, 0.0
+    beats = annotations.beats()
+    v = np.round(beats.sample[mitdb.aami_classes(annotations) == "V"] * FS / _MITDB_FS)
+    v = v.astype(np.int64)
+    window_of = v // length
+    per_window = [v[window_of == w] - w * length for w in range(n_windows)]
+    age = float(record.meta.get("age") or 60.0)
+    sex = 1.0 if record.meta.get("sex") == "M" else 0.0
+    return windows, per_window, age, sex

@@ -1,0 +1,112 @@
+"""``medmodal demo --data-root``: the fusion, alignment and attention sections switch to
+MIT-BIH and MedPix 2.0 where they are present, and say so; without them nothing changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from medmodal.report import align_section, attention_section, fusion_section
+from medmodal.report._attention_mitdb import TEST_RECORDS, TRAIN_RECORDS, mitdb_pvc_cohort
+from medmodal.report._fusion_mitdb import _capped
+from medmodal.report.section import SectionContent, SectionContext
+
+SWITCHES = [
+    (fusion_section, "mitdb", "medmodal.report._fusion_mitdb.build_mitdb"),
+    (align_section, "medpix", "medmodal.report._align_medpix.build_medpix"),
+    (attention_section, "mitdb", "medmodal.report.attention_section._build_mitdb"),
+]
+
+
+@pytest.mark.parametrize(("module", "dataset", "target"), SWITCHES)
+def test_sections_switch_only_when_the_data_set_is_there(
+    module: object, dataset: str, target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the data set under the root the real-data builder runs; the check names it."""
+    import medmodal.data.paths as paths
+
+    asked: list[str] = []
+
+    def has(name: str, root: object = None) -> bool:
+        asked.append(name)
+        return root == tmp_path
+
+    monkeypatch.setattr(paths, "has_dataset", has)
+    monkeypatch.setattr(target, lambda ctx: SectionContent(meaning=f"real {ctx.data_root}"))
+    content = module.build(SectionContext(tmp_path, data_root=tmp_path))  # type: ignore[attr-defined]
+    assert content.meaning == f"real {tmp_path}"
+    assert asked == [dataset]
+
+
+def test_capped_keeps_at_most_cap_per_patient_and_class() -> None:
+    groups = np.array(["a"] * 10 + ["b"] * 4)
+    positive = np.array([True] * 7 + [False] * 3 + [True, False, False, False])
+    keep = _capped(groups, positive, 2, seed=0)
+    assert np.all(np.diff(keep) > 0)
+    pairs = list(zip(groups[keep], positive[keep], strict=True))
+    assert pairs.count(("a", True)) == 2 and pairs.count(("a", False)) == 2
+    assert pairs.count(("b", True)) == 1 and pairs.count(("b", False)) == 2
+    np.testing.assert_array_equal(keep, _capped(groups, positive, 2, seed=0))
+
+
+def test_attention_patients_are_disjoint() -> None:
+    assert not set(TRAIN_RECORDS) & set(TEST_RECORDS)
+
+
+@pytest.mark.data
+def test_mitdb_windows_carry_their_annotated_pvcs(mitdb_dir: Path) -> None:
+    cohort, owner = mitdb_pvc_cohort(["119", "100"], root=mitdb_dir.parent, per_class=3, seed=0)
+    assert cohort.X["ecg"].shape[1:] == (1, 1000) and cohort.X["clinical"].shape[1] == 2
+    # 119 has windows with and without PVCs; 100 has one PVC in 30 minutes
+    assert (owner == "119").sum() == 6 and cohort.y[owner == "119"].tolist() == [1, 1, 1, 0, 0, 0]
+    for label, peaks in zip(cohort.y, cohort.pvc_peaks, strict=True):
+        assert (peaks.size > 0) == bool(label)
+        assert np.all((peaks >= 0) & (peaks < 1000))
+    # a PVC is a large deflection: the cleaned trace peaks near every annotated one
+    ecg = cohort.X["ecg"][:, 0]
+    for signal, peaks in zip(ecg, cohort.pvc_peaks, strict=True):
+        for r in peaks:
+            near = np.abs(signal[max(r - 10, 0) : r + 10]).max()
+            assert near > 2 * np.median(np.abs(signal)), r
+
+
+def _run(key: str, tmp_path: Path, root: Path) -> SectionContent:
+    from medmodal.report.runner import run_section
+
+    result = run_section(key, SectionContext(tmp_path / key, True, 0, root, False))
+    assert result.ok, result.details
+    for figure in result.content.figures:
+        assert figure.path.is_file()
+    return result.content
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_fusion_section_on_mitdb(tmp_path: Path, mitdb_dir: Path) -> None:
+    content = _run("fusion", tmp_path, mitdb_dir.parent)
+    assert "MIT-BIH" in content.meaning and "synthetic cohort" in content.meaning
+    assert content.metrics["data"] == "mitdb" and len(content.metrics["records"]) == 5
+    assert not content.notes
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_attention_section_on_mitdb(tmp_path: Path, mitdb_dir: Path) -> None:
+    content = _run("attention", tmp_path, mitdb_dir.parent)
+    assert content.meaning.startswith("Data: real MIT-BIH recordings")
+    assert content.metrics["auroc"] > 0.7  # PVC windows of unseen patients
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_align_section_on_medpix(tmp_path: Path) -> None:
+    from medmodal.data.paths import data_root, has_dataset
+
+    if not has_dataset("medpix"):
+        pytest.skip(f"MedPix 2.0 not under {data_root()}")
+    content = _run("align", tmp_path, data_root())
+    assert content.meaning.startswith("Data: real MedPix 2.0")
+    retrieval = content.metrics["retrieval"]
+    assert retrieval["a_to_b_R@10"] > 2 * 10 / retrieval["n"]  # above chance
