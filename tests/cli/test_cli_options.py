@@ -24,6 +24,7 @@ EXPECTED = {
     ("align", "gallery"): ("--out", "--data-root", "--json", "--quiet"),
     ("demo",): ("--out", "--data-root", "--seed", "--json", "--quiet"),
     ("models", "list"): ("--json",),
+    ("serve",): ("--quiet",),
 }
 
 
@@ -36,10 +37,14 @@ def test_every_command_offers_the_shared_options(command: tuple[str, ...]) -> No
 
 
 def test_short_flags_are_the_same_everywhere() -> None:
-    for command in [c for c in EXPECTED if "--quiet" in EXPECTED[c]]:
+    for command, options in EXPECTED.items():
         result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
-        assert "-q" in result.output, command
-        assert "-o" in result.output, command
+        for long, short in (("--quiet", "-q"), ("--out", "-o")):
+            if long in options:
+                rows = [
+                    r for r in result.output.splitlines() if f" {long} " in r or f"{long}," in r
+                ]
+                assert any(f" {short} " in r for r in rows), (command, long)
 
 
 def _hea() -> str:
@@ -99,3 +104,18 @@ def test_ecg_bench_quick_json_and_quiet(tmp_path: Path, mitdb_dir: Path) -> None
     assert quiet.exit_code == 0, quiet.output
     assert quiet.stdout == "" and quiet.stderr == ""
     assert (tmp_path / "b" / "ecg_qrs.md").is_file()
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_serve_quiet_drops_the_banner_and_info_logs(
+    quiet: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uvicorn = pytest.importorskip("uvicorn")
+    pytest.importorskip("fastapi")
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app_, **kw: calls.append(kw))
+    result = runner.invoke(app, ["serve", "--port", "8123", *(["--quiet"] if quiet else [])])
+    assert result.exit_code == 0, result.output
+    assert calls[0]["port"] == 8123 and calls[0]["access_log"] is False
+    assert calls[0]["log_level"] == ("warning" if quiet else "info")
+    assert ("medmodal service on" in result.stdout) is not quiet

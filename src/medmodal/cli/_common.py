@@ -37,6 +37,11 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress ba
 OutFileOption = Annotated[
     Path | None, typer.Option("--out", "-o", help="Also write the results (JSON) to this file.")
 ]
+#: ``--out`` where a command writes a folder of results (optional).
+OutDirOption = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Write the results (tables, figures) into this folder."),
+]
 ThreadsOption = Annotated[int, typer.Option("--threads", help="torch CPU threads.")]
 CheckpointOption = Annotated[
     Path, typer.Option("--checkpoint", help="Run folder (from align train) or checkpoint folder.")

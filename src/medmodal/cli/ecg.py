@@ -14,6 +14,7 @@ from rich.table import Table
 from medmodal.cli._common import (
     DataRootOption,
     JsonOption,
+    OutDirOption,
     QuietOption,
     console,
     err_console,
@@ -106,10 +107,7 @@ def bench(
     jobs: Annotated[
         int, typer.Option("--jobs", help="Parallel workers for the accuracy runs.")
     ] = 2,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Results folder (default: benchmarks/results)."),
-    ] = None,
+    out: OutDirOption = None,
     data_root: DataRootOption = None,
     quick: Annotated[
         bool,
@@ -122,7 +120,10 @@ def bench(
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Run the MIT-BIH QRS benchmark (benchmarks/ecg_qrs.py) against NeuroKit2 and XQRS."""
+    """Run the MIT-BIH QRS benchmark (benchmarks/ecg_qrs.py) against NeuroKit2 and XQRS.
+
+    Writes ecg_qrs.md and ecg_qrs.json into --out (default: benchmarks/results).
+    """
     script = Path(__file__).resolve().parents[3] / "benchmarks" / "ecg_qrs.py"
     if not script.is_file():
         raise DataNotFoundError(

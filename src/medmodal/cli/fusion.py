@@ -18,6 +18,7 @@ from rich.table import Table
 from medmodal.cli._common import (
     DataRootOption,
     JsonOption,
+    OutDirOption,
     QuietOption,
     SeedOption,
     console,
@@ -82,9 +83,7 @@ def compare(
     ] = 0.0,
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum training epochs.")] = 100,
     n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples.")] = 1000,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write table (.md, .csv) and figures here.")
-    ] = None,
+    out: OutDirOption = None,
     data_root: DataRootOption = None,
     max_records: Annotated[
         int | None,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from medmodal.cli._common import console, handle_errors
+from medmodal.cli._common import console, err_console, handle_errors
 
 
 @handle_errors
@@ -29,6 +29,9 @@ def serve(
         typer.Option("--max-upload-mb", help="Largest request body (default 25 MiB).", min=0.001),
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No banner; log warnings and errors only.")
+    ] = False,
 ) -> None:
     """Serve the ECG analysis API, model endpoints and the web page (set MEDMODAL_API_KEY
     to require an API key on every /v1 call)."""
@@ -41,12 +44,15 @@ def serve(
     from medmodal.serve.app import create_app
     from medmodal.serve.settings import Settings
 
+    if quiet:
+        log_level = "warning"
     max_bytes = None if max_upload_mb is None else int(max_upload_mb * 1024 * 1024)
     settings = Settings.from_env(models_dir=models_dir, max_upload_bytes=max_bytes)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
-    console.print(f"medmodal service on http://{shown}:{port}/  (API docs: /docs)")
+    if not quiet:
+        console.print(f"medmodal service on http://{shown}:{port}/  (API docs: /docs)")
     if settings.api_key is None and host not in ("127.0.0.1", "localhost", "::1"):
-        console.print("[yellow]warning:[/yellow] no MEDMODAL_API_KEY set on a public interface")
+        err_console.print("[yellow]warning:[/yellow] no MEDMODAL_API_KEY set on a public interface")
     # uvicorn's own access log prints raw paths and queries; ours logs route templates only
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=False)
