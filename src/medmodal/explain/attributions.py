@@ -37,7 +37,6 @@ from torch import Tensor
 
 from medmodal._optional import require
 from medmodal.errors import InvalidParameterError, MedmodalWarning
-from medmodal.explain._forward import fusion_logits
 from medmodal.fusion import FusionClassifier
 from medmodal.fusion._training import num_threads
 from medmodal.types import ArrayLike
@@ -137,7 +136,7 @@ def integrated_gradients(
 
     def forward(*args: Tensor) -> Tensor:
         *xs, present = args  # Captum repeats the presence mask along with the path points
-        logits = fusion_logits(model, dict(zip(names, xs, strict=True)), present)
+        logits = model(dict(zip(names, xs, strict=True)), present).logits
         if output == "logit":
             return logits
         return torch.sigmoid(logits) if clf.multilabel_ else logits.softmax(dim=1)

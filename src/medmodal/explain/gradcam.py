@@ -32,7 +32,6 @@ import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
 
 from medmodal.errors import InvalidParameterError
-from medmodal.explain._forward import fusion_logits
 from medmodal.fusion import FusionClassifier
 from medmodal.fusion._training import num_threads
 from medmodal.types import ArrayLike
@@ -137,7 +136,7 @@ def fusion_grad_cam(
     inputs = dict(batch.inputs)
 
     def forward(x: Tensor) -> Tensor:
-        return fusion_logits(model, {**inputs, modality: x}, batch.present)
+        return model({**inputs, modality: x}, batch.present).logits
 
     cols: Tensor | None = None
     if target is not None:

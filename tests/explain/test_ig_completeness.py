@@ -1,14 +1,12 @@
-"""Explanations work for every fusion method, late fusion's detached combiner included."""
+"""Integrated Gradients are complete for every fusion method, late fusion included."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from medmodal.data.synthetic import make_multimodal_classification
 from medmodal.explain import integrated_gradients
-from medmodal.explain._forward import fusion_logits
 from medmodal.fusion import FusionClassifier
 
 DATA = make_multimodal_classification(120, seed=3, missing_rate=0.2)
@@ -23,17 +21,11 @@ CASES = [
 
 
 @pytest.mark.parametrize(("method", "params"), CASES)
-def test_differentiable_logits_match_the_model_and_ig_is_complete(method, params):
+def test_ig_is_complete_for_every_method(method, params):
     clf = FusionClassifier(
         method, epochs=3, random_state=0, num_threads=1, verbose=False, **params
     ).fit(DATA.X, DATA.y)
     X = {k: v[:12] for k, v in DATA.X.items()}
-    batch = clf.prepare(X)
-    model = clf.model_.eval()
-    with torch.no_grad():
-        expected = model(batch.inputs, batch.present).logits
-        got = fusion_logits(model, batch.inputs, batch.present)
-    torch.testing.assert_close(got, expected)
     ig = integrated_gradients(clf, X, n_steps=64)
     assert np.abs(ig.totals()).sum() > 0  # gradients reach the inputs
     np.testing.assert_allclose(
