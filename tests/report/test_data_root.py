@@ -107,6 +107,6 @@ def test_align_section_on_medpix(tmp_path: Path) -> None:
     if not has_dataset("medpix"):
         pytest.skip(f"MedPix 2.0 not under {data_root()}")
     content = _run("align", tmp_path, data_root())
-    assert content.meaning.startswith("Data: real MedPix 2.0")
+    assert content.meaning.startswith("Data: real MedPix 2.0") and "MedPix" in content.title
     retrieval = content.metrics["retrieval"]
     assert retrieval["a_to_b_R@10"] > 2 * 10 / retrieval["n"]  # above chance

@@ -90,3 +90,19 @@ def test_unknown_section_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
 
 def test_real_sections_are_listed_in_report_order() -> None:
     assert runner.available_sections() == ("ecg", "fusion", "align", "attention")
+
+
+def test_content_title_replaces_the_module_title(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A section that ran on another data set renames itself; otherwise TITLE stays."""
+    module = types.ModuleType("fake_titled")
+    module.TITLE = "Simulated data"  # type: ignore[attr-defined]
+    module.build = lambda ctx: SectionContent(title="Real data" if ctx.data_root else "")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fake_titled", module)
+    registry: Registry[str] = Registry("report section")
+    registry.add("titled", "fake_titled", description="titled")
+    monkeypatch.setattr(runner, "SECTIONS", registry)
+    plain = runner.run_section("titled", SectionContext(tmp_path / "a"))
+    real = runner.run_section("titled", SectionContext(tmp_path / "b", data_root=tmp_path))
+    assert (plain.title, real.title) == ("Simulated data", "Real data")

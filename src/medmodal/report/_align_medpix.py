@@ -92,6 +92,7 @@ def _content(
     chance10 = ev.retrieval.chance_recall(10)
     zs = ev.zero_shot
     return SectionContent(
+        title="Contrastive image-caption alignment on MedPix 2.0 and zero-shot classification",
         intro=(
             f"Real pairs: {n_train} CT and MR images of the MedPix 2.0 train split (from "
             f"{ctx.data_root}) with their captions (modality, plane, body region and the "

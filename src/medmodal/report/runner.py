@@ -139,6 +139,7 @@ def run_section(key: str, context: SectionContext) -> SectionResult:
                 details=traceback.format_exc(),
             )
     content.notes += _warning_notes(caught)
+    title = content.title or title
     return SectionResult(name, title, "ok", time.perf_counter() - start, content)
 
 

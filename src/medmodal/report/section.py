@@ -105,6 +105,8 @@ class SectionContent:
         headline: one line for the terminal summary table.
         metrics: headline numbers for ``--json`` and ``summary.json``.
         notes: caveats shown under the section (e.g. "quick mode: half the cohort").
+        title: heading that replaces the module's ``TITLE`` (e.g. when the section ran on
+            another data set); empty keeps it.
     """
 
     intro: str = ""
@@ -114,6 +116,7 @@ class SectionContent:
     headline: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    title: str = ""
 
 
 Status = Literal["ok", "error"]
