@@ -110,3 +110,31 @@ def test_align_section_on_medpix(tmp_path: Path) -> None:
     assert content.meaning.startswith("Data: real MedPix 2.0") and "MedPix" in content.title
     retrieval = content.metrics["retrieval"]
     assert retrieval["a_to_b_R@10"] > 2 * 10 / retrieval["n"]  # above chance
+
+
+def test_a_data_root_without_any_data_set_is_one_error(tmp_path: Path) -> None:
+    """A mistyped --data-root fails at once instead of running on the embedded data."""
+    from typer.testing import CliRunner
+
+    from medmodal.cli.app import app
+    from medmodal.errors import DataNotFoundError
+    from medmodal.report.runner import run_report
+
+    with pytest.raises(DataNotFoundError, match="mitdb/, ptbxl-500/, medpix2-256/"):
+        run_report(tmp_path / "report", data_root=tmp_path / "typo", progress=False)
+    assert not (tmp_path / "report").exists()
+    result = CliRunner().invoke(
+        app, ["demo", "--data-root", str(tmp_path / "typo"), "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 2
+    assert "holds none of the data sets" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_ecg_section_keeps_the_excerpts_when_the_root_lacks_mitdb(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    (root / "medpix2-256").mkdir(parents=True)  # another data set only
+    content = _run("ecg", tmp_path, root)
+    assert content.meaning.startswith("Data: 5-minute excerpts")
+    assert content.notes[0].startswith(f"No MIT-BIH database under {root}")

@@ -152,12 +152,15 @@ def excerpt_table(reports: Sequence[ExcerptReport]) -> pd.DataFrame:
 
 def build(ctx: SectionContext) -> SectionContent:
     """The ECG section of the report (see :mod:`medmodal.report.runner`)."""
+    from medmodal.data.paths import has_dataset
+
     names = list_bundled()[: ctx.scale(len(list_bundled()))]
-    reports = analyse_excerpts(ctx.out_dir, names=names, progress=ctx.progress, root=ctx.data_root)
+    root = ctx.data_root if ctx.data_root and has_dataset("mitdb", ctx.data_root) else None
+    reports = analyse_excerpts(ctx.out_dir, names=names, progress=ctx.progress, root=root)
     table = excerpt_table(reports)
     source = (
-        f"full 30-minute MIT-BIH records from {ctx.data_root}"
-        if ctx.data_root is not None
+        f"full 30-minute MIT-BIH records from {root}"
+        if root is not None
         else "5-minute excerpts of MIT-BIH records shipped inside the package"
     )
     figures = [
@@ -214,6 +217,9 @@ def build(ctx: SectionContext) -> SectionContent:
             "ppv_pct": pooled_ppv,
             "per_record": table.to_dict(orient="records"),
         },
+        notes=[]
+        if root is not None or ctx.data_root is None
+        else [f"No MIT-BIH database under {ctx.data_root}: this section used the excerpts."],
     )
 
 

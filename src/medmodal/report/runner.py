@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from medmodal.errors import MedmodalWarning
+from medmodal.errors import DataNotFoundError, MedmodalWarning
 from medmodal.registry import Registry
 from medmodal.report.html import write_report
 from medmodal.report.section import SectionContent, SectionContext, SectionResult
@@ -169,10 +169,13 @@ def run_report(
 
     Raises:
         InvalidParameterError: an unknown section key.
+        DataNotFoundError: ``data_root`` holds none of the data sets (a mistyped path).
     """
     out = Path(out_dir)
     keys = [SECTIONS.resolve(k) for k in sections] if sections else list(SECTIONS.names())
     root = Path(data_root) if data_root is not None else None
+    if root is not None:
+        _check_data_root(root)
     settings: dict[str, Any] = {"quick": quick, "seed": seed, "data_root": str(root or "embedded")}
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -188,6 +191,17 @@ def run_report(
     text = json.dumps(_json_ready(summary.to_dict()), indent=2, allow_nan=False)
     (out / "summary.json").write_text(text + "\n", encoding="utf-8")
     return summary
+
+
+def _check_data_root(root: Path) -> None:
+    from medmodal.data.paths import DATASET_DIRS, has_dataset
+
+    if not any(has_dataset(name, root) for name in DATASET_DIRS):
+        folders = ", ".join(f"{sub}/" for sub in DATASET_DIRS.values())
+        raise DataNotFoundError(
+            f"run_report: the data root {root} holds none of the data sets; expected at "
+            f"least one of {folders} there (see the README's data sets)"
+        )
 
 
 def _json_ready(value: Any) -> Any:
