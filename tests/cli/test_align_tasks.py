@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from medmodal.align import clip_loss, unicl_loss
 from medmodal.cli._align_tasks import (
     TASKS,
     ECGTextPairs,
@@ -60,6 +61,55 @@ def test_collate_keeps_texts_as_strings() -> None:
     assert batch["index"].tolist() == [0, 1, 2]
     with pytest.raises(InvalidParameterError, match="3 images for 2 texts"):
         ImageTextPairs(images, ["a", "b"], ImageTransform(8))
+
+
+def test_views_are_sampled_at_the_rate_and_groups_ride_along() -> None:
+    images = np.zeros((2, 8, 8), dtype=np.uint8)
+    views = [("full 0", "head 0", "head 0: s1"), ("full 1",)]
+    pairs = ImageTextPairs(
+        images, ["full 0", "full 1"], ImageTransform(8), views=views, view_rate=0.5,
+        groups=[7, 7], seed=3,
+    )  # fmt: skip
+    drawn = [pairs[0]["text"] for _ in range(2000)]
+    counts = {t: drawn.count(t) / len(drawn) for t in set(drawn)}
+    assert set(counts) == {"full 0", "head 0", "head 0: s1"}
+    assert counts["full 0"] == pytest.approx(0.5, abs=0.04)
+    assert counts["head 0"] == pytest.approx(0.25, abs=0.04)
+    assert {pairs[1]["text"] for _ in range(50)} == {"full 1"}  # no shorter view
+    assert pairs[1]["group"] == 7
+    again = ImageTextPairs(images, ["full 0", "full 1"], ImageTransform(8), views=views, seed=3)
+    assert [again[0]["text"] for _ in range(2000)] == drawn  # seeded stream
+    with pytest.raises(InvalidParameterError, match="1 views for 2 texts"):
+        ImageTextPairs(images, ["a", "b"], ImageTransform(8), views=[("a",)])
+    with pytest.raises(InvalidParameterError, match="view_rate"):
+        ImageTextPairs(images, ["a", "b"], ImageTransform(8), view_rate=1.5)
+
+
+def test_pair_loss_counts_same_group_pairs_as_positives() -> None:
+    """Two ECG pairs with one text: UniCL with their group equals the hand-computed value."""
+    model = _ToyModel()
+    ecg = torch.zeros(3, 2, 10)
+    ecg[0, 0], ecg[1, 0], ecg[2, 1] = 1.0, 1.0, 1.0
+    batch = {"ecg": ecg, "text": ["normal", "normal", "abnormal"]}
+    plain = pair_loss(model, batch).detach()
+    grouped = pair_loss(model, {**batch, "group": torch.tensor([0, 0, 1])}).detach()
+    s = float(torch.exp(torch.tensor(2.0)))
+    # rows 0/1: logits (s, s, 0) -> CLIP -log(e^s / (2 e^s + 1)) = UniCL's; row 2: -log(e^s/(e^s+2))
+    p_pair = np.exp(s) / (2 * np.exp(s) + 1)
+    p_last = np.exp(s) / (np.exp(s) + 2)
+    expected = (2 * -np.log(p_pair) + -np.log(p_last)) / 3
+    assert float(grouped) == pytest.approx(expected, rel=1e-5)
+    assert float(plain) == pytest.approx(expected, rel=1e-5)  # identical texts: same value
+    # pairs that differ: pair_loss with groups is UniCL on the embeddings, not CLIP
+    ecg[1, 1] = 0.5
+    groups = torch.tensor([0, 0, 1])
+    texts = ["normal", "abnormal", "abnormal"]  # group 0 joins pairs with different texts
+    out = model(ecg=ecg, text=texts)
+    unicl = unicl_loss(out.ecg, out.text, out.logit_scale, groups).detach()
+    clip = clip_loss(out.ecg, out.text, out.logit_scale).detach()
+    assert abs(float(unicl) - float(clip)) > 1e-3
+    got = pair_loss(model, {"ecg": ecg, "text": texts, "group": groups}).detach()
+    assert float(got) == pytest.approx(float(unicl), rel=1e-6)
 
 
 def test_prompts_cover_every_class() -> None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -13,6 +14,7 @@ from medmodal.data.medpix import (
     LOCATION_CATEGORIES,
     available_splits,
     caption_text,
+    caption_views,
     load_medpix,
     read_image,
 )
@@ -83,6 +85,36 @@ def test_structured_text() -> None:
            "location": "Spine", "caption": "  Disc   herniation. "}  # fmt: skip
     assert caption_text(row) == "MR, sagittal, spine and muscles (spine): Disc herniation."
     assert caption_text(row, structured=False) == "Disc herniation."
+
+
+def test_caption_views_are_the_header_and_single_sentences() -> None:
+    row = {"modality": "CT", "plane": "Axial", "location_category": "Thorax",
+           "location": "Chest", "caption": "Mass in the LUL. Collapse!  Effusion?"}  # fmt: skip
+    views = caption_views(row)
+    head = "CT, axial, thorax (chest)"
+    assert views == (
+        caption_text(row),
+        head,
+        f"{head}: Mass in the LUL.",
+        f"{head}: Collapse!",
+        f"{head}: Effusion?",
+    )
+    one = caption_views({**row, "caption": "Mass in the LUL."})
+    assert one == (caption_text({**row, "caption": "Mass in the LUL."}), head)
+    assert caption_views({**row, "caption": ""}) == (head,)
+
+
+def test_text_views_and_header_groups(tiny: Path) -> None:
+    train = load_medpix("train", root=tiny)
+    views = train.text_views()
+    assert [v[0] for v in views] == train.texts()
+    assert all(len(v) == 2 and ": " not in v[1] for v in views)
+    # three images, three different (modality, region) headers; identical rows share one
+    groups = train.header_groups()
+    assert groups.dtype == np.int64 and len(set(groups.tolist())) == 3
+    frame = pd.concat([train.frame, train.frame.iloc[[0]]], ignore_index=True)
+    doubled = type(train)(train.name, train.folder, frame).header_groups()
+    assert doubled[3] == doubled[0] and len(set(doubled.tolist())) == 3
 
 
 def test_cases_never_straddle_splits(tmp_path: Path) -> None:

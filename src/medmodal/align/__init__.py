@@ -7,6 +7,7 @@ Public surface::
     ClipLoss(init_log_scale=ln(1/0.07), *, max_log_scale=ln 100, learnable=True,
              chunk_size=None)                                  # forward(a, b) -> Tensor
     siglip_loss(a, b, logit_scale, logit_bias) -> Tensor; SigLipLoss()
+    unicl_loss(a, b, logit_scale, labels) -> Tensor   # same-label pairs are positives
     similarity_matrix(a, b, *, normalize=True) -> Tensor
     retrieval_metrics(a, b, *, ids=None, ks=(1, 5, 10), names=("a", "b")) -> RetrievalMetrics
     ZeroShotClassifier(encode_text, classes, templates=DEFAULT_TEMPLATES, *, scale=100.0)
@@ -26,6 +27,7 @@ from medmodal.align.loss import (
 )
 from medmodal.align.retrieval import RetrievalMetrics, retrieval_metrics
 from medmodal.align.similarity import similarity_matrix
+from medmodal.align.unicl import unicl_loss
 from medmodal.align.zero_shot import DEFAULT_TEMPLATES, ECG_TEMPLATES, ZeroShotClassifier
 
 __all__ = [
@@ -42,4 +44,5 @@ __all__ = [
     "retrieval_metrics",
     "siglip_loss",
     "similarity_matrix",
+    "unicl_loss",
 ]

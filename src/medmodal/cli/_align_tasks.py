@@ -25,6 +25,7 @@ from torch.utils.data import Dataset
 
 from medmodal.align import ZeroShotClassifier, clip_loss, retrieval_metrics
 from medmodal.align.distributed import gather_features
+from medmodal.align.unicl import unicl_loss
 from medmodal.data.image_transforms import ImageTransform, to_square
 from medmodal.data.medpix import MODALITIES, load_medpix
 from medmodal.errors import InvalidParameterError
@@ -52,26 +53,51 @@ _REGIONS = {
 class ImageTextPairs(Dataset[dict[str, Any]]):
     """Square uint8 images (cached in memory) paired with texts.
 
-    Items are ``{"image": (1, S, S) float32 tensor, "text": str, "index": int}``.
+    Items are ``{"image": (1, S, S) float32 tensor, "text": str, "index": int}``. For
+    training, ``views`` holds shorter alternatives of each text (its first entry is the
+    text itself): with probability ``view_rate`` an item's text is one of the others,
+    drawn from a seeded stream (ConVIRT's sentence sampling). ``groups`` adds an int
+    ``"group"`` to each item: pairs of one group are all positives of each other in
+    :func:`pair_loss` (UniCL).
     """
 
     def __init__(
         self, images: np.ndarray, texts: Sequence[str], transform: ImageTransform,
-        labels: pd.DataFrame | None = None,
+        labels: pd.DataFrame | None = None, *, views: Sequence[Sequence[str]] | None = None,
+        view_rate: float = 0.5, groups: Sequence[int] | np.ndarray | None = None,
+        seed: int = 0,
     ) -> None:  # fmt: skip
-        if len(images) != len(texts):
-            raise InvalidParameterError(f"{len(images)} images for {len(texts)} texts")
+        n = len(texts)
+        if len(images) != n:
+            raise InvalidParameterError(f"{len(images)} images for {n} texts")
+        for name, extra in (("views", views), ("groups", groups)):
+            if extra is not None and len(extra) != n:
+                raise InvalidParameterError(f"ImageTextPairs: {len(extra)} {name} for {n} texts")
+        if not 0.0 <= view_rate <= 1.0:
+            raise InvalidParameterError(f"ImageTextPairs: view_rate must be in [0, 1]: {view_rate}")
         self.images = images  # (N, S, S) uint8
         self.texts = list(texts)
         self.transform = transform
-        self.labels = labels if labels is not None else pd.DataFrame(index=range(len(texts)))
+        self.labels = labels if labels is not None else pd.DataFrame(index=range(n))
+        self.views = [tuple(v) for v in views] if views is not None else None
+        self.view_rate = view_rate
+        self.groups = None if groups is None else np.asarray(groups, dtype=np.int64)
+        self._rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
         return len(self.texts)
 
+    def _text(self, i: int) -> str:
+        if self.views is None or len(self.views[i]) < 2 or self._rng.random() >= self.view_rate:
+            return self.texts[i]
+        return self.views[i][1 + int(self._rng.integers(len(self.views[i]) - 1))]
+
     def __getitem__(self, i: int) -> dict[str, Any]:
         image = torch.from_numpy(self.transform(self.images[i]))  # (1, S, S)
-        return {"image": image, "text": self.texts[i], "index": i}
+        item: dict[str, Any] = {"image": image, "text": self._text(i), "index": i}
+        if self.groups is not None:
+            item["group"] = int(self.groups[i])
+        return item
 
 
 class ECGTextPairs(Dataset[dict[str, Any]]):
@@ -114,15 +140,23 @@ def _signal_key(dataset: Dataset[dict[str, Any]]) -> str:
 def pair_loss(model: nn.Module, batch: dict[str, Any]) -> Tensor:
     """Symmetric InfoNCE between the batch's signals (image or ECG) and texts.
 
-    Under torchrun the embeddings of every process are gathered first, so each
-    process's negatives are the whole global batch (as on one process).
+    With a ``"group"`` entry (training pairs with groups) pairs of one group are all
+    positives (:func:`~medmodal.align.unicl.unicl_loss`); without it, the diagonal
+    (:func:`~medmodal.align.clip_loss`). Under torchrun the embeddings (and groups) of
+    every process are gathered first, so each process's negatives are the whole global
+    batch (as on one process).
     """
     key = "ecg" if "ecg" in batch else "image"
     out = model(**{key: batch[key], "text": batch["text"]})
     signal = out.ecg if key == "ecg" else out.image
     if signal is None or out.text is None:
         raise InvalidParameterError(f"pair_loss: the model returned no {key} or text embeddings")
-    return clip_loss(gather_features(signal), gather_features(out.text), out.logit_scale)
+    a, b = gather_features(signal), gather_features(out.text)
+    if "group" not in batch:
+        return clip_loss(a, b, out.logit_scale)
+    group = batch["group"].to(device=signal.device, dtype=torch.float64).unsqueeze(1)  # (B, 1)
+    groups = gather_features(group).squeeze(1).round().long()
+    return unicl_loss(a, b, out.logit_scale, groups)
 
 
 @torch.no_grad()
@@ -306,7 +340,14 @@ class MedPixTask:
         self, split: str, *, root: PathLike | None = None, image_size: int = 128,
         augment: bool = False, seed: int = 0, text: str = "structured",
     ) -> ImageTextPairs:  # fmt: skip
-        """One split as :class:`ImageTextPairs` (images squared once, kept in memory)."""
+        """One split as :class:`ImageTextPairs` (images squared once, kept in memory).
+
+        With ``augment=True`` (training) and structured texts, images are augmented,
+        half the texts are replaced by a shorter view of the caption (its header, or the
+        header and one sentence) and pairs with the same header are positives of each
+        other (UniCL): the model learns to match short prompt-like texts, and two head
+        CTs in one batch are not pushed apart.
+        """
         if text not in ("structured", "caption"):
             raise InvalidParameterError(
                 f"medpix: text must be 'structured' or 'caption', got {text!r}"
@@ -314,8 +355,15 @@ class MedPixTask:
         data = load_medpix(split, root=root)
         images = np.stack([to_square(data.image(i), image_size) for i in range(len(data))])
         transform = ImageTransform(image_size, augment=augment, seed=seed)
-        texts = data.texts(structured=text == "structured")
-        return ImageTextPairs(images, texts, transform, data.to_frame())
+        structured = text == "structured"
+        texts = data.texts(structured=structured)
+        if not (augment and structured):
+            return ImageTextPairs(images, texts, transform, data.to_frame())
+        # training: sample shorter views of the captions; same-header pairs are positives
+        return ImageTextPairs(
+            images, texts, transform, data.to_frame(), views=data.text_views(),
+            groups=data.header_groups(), seed=seed,
+        )  # fmt: skip
 
     def evaluate(self, model: CLIPModel, dataset: Any, *, split: str = "") -> AlignEvaluation:
         return evaluate_medpix(model, dataset, split=split)

@@ -34,6 +34,7 @@ References:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,7 @@ __all__ = [
     "MedPixSplit",
     "available_splits",
     "caption_text",
+    "caption_views",
     "load_medpix",
     "medpix_folder",
     "read_image",
@@ -110,6 +112,38 @@ def caption_text(row: Mapping[str, Any], *, structured: bool = True) -> str:
     parts = [str(row.get("modality") or "").strip(), str(row.get("plane") or "").strip().lower()]
     head = ", ".join(p for p in [*parts, region] if p)
     return f"{head}: {caption}" if caption else head
+
+
+def caption_views(row: Mapping[str, Any]) -> tuple[str, ...]:
+    """Shorter texts of one image for text augmentation: the header, header + one sentence.
+
+    The first view is :func:`caption_text` (the whole structured caption); then the
+    header alone (``"CT, axial, head (brain and neuro)"``), then the header followed by each
+    sentence of a caption with more than one sentence. Sampling a view per step is the
+    sentence sampling of ConVIRT: the model also learns to match short texts such as
+    prompts, not only whole captions.
+
+    Example:
+        >>> caption_views({"modality": "MR", "plane": "Sagittal", "location_category":
+        ...                "Head", "caption": "Mass in the pons. No hydrocephalus."})[1:]
+        ('MR, sagittal, head', 'MR, sagittal, head: Mass in the pons.', \
+'MR, sagittal, head: No hydrocephalus.')
+
+    References:
+        Zhang Y, Jiang H, Miura Y, Manning CD, Langlotz CP. Contrastive learning of medical
+        visual representations from paired images and text. MLHC 2022 (ConVIRT).
+    """
+    full = caption_text(row)
+    head = caption_text({k: v for k, v in row.items() if k != "caption"})
+    caption = caption_text(row, structured=False)
+    sentences = [s for s in _SENTENCE_END.split(caption) if len(s.strip()) > 3]
+    views = [full, head] if head and head != full else [full]
+    if len(sentences) > 1 and head:
+        views += [f"{head}: {s.strip()}" for s in sentences]
+    return tuple(dict.fromkeys(views))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -187,6 +221,17 @@ class MedPixSplit:
     def texts(self, *, structured: bool = True) -> list[str]:
         """The text of every image (see :func:`caption_text`)."""
         return [caption_text(r, structured=structured) for r in self]
+
+    def text_views(self) -> list[tuple[str, ...]]:
+        """The texts of every image for text augmentation (see :func:`caption_views`)."""
+        return [caption_views(r) for r in self]
+
+    def header_groups(self) -> np.ndarray:
+        """``(N,)`` int group of every image: images with the same modality, plane and
+        body location share one (multi-positive targets, see
+        :func:`medmodal.align.unicl.unicl_loss`)."""
+        keys = self.frame[["modality", "plane", "location_category", "location"]].astype(str)
+        return pd.factorize(keys.agg("|".join, axis=1))[0].astype(np.int64)
 
     def labels(self, field: str) -> np.ndarray:
         """Labels of one column (``modality``, ``plane``, ``location_category``...)."""
