@@ -20,6 +20,12 @@ def batch() -> tuple[object, object, list[int]]:
     return torch.randn(9, 6, generator=g), torch.randn(9, 5, generator=g), [5, 4]
 
 
+def _groups() -> object:
+    import torch
+
+    return torch.tensor([0, 1, 0, 2, 1, 0, 3, 3, 1])
+
+
 def towers() -> tuple[object, object]:
     import torch
 
@@ -34,9 +40,11 @@ def main(out: str) -> None:
     import torch.nn.functional as F  # noqa: N812
     from torch.nn.parallel import DistributedDataParallel as DDP  # noqa: N817
 
-    from medmodal.align import clip_loss, gather_features
+    from medmodal.align import clip_loss, gather_features, unicl_loss
+    from medmodal.align.distributed import gather_labels
 
     torch.set_num_threads(1)
+    all_groups = _groups()
     dist.init_process_group("gloo")
     rank = dist.get_rank()
     x, y, sizes = batch()
@@ -52,6 +60,14 @@ def main(out: str) -> None:
     loss.backward()
     results |= {"feat_loss": loss.detach().numpy(), "feat_grad": feats.grad.numpy()}
     results["feat_t_grad"] = t.grad.numpy()
+
+    # 1b. UniCL with per-pair groups gathered beside the features
+    feats = F.normalize(x[local, :4], dim=-1).requires_grad_()
+    groups = gather_labels(all_groups[local])
+    loss = unicl_loss(gather_features(feats), gather_features(others), torch.tensor(2.0), groups)
+    loss.backward()
+    results |= {"unicl_loss": loss.detach().numpy(), "unicl_grad": feats.grad.numpy()}
+    results["unicl_groups"] = groups.numpy()
 
     # 2. DDP towers, dense and chunked loss
     for name, chunk in (("dense", None), ("chunked", 3)):

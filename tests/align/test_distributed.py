@@ -14,8 +14,8 @@ import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from medmodal.align import clip_loss, gather_features
-from medmodal.align.distributed import is_distributed
+from medmodal.align import clip_loss, gather_features, unicl_loss
+from medmodal.align.distributed import gather_labels, is_distributed
 from medmodal.errors import InvalidParameterError
 
 HERE = Path(__file__).resolve().parent
@@ -68,6 +68,22 @@ def test_feature_gradients_match_single_process(ranks: list[dict[str, np.ndarray
         np.testing.assert_allclose(res["feat_grad"], expected, rtol=1e-5, atol=1e-7)
 
 
+def test_unicl_with_gathered_groups_matches_single_process(
+    ranks: list[dict[str, np.ndarray]],
+) -> None:
+    x, y, _ = _dist_worker.batch()
+    groups = _dist_worker._groups()
+    feats = F.normalize(x[:, :4], dim=-1).requires_grad_()
+    loss = unicl_loss(feats, F.normalize(y[:, :4], dim=-1), torch.tensor(2.0), groups)
+    loss.backward()
+    rows = [slice(0, 5), slice(5, 9)]
+    for rank, res in enumerate(ranks):
+        np.testing.assert_array_equal(res["unicl_groups"], groups.numpy())
+        np.testing.assert_allclose(res["unicl_loss"], loss.detach().numpy(), rtol=1e-6)
+        expected = 2 * feats.grad[rows[rank]].numpy()
+        np.testing.assert_allclose(res["unicl_grad"], expected, rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize("mode", ["dense", "chunked"])
 def test_ddp_gradients_equal_single_process(ranks: list[dict[str, np.ndarray]], mode: str) -> None:
     ref = _single_process()
@@ -84,6 +100,15 @@ def test_gather_is_identity_without_a_process_group() -> None:
     x = torch.randn(3, 2, requires_grad=True)
     assert not is_distributed()
     assert gather_features(x) is x
+
+
+def test_gather_labels_is_identity_without_a_process_group_and_checks_input() -> None:
+    y = torch.tensor([3, 1, 3])
+    assert gather_labels(y) is y
+    with pytest.raises(InvalidParameterError, match="gather_labels"):
+        gather_labels(torch.zeros(3))
+    with pytest.raises(InvalidParameterError, match="gather_labels"):
+        gather_labels(torch.zeros(3, 1, dtype=torch.long))
 
 
 def test_gather_rejects_bad_input() -> None:

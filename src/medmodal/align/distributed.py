@@ -30,6 +30,7 @@ import torch.distributed as dist
 from torch import Tensor
 
 from medmodal.align._checks import check_embeddings
+from medmodal.errors import InvalidParameterError
 
 
 def is_distributed() -> bool:
@@ -82,4 +83,29 @@ def gather_features(x: Tensor) -> Tensor:
     return out
 
 
-__all__ = ["gather_features", "is_distributed"]
+def gather_labels(labels: Tensor) -> Tensor:
+    """Concatenate the ``(n,)`` integer labels of every rank (rank order), no gradient.
+
+    The companion of :func:`gather_features` for per-pair labels (e.g. the groups of
+    :func:`~medmodal.align.unicl.unicl_loss`); ``labels`` itself when not distributed.
+
+    Raises:
+        InvalidParameterError: ``labels`` is not a 1-D integer tensor.
+    """
+    if not isinstance(labels, Tensor) or labels.dim() != 1 or labels.dtype.is_floating_point:
+        raise InvalidParameterError(
+            "gather_labels: labels must be a 1-D integer tensor, got "
+            f"{getattr(labels, 'dtype', type(labels).__name__)} of shape "
+            f"{tuple(getattr(labels, 'shape', ()))}"
+        )
+    if not is_distributed():
+        return labels
+    sizes = _gather_sizes(labels.shape[0], labels.device)
+    padded = labels.new_zeros(max(sizes))
+    padded[: labels.shape[0]] = labels
+    parts = [torch.empty_like(padded) for _ in sizes]
+    dist.all_gather(parts, padded)
+    return torch.cat([p[:s] for p, s in zip(parts, sizes, strict=True)])
+
+
+__all__ = ["gather_features", "gather_labels", "is_distributed"]

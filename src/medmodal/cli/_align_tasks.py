@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from medmodal.align import ZeroShotClassifier, clip_loss, retrieval_metrics
-from medmodal.align.distributed import gather_features
+from medmodal.align.distributed import gather_features, gather_labels
 from medmodal.align.unicl import unicl_loss
 from medmodal.data.image_transforms import ImageTransform, to_square
 from medmodal.data.medpix import MODALITIES, load_medpix
@@ -154,8 +154,7 @@ def pair_loss(model: nn.Module, batch: dict[str, Any]) -> Tensor:
     a, b = gather_features(signal), gather_features(out.text)
     if "group" not in batch:
         return clip_loss(a, b, out.logit_scale)
-    group = batch["group"].to(device=signal.device, dtype=torch.float64).unsqueeze(1)  # (B, 1)
-    groups = gather_features(group).squeeze(1).round().long()
+    groups = gather_labels(batch["group"].to(device=signal.device, dtype=torch.long))
     return unicl_loss(a, b, out.logit_scale, groups)
 
 
