@@ -46,7 +46,7 @@ def train(
     ] = None,
     data: Annotated[str, typer.Option("--data", help="Data set: medpix or ptbxl.")] = "medpix",
     data_root: DataRootOption = None,
-    epochs: Annotated[int, typer.Option("--epochs", help="Passes over the training set.")] = 12,
+    epochs: Annotated[int, typer.Option("--epochs", help="Passes over the training set.")] = 40,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Pairs per step.")] = 64,
     lr: Annotated[float, typer.Option("--lr", help="Peak learning rate (AdamW).")] = 2e-3,
     text: Annotated[
@@ -56,7 +56,10 @@ def train(
             help="Texts: medpix structured|caption; ptbxl report|statements (default: first).",
         ),
     ] = None,
-    threads: ThreadsOption = 2,
+    threads: Annotated[
+        int,
+        typer.Option("--threads", help="torch CPU threads (1 is fastest for these small models)."),
+    ] = 1,
     seed: SeedOption = 0,
     quiet: QuietOption = False,
     json_output: JsonOption = False,
