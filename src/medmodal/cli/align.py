@@ -69,10 +69,12 @@ def train(
 
     from medmodal.cli._align_tasks import check_model_fits, get_task, pair_loss
     from medmodal.train import TrainConfig, fit
+    from medmodal.train.seed import seed_everything
 
     torch.set_num_threads(max(1, threads))
     task = get_task(data)
     text = text or ("structured" if task.name == "medpix" else "report")
+    seed_everything(seed)  # the initial weights too: a seeded run reproduces
     net = _model(model or task.default_model)
     check_model_fits(net, task)
     size = net.config.image.image_size if net.config.image is not None else 0

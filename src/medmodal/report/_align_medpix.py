@@ -42,13 +42,14 @@ def build_medpix(ctx: SectionContext) -> SectionContent:
     from medmodal.cli._align_tasks import MedPixTask, collate_pairs, pair_loss
     from medmodal.models import create_model
     from medmodal.report.align_section import _one_thread
-    from medmodal.train import TrainConfig, fit
+    from medmodal.train import TrainConfig, fit, seed_everything
 
     task = MedPixTask()
     load: dict[str, Any] = {"root": ctx.data_root, "image_size": IMAGE_SIZE, "seed": ctx.seed}
     train_set = task.load(task.train_split, augment=True, **load)
     dev_set = task.load(task.val_split, augment=False, **load)
     with _one_thread():
+        seed_everything(ctx.seed)  # initial weights too
         model = create_model("medpix-clip", **MODEL)
         config = TrainConfig(
             epochs=ctx.scale(EPOCHS, minimum=2), batch_size=64, lr=2e-3, seed=ctx.seed,

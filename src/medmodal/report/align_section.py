@@ -205,8 +205,15 @@ def _pairs(cohort: PairedCohort, index: np.ndarray) -> Any:
 
 def _train(ctx: SectionContext, cohort: PairedCohort, split: dict[str, np.ndarray]) -> Any:
     from medmodal.models import create_model
-    from medmodal.train import TrainConfig, contrastive_loss_fn, fit, retrieval_evaluator
+    from medmodal.train import (
+        TrainConfig,
+        contrastive_loss_fn,
+        fit,
+        retrieval_evaluator,
+        seed_everything,
+    )
 
+    seed_everything(ctx.seed)  # initial weights too
     model = create_model(
         "ecg-text-clip",
         embed_dim=64,
