@@ -49,6 +49,10 @@ class _ToyModel(torch.nn.Module):
 def test_registry_and_task_defaults() -> None:
     assert TASKS.names() == ("medpix", "ptbxl")
     assert get_task("ptb-xl").default_model == "ecg-text-clip"
+    assert (get_task("medpix").default_text, get_task("ptbxl").default_text) == (
+        "structured",
+        "report",
+    )
     assert get_task("medpix").modalities == ("image", "text")
 
 

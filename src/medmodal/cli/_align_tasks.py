@@ -311,6 +311,8 @@ class Task(Protocol):
     @property
     def default_model(self) -> str: ...  # model config trained by default
     @property
+    def default_text(self) -> str: ...  # text kind loaded by default
+    @property
     def modalities(self) -> tuple[str, ...]: ...  # towers the model needs
     @property
     def train_split(self) -> str: ...
@@ -331,6 +333,7 @@ class MedPixTask:
 
     name: str = "medpix"
     default_model: str = "medpix-clip"
+    default_text: str = "structured"
     modalities: tuple[str, ...] = ("image", "text")
     train_split: str = "train"
     val_split: str = "dev"
@@ -374,6 +377,7 @@ class PTBXLTask:
 
     name: str = "ptbxl"
     default_model: str = "ecg-text-clip"
+    default_text: str = "report"
     modalities: tuple[str, ...] = ("ecg", "text")
     train_split: str = "train"
     val_split: str = "val"

@@ -73,7 +73,7 @@ def train(
 
     torch.set_num_threads(max(1, threads))
     task = get_task(data)
-    text = text or ("structured" if task.name == "medpix" else "report")
+    text = text or task.default_text
     seed_everything(seed)  # the initial weights too: a seeded run reproduces
     net = _model(model or task.default_model)
     check_model_fits(net, task)
@@ -130,7 +130,7 @@ def evaluate(
 
     net, task, info = _load_run(checkpoint, data, threads)
     check_model_fits(net, task)
-    text = text or info.get("text") or ("structured" if task.name == "medpix" else "report")
+    text = text or info.get("text") or task.default_text
     size = net.config.image.image_size if net.config.image is not None else 0
     dataset = task.load(split, root=data_root, image_size=size, augment=False, seed=0, text=text)
     evaluation = task.evaluate(net, dataset, split=split)
@@ -179,7 +179,7 @@ def gallery(
     from medmodal.cli._align_gallery import build_gallery
 
     net, task, info = _load_run(checkpoint, data, threads)
-    text = text or info.get("text") or "structured"
+    text = text or info.get("text") or task.default_text
     summary = build_gallery(net, task, checkpoint, out, split=split, root=data_root, text=text)
     if json_output:
         print_json(summary)

@@ -20,7 +20,6 @@ from medmodal.report.section import (
     ReportTable,
     SectionContent,
     SectionContext,
-    save_figure,
 )
 
 __all__ = ["EPOCHS", "IMAGE_SIZE", "MODEL", "build_medpix"]
@@ -157,35 +156,21 @@ def _figures(
     texts: np.ndarray,
     modality: list[str],
 ) -> list[ReportFigure]:
-    from medmodal.report import _align_plots
-    from medmodal.viz.alignment import plot_embedding_projection
-    from medmodal.viz.training import plot_training_curves
+    from medmodal.report._align_plots import alignment_figures
 
-    curves = plot_training_curves(
-        result, metrics=["mean_R@1", "mean_R@5", "mean_R@10"], title="MedPix image-caption training"
-    )
-    heat = _align_plots.plot_similarity(similarity, modality, names=("image", "caption"))
-    proj = plot_embedding_projection(
-        images,
-        texts,
+    return alignment_figures(
+        ctx, result, similarity, (images, texts), modality,
         names=("image", "caption"),
-        labels=modality,
-        title="Shared embedding space, MedPix dev (PCA of both modalities)",
-    )
-    return [
-        ReportFigure(
-            save_figure(curves, ctx.out_dir, "training_curves"),
+        titles=(
+            "MedPix image-caption training",
+            "Shared embedding space, MedPix dev (PCA of both modalities)",
+        ),
+        captions=(
             "Training on MedPix 2.0: contrastive loss on train and dev pairs, dev retrieval "
             "recall (mean of both directions; the best epoch is marked) and the learning rate.",
-        ),
-        ReportFigure(
-            save_figure(heat, ctx.out_dir, "similarity"),
             "Cosine similarity of every dev image (rows) with every dev caption (columns), "
             "sorted by modality (CT, MR).",
-        ),
-        ReportFigure(
-            save_figure(proj, ctx.out_dir, "projection"),
             "The shared embedding space in 2-D (PCA of images and captions together), "
             "coloured by modality, each image joined to its own caption.",
         ),
-    ]
+    )  # fmt: skip

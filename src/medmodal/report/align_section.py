@@ -36,7 +36,6 @@ from medmodal.report.section import (
     ReportTable,
     SectionContent,
     SectionContext,
-    save_figure,
 )
 
 __all__ = ["RHYTHMS", "TITLE", "PairedCohort", "build", "paired_cohort"]
@@ -366,40 +365,21 @@ def _figures(
     cohort: PairedCohort,
     index: np.ndarray,
 ) -> list[ReportFigure]:
-    from medmodal.report import _align_plots
-    from medmodal.viz.alignment import plot_embedding_projection
-    from medmodal.viz.training import plot_training_curves
+    from medmodal.report._align_plots import alignment_figures
 
     rhythms = [cohort.rhythms[i] for i in index]
-    curves = plot_training_curves(
-        result,
-        metrics=["mean_R@1", "mean_R@5", "mean_R@10"],
-        title="ECG-text contrastive training",
-    )
-    heat = _align_plots.plot_similarity(ev.similarity, rhythms)
-    proj = plot_embedding_projection(
-        ev.ecg_embeddings,
-        ev.text_embeddings,
+    return alignment_figures(
+        ctx, result, ev.similarity, (ev.ecg_embeddings, ev.text_embeddings), rhythms,
         names=("ECG", "report"),
-        labels=rhythms,
-        title="Shared embedding space (PCA of both modalities)",
-    )
-    return [
-        ReportFigure(
-            save_figure(curves, ctx.out_dir, "training_curves"),
+        titles=("ECG-text contrastive training", "Shared embedding space (PCA of both modalities)"),
+        captions=(
             "Training: contrastive loss on training and validation pairs, validation "
             "retrieval recall (mean of both directions; early stopping watches R@5, the "
             "best epoch is marked) and the learning-rate schedule.",
-        ),
-        ReportFigure(
-            save_figure(heat, ctx.out_dir, "similarity"),
             "Cosine similarity of every held-out ECG (rows) with every report (columns), "
             "sorted by rhythm: the block diagonal is the structure the model learned.",
-        ),
-        ReportFigure(
-            save_figure(proj, ctx.out_dir, "projection"),
             "The shared embedding space in 2-D (PCA of both modalities together), coloured by "
             "rhythm, each ECG joined to its own report: partners sit close, rhythms form "
             "groups, and the gap between the two clouds is the usual 'modality gap'.",
         ),
-    ]
+    )  # fmt: skip
