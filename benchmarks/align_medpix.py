@@ -36,7 +36,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_info
-from medmodal.cli._align_tasks import collate_pairs, embed_pairs, get_task, pair_loss
+from medmodal.cli._align_tasks import (
+    ImageTextPairs,
+    collate_pairs,
+    embed_pairs,
+    get_task,
+    pair_loss,
+)
+from medmodal.data.image_transforms import ImageTransform
 from medmodal.models import create_model, get_config
 from medmodal.train import TrainConfig, fit
 
@@ -121,7 +128,10 @@ def run_medpix(args: argparse.Namespace) -> dict[str, Any]:
     size = image.image_size if image is not None else 96
     load = {"root": args.data_root, "image_size": size, "seed": args.seed}
     train_set = task.load("train", augment=True, **load)
-    train_plain = task.load("train", augment=False, **load)  # for the linear probe
+    # the linear probe reads the same train images without augmentation or text views
+    train_plain = ImageTextPairs(
+        train_set.images, train_set.texts, ImageTransform(size), train_set.labels
+    )
     dev_set = task.load("dev", augment=False, **load)
     out: dict[str, Any] = {"n_train": len(train_set), "n_dev": len(dev_set), "image_size": size}
     torch.manual_seed(args.seed)
