@@ -2,66 +2,29 @@
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
 
 from medmodal.data.synthetic import make_multimodal_classification
-from medmodal.ecg import ecg_simulate_annotated
-from medmodal.errors import MedmodalWarning
+from medmodal.data.synthetic_pvc import PVCCohort, make_pvc_cohort
 from medmodal.fusion import FusionClassifier
 
-FS = 100.0
 
-
-@dataclass
-class PVCData:
-    X: dict[str, np.ndarray]
-    y: np.ndarray
-    pvc_peaks: list[np.ndarray]
-
-
-def pvc_data(n: int, seed: int = 0) -> PVCData:
-    """Alternating 10-s sinus / PVC ECGs at 100 Hz, with age and sex."""
-    rng = np.random.default_rng(seed)
-    signals, labels, peaks = [], [], []
-    for i in range(n):
-        label = i % 2
-        for attempt in range(10):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", MedmodalWarning)
-                sim = ecg_simulate_annotated(
-                    10.0,
-                    FS,
-                    rhythm="pvc" if label else "sinus",
-                    ectopic_rate=0.2 if label else None,
-                    heart_rate=float(rng.uniform(60, 80)),
-                    noise=0.03,
-                    seed=seed * 10_007 + i + 1000 * attempt,
-                )
-            pvc = sim.r_peaks[np.asarray(sim.beat_labels) == "V"]
-            if pvc.size or not label:
-                break
-        signals.append(sim.signal)
-        labels.append(int(pvc.size > 0))
-        peaks.append(pvc)
-    y = np.asarray(labels)
-    X = {
-        "ecg": np.stack(signals)[:, None, :].astype(np.float32),
-        "clinical": np.c_[rng.normal(60, 10, n), rng.integers(0, 2, n)].astype(np.float32),
-    }
-    return PVCData(X, y, peaks)
+def pvc_data(n: int, seed: int = 0) -> PVCCohort:
+    """Alternating 10-s sinus / PVC ECGs at 100 Hz, with age and sex (no age signal)."""
+    return make_pvc_cohort(
+        n, seed=seed, ectopic_rate=0.2, heart_rate=(60.0, 80.0), noise=0.03, age_shift=0.0
+    )
 
 
 @pytest.fixture(scope="session")
-def pvc() -> PVCData:
+def pvc() -> PVCCohort:
     return pvc_data(80, seed=1)
 
 
-def fit_pvc(method: str, data: PVCData, **params: Any) -> FusionClassifier:
+def fit_pvc(method: str, data: PVCCohort, **params: Any) -> FusionClassifier:
     """A small ``method`` model trained to say "PVCs present" (same settings for all)."""
     clf = FusionClassifier(
         method,
@@ -82,7 +45,7 @@ def fit_pvc(method: str, data: PVCData, **params: Any) -> FusionClassifier:
 
 
 @pytest.fixture(scope="session")
-def pvc_attention(pvc: PVCData) -> FusionClassifier:
+def pvc_attention(pvc: PVCCohort) -> FusionClassifier:
     """Cross-attention fusion trained to say "PVCs present"."""
     return fit_pvc("attention", pvc, num_heads=2)
 
@@ -123,12 +86,12 @@ def enrichment(relevance: np.ndarray, peaks: np.ndarray, half: int = 15) -> floa
 
 
 @pytest.fixture(scope="session")
-def pvc_test() -> PVCData:
+def pvc_test() -> PVCCohort:
     """Held-out records (other seeds)."""
     return pvc_data(12, seed=2)
 
 
 @pytest.fixture(scope="session")
-def pvc_intermediate(pvc: PVCData) -> FusionClassifier:
+def pvc_intermediate(pvc: PVCCohort) -> FusionClassifier:
     """Intermediate fusion on the same task (its ECG encoder's blocks feed the head)."""
     return fit_pvc("intermediate", pvc)

@@ -7,25 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from medmodal.report.attention_section import (
-    FS,
-    attention_enrichment,
-    build,
-    pvc_cohort,
-)
+from medmodal.data.synthetic_pvc import FS
+from medmodal.report.attention_section import attention_enrichment, build
 from medmodal.report.section import SectionContext
-
-
-def test_cohort_alternates_sinus_and_pvc_records() -> None:
-    cohort = pvc_cohort(30, seed=3)
-    assert cohort.X["ecg"].shape == (30, 1, 1000)
-    assert cohort.X["ecg"].dtype == np.float32
-    assert cohort.X["clinical"].shape == (30, 2)
-    assert cohort.y.tolist() == [0, 1] * 15
-    assert all(len(p) == 0 for p in cohort.pvc_peaks[0::2])
-    assert all(len(p) >= 1 for p in cohort.pvc_peaks[1::2])
-    again = pvc_cohort(4, seed=3)
-    np.testing.assert_array_equal(cohort.X["ecg"][:4], again.X["ecg"])
 
 
 def test_enrichment_is_one_for_uniform_attention() -> None:

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from medmodal.data.synthetic_pvc import DURATION, FS, PVCCohort
 from medmodal.errors import MedmodalWarning
-from medmodal.report.attention_section import DURATION, FS, PVCCohort
 
 __all__ = ["PER_CLASS", "TEST_RECORDS", "TRAIN_RECORDS", "mitdb_pvc_cohort"]
 

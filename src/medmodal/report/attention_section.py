@@ -9,26 +9,18 @@ weights are drawn over the trace. Because the simulator knows where every PVC si
 map can be checked: how much more attention falls on the PVC beats than their share of
 the recording (the *enrichment*; 1 = no preference).
 
-Example:
-    >>> from medmodal.report.attention_section import pvc_cohort
-    >>> cohort = pvc_cohort(4, seed=0)
-    >>> cohort.X["ecg"].shape, cohort.y.tolist()
-    ((4, 1, 1000), [0, 1, 0, 1])
+The cohort comes from :func:`medmodal.data.synthetic_pvc.make_pvc_cohort`.
 """
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from tqdm.auto import tqdm
 
-from medmodal.ecg.simulate import ecg_simulate_annotated
-from medmodal.errors import MedmodalWarning
+from medmodal.data.synthetic_pvc import DURATION, FS, PVCCohort, make_pvc_cohort
 from medmodal.report.section import (
     ReportFigure,
     ReportTable,
@@ -37,66 +29,14 @@ from medmodal.report.section import (
     save_figure,
 )
 
-__all__ = ["TITLE", "PVCCohort", "attention_enrichment", "build", "pvc_cohort"]
+__all__ = ["TITLE", "attention_enrichment", "build"]
 
 TITLE = "Attention maps: cross-attention fusion over an ECG"
 
-#: Sampling rate (Hz) and length (s) of the simulated ECGs.
-FS, DURATION = 100.0, 10.0
 #: Half-width (s) of the window around a PVC's R peak that counts as "the PVC beat".
 PVC_HALF_WIDTH = 0.15
 #: Training settings of the attention model (full run; --quick halves the cohort).
 N_FULL, EPOCHS = 240, 35
-
-
-@dataclass(frozen=True)
-class PVCCohort:
-    """Simulated ECGs with a clinical table and the position of every PVC.
-
-    Attributes:
-        X: ``{"ecg": (n, 1, T) float32 mV, "clinical": (n, 2) age (years), sex (0/1)}``.
-        y: 1 when the record contains PVCs.
-        pvc_peaks: per record, the R-peak samples of its PVC beats.
-    """
-
-    X: dict[str, np.ndarray]
-    y: np.ndarray
-    pvc_peaks: list[np.ndarray]
-
-
-def pvc_cohort(n: int, *, seed: int = 0, progress: bool = False) -> PVCCohort:
-    """``n`` seeded 10-s ECGs at 100 Hz, alternating sinus and sinus with PVCs (25 % of beats;
-    at least one per record)."""
-    rng = np.random.default_rng(seed)
-    signals, labels, pvcs = [], [], []
-    for i in tqdm(range(n), desc="simulating ECGs", disable=not progress, leave=False):
-        label = i % 2
-        rate = float(rng.uniform(60, 90))
-        for attempt in range(10):  # a PVC record must hold at least one PVC
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", MedmodalWarning)
-                sim = ecg_simulate_annotated(
-                    DURATION,
-                    FS,
-                    rhythm="pvc" if label else "sinus",
-                    ectopic_rate=0.25 if label else None,
-                    heart_rate=rate,
-                    noise=0.05,
-                    seed=seed * 100_003 + i + 1_000_000 * attempt,
-                )
-            pvc = sim.r_peaks[np.asarray(sim.beat_labels) == "V"]
-            if pvc.size or not label:
-                break
-        signals.append(sim.signal)
-        labels.append(int(pvc.size > 0))
-        pvcs.append(pvc)
-    y = np.asarray(labels, dtype=np.int64)
-    clinical = np.c_[rng.normal(60, 10, n) + 4 * y, rng.integers(0, 2, n)]
-    X = {
-        "ecg": np.stack(signals)[:, None, :].astype(np.float32),  # (n, 1, T)
-        "clinical": clinical.astype(np.float32),  # (n, 2)
-    }
-    return PVCCohort(X, y, pvcs)
 
 
 def attention_enrichment(weights: np.ndarray, pvc_peaks: np.ndarray, n_samples: int) -> float:
@@ -133,7 +73,7 @@ def build(ctx: SectionContext) -> SectionContent:
     if ctx.data_root is not None and has_dataset("mitdb", ctx.data_root):
         return _build_mitdb(ctx)
     n = ctx.scale(N_FULL, minimum=40)
-    cohort = pvc_cohort(n, seed=ctx.seed, progress=ctx.progress)
+    cohort = make_pvc_cohort(n, seed=ctx.seed, progress=ctx.progress)
     n_train = int(0.75 * n)
     split = (np.arange(n_train), np.arange(n_train, n))
     intro = (
