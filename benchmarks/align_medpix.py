@@ -51,6 +51,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 NAME = "align_medpix"
 MEDPIX_MODELS = ("medpix-clip", "notebook-vlm")
 BARS = {"R@10_ratio": 4.0, "modality": 0.95, "location_category": 0.75}
+#: Optimiser and schedule settings of every MedPix run (``medpix_supervised.py`` too).
+RECIPE: dict[str, Any] = {"weight_decay": 0.05, "warmup_ratio": 0.1}
 
 
 def _train(
@@ -60,8 +62,8 @@ def _train(
     torch.manual_seed(args.seed)
     model = create_model(model_name, **_overrides(model_name, args))
     config = TrainConfig(
-        epochs=epochs, batch_size=args.batch_size, lr=lr, seed=args.seed, weight_decay=0.05,
-        warmup_ratio=0.1, monitor="mean_R@10", mode="max", restore_best=False,
+        epochs=epochs, batch_size=args.batch_size, lr=lr, seed=args.seed, **RECIPE,
+        monitor="mean_R@10", mode="max", restore_best=False,
         progress=not args.quiet, tensorboard=False,
     )  # fmt: skip
     cpu0, wall0 = time.process_time(), time.perf_counter()

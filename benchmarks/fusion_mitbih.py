@@ -184,13 +184,16 @@ def sklearn_models(seed: int) -> dict[str, Callable[[], Any]]:
     }
 
 
-def predict_in_batches(model: Any, X: dict[str, np.ndarray], **kw: Any) -> np.ndarray:
+def predict_in_batches(
+    model: Any, X: dict[str, np.ndarray], *, method: str = "predict", **kw: Any
+) -> np.ndarray:
+    """``model.<method>`` (``predict`` or ``predict_proba``) over chunks of 8192 beats."""
     n = len(next(iter(X.values())))
     out = []
     for i in range(0, n, 8192):
         part = {k: v[i : i + 8192] for k, v in X.items()}
         extra = {k: {m: a[i : i + 8192] for m, a in v.items()} for k, v in kw.items()}
-        out.append(np.asarray(model.predict(part, **extra)))
+        out.append(np.asarray(getattr(model, method)(part, **extra)))
     return np.concatenate(out)
 
 
@@ -368,10 +371,7 @@ def _run_budget(
         model = fusion_factory(args)(
             method, epochs=args.long_epochs, patience=args.long_patience, random_state=seed
         ).fit(take(Xtr, rows, MODALITIES), tr.label[rows], groups=tr.record[rows])
-        proba = np.concatenate(
-            [model.predict_proba({k: v[i : i + 4096] for k, v in every.items()})
-             for i in range(0, len(te), 4096)]
-        )  # fmt: skip
+        proba = predict_in_batches(model, every, method="predict_proba")
         classes = np.asarray(model.classes_).astype(str)
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, classes=classes, proba=proba)

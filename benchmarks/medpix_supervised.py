@@ -26,9 +26,11 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.utils.data import Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe, machine_info
+from align_medpix import RECIPE
 from medmodal.cli._align_tasks import collate_pairs, get_task
 from medmodal.models import get_config
 from medmodal.models.image_encoder import build_image_encoder
@@ -55,6 +57,19 @@ class TowerWithHeads(nn.Module):
         return {k: head(h) for k, head in self.heads.items()}
 
 
+class Labelled(Dataset[dict[str, Any]]):
+    """A MedPix split whose items also carry each label's class code (ints)."""
+
+    def __init__(self, pairs: Any, codes: dict[str, list[int]]) -> None:
+        self.pairs, self.codes = pairs, codes
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {**self.pairs[i], **{k: v[i] for k, v in self.codes.items()}}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--render-only", action="store_true", help="rewrite the .md from the .json")
@@ -79,32 +94,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     dev_set = task.load("dev", augment=False, **load)
     classes = {k: sorted(train_set.labels[k].astype(str).unique()) for k in LABELS}
 
-    def codes(frame: Any) -> dict[str, Tensor]:
-        return {
-            k: torch.tensor([classes[k].index(v) for v in frame[k].astype(str)]) for k in LABELS
-        }
+    def codes(frame: Any) -> dict[str, list[int]]:
+        return {k: [classes[k].index(v) for v in frame[k].astype(str)] for k in LABELS}
 
-    y_train, y_dev = codes(train_set.labels), codes(dev_set.labels)
+    train_set = Labelled(train_set, codes(train_set.labels))
+    dev_set = Labelled(dev_set, codes(dev_set.labels))
 
     def loss_fn(model: nn.Module, batch: dict[str, Any]) -> Tensor:
-        ys = y_dev if not model.training else y_train
         out = model(batch["image"])
-        idx = batch["index"]
-        losses = [nn.functional.cross_entropy(out[k], ys[k][idx]) for k in LABELS]
+        losses = [nn.functional.cross_entropy(out[k], batch[k]) for k in LABELS]
         return torch.stack(losses).mean()
 
     @torch.no_grad()
     def evaluate(model: nn.Module, dataset: Any) -> dict[str, float]:
         batch = collate_pairs([dataset[i] for i in range(len(dataset))])
         out = model(batch["image"])
-        return {f"acc_{k}": float((out[k].argmax(1) == y_dev[k]).float().mean()) for k in LABELS}
+        return {f"acc_{k}": float((out[k].argmax(1) == batch[k]).float().mean()) for k in LABELS}
 
     torch.manual_seed(args.seed)
     model = TowerWithHeads(args.image_size, {k: len(v) for k, v in classes.items()})
     config = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-        weight_decay=0.05, warmup_ratio=0.1, monitor="acc_modality", mode="max",
-        restore_best=False, progress=not args.quiet, tensorboard=False,
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, **RECIPE,
+        monitor="acc_modality", mode="max", restore_best=False, progress=not args.quiet,
+        tensorboard=False,
     )  # fmt: skip
     cpu0 = time.process_time()
     result = fit(

@@ -128,13 +128,14 @@ def evaluate(
     """Retrieval (R@1/5/10 both ways) and zero-shot accuracy of a trained model."""
     from medmodal.cli._align_tasks import check_model_fits
 
-    net, task, info = _load_run(checkpoint, data, threads)
+    net, task, info = _load_run(checkpoint, data, threads, text)
     check_model_fits(net, task)
-    text = text or info.get("text") or task.default_text
     size = net.config.image.image_size if net.config.image is not None else 0
-    dataset = task.load(split, root=data_root, image_size=size, augment=False, seed=0, text=text)
+    dataset = task.load(
+        split, root=data_root, image_size=size, augment=False, seed=0, text=info["text"]
+    )
     evaluation = task.evaluate(net, dataset, split=split)
-    payload = _payload(evaluation, {**info, "text": text})
+    payload = _payload(evaluation, info)
     if out is not None:
         write_json(out, payload)
     if json_output:
@@ -178,9 +179,10 @@ def gallery(
     """
     from medmodal.cli._align_gallery import build_gallery
 
-    net, task, info = _load_run(checkpoint, data, threads)
-    text = text or info.get("text") or task.default_text
-    summary = build_gallery(net, task, checkpoint, out, split=split, root=data_root, text=text)
+    net, task, info = _load_run(checkpoint, data, threads, text)
+    summary = build_gallery(
+        net, task, checkpoint, out, split=split, root=data_root, text=info["text"]
+    )
     if json_output:
         print_json(summary)
     elif not quiet:
@@ -192,9 +194,10 @@ def gallery(
 
 
 def _load_run(
-    checkpoint: Path, data: str | None, threads: int
+    checkpoint: Path, data: str | None, threads: int, text: str | None
 ) -> tuple[CLIPModel, Any, dict[str, Any]]:
-    """The trained model of a run or checkpoint folder, its task and the run's settings."""
+    """The trained model of a run or checkpoint folder, its task and the run's settings
+    (``info["text"]``: ``text``, else the run's text kind, else the task's default)."""
     import torch
 
     from medmodal.cli._align_tasks import get_task
@@ -204,7 +207,8 @@ def _load_run(
     info = _run_info(checkpoint)
     task = get_task(data or info.get("data", "medpix"))
     ckpt = load_checkpoint(find_checkpoint(checkpoint))
-    info = {**info, "checkpoint": str(ckpt.path)}
+    text = text or info.get("text") or task.default_text
+    info = {**info, "checkpoint": str(ckpt.path), "text": text}
     return cast("CLIPModel", ckpt.model), task, info
 
 

@@ -131,7 +131,8 @@ def _content(
             f"{ev.zero_shot_chance.get('location_category', float('nan')):.2f}) show how much "
             "of the captions' structure the image tower picked up; where a score sits near "
             "its majority rate, the model has not learned that property. A demo-sized run: "
-            "96 px and 12 epochs do better (benchmarks/results/align_medpix.md)."
+            "the benchmark's larger images and longer training do better "
+            "(benchmarks/results/align_medpix.md)."
         ),
         headline=(
             f"MedPix dev image→caption R@10 {r10:.2f} (chance {chance10:.2f}), zero-shot "

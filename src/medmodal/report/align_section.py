@@ -143,9 +143,7 @@ def build(ctx: SectionContext) -> SectionContent:
     With a data root holding MedPix 2.0, a small image-caption model is trained on its
     real pairs (:mod:`medmodal.report._align_medpix`); otherwise ECG-text on simulations.
     """
-    from medmodal.data.paths import has_dataset
-
-    if ctx.data_root is not None and has_dataset("medpix", ctx.data_root):
+    if ctx.has_data("medpix"):
         from medmodal.report._align_medpix import build_medpix
 
         return build_medpix(ctx)
@@ -157,10 +155,7 @@ def build(ctx: SectionContext) -> SectionContent:
         evaluation = _evaluate(model, cohort, split["test"])
     figures = _figures(ctx, result, evaluation, cohort, split["test"])
     content = _content(ctx, n, split, result, evaluation, figures)
-    if ctx.data_root is not None:
-        content.notes.append(
-            f"No MedPix 2.0 under {ctx.data_root}: this section used simulated ECG-text pairs."
-        )
+    content.notes += ctx.fallback_notes("MedPix 2.0", "simulated ECG-text pairs")
     return content
 
 

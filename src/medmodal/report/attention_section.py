@@ -68,9 +68,7 @@ def build(ctx: SectionContext) -> SectionContent:
     With a data root holding MIT-BIH, the model is trained and drawn on real 10-second
     windows (:mod:`medmodal.report._attention_mitdb`); otherwise on simulated ECGs.
     """
-    from medmodal.data.paths import has_dataset
-
-    if ctx.data_root is not None and has_dataset("mitdb", ctx.data_root):
+    if ctx.has_data("mitdb"):
         return _build_mitdb(ctx)
     n = ctx.scale(N_FULL, minimum=40)
     cohort = make_pvc_cohort(n, seed=ctx.seed, progress=ctx.progress)
@@ -85,10 +83,7 @@ def build(ctx: SectionContext) -> SectionContent:
     )
     data = "Data: seeded simulated ECGs, where the simulator knows where every PVC sits."
     content = _fit_and_report(ctx, cohort, split, intro, data)
-    if ctx.data_root is not None:
-        content.notes.append(
-            f"No MIT-BIH database under {ctx.data_root}: this section used simulated ECGs."
-        )
+    content.notes += ctx.fallback_notes("MIT-BIH database", "simulated ECGs")
     return content
 
 

@@ -152,10 +152,8 @@ def excerpt_table(reports: Sequence[ExcerptReport]) -> pd.DataFrame:
 
 def build(ctx: SectionContext) -> SectionContent:
     """The ECG section of the report (see :mod:`medmodal.report.runner`)."""
-    from medmodal.data.paths import has_dataset
-
     names = list_bundled()[: ctx.scale(len(list_bundled()))]
-    root = ctx.data_root if ctx.data_root and has_dataset("mitdb", ctx.data_root) else None
+    root = ctx.data_root if ctx.has_data("mitdb") else None
     reports = analyse_excerpts(ctx.out_dir, names=names, progress=ctx.progress, root=root)
     table = excerpt_table(reports)
     source = (
@@ -217,9 +215,7 @@ def build(ctx: SectionContext) -> SectionContent:
             "ppv_pct": pooled_ppv,
             "per_record": table.to_dict(orient="records"),
         },
-        notes=[]
-        if root is not None or ctx.data_root is None
-        else [f"No MIT-BIH database under {ctx.data_root}: this section used the excerpts."],
+        notes=[] if root is not None else ctx.fallback_notes("MIT-BIH database", "the excerpts"),
     )
 
 

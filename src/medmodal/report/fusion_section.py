@@ -63,10 +63,9 @@ def build(ctx: SectionContext) -> SectionContent:
     With a data root holding MIT-BIH, the comparison runs on real beats of a few patients
     (:mod:`medmodal.report._fusion_mitdb`); otherwise on the synthetic cohort.
     """
-    from medmodal.data.paths import has_dataset
     from medmodal.fusion import run_comparison
 
-    if ctx.data_root is not None and has_dataset("mitdb", ctx.data_root):
+    if ctx.has_data("mitdb"):
         from medmodal.report._fusion_mitdb import build_mitdb
 
         return build_mitdb(ctx)
@@ -87,10 +86,7 @@ def build(ctx: SectionContext) -> SectionContent:
     main = table[table["condition"] == "all"].reset_index(drop=True)
     figures = _figures(ctx, result, main, table)
     content = _content(n, ctx.scale(N_BOOT), data, main, table, figures)
-    if ctx.data_root is not None:
-        content.notes.append(
-            f"No MIT-BIH database under {ctx.data_root}: this section used the synthetic cohort."
-        )
+    content.notes += ctx.fallback_notes("MIT-BIH database", "the synthetic cohort")
     return content
 
 

@@ -60,6 +60,19 @@ class SectionContext:
         """``full`` or, in quick mode, half of it (at least ``minimum``)."""
         return max(minimum, full // 2) if self.quick else full
 
+    def has_data(self, dataset: str) -> bool:
+        """Whether ``data_root`` is set and holds ``dataset`` (``"mitdb"``, ``"medpix"``...)."""
+        from medmodal.data.paths import has_dataset
+
+        return self.data_root is not None and has_dataset(dataset, self.data_root)
+
+    def fallback_notes(self, missing: str, used: str) -> list[str]:
+        """The note of a section that was given a data root without its data set
+        (``missing``) and ran on ``used`` instead; none when no data root was given."""
+        if self.data_root is None:
+            return []
+        return [f"No {missing} under {self.data_root}: this section used {used}."]
+
 
 @dataclass(frozen=True)
 class ReportFigure:
