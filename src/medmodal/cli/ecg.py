@@ -51,7 +51,11 @@ def analyze(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", "--plot", help="Write the overview figure (PNG) here (--plot: old name)."
+            "--out",
+            "-o",
+            "--plot",
+            help="Write the overview figure (PNG) here, and the first 10 s on ECG paper "
+            "(3x4 page for 12-lead records) next to it as <name>_paper.png (--plot: old name).",
         ),
     ] = None,
     method: Annotated[str, typer.Option("--method", help="R-peak detector.")] = "default",
@@ -84,9 +88,17 @@ def analyze(
     notes = list(dict.fromkeys(str(w.message) for w in caught))
     if out is not None:
         from medmodal.viz.ecg import plot_overview
+        from medmodal.viz.ecg_12lead import plot_12lead
 
         out.parent.mkdir(parents=True, exist_ok=True)
-        plot_overview(result).savefig(out, dpi=120)
+        plot_overview(result, units=record.units).savefig(out, dpi=120)
+        plot_12lead(
+            result.cleaned,
+            result.sampling_rate,
+            lead_names=result.lead_names,
+            units=record.units,
+            title=f"{record.name or path.name}: first 10 s, cleaned as analysed",
+        ).savefig(_paper_path(out), dpi=150)
     if json_output:
         print_json(_payload(record.name, result, notes))
         return
@@ -96,6 +108,13 @@ def analyze(
             err_console.print(f"[yellow]warning:[/yellow] {note}", highlight=False)
         if out is not None:
             console.print(f"figure: {out}")
+            paper = _paper_path(out)
+            console.print(f"ECG paper (12-lead: 3x4 page; else one strip per lead): {paper}")
+
+
+def _paper_path(out: Path) -> Path:
+    """Where ``analyze --out`` writes the ECG-paper page: ``<name>_paper.<ext>`` beside it."""
+    return out.with_name(f"{out.stem}_paper{out.suffix}")
 
 
 @app.command("bench")

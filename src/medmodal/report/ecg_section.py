@@ -41,7 +41,14 @@ from medmodal.report.section import (
     save_figure,
 )
 from medmodal.types import PathLike
-from medmodal.viz.ecg import plot_cleaning, plot_hrv, plot_overview, plot_peaks, plot_rhythm_strip
+from medmodal.viz.ecg import (
+    lead_reason,
+    plot_cleaning,
+    plot_hrv,
+    plot_overview,
+    plot_peaks,
+    plot_rhythm_strip,
+)
 
 __all__ = ["TITLE", "ExcerptReport", "analyse_excerpts", "build", "excerpt_table"]
 
@@ -55,9 +62,10 @@ _CAPTIONS = {
     "band-passed signal the detector sees, first 10 s.",
     "peaks": "R peaks: detected beats against the cardiologists' reference beats "
     "(misses and false detections marked).",
-    "rhythm_strip": "Rhythm strip: first minute on ECG paper, windows shaded by rhythm "
-    "label with the quality band below.",
-    "hrv": "Heart-rate variability: RR tachogram, Poincaré plot and RR spectrum (LF/HF bands).",
+    "rhythm_strip": "Rhythm strip: first minute on ECG paper (25 mm/s, 10 mm/mV), the rate "
+    "of each NN interval above its beat, rhythm band above each row, quality band below.",
+    "hrv": "Heart-rate variability of the NN intervals in the table: tachogram (excluded "
+    "intervals grey), Poincaré plot and NN spectrum (LF/HF bands).",
 }
 
 
@@ -231,15 +239,21 @@ def _load(name: str, info: dict[str, Any], root: PathLike | None) -> tuple[Recor
 def _write_figures(out: Path, name: str, record: Record, result: ECGResult) -> dict[str, Path]:
     fs = result.sampling_rate
     k = result.peak_lead  # draw the peaks on the lead they were placed on
-    lead = result.lead_names[k]
+    lead, why, unit = result.lead_names[k], lead_reason(result), record.units[k]
     reference = record.annotations.beats().sample if record.annotations is not None else None
     figures: dict[str, Figure] = {
-        "overview": plot_overview(result),
+        "overview": plot_overview(result, units=record.units),
         "cleaning": plot_cleaning(
             result.raw, result.cleaned, fs, duration=10.0, lead_names=result.lead_names
         ),
         "peaks": plot_peaks(
-            result.cleaned[:, k], fs, result.peaks, reference=reference, lead_name=lead
+            result.cleaned[:, k],
+            fs,
+            result.peaks,
+            reference=reference,
+            lead_name=lead,
+            lead_note=why,
+            units=unit,
         ),
         "rhythm_strip": plot_rhythm_strip(
             result.cleaned[:, k],
@@ -247,9 +261,12 @@ def _write_figures(out: Path, name: str, record: Record, result: ECGResult) -> d
             result.peaks,
             rhythm=result.rhythm,
             quality=result.quality,
+            hrv=result.hrv,
             duration=60.0,
             lead_name=lead,
+            lead_note=why,
+            units=unit,
         ),
-        "hrv": plot_hrv(result.peaks, fs, hrv=result.hrv),
+        "hrv": plot_hrv(result.peaks, fs, hrv=result.hrv, lead_name=lead),
     }
     return {key: save_figure(fig, out, f"{name}_{key}") for key, fig in figures.items()}

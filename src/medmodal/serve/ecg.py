@@ -28,8 +28,8 @@ from medmodal.serve._errors import ServiceError
 from medmodal.serve.settings import Settings
 from medmodal.serve.uploads import Upload, save_upload, upload_folder
 
-#: Seconds of trace at the top of the figure: over 12 s the ECG-paper grid (hundreds of
-#: minor ticks, several seconds of matplotlib layout per figure) is left out.
+#: Seconds of trace at the top of the figure (drawn on ECG paper; the grid is two line
+#: collections, so its cost does not grow with the length shown).
 PLOT_SECONDS = 15.0
 
 

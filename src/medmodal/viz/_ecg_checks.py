@@ -9,6 +9,7 @@ from medmodal.types import ArrayLike, FloatArray, IntArray
 
 
 def as_2d(signal: ArrayLike, name: str) -> FloatArray:
+    """``signal`` as float ``(n_samples, n_leads)`` with at least 2 samples."""
     array = np.asarray(signal, dtype=np.float64)
     if array.ndim == 1:
         array = array[:, None]
@@ -20,6 +21,7 @@ def as_2d(signal: ArrayLike, name: str) -> FloatArray:
 
 
 def as_indices(values: ArrayLike, name: str) -> IntArray:
+    """Sorted int64 sample indices from a 1-D integer array."""
     array = np.asarray(values)
     if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
         raise InvalidParameterError(f"{name} must be a 1-D array of sample indices")
@@ -27,6 +29,7 @@ def as_indices(values: ArrayLike, name: str) -> IntArray:
 
 
 def time_slice(n_samples: int, sampling_rate: float, start: float, duration: float) -> slice:
+    """Samples of ``[start, start + duration)`` s, clipped to the record (at least 2)."""
     if duration <= 0 or start < 0:
         raise InvalidParameterError(f"start must be >= 0 and duration > 0, got {start}, {duration}")
     i0 = min(round(start * sampling_rate), n_samples - 2)

@@ -50,6 +50,7 @@ from medmodal.viz.ecg_strip import plot_rhythm_strip
 __all__ = [
     "COLORS",
     "lead_caption",
+    "lead_reason",
     "plot_cleaning",
     "plot_hrv",
     "plot_overview",
@@ -63,25 +64,29 @@ _MINOR_GRID_MAX_S = 20.0
 _SHADE = 0.35
 
 
-def lead_caption(result: Any) -> str:
-    """The lead the figures of an ECGResult draw, and why (``"MLII (...)"``).
+def lead_reason(result: Any) -> str:
+    """Why the figures of an ECGResult draw the lead they draw (``result.peak_lead``).
 
     Example:
         >>> from medmodal.ecg.process import ecg_process
         >>> from medmodal.ecg.simulate import ecg_simulate
-        >>> lead_caption(ecg_process(ecg_simulate(10, 250, seed=1), 250, lead_names=["II"]))
-        'II (the only lead)'
+        >>> lead_reason(ecg_process(ecg_simulate(10, 250, seed=1), 250, lead_names=["II"]))
+        'the only lead'
     """
     names = tuple(result.lead_names)
-    name = names[int(getattr(result, "peak_lead", 0))]
     if len(names) == 1:
-        return f"{name} (the only lead)"
+        return "the only lead"
     leads = "both leads" if len(names) == 2 else f"all {len(names)} leads"
-    why = f"beats detected on {leads}, shown on the lead with the sharpest R peaks"
+    why = f"beats detected on {leads}, shown on the lead where they sit on the sharpest QRS extrema"
     delineation = getattr(result, "delineation", None)
-    if delineation is not None and names[delineation.lead] != name:
+    if delineation is not None and delineation.lead != int(getattr(result, "peak_lead", 0)):
         why += f"; waves delineated on {names[delineation.lead]}"
-    return f"{name} ({why})"
+    return why
+
+
+def lead_caption(result: Any) -> str:
+    """The lead the figures of an ECGResult draw, and why: ``"MLII (<reason>)"``."""
+    return f"{result.lead_names[int(getattr(result, 'peak_lead', 0))]} ({lead_reason(result)})"
 
 
 def plot_cleaning(
@@ -208,9 +213,13 @@ def plot_overview(
     """
     fs = float(result.sampling_rate)
     chosen = int(getattr(result, "peak_lead", 0)) if lead is None else lead
+    if not 0 <= chosen < len(result.lead_names):
+        raise InvalidParameterError(
+            f"plot_overview: lead must be an index in 0..{len(result.lead_names) - 1}, got {lead}"
+        )
     unit = units if isinstance(units, str) else list(units)[chosen]
-    caption = lead_caption(result) if lead is None else str(result.lead_names[chosen])
-    name, _, note = caption.partition(" (")
+    name = str(result.lead_names[chosen])
+    note = lead_reason(result) if lead is None else "chosen by the caller"
     fig = Figure(figsize=(13, 9.5), layout="constrained")
     grid = fig.add_gridspec(3, 3, height_ratios=(0.8, 1, 1))
     plot_peaks(
@@ -220,7 +229,7 @@ def plot_overview(
         duration=min(seconds, result.duration_s),
         ax=fig.add_subplot(grid[0, :]),
         lead_name=name,
-        lead_note=note.rstrip(")"),
+        lead_note=note,
         units=unit,
     )
     ax_rate = fig.add_subplot(grid[1, :])

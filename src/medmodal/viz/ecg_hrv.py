@@ -16,7 +16,7 @@ Example:
     >>> peaks = np.round(np.cumsum(rr) * 250).astype(int)
     >>> hrv = ecg_hrv(peaks, 250)
     >>> fig = plot_hrv(peaks, 250, hrv=hrv, lead_name="II")
-    >>> f"RMSSD {hrv.rmssd_ms:.1f} ms" in fig.texts[0].get_text()
+    >>> f"RMSSD {hrv.rmssd_ms:.1f} ms" in fig.get_suptitle()
     True
 """
 
@@ -180,6 +180,9 @@ def draw_poincare(ax: Axes, intervals: RRIntervals, hrv: HRV) -> None:
         ax.add_patch(ellipse)
     values = np.concatenate([x, y]) if x.size else np.asarray(intervals.rr_ms)
     lo, hi = np.percentile(values, [0.5, 99.5])
+    if np.isfinite(hrv.sd1_ms) and np.isfinite(hrv.sd2_ms):  # the whole ellipse in view
+        reach = 2.0 * np.hypot(hrv.sd1_ms, hrv.sd2_ms) / np.sqrt(2.0)
+        lo, hi = min(lo, hrv.mean_nn_ms - reach), max(hi, hrv.mean_nn_ms + reach)
     pad = 0.1 * (hi - lo + 1)
     ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="#999999", lw=0.8, ls="--")
     ax.set_xlim(lo - pad, hi + pad)

@@ -135,7 +135,8 @@ def draw_trace(
 ) -> None:
     """Draw ``values_mv`` (already in mV) from ``x_mm`` at 25 mm/s around ``baseline_mm``."""
     x = x_mm + np.arange(values_mv.size) * (SPEED_MM_S / sampling_rate)
-    ax.plot(x, baseline_mm + GAIN_MM_MV * values_mv, color=COLORS["trace"], lw=0.7, zorder=3)
+    y = baseline_mm + GAIN_MM_MV * values_mv
+    ax.plot(x, y, color=COLORS["trace"], lw=0.7, zorder=3, gid="trace")
 
 
 def amplitude_scale(unit: str) -> tuple[float, str | None]:
