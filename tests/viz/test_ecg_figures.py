@@ -124,7 +124,7 @@ def test_overview_rate_panel_skips_implausible_and_greys_excluded(sim: Simulated
     )
     fig = plot_overview(result)
     top, rate_ax = fig.axes[0], fig.axes[1]
-    assert top.get_title(loc="left").startswith("R peaks on II (beats detected on both leads")
+    assert top.get_title(loc="left").startswith("R peaks on II (sharpest QRS of both leads")
     lines = {line.get_label(): line for line in rate_ax.get_lines() if line.get_label()[0] != "_"}
     nn = np.asarray(lines["NN interval"].get_ydata(), float)
     (excluded,) = [line for label, line in lines.items() if label.startswith("excluded")]

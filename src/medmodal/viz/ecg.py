@@ -76,8 +76,8 @@ def lead_reason(result: Any) -> str:
     names = tuple(result.lead_names)
     if len(names) == 1:
         return "the only lead"
-    leads = "both leads" if len(names) == 2 else f"all {len(names)} leads"
-    why = f"beats detected on {leads}, shown on the lead where they sit on the sharpest QRS extrema"
+    leads = "both leads" if len(names) == 2 else f"the {len(names)} leads"
+    why = f"sharpest QRS of {leads}"
     delineation = getattr(result, "delineation", None)
     if delineation is not None and delineation.lead != int(getattr(result, "peak_lead", 0)):
         why += f"; waves delineated on {names[delineation.lead]}"
@@ -185,7 +185,9 @@ def plot_peaks(
     ax.set_ylabel(f"{lead_name} ({units})")
     seconds = (window.stop - window.start) / sampling_rate
     note = f" ({lead_note})" if lead_note else ""
-    ax.set_title(f"R peaks on {lead_name}{note}: {in_view.size} in {seconds:g} s", loc="left")
+    ax.set_title(
+        f"R peaks on {lead_name}{note}: {in_view.size} in {seconds:g} s", loc="left", fontsize=11
+    )
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, ncols=4, frameon=False)
     return fig
 

@@ -16,7 +16,7 @@ Example:
     >>> from medmodal.viz.ecg_paper import plot_ecg_paper
     >>> fig = plot_ecg_paper(ecg_simulate(10, 250, seed=0), 250, lead_names=["II"])
     >>> [round(25.4 * v) for v in fig.get_size_inches()]  # mm, margins included
-    [270, 43]
+    [270, 46]
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ CALIBRATION_MM = 10.0
 #: mV per unit of the amplitude units that can be converted (lower case).
 MV_PER_UNIT = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "v": 1e3}
 #: White margins (mm) around the grid: sides, header (title, speed, gain), footer.
-SIDE_MM, HEADER_MM, FOOTER_MM = 5.0, 12.0, 6.0
+SIDE_MM, HEADER_MM, FOOTER_MM = 5.0, 15.0, 6.0
 _ROW_MM = (15.0, 50.0)  # smallest and largest auto row height (mm)
 
 
@@ -297,16 +297,35 @@ def lead_label(ax: Axes, x_mm: float, y_mm: float, name: str, *, fontsize: float
     )
 
 
-def header(paper: Paper, title: str, right: str, notes: Sequence[str] = ()) -> None:
-    """Title at the left of the header, speed, gain and ``right`` at its right, notes below."""
-    ax, top = paper.ax, paper.height_mm
-    ax.text(0.0, top + 7.0, title, ha="left", va="center", fontsize=9, gid="title")
-    scale = f"{SPEED_MM_S:g} mm/s, {GAIN_MM_MV:g} mm/mV, {right}"
-    ax.text(paper.width_mm, top + 7.0, scale, ha="right", va="center", fontsize=8, gid="scale")
-    if notes:
-        ax.text(
-            0.0, top + 2.5, "; ".join(notes), ha="left", va="center", fontsize=7, color="#B00000"
-        )
+def header(paper: Paper, title: str, details: str, notes: Sequence[str] = ()) -> None:
+    """Three header lines: the title, then speed, gain and ``details``, then ``notes`` (red).
+
+    Lines longer than the grid is wide are cut with an ellipsis, so nothing overflows the
+    true-size page.
+    """
+    ax, top, width = paper.ax, paper.height_mm, paper.width_mm
+    scale = f"{SPEED_MM_S:g} mm/s, {GAIN_MM_MV:g} mm/mV, {details}"
+    lines = ((title, 9.0, "title", "#000000"), (scale, 7.5, "scale", "#000000"))
+    for k, (text, size, gid, color) in enumerate(
+        (*lines, ("; ".join(notes), 7.0, "notes", "#B00000"))
+    ):
+        if text:
+            ax.text(
+                0.0,
+                top + HEADER_MM - 3.5 - 4.5 * k,
+                _fit(text, width, size),
+                ha="left",
+                va="center",
+                fontsize=size,
+                color=color,
+                gid=gid,
+            )
+
+
+def _fit(text: str, width_mm: float, fontsize: float) -> str:
+    """``text`` cut to about ``width_mm`` at ``fontsize`` pt (0.55 em per character)."""
+    chars = int(width_mm / (0.55 * fontsize * 25.4 / 72))
+    return text if len(text) <= chars else text[: chars - 1].rstrip() + "\u2026"
 
 
 def _row_extent(values_mv: FloatArray) -> tuple[float, float]:

@@ -118,9 +118,9 @@ def plot_rhythm_strip(
     note = f" ({lead_note})" if lead_note else ""
     header(
         paper,
-        f"Rhythm strip, {lead_name}{note}. Numbers: heart rate of each NN interval (bpm); "
-        "(grey): excluded as ectopic/artefact",
-        f"{sampling_rate:g} Hz",
+        f"Rhythm strip, {lead_name}{note}",
+        f"{sampling_rate:g} Hz. Numbers: heart rate of each NN interval (bpm); grey in "
+        "brackets: interval excluded as ectopic/artefact",
         unit_notes([units]),
     )
     shown = [clip_windows(b, t0, t1) if b is not None else None for b in bands]
