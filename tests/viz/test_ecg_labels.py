@@ -49,3 +49,16 @@ def test_label_color_and_windows() -> None:
         (0.0, 10.0, "sinus")
     ]
     assert windows_from(None) is None
+
+
+def test_shade_windows_draws_one_collection_per_label() -> None:
+    from matplotlib.figure import Figure
+
+    from medmodal.viz.ecg_labels import shade_windows
+
+    ax = Figure().subplots()
+    windows = [(10.0 * k, 10.0 * (k + 1), "sinus" if k % 2 else "irregular") for k in range(180)]
+    shade_windows(ax, windows, "rhythm", alpha=0.3)
+    gids = sorted(str(c.get_gid()) for c in ax.collections)
+    assert gids == ["rhythm:irregular", "rhythm:sinus"]
+    assert all(len(c.get_paths()) == 90 for c in ax.collections)

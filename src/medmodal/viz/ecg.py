@@ -37,8 +37,8 @@ from medmodal.viz.ecg_hrv import rr_intervals as _rr_intervals
 from medmodal.viz.ecg_labels import (
     COLORS,
     clip_windows,
-    label_color,
     label_legend,
+    shade_windows,
     windows_from,
 )
 from medmodal.viz.ecg_paper import (
@@ -236,22 +236,12 @@ def plot_overview(
     )
     ax_rate = fig.add_subplot(grid[1, :])
     rhythm, quality = windows_from(result.rhythm), windows_from(result.quality)
-    for lo, hi, label in clip_windows(rhythm, 0.0, result.duration_s):
-        ax_rate.axvspan(lo, hi, color=label_color("rhythm", label), alpha=_SHADE, lw=0)
+    shade_windows(ax_rate, clip_windows(rhythm, 0.0, result.duration_s), "rhythm", alpha=_SHADE)
     intervals = _overview_intervals(result)
     if intervals is not None:
         draw_rate(ax_rate, intervals)
-    if quality is not None:
-        y = ax_rate.get_ylim()[0]
-        for lo, hi, label in clip_windows(quality, 0.0, result.duration_s):
-            ax_rate.plot(
-                [lo, hi],
-                [y, y],
-                color=label_color("quality", label),
-                lw=8,
-                solid_capstyle="butt",
-                clip_on=False,
-            )
+    quality_band = clip_windows(quality, 0.0, result.duration_s)
+    shade_windows(ax_rate, quality_band, "quality", band=(0.0, 0.035))
     ax_rate.set_xlim(0, result.duration_s)
     ax_rate.set_xlabel("time (s)")
     ax_rate.set_title("Heart rate per NN interval (shading: rhythm; band: quality)", loc="left")

@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -103,6 +105,36 @@ def windows_from(result: Any) -> Windows | None:
 def clip_windows(windows: Windows | None, a: float, b: float) -> Windows:
     """The parts of ``windows`` that fall inside ``[a, b]`` seconds."""
     return [(max(s, a), min(e, b), lab) for s, e, lab in windows or [] if min(e, b) > max(s, a)]
+
+
+def shade_windows(
+    ax: Axes,
+    windows: Windows | None,
+    kind: Kind,
+    *,
+    band: tuple[float, float] = (0.0, 1.0),
+    alpha: float = 1.0,
+) -> None:
+    """Colour each window's time span over ``band`` (axes fraction, bottom to top).
+
+    One collection per label (gid ``"<kind>:<label>"``), so thousands of windows cost
+    what a handful of artists do.
+    """
+    spans: dict[str, list[list[tuple[float, float]]]] = {}
+    lo, hi = band
+    for a, b, label in windows or []:
+        spans.setdefault(label, []).append([(a, lo), (b, lo), (b, hi), (a, hi)])
+    for label, polygons in spans.items():
+        shading = PolyCollection(
+            polygons,
+            facecolors=label_color(kind, label),
+            alpha=alpha,
+            linewidths=0,
+            transform=ax.get_xaxis_transform(),
+            zorder=0.5 if band == (0.0, 1.0) else 2.5,
+        )
+        shading.set_gid(f"{kind}:{label}")
+        ax.add_collection(shading, autolim=False)
 
 
 def label_legend(
