@@ -190,7 +190,15 @@ def draw_poincare(ax: Axes, intervals: RRIntervals, hrv: HRV) -> None:
     ax.set_aspect("equal")
     ax.set_xlabel("NN$_n$ (ms)")
     ax.set_ylabel("NN$_{n+1}$ (ms)")
-    ax.text(0.02, 0.98, f"{x.size} adjacent NN pairs", transform=ax.transAxes, va="top", fontsize=7)
+    ax.text(
+        0.02,
+        0.98,
+        f"{x.size} adjacent NN pairs",
+        transform=ax.transAxes,
+        va="top",
+        fontsize=7,
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+    )
 
 
 def draw_spectrum(ax: Axes, hrv: HRV) -> None:
