@@ -4,9 +4,10 @@ The paper has 1 mm minor and 5 mm major lines (0.04 s / 0.1 mV and 0.2 s / 0.5 m
 the standard speed and gain). Figures are sized from their extent in millimetres and
 their one axes is in millimetres with equal aspect, so a figure printed or shown at its
 physical size (``fig.get_size_inches()``) has true 1 mm squares. The grid is two
-:class:`~matplotlib.collections.LineCollection` objects, not axis ticks, so it costs a
-few milliseconds whatever the length of the strip. Each row starts with a 1 mV
-calibration pulse; the speed and gain are printed in the header.
+:class:`~matplotlib.collections.LineCollection` objects, not axis ticks, whose layout
+made long strips slow (render times, and ticks against collections on the same axes:
+``benchmarks/results/viz_ecg_paper.md``). Each row starts with a 1 mV calibration pulse;
+the speed and gain are printed in the header.
 
 Amplitudes are taken in mV; µV and V are converted. A lead in any other unit (or none)
 is drawn at 10 mm per unit and the figure says that the unit is unknown.
