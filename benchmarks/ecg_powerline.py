@@ -23,14 +23,18 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _machine
 from medmodal.data import mitdb
 from medmodal.data.io import read_record
 from medmodal.data.paths import dataset_dir
-from medmodal.ecg.powerline import MIN_LINE_DB, detect_powerline, line_strength
+from medmodal.ecg.powerline import MIN_LINE_DB, MIN_PEAK_DB, detect_powerline, line_strength
+from medmodal.ecg.simulate import ecg_simulate
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -58,14 +62,51 @@ def run() -> list[dict[str, object]]:
                 "database": database,
                 "record": name,
                 "sampling_rate_hz": record.sampling_rate,
-                "db_50": strength.get(50.0),
-                "db_60": strength.get(60.0),
+                "db_50": _pair(strength.get(50.0)),
+                "db_60": _pair(strength.get(60.0)),
                 "detected_hz": found,
                 "expected_hz": expected,
                 "outcome": "right" if found == expected else "none" if found is None else "WRONG",
             }
         )
     return rows
+
+
+def _pair(line: object) -> list[float] | None:
+    return None if line is None else [float(v) for v in line]  # type: ignore[attr-defined]
+
+
+#: Heart rates (bpm) whose harmonics fall exactly on 50 or 60 Hz (1, 1.2, 1.25, 2 Hz).
+DIVISOR_RATES = (60.0, 72.0, 75.0, 100.0, 120.0)
+
+
+def simulated(n: int = 200) -> dict[str, object]:
+    """Simulated ECGs (``ecg_simulate``, seeds 0..n-1): how often each test alone, and
+    both together, report a line that is not there (rates drawn from 45-120 bpm, and
+    rates whose harmonics fall on 50/60 Hz), and miss a 0.02 mV line that is."""
+    out: dict[str, object] = {"records": n}
+    for kind in ("random_rate", "divisor_rate", "with_line"):
+        rng = np.random.default_rng(0)
+        counts = {"median": 0, "peak": 0, "both": 0, "missed": 0}
+        for seed in range(n):
+            fs = float(rng.choice([250.0, 360.0, 500.0]))
+            noise = {"baseline": float(rng.uniform(0, 0.3)), "emg": float(rng.uniform(0, 0.05))}
+            rate = float(rng.uniform(45, 120))
+            if kind == "divisor_rate":
+                rate = float(rng.choice(DIVISOR_RATES))
+            hz = (50.0, 60.0)[seed % 2]
+            if kind == "with_line":
+                noise |= {"powerline": 0.02, "powerline_hz": hz}
+            x = ecg_simulate(float(rng.uniform(8, 40)), fs, heart_rate=rate, noise=noise, seed=seed)
+            lines = line_strength(x, fs)
+            if kind == "with_line":
+                counts["missed"] += detect_powerline(x, fs) != hz
+                continue
+            counts["median"] += any(v.over_median_db >= MIN_LINE_DB for v in lines.values())
+            counts["peak"] += any(v.over_peak_db >= MIN_PEAK_DB for v in lines.values())
+            counts["both"] += any(v.stands_out for v in lines.values())
+        out[kind] = counts
+    return out
 
 
 def tally(rows: list[dict[str, object]]) -> dict[str, dict[str, int]]:
@@ -75,6 +116,10 @@ def tally(rows: list[dict[str, object]]) -> dict[str, dict[str, int]]:
         counts = out.setdefault(key, {"right": 0, "none": 0, "WRONG": 0})
         counts[str(row["outcome"])] += 1
     return out
+
+
+def _cell(pair: object) -> str:
+    return "-" if pair is None else "{:.1f} / {:.1f}".format(*pair)  # type: ignore[misc]
 
 
 def markdown(result: dict[str, object]) -> str:
@@ -104,9 +149,28 @@ def markdown(result: dict[str, object]) -> str:
     for row in rows:
         detected = row["detected_hz"]
         lines.append(
-            f"| {row['database']} | {row['record']} | {row['db_50']:.1f} | {row['db_60']:.1f} "
-            f"| {'none' if detected is None else f'{detected:g} Hz'} | {row['expected_hz']:g} Hz |"
+            f"| {row['database']} | {row['record']} | {_cell(row['db_50'])} | "
+            f"{_cell(row['db_60'])} | {'none' if detected is None else f'{detected:g} Hz'} | "
+            f"{row['expected_hz']:g} Hz |"
         )
+    sim = result["simulated"]
+    assert isinstance(sim, dict)
+    lines += [
+        "",
+        f"Simulated ECGs ({sim['records']} records each, `ecg_simulate`, 8-40 s, 250-500 Hz, "
+        "random baseline and muscle noise), lines reported where there is none, by the "
+        "median test alone / the highest-neighbour test alone / both (the rule):",
+        "",
+    ]
+    for kind, what in (
+        ("random_rate", "rate drawn from 45-120 bpm"),
+        ("divisor_rate", "rate 60, 72, 75, 100 or 120 bpm (a harmonic on 50 or 60 Hz)"),
+    ):
+        c = sim[kind]
+        lines.append(f"- {what}: {c['median']} / {c['peak']} / {c['both']}")
+    lines.append(
+        f"- with a 0.02 mV 50 or 60 Hz line (45-120 bpm): {sim['with_line']['missed']} missed"
+    )
     machine = result["machine"]
     assert isinstance(machine, dict)
     lines += ["", f"Machine: {machine['cpu']}, {machine['date_utc']}.", ""]
@@ -122,17 +186,22 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         os.environ["MEDMODAL_DATA"] = str(args.data_root)
     start = time.perf_counter()
     rows = run()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sim = simulated()
     result: dict[str, object] = {
         "machine": _machine.machine_info(("medmodal",)),
         "min_line_db": MIN_LINE_DB,
+        "min_peak_db": MIN_PEAK_DB,
         "tally": tally(rows),
+        "simulated": sim,
         "records": rows,
         "seconds": time.perf_counter() - start,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "ecg_powerline.json").write_text(json.dumps(result, indent=1) + "\n")
     (args.out / "ecg_powerline.md").write_text(markdown(result))
-    print(json.dumps(result["tally"], indent=1))
+    print(json.dumps({"tally": result["tally"], "simulated": sim}, indent=1))
     return result
 
 
