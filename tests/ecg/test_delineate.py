@@ -118,7 +118,12 @@ def test_intervals_are_physiological() -> None:
     sim = ecg_simulate_annotated(30, 500, heart_rate=70, seed=11)
     iv = ecg_delineate(sim.signal, 500, peaks=sim.r_peaks).intervals()
     assert list(iv.columns) == [
-        "rr_ms", "pr_ms", "qrs_ms", "qt_ms", "qtc_bazett_ms", "qtc_fridericia_ms"
+        "rr_ms",
+        "pr_ms",
+        "qrs_ms",
+        "qt_ms",
+        "qtc_bazett_ms",
+        "qtc_fridericia_ms",
     ]
     med = iv.median()
     assert 820 < med["rr_ms"] < 900

@@ -62,7 +62,9 @@ def test_broadband_noise_near_the_mains_is_not_a_line(rng: np.random.Generator) 
     t = np.arange(int(30 * fs)) / fs
     from scipy.signal import butter, sosfiltfilt
 
-    band = sosfiltfilt(butter(4, (45, 65), "bandpass", fs=fs, output="sos"), rng.normal(size=t.size))
+    band = sosfiltfilt(
+        butter(4, (45, 65), "bandpass", fs=fs, output="sos"), rng.normal(size=t.size)
+    )
     x = 0.05 * rng.normal(size=t.size) + band  # lots of power around 50-60 Hz, no line
     assert max(line.over_median_db for line in line_strength(x, fs).values()) < MIN_LINE_DB
     assert detect_powerline(x, fs) is None
@@ -76,7 +78,7 @@ def test_the_louder_line_wins(rng: np.random.Generator) -> None:
 
 
 def test_short_or_low_rate_signals_give_none_with_the_reason(rng: np.random.Generator) -> None:
-    t = np.arange(int(2 * 360)) / 360
+    t = np.arange(2 * 360) / 360
     short = rng.normal(size=t.size) + np.sin(2 * np.pi * 60 * t)
     choice = resolve_powerline("auto", short[:, None], 360)
     assert choice == Powerline(None, "none", choice.detail) and "shorter than" in choice.detail

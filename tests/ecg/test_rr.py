@@ -108,7 +108,9 @@ def test_bad_input_names_the_parameter(kwargs: dict[str, object], match: str) ->
     rr_s=st.lists(st.floats(0.02, 6.0), min_size=1, max_size=120),
     fs=st.sampled_from([100.0, 250.0, 360.0, 1000.0]),
 )
-def test_property_rates_stay_inside_20_300_and_flags_match_hrv(rr_s: list[float], fs: float) -> None:
+def test_property_rates_stay_inside_20_300_and_flags_match_hrv(
+    rr_s: list[float], fs: float
+) -> None:
     peaks = np.unique(_peaks(rr_s, fs))
     rr = ecg_rr(peaks, fs)
     low, high = PLAUSIBLE_BPM

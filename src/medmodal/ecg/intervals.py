@@ -149,7 +149,9 @@ class ClinicalIntervals:
         return self.beats.copy()
 
 
-def choose_interval_lead(lead_names: Sequence[str], usable: Sequence[int]) -> tuple[int | None, str]:
+def choose_interval_lead(
+    lead_names: Sequence[str], usable: Sequence[int]
+) -> tuple[int | None, str]:
     """The lead to delineate for intervals, and why; None lets the delineator choose.
 
     A record with a lead named ``II`` (a standard 12-lead ECG) is measured on lead II,

@@ -172,7 +172,9 @@ def detect_powerline(data: FloatArray, sampling_rate: float) -> float | None:
         >>> detect_powerline(noise, 360) is None
         True
     """
-    standing = {f: line for f, line in line_strength(data, sampling_rate).items() if line.stands_out}
+    standing = {
+        f: line for f, line in line_strength(data, sampling_rate).items() if line.stands_out
+    }
     return max(standing, key=lambda f: standing[f].over_median_db) if standing else None
 
 

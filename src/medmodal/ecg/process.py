@@ -341,4 +341,3 @@ def _per_sample(frame: pd.DataFrame, n_samples: int, sampling_rate: float) -> pd
     for start, end, label in zip(frame["start_s"], frame["end_s"], frame["label"], strict=True):
         labels[round(float(start) * sampling_rate) : round(float(end) * sampling_rate)] = label
     return pd.Categorical(labels)
-

@@ -127,7 +127,9 @@ class RRIntervals:
     @property
     def analysed_s(self) -> float:
         """Time from the first to the last beat (s); 0 with fewer than 2 beats."""
-        return float(self.peaks[-1] - self.peaks[0]) / self.sampling_rate if self.n_intervals else 0.0
+        return (
+            float(self.peaks[-1] - self.peaks[0]) / self.sampling_rate if self.n_intervals else 0.0
+        )
 
     @property
     def n_counted(self) -> int:
@@ -161,7 +163,7 @@ class RRIntervals:
 
     def per_beat_flag(self) -> tuple[str, ...]:
         """One flag per beat: that of the interval ending at it (``""`` for the first)."""
-        return ("",) + self.flag if self.peaks.size else ()
+        return ("", *self.flag) if self.peaks.size else ()
 
     def note(self) -> str:
         """The flags in one sentence, e.g. ``"3 of 2986 RR intervals flagged ..."``."""

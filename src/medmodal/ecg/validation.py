@@ -171,9 +171,7 @@ def _fiducials(raw: Any) -> dict[str, FiducialError | None]:
     return out
 
 
-def qt_gate(
-    validation: DelineationValidation | None = None, *, method: str = "derivative"
-) -> Gate:
+def qt_gate(validation: DelineationValidation | None = None, *, method: str = "derivative") -> Gate:
     """Whether QT/QTc of delineation ``method`` may be reported (see the module's rule).
 
     Never raises: an unreadable file, another method or a missing figure withhold QT
