@@ -261,8 +261,8 @@ def _gate_pr(
             "",
         )
     note = (
-        f"PR from {has_p.sum()} of {dominant.sum()} dominant beats (P wave found, regular "
-        f"rhythm window)" + (f"; left out: {time_out}" if time_out else "")
+        f"median of {has_p.sum()} of {dominant.sum()} dominant beats: those with a P wave in "
+        "a regular rhythm window" + (f"; left out: {time_out}" if time_out else "")
     )
     return _too_few("PR", beats["pr_ms"], int(dominant.sum())), note
 
