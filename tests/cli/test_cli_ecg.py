@@ -203,3 +203,18 @@ def test_bench_quick_run_leaves_the_repository_alone(
     assert result.exit_code == 0, result.output
     assert (tmp_path / "medmodal-bench" / "ecg_qrs.json").is_file()
     assert (committed.read_bytes() if committed.is_file() else None) == before
+
+
+def test_edf_prefilter_sets_the_notch(tmp_path: Path) -> None:
+    from medmodal.data.io import Record, write_record
+
+    signal = ecg_simulate(20, 250, n_leads=2, seed=3)
+    record = Record(signal, 250, ("II", "V5"), ("mV", "mV"), meta={"powerline_hz": 50.0})
+    path = write_record(record, tmp_path / "r.edf")  # prefiltering field "N:50Hz"
+    result = runner.invoke(app, ["ecg", "analyze", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    powerline = json.loads(result.stdout)["summary"]["powerline"]
+    assert (powerline["hz"], powerline["source"]) == (50.0, "metadata")
+    assert "N:50Hz" in powerline["text"]
+    forced = runner.invoke(app, ["ecg", "analyze", str(path), "--json", "--powerline", "none"])
+    assert json.loads(forced.stdout)["summary"]["powerline"]["source"] == "requested"

@@ -109,6 +109,8 @@ def test_real_excerpt_without_shared_data(monkeypatch: pytest.MonkeyPatch, tmp_p
         ({"lead_names": ["only one"]}, InvalidParameterError),
         ({"method": "pantompkin"}, InvalidParameterError),
         ({"clean_method": "nope"}, InvalidParameterError),
+        ({"powerline": "europe"}, InvalidParameterError),
+        ({"metadata": {"powerline_hz": "fifty"}}, InvalidParameterError),
     ],
 )
 def test_bad_parameters(kwargs: dict[str, object], error: type[Exception]) -> None:
