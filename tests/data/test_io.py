@@ -235,6 +235,46 @@ def test_edf_plus_annotations_and_header(tmp_path: Path) -> None:
     assert rec.meta["sex"] == "Female"
 
 
+@pytest.mark.parametrize(
+    ("prefilter", "hz"),
+    [
+        ("HP:0.5Hz LP:100Hz N:50Hz", 50.0),
+        ("HP:0.05Hz LP:150Hz N:60Hz", 60.0),
+        ("HP:0.5Hz LP:40Hz", None),
+        ("", None),
+    ],
+)
+def test_edf_prefilter_names_the_mains_frequency(
+    tmp_path: Path, prefilter: str, hz: float | None
+) -> None:
+    from pyedflib import highlevel
+
+    headers = [
+        highlevel.make_signal_header(name, dimension="mV", sample_frequency=250, prefiler=prefilter)
+        for name in ("I", "II")
+    ]
+    signals = [np.sin(np.arange(2500) / 20), np.cos(np.arange(2500) / 20)]
+    highlevel.write_edf(str(tmp_path / "p.edf"), signals, headers)
+    rec = read_record(tmp_path / "p.edf")
+    assert rec.meta.get("powerline_hz") == hz
+    if hz is not None:
+        assert prefilter in rec.meta["powerline_source"]
+    written = write_record(rec, tmp_path / "back.edf")  # the field survives a round trip
+    assert read_record(written).meta.get("powerline_hz") == hz
+
+
+def test_edf_leads_that_disagree_on_the_notch_name_none(tmp_path: Path) -> None:
+    from pyedflib import highlevel
+
+    headers = [
+        highlevel.make_signal_header("I", sample_frequency=250, prefiler="N:50Hz"),
+        highlevel.make_signal_header("II", sample_frequency=250, prefiler="N:60Hz"),
+    ]
+    highlevel.write_edf(str(tmp_path / "d.edf"), [np.zeros(2500), np.ones(2500)], headers)
+    rec = read_record(tmp_path / "d.edf")
+    assert "powerline_hz" not in rec.meta and rec.meta["prefilter"] == ["N:50Hz", "N:60Hz"]
+
+
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

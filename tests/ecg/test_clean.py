@@ -82,7 +82,10 @@ def test_detect_powerline_picks_the_louder_mains(rng: np.random.Generator) -> No
     for f in (50.0, 60.0):
         x = noise + 0.5 * np.sin(2 * np.pi * f * t)[:, None]
         assert detect_powerline(x, FS) == f
-    assert detect_powerline(noise, 110.0) == 50.0  # 60 Hz is above Nyquist
+    assert detect_powerline(noise, FS) is None  # no line stands out
+    t110 = np.arange(30 * 110) / 110
+    line50 = rng.normal(size=t110.size) + 0.5 * np.sin(2 * np.pi * 50 * t110)
+    assert detect_powerline(line50[:, None], 110.0) == 50.0  # 60 Hz is above Nyquist
     assert detect_powerline(noise, 100.0) is None  # 50 Hz is Nyquist
 
 

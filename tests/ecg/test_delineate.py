@@ -117,13 +117,25 @@ def test_no_p_wave_before_premature_ventricular_beats() -> None:
 def test_intervals_are_physiological() -> None:
     sim = ecg_simulate_annotated(30, 500, heart_rate=70, seed=11)
     iv = ecg_delineate(sim.signal, 500, peaks=sim.r_peaks).intervals()
-    assert list(iv.columns) == ["rr_ms", "pr_ms", "qrs_ms", "qt_ms", "qtc_ms"]
+    assert list(iv.columns) == [
+        "rr_ms",
+        "pr_ms",
+        "qrs_ms",
+        "qt_ms",
+        "qtc_bazett_ms",
+        "qtc_fridericia_ms",
+    ]
     med = iv.median()
     assert 820 < med["rr_ms"] < 900
     assert 120 <= med["pr_ms"] <= 220
     assert 70 <= med["qrs_ms"] <= 120
     assert 320 <= med["qt_ms"] <= 460
-    assert med["qtc_ms"] == pytest.approx(med["qt_ms"] / np.sqrt(med["rr_ms"] / 1000), rel=0.05)
+    assert med["qtc_bazett_ms"] == pytest.approx(
+        med["qt_ms"] / np.sqrt(med["rr_ms"] / 1000), rel=0.05
+    )
+    assert med["qtc_fridericia_ms"] == pytest.approx(
+        med["qt_ms"] / np.cbrt(med["rr_ms"] / 1000), rel=0.05
+    )
     assert np.isnan(iv["rr_ms"].iloc[0])
 
 

@@ -45,12 +45,19 @@ def test_summary_numbers_agree_with_simulation(result: tuple[ECGResult, np.ndarr
     res, truth = result
     summary = res.summary()
     true_rate = 60 * FS / np.diff(truth).mean()
-    assert summary["heart_rate_mean_bpm"] == pytest.approx(true_rate, rel=0.01)
+    assert summary["heart_rate"]["mean_bpm"] == pytest.approx(true_rate, rel=0.01)
     assert summary["n_beats"] == truth.size
     assert summary["rhythm"] == "sinus"
     assert summary["quality"] in {"excellent", "acceptable"}
     assert summary["leads"] == ["II", "V1"]
-    assert 60 <= summary["intervals_median_ms"]["qrs_ms"] <= 130
+    intervals = summary["intervals"]
+    assert 60 <= intervals["qrs_ms"] <= 130
+    assert intervals["lead"] == "II"
+    assert intervals["lead_reason"].startswith("lead II: the standard lead")
+    assert summary["peak_lead"] in {"II", "V1"}
+    assert "R peaks fused over II, V1" in summary["peak_lead_reason"]
+    assert summary["powerline"]["source"] in {"detected", "none"}
+    assert "hrv" in summary and "mean_hr_bpm" not in summary["hrv"]  # one mean rate
     json.dumps(summary, default=float)  # serialisable for the CLI and the service
 
 
@@ -71,7 +78,10 @@ def test_frames(result: tuple[ECGResult, np.ndarray]) -> None:
     }
     beats = res.beats_frame()
     assert len(beats) == res.peaks.size
-    assert {"qrs_onset", "qrs_ms", "heart_rate_bpm"} <= set(beats.columns)
+    assert {"qrs_onset", "qrs_ms", "heart_rate_bpm", "rr_flag", "qtc_bazett_ms"} <= set(
+        beats.columns
+    )
+    assert "qtc_ms" not in beats.columns
 
 
 def test_atrial_fibrillation_is_irregular() -> None:
@@ -90,7 +100,7 @@ def test_real_excerpt_without_shared_data(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert record.annotations is not None
     score = match_beats(record.annotations.beats().sample, res.peaks, record.sampling_rate)
     assert score.f1 > 0.995
-    assert 65 < res.summary()["heart_rate_mean_bpm"] < 85
+    assert 65 < res.summary()["heart_rate"]["mean_bpm"] < 85
 
 
 @pytest.mark.parametrize(
@@ -99,6 +109,8 @@ def test_real_excerpt_without_shared_data(monkeypatch: pytest.MonkeyPatch, tmp_p
         ({"lead_names": ["only one"]}, InvalidParameterError),
         ({"method": "pantompkin"}, InvalidParameterError),
         ({"clean_method": "nope"}, InvalidParameterError),
+        ({"powerline": "europe"}, InvalidParameterError),
+        ({"metadata": {"powerline_hz": "fifty"}}, InvalidParameterError),
     ],
 )
 def test_bad_parameters(kwargs: dict[str, object], error: type[Exception]) -> None:
@@ -183,3 +195,128 @@ def test_peaks_sit_on_the_reported_lead(result: tuple[ECGResult, np.ndarray]) ->
     half = round(0.02 * FS)
     on_extremum = [x[p] == x[max(0, p - half) : p + half + 1].max() for p in res.peaks]
     assert np.mean(on_extremum) > 0.95
+
+
+def test_regular_72_bpm_gives_72() -> None:
+    sim = ecg_simulate_annotated(120, FS, heart_rate=72, seed=3)
+    heart_rate = ecg_process(sim.signal, FS).summary()["heart_rate"]
+    assert heart_rate["mean_bpm"] == pytest.approx(72.0, abs=0.5)
+    assert heart_rate["median_bpm"] == pytest.approx(72.0, abs=1.5)
+    assert heart_rate["n_flagged"] == 0
+
+
+def test_double_detection_is_flagged_and_not_counted() -> None:
+    sim = ecg_simulate_annotated(60, FS, heart_rate=72, seed=4)
+    extra = sim.r_peaks[20] + round(0.117 * FS)  # 117 ms after a true beat (issue 11)
+    peaks = np.sort(np.append(sim.r_peaks, extra))
+    true = ecg_process(sim.signal, FS, delineate=False)
+    res = _with_peaks(true, peaks)
+    heart_rate = res.summary()["heart_rate"]
+    assert heart_rate["flagged"]["too_short"] == 1
+    assert heart_rate["mean_bpm"] == pytest.approx(true.summary()["heart_rate"]["mean_bpm"])
+    assert heart_rate["max_bpm"] < 90  # not 60 / 0.117 s = 513 bpm
+    assert "1 too short" in heart_rate["note"]
+    beats = res.beats_frame()
+    assert beats["rr_flag"].tolist().count("too_short") == 1
+    assert np.isnan(beats["heart_rate_bpm"][beats["rr_flag"] == "too_short"]).all()
+    assert res.hrv is not None and res.rr is not None
+    np.testing.assert_allclose(res.hrv.nn_ms, 1000 * res.rr.rr_s[res.rr.nn])  # one NN mask
+
+
+def _with_peaks(result: ECGResult, peaks: np.ndarray) -> ECGResult:
+    """``result`` with other peaks (the numbers built from them as ecg_process does)."""
+    from dataclasses import replace
+
+    from medmodal.ecg.hrv import ecg_hrv
+
+    fs = result.sampling_rate
+    return replace(result, peaks=peaks, rr=None, hrv=ecg_hrv(peaks, fs), intervals=None)
+
+
+def _assert_rates_inside_20_300(res: ECGResult) -> None:
+    summary = res.summary()["heart_rate"]
+    for key in ("mean_bpm", "median_bpm", "min_bpm", "max_bpm"):
+        assert 20 <= summary[key] <= 300, key
+    per_beat = res.beats_frame()["heart_rate_bpm"].to_numpy()
+    shown = per_beat[np.isfinite(per_beat)]
+    assert ((shown >= 20) & (shown <= 300)).all()
+    rate = res.rate_bpm[np.isfinite(res.rate_bpm)]
+    assert ((rate >= 20 - 1e-9) & (rate <= 300 + 1e-9)).all()
+
+
+@pytest.fixture(scope="module")
+def mitdb_results(mitdb_dir: Path) -> dict[str, tuple[ECGResult, float]]:
+    """ecg_process of four full MIT-BIH records, with their reference beats per minute."""
+    from medmodal.data import mitdb
+
+    out = {}
+    for rid in ("100", "119", "201", "203"):
+        record = mitdb.load_record(rid, root=mitdb_dir.parent)
+        assert record.annotations is not None
+        beats = record.annotations.beats().sample
+        reference = 60.0 * (beats.size - 1) * record.sampling_rate / (beats[-1] - beats[0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MedmodalWarning)
+            res = ecg_process(
+                record.signal,
+                record.sampling_rate,
+                lead_names=record.lead_names,
+                metadata=record.meta,
+            )
+        out[rid] = (res, reference)
+    return out
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("rid", ["100", "119", "201", "203"])
+def test_mitdb_mean_rate_is_beats_per_minute(
+    mitdb_results: dict[str, tuple[ECGResult, float]], rid: str
+) -> None:
+    res, reference = mitdb_results[rid]
+    summary = res.summary()
+    # Issue 11: the mean of per-beat 60/RR gave 111 bpm on 203 (99 annotated), 72 on 119.
+    assert summary["heart_rate"]["mean_bpm"] == pytest.approx(reference, abs=1.0)
+    _assert_rates_inside_20_300(res)
+    assert summary["powerline"]["hz"] == 60.0
+    assert summary["powerline"]["source"] == "metadata"
+
+
+@pytest.mark.data
+def test_mitdb_203_flags_its_double_detections_and_withholds_pr(
+    mitdb_results: dict[str, tuple[ECGResult, float]],
+) -> None:
+    res, _ = mitdb_results["203"]
+    summary = res.summary()
+    assert summary["heart_rate"]["flagged"]["too_short"] >= 1  # the 514 bpm of issue 11
+    assert summary["heart_rate"]["max_bpm"] < 300
+    intervals = summary["intervals"]
+    assert intervals["pr_ms"] is None
+    assert intervals["pr_n_beats"] == 0
+    assert "PR withheld" in intervals["pr_withheld"] and "irregular" in intervals["pr_withheld"]
+    assert np.isnan(res.beats_frame()["pr_ms"]).all()
+
+
+@pytest.mark.data
+def test_mitdb_100_reports_pr_from_its_sinus_beats(
+    mitdb_results: dict[str, tuple[ECGResult, float]],
+) -> None:
+    intervals = mitdb_results["100"][0].summary()["intervals"]
+    assert intervals["pr_withheld"] == ""
+    assert intervals["pr_n_beats"] > 2000
+    assert 120 <= intervals["pr_ms"] <= 220
+    assert intervals["lead"] == "MLII"
+
+
+@pytest.mark.data
+def test_ptbxl_12_lead_is_delineated_on_lead_ii(ptbxl_dir: Path) -> None:
+    from medmodal.data.io import read_record
+
+    record = read_record(ptbxl_dir / "records100" / "00000" / "00001_lr.hea")
+    res = ecg_process(record.signal, record.sampling_rate, lead_names=record.lead_names)
+    summary = res.summary()
+    assert summary["intervals"]["lead"] == "II"
+    assert res.delineation is not None and record.lead_names[res.delineation.lead] == "II"
+    # 100 Hz: 50 and 60 Hz are at or above Nyquist, so there is no notch, and it says so.
+    assert summary["powerline"]["hz"] is None and "Nyquist" in summary["powerline"]["detail"]
+    assert summary["intervals"]["qt_ms"] is None
+    assert summary["intervals"]["qt_withheld"].startswith("QT withheld")

@@ -116,6 +116,40 @@ def test_property_result_or_medmodal_error(peaks, rate, length, method) -> None:
 )
 def test_property_valid_peaks_give_exact_rates(intervals, start, fs) -> None:
     peaks = start + np.concatenate([[0], np.cumsum(intervals)])
-    hr = ecg_rate(peaks, fs)
+    hr = ecg_rate(peaks, fs, limits=None)
     np.testing.assert_allclose(hr[1:], 60 * fs / np.asarray(intervals, dtype=float))
     assert hr[0] == hr[1]
+    shown = ecg_rate(peaks, fs)  # the default hides rates outside 20-300 bpm
+    inside = (hr >= 20) & (hr <= 300)
+    np.testing.assert_array_equal(shown[inside], hr[inside])
+    assert np.isnan(shown[~inside]).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    intervals=st.lists(st.integers(1, 2000), min_size=1, max_size=50),
+    fs=st.sampled_from([100.0, 250.0, 360.0, 1000.0]),
+    length_pad=st.integers(1, 500),
+    method=st.sampled_from(["linear", "nearest", "step", "pchip"]),
+)
+def test_property_no_interpolated_rate_outside_20_300(intervals, fs, length_pad, method) -> None:
+    peaks = np.concatenate([[0], np.cumsum(intervals)])
+    hr = ecg_rate(peaks, fs, desired_length=int(peaks[-1]) + length_pad, interpolation=method)
+    finite = hr[np.isfinite(hr)]
+    assert ((finite >= 20 - 1e-9) & (finite <= 300 + 1e-9)).all()
+    per_beat = 60 * fs / np.asarray(intervals, dtype=float)
+    if not ((per_beat >= 20) & (per_beat <= 300)).any():
+        assert np.isnan(hr).all()
+
+
+def test_double_detection_is_bridged_when_interpolated() -> None:
+    peaks = np.array([0, 360, 380, 720, 1080])  # 20 samples at 360 Hz: 1080 bpm
+    hr = ecg_rate(peaks, 360, desired_length=1100)
+    assert np.isnan(ecg_rate(peaks, 360)[2])
+    assert hr.max() <= 360 / (720 - 380) * 60 + 1e-9  # the fragment after it, not 1080
+
+
+@pytest.mark.parametrize("limits", [(300, 20), (-1, 20), (np.nan, 300), "low", (1, 2, 3)])
+def test_bad_limits_name_the_parameter(limits: object) -> None:
+    with pytest.raises(InvalidParameterError, match="limits"):
+        ecg_rate([0, 250, 500], 250, limits=limits)  # type: ignore[arg-type]

@@ -19,9 +19,10 @@ URL = "/v1/ecg/analyze"
 
 
 def _reference_rate(record: Record) -> float:
+    """Beats per minute of the reference beats (not the mean of their 60/RR)."""
     assert record.annotations is not None
     beats = record.annotations.beats().sample
-    return float(np.mean(60.0 * record.sampling_rate / np.diff(beats)))
+    return 60.0 * (beats.size - 1) * record.sampling_rate / float(beats[-1] - beats[0])
 
 
 def _check_matches_reference(body: dict, record: Record) -> None:
@@ -53,7 +54,24 @@ def test_wfdb_upload_matches_reference_beats(
     assert [w["start_s"] for w in body["rhythm"]["windows"]] == [0, 10, 20]
     assert len(body["quality"]["windows"]) == 3
     assert body["hrv"]["sdnn_ms"] > 0
+    assert "mean_hr_bpm" not in body["hrv"]  # one mean heart rate per reply
     assert body["plot_png"] is None
+    heart = body["heart_rate"]
+    assert heart["min_bpm"] <= heart["median_bpm"] <= heart["max_bpm"]
+    assert heart["note"] and set(heart["flagged"]) == {
+        "too_short",
+        "too_long",
+        "ectopic_or_artefact",
+    }
+    shown = [r for r in body["beats"]["heart_rate_bpm"] if r is not None]
+    assert len(body["beats"]["rr_flag"]) == body["n_beats"]
+    assert all(20 <= r <= 300 for r in shown)
+    intervals = body["intervals"]
+    assert intervals["lead"] in {"MLII", "V5"} and intervals["lead_reason"]
+    assert intervals["qt_ms"] is None and intervals["qt_withheld"].startswith("QT withheld")
+    assert 60 <= intervals["qrs_ms"] <= 130
+    assert body["powerline"]["text"] and body["powerline"]["source"] in {"detected", "none"}
+    assert body["peak_lead_reason"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "edf", "npy"])

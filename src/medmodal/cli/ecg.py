@@ -14,7 +14,6 @@ from rich.table import Table
 from medmodal.cli._common import (
     DataRootOption,
     JsonOption,
-    OutDirOption,
     QuietOption,
     console,
     err_console,
@@ -60,15 +59,25 @@ def analyze(
     ] = None,
     method: Annotated[str, typer.Option("--method", help="R-peak detector.")] = "default",
     powerline: Annotated[
-        str, typer.Option("--powerline", help="Mains notch: 50, 60, auto or none.")
-    ] = "50",
+        str,
+        typer.Option(
+            "--powerline",
+            help="Mains notch: 50, 60, none, or auto (the record's metadata, else the 50/60 "
+            "Hz line found in the spectrum, else none).",
+        ),
+    ] = "auto",
     window: Annotated[
         float, typer.Option("--window", help="Seconds per rhythm/quality window.")
     ] = 10.0,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Heart rate, HRV, rhythm and quality of one ECG recording."""
+    """Heart rate, HRV, rhythm, quality and PR/QRS/QT of one ECG recording.
+
+    Every number names how it was measured: the mean heart rate is beats per minute over
+    the analysed time; flagged RR intervals are counted and kept out of min/max and HRV;
+    PR and QT are withheld, with the reason, where they cannot be trusted.
+    """
     from medmodal.data.io import read_record
     from medmodal.ecg.process import ecg_process
 
@@ -84,6 +93,7 @@ def analyze(
             powerline=_powerline(powerline),
             window=window,
             lead_names=record.lead_names,
+            metadata=record.meta,
         )
     notes = list(dict.fromkeys(str(w.message) for w in caught))
     if out is not None:
@@ -126,7 +136,14 @@ def bench(
     jobs: Annotated[
         int, typer.Option("--jobs", help="Parallel workers for the accuracy runs.")
     ] = 2,
-    out: OutDirOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for ecg_qrs.md and ecg_qrs.json (default: ./medmodal-bench/).",
+        ),
+    ] = None,
     data_root: DataRootOption = None,
     quick: Annotated[
         bool,
@@ -141,7 +158,8 @@ def bench(
 ) -> None:
     """Run the MIT-BIH QRS benchmark (benchmarks/ecg_qrs.py) against NeuroKit2 and XQRS.
 
-    Writes ecg_qrs.md and ecg_qrs.json into --out (default: benchmarks/results).
+    Writes ecg_qrs.md and ecg_qrs.json into --out (default: ./medmodal-bench/ in the
+    current folder), never into the repository's committed benchmarks/results.
     """
     script = Path(__file__).resolve().parents[3] / "benchmarks" / "ecg_qrs.py"
     if not script.is_file():
@@ -155,8 +173,7 @@ def bench(
         records = records or QUICK_RECORDS
     if records:
         argv += ["--records", records]
-    if out is not None:
-        argv += ["--out", str(out)]
+    argv += ["--out", str(bench_out(out))]
     if data_root is not None:
         argv += ["--data-root", str(data_root)]
     saved = sys.argv
@@ -171,6 +188,15 @@ def bench(
         print_json(result)
 
 
+#: Default folder of ``ecg bench`` results, relative to the current folder.
+BENCH_OUT = Path("medmodal-bench")
+
+
+def bench_out(out: Path | None) -> Path:
+    """Where ``ecg bench`` writes: ``--out``, else ``./medmodal-bench/``."""
+    return BENCH_OUT if out is None else out
+
+
 def summary_table(title: str, summary: dict[str, Any]) -> Table:
     """A Rich table of :meth:`ECGResult.summary` (shared by the CLI and the demo)."""
     table = Table(title=f"ECG analysis: {title}", show_header=False, title_justify="left")
@@ -180,18 +206,17 @@ def summary_table(title: str, summary: dict[str, Any]) -> Table:
         "duration", f"{summary['duration_s']:.1f} s at {summary['sampling_rate_hz']:g} Hz"
     )
     table.add_row("leads", ", ".join(summary["leads"]))
-    table.add_row("beats", str(summary["n_beats"]))
-    table.add_row(
-        "heart rate",
-        f"{summary['heart_rate_mean_bpm']:.0f} bpm (beat-to-beat "
-        f"{summary['heart_rate_min_bpm']:.0f}-{summary['heart_rate_max_bpm']:.0f})",
-    )
+    if summary.get("powerline"):
+        table.add_row("mains notch", summary["powerline"]["text"])
+    table.add_row("beats", f"{summary['n_beats']} ({summary['peak_lead_reason']})")
+    for name, value in heart_rate_rows(summary["heart_rate"]):
+        table.add_row(name, value)
     table.add_row("rhythm", _fractions(summary["rhythm"], summary["rhythm_fractions"]))
     table.add_row("quality", _fractions(summary["quality"], summary["quality_fractions"]))
     hrv = summary.get("hrv")
     if hrv:
         table.add_row(
-            "HRV (time)",
+            "HRV (time, NN)",
             f"mean NN {hrv['mean_nn_ms']:.0f} ms, SDNN {hrv['sdnn_ms']:.0f} ms, "
             f"RMSSD {hrv['rmssd_ms']:.0f} ms, pNN50 {hrv['pnn50_pct']:.1f} %",
         )
@@ -201,17 +226,57 @@ def summary_table(title: str, summary: dict[str, Any]) -> Table:
         )
         if hrv.get("notes"):
             table.add_row("HRV notes", str(hrv["notes"]))
-    intervals = summary.get("intervals_median_ms")
-    if intervals:
-        table.add_row(
-            "intervals (median)",
-            ", ".join(
-                f"{name.removesuffix('_ms').upper()} {value:.0f} ms"
-                for name, value in intervals.items()
-                if name != "rr_ms"
-            ),
-        )
+    for name, value in interval_rows(summary.get("intervals")):
+        table.add_row(name, value)
     return table
+
+
+def heart_rate_rows(heart_rate: dict[str, Any]) -> list[tuple[str, str]]:
+    """The heart-rate lines of the table: mean, median, range, flagged intervals."""
+    return [
+        (
+            "heart rate",
+            f"{_bpm(heart_rate['mean_bpm'])} mean (beats per minute over "
+            f"{heart_rate['analysed_s']:.0f} s), median {_bpm(heart_rate['median_bpm'])}; "
+            f"beat-to-beat {_bpm(heart_rate['min_bpm'], unit=False)}-"
+            f"{_bpm(heart_rate['max_bpm'])} over the NN intervals",
+        ),
+        ("RR intervals", str(heart_rate["note"])),
+    ]
+
+
+def interval_rows(intervals: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The PR / QRS / QT lines of the table (values with their beats, or the reason)."""
+    if not intervals:
+        return []
+    qrs = _withheld(intervals["qrs_withheld"]) or (
+        f"{intervals['qrs_ms']:.0f} ms (median of {intervals['qrs_n_beats']} dominant beats)"
+    )
+    pr = _withheld(intervals["pr_withheld"]) or (
+        f"{intervals['pr_ms']:.0f} ms ({intervals['pr_note']})"
+    )
+    qt = _withheld(intervals["qt_withheld"]) or (
+        f"QT {intervals['qt_ms']:.0f} ms; QTc {intervals['qtc_bazett_ms']:.0f} ms (Bazett), "
+        f"{intervals['qtc_fridericia_ms']:.0f} ms (Fridericia); median of "
+        f"{intervals['qt_n_beats']} beats"
+    )
+    return [
+        ("intervals lead", str(intervals["lead_reason"] or intervals["lead"])),
+        ("PR", pr),
+        ("QRS", qrs),
+        ("QT / QTc", qt),
+    ]
+
+
+def _withheld(reason: str) -> str:
+    """``"PR withheld: why"`` as ``"withheld: why"`` (the row already names PR)."""
+    return "withheld: " + reason.split(" withheld: ", 1)[1] if " withheld: " in reason else reason
+
+
+def _bpm(value: float | None, *, unit: bool = True) -> str:
+    if value is None or value != value:  # None or NaN
+        return "n/a"
+    return f"{value:.0f} bpm" if unit else f"{value:.0f}"
 
 
 def _fractions(overall: str, fractions: dict[str, float]) -> str:
@@ -234,11 +299,16 @@ def _powerline(value: str) -> float | str | None:
 
 
 def _payload(name: str, result: Any, notes: list[str]) -> dict[str, Any]:
+    beats = result.beats_frame()
     return {
         "record": name,
         "summary": result.summary(),
         "rhythm_windows": result.rhythm.to_frame().to_dict(orient="records"),
         "quality_windows": result.quality.to_frame().to_dict(orient="records"),
         "r_peaks": result.peaks.tolist(),
+        "beats": {
+            "heart_rate_bpm": beats["heart_rate_bpm"].tolist(),
+            "rr_flag": beats["rr_flag"].tolist(),
+        },
         "warnings": notes,
     }

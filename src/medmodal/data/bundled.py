@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from medmodal.data.io import LeadSpec, Record, read_record
-from medmodal.data.mitdb import _parse_info
+from medmodal.data.mitdb import _parse_info, mains_meta
 from medmodal.errors import DataFormatError
 from medmodal.registry import Registry
 
@@ -101,9 +101,9 @@ def bundled_path(name: str) -> Path:
 def load_bundled(name: str, *, leads: LeadSpec | None = None) -> Record:
     """The shipped record ``name`` (see :func:`list_bundled`) with its annotations.
 
-    ``meta`` holds the header's ``age``, ``sex`` and ``medications`` (as
-    :func:`medmodal.data.mitdb.load_record` gives them) and ``bundled``, the manifest
-    entry (source record and excerpt window).
+    ``meta`` holds the header's ``age``, ``sex`` and ``medications`` and the mains
+    frequency ``powerline_hz`` (as :func:`medmodal.data.mitdb.load_record` gives them)
+    and ``bundled``, the manifest entry (source record and excerpt window).
 
     Raises:
         InvalidParameterError: unknown name, with the closest ones suggested.
@@ -114,4 +114,5 @@ def load_bundled(name: str, *, leads: LeadSpec | None = None) -> Record:
     info = bundled_info(key)
     header = _parse_info(info["record"], rec.meta["comments"], rec.lead_names)
     person = {"age": header.age, "sex": header.sex, "medications": header.medications}
-    return replace(rec, name=key, meta={**rec.meta, **person, "bundled": info})
+    meta = {**rec.meta, **person, **mains_meta(), "bundled": info}
+    return replace(rec, name=key, meta=meta)

@@ -48,6 +48,10 @@ RECORDS: tuple[str, ...] = _ids(
     "123 124 200 201 202 203 205 207 208 209 210 212 213 214 215 217 219 220 221 222 223 "
     "228 230 231 232 233 234"
 )
+#: Mains frequency of the recordings (Beth Israel Hospital, Boston, USA), for the notch.
+POWERLINE_HZ = 60.0
+#: Where :data:`POWERLINE_HZ` comes from, as records carry it in ``meta``.
+POWERLINE_SOURCE = "MIT-BIH Arrhythmia Database: recorded in Boston, USA (60 Hz mains)"
 #: Records of subjects with pacemakers (usually excluded from beat classification).
 PACED_RECORDS: tuple[str, ...] = ("102", "104", "107", "217")
 #: de Chazal et al. (2004) training half (22 records, paced ones excluded).
@@ -179,7 +183,8 @@ def load_record(
 
     Returns:
         A 360 Hz :class:`Record` in mV; ``meta`` holds ``age``, ``sex``,
-        ``medications`` and the header ``comments``.
+        ``medications``, the header ``comments`` and the mains frequency
+        (``powerline_hz`` 60, ``powerline_source``).
 
     Raises:
         DataNotFoundError: the data set (or the record's files) are not there.
@@ -188,9 +193,25 @@ def load_record(
     rid = _record_id(record_id)
     rec = read_record(_folder(root) / f"{rid}.hea", annotation="atr")
     info = _parse_info(rid, rec.meta["comments"], rec.lead_names)
-    meta = {**rec.meta, "age": info.age, "sex": info.sex, "medications": info.medications}
+    meta = {
+        **rec.meta,
+        "age": info.age,
+        "sex": info.sex,
+        "medications": info.medications,
+        **mains_meta(),
+    }
     rec = replace(rec, meta=meta)
     return rec if leads is None else rec.select(leads)
+
+
+def mains_meta() -> dict[str, object]:
+    """The ``meta`` entries naming the mains frequency of every MIT-BIH record.
+
+    Example:
+        >>> mains_meta()["powerline_hz"]
+        60.0
+    """
+    return {"powerline_hz": POWERLINE_HZ, "powerline_source": POWERLINE_SOURCE}
 
 
 def load_annotations(

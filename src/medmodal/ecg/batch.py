@@ -159,6 +159,7 @@ def _process_one(
             record = record.select([lead])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", MedmodalWarning)
+            options = {"metadata": record.meta, **options}  # e.g. the record's mains frequency
             result = ecg_process(
                 record.signal, record.sampling_rate, lead_names=record.lead_names, **options
             )

@@ -14,20 +14,20 @@ Example:
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
-import scipy.signal
 
 from medmodal.ecg._cleaners import CLEANERS, Cleaner
 from medmodal.ecg._validate import as_signal, check_sampling_rate
+from medmodal.ecg.powerline import CANDIDATES_HZ, check_powerline, detect_powerline
 from medmodal.errors import InvalidParameterError, InvalidSignalError
 from medmodal.types import ArrayLike, FloatArray
 
+__all__ = ["POWERLINE_CANDIDATES", "available_methods", "detect_powerline", "ecg_clean"]
+
 #: Lowest sampling rate (Hz) at which an ECG can be cleaned meaningfully.
 MIN_SAMPLING_RATE = 10.0
-#: Candidate mains frequencies for ``powerline="auto"``.
-POWERLINE_CANDIDATES = (50.0, 60.0)
+#: Candidate mains frequencies for ``powerline="auto"`` (see :mod:`medmodal.ecg.powerline`).
+POWERLINE_CANDIDATES = CANDIDATES_HZ
 #: Leads with larger magnitudes are filtered at unit scale (avoids overflow).
 HUGE = 1e100
 
@@ -37,7 +37,7 @@ def ecg_clean(
     sampling_rate: float,
     *,
     method: str = "default",
-    powerline: float | str | None = 50.0,
+    powerline: float | str | None = "auto",
 ) -> FloatArray:
     """Clean an ECG lead by lead; the result has the input's shape.
 
@@ -49,9 +49,12 @@ def ecg_clean(
             NaN/inf gaps up to 1 s are interpolated with a warning).
         sampling_rate: Hz, at least 10.
         method: cleaning method name (see above; aliases accepted).
-        powerline: mains frequency to notch out in Hz (50 or 60), ``"auto"`` to pick
-            whichever of 50/60 Hz carries more spectral power, or ``None`` for no notch.
+        powerline: mains frequency to notch out in Hz (50 or 60), ``"auto"`` (default)
+            to notch the 50 or 60 Hz line found in the spectrum, if one stands out (see
+            :func:`medmodal.ecg.powerline.detect_powerline`), or ``None`` for no notch.
             The notch is skipped when the frequency is at or above Nyquist.
+            :func:`medmodal.ecg.powerline.resolve_powerline` says which frequency
+            ``"auto"`` picks and why.
 
     Returns:
         The cleaned float64 signal, same shape as ``signal``.
@@ -81,7 +84,7 @@ def ecg_clean(
             f"(at least {MIN_SAMPLING_RATE:g} Hz is needed)"
         )
     cleaner = CLEANERS.get(method)
-    line = _check_powerline(powerline, func=func)
+    line = check_powerline(powerline, func=func)
     checked = as_signal(signal, rate, func=func)
     data = checked.data
     notch = detect_powerline(data, rate) if isinstance(line, str) else line  # "auto"
@@ -123,48 +126,6 @@ def _clean_lead(
             "rescale the signal to physical units (mV)"
         )
     return out
-
-
-def _check_powerline(powerline: object, *, func: str) -> float | str | None:
-    if powerline is None:
-        return None
-    if isinstance(powerline, str):
-        if powerline.strip().lower() == "auto":
-            return "auto"
-    elif isinstance(powerline, numbers.Real) and not isinstance(powerline, bool):
-        value = float(powerline)
-        if np.isfinite(value) and value > 0:
-            return value
-    raise InvalidParameterError(
-        f"{func}: powerline must be a positive frequency in Hz (50 or 60), 'auto' or None, "
-        f"got {powerline!r}"
-    )
-
-
-def detect_powerline(data: FloatArray, sampling_rate: float) -> float | None:
-    """The mains frequency (50 or 60 Hz) with more spectral power, ``None`` if neither fits.
-
-    Compares the Welch power spectral density (first two minutes, all leads summed) in a
-    ±1 Hz band around each candidate below Nyquist.
-
-    Example:
-        >>> import numpy as np
-        >>> t = np.arange(0, 20, 1 / 360)
-        >>> x = np.random.default_rng(1).normal(size=t.size) + np.sin(2 * np.pi * 60 * t)
-        >>> detect_powerline(x[:, None], 360)
-        60.0
-    """
-    candidates = [f for f in POWERLINE_CANDIDATES if f + 1.0 < sampling_rate / 2.0]
-    if not candidates:
-        return None
-    if len(candidates) == 1:
-        return candidates[0]
-    excerpt = data[: int(120 * sampling_rate)]
-    nperseg = min(excerpt.shape[0], int(2 * sampling_rate))
-    freqs, psd = scipy.signal.welch(excerpt, fs=sampling_rate, nperseg=nperseg, axis=0)
-    total = psd.sum(axis=1) if psd.ndim == 2 else psd
-    power = [float(total[np.abs(freqs - f) <= 1.0].mean()) for f in candidates]
-    return candidates[int(np.argmax(power))]
 
 
 def available_methods() -> tuple[str, ...]:

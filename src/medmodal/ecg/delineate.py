@@ -20,7 +20,8 @@ References:
     Laguna P, Jané R, Caminal P. Automatic detection of wave boundaries in multilead ECG
     signals: validation with the CSE database. Comput Biomed Res 27(1):45-60 (1994).
     Bazett HC. An analysis of the time-relations of electrocardiograms. Heart 7:353-370
-    (1920) (QTc).
+    (1920) (QTc). Fridericia LS. Die Systolendauer im Elektrokardiogramm bei normalen
+    Menschen und bei Herzkranken. Acta Med Scand 53:469-486 (1920) (QTc).
 """
 
 from __future__ import annotations
@@ -101,8 +102,14 @@ class Delineation:
         """Per-beat intervals in ms (NaN where a boundary is missing).
 
         Columns: ``rr_ms`` (from the previous beat), ``pr_ms`` (P onset to QRS onset),
-        ``qrs_ms`` (QRS onset to offset), ``qt_ms`` (QRS onset to T end) and ``qtc_ms``
-        (QT corrected with Bazett's formula, QT / sqrt(RR in s)).
+        ``qrs_ms`` (QRS onset to offset), ``qt_ms`` (QRS onset to T end), and QT
+        corrected for the rate with the RR interval ending at the beat (in s):
+        ``qtc_bazett_ms`` (QT / RR^1/2, Bazett 1920) and ``qtc_fridericia_ms``
+        (QT / RR^1/3, Fridericia 1920).
+
+        Every beat is measured here, ectopic beats and irregular rhythm included, and QT
+        whatever its validation: :func:`medmodal.ecg.intervals.ecg_intervals` decides
+        what may be reported.
         """
         ms = 1000.0 / self.sampling_rate
 
@@ -119,7 +126,8 @@ class Delineation:
                 "pr_ms": span(self.p_onset, self.qrs_onset),
                 "qrs_ms": span(self.qrs_onset, self.qrs_offset),
                 "qt_ms": qt,
-                "qtc_ms": qt / np.sqrt(rr / 1000.0),
+                "qtc_bazett_ms": qt / np.sqrt(rr / 1000.0),
+                "qtc_fridericia_ms": qt / np.cbrt(rr / 1000.0),
             }
         )
         frame.index.name = "beat"

@@ -68,7 +68,6 @@ class HRV:
         rmssd_ms: root mean square of successive NN differences.
         sdsd_ms: standard deviation of successive NN differences (ddof=1).
         pnn50_pct: successive differences > 50 ms, in % of the NN intervals (Task Force).
-        mean_hr_bpm: ``60000 / mean_nn_ms``.
         sd1_ms, sd2_ms: Poincaré plot axes (Brennan et al. 2001).
         lf_ms2, hf_ms2: power in 0.04-0.15 Hz and 0.15-0.4 Hz (NaN when too short).
         lf_hf: ``lf_ms2 / hf_ms2``; lf_nu, hf_nu: normalised units (% of LF + HF).
@@ -88,7 +87,6 @@ class HRV:
     rmssd_ms: float
     sdsd_ms: float
     pnn50_pct: float
-    mean_hr_bpm: float
     sd1_ms: float
     sd2_ms: float
     lf_ms2: float
@@ -115,20 +113,27 @@ class HRV:
 def nn_mask(rr_s: FloatArray, *, artifact_threshold: float | None = 0.2) -> BoolArray:
     """Which RR intervals (s) are kept as NN intervals.
 
-    Removed: intervals outside ``NN_BOUNDS`` (0.2-3 s), and intervals deviating by more
-    than ``artifact_threshold`` (fraction) from the median of the ``MEDIAN_WINDOW`` (11)
-    intervals centred on them (Malik et al. 1989's 20 % rule, against a local median
-    instead of the previous interval, so one ectopic beat does not reject its neighbour
-    twice). ``artifact_threshold=None`` keeps every interval.
+    Removed: intervals outside ``NN_BOUNDS`` (0.2-3 s); the neighbours of an interval
+    shorter than 0.2 s (an extra detection splits one interval in two: both pieces are
+    artefacts); and intervals deviating by more than ``artifact_threshold`` (fraction)
+    from the median of the ``MEDIAN_WINDOW`` (11) intervals centred on them (Malik et al.
+    1989's 20 % rule, against a local median instead of the previous interval, so one
+    ectopic beat does not reject its neighbour twice). ``artifact_threshold=None`` keeps
+    every interval.
 
     Example:
         >>> rr = np.array([0.8, 0.8, 0.8, 0.5, 1.1, 0.8, 0.8, 0.8])  # a premature beat
         >>> nn_mask(rr).tolist()
         [True, True, True, False, False, True, True, True]
+        >>> nn_mask(np.array([0.8, 0.8, 0.1, 0.7, 0.8, 0.8])).tolist()  # a double detection
+        [True, False, False, False, True, True]
     """
     if artifact_threshold is None:
         return np.ones(rr_s.shape, dtype=bool)
     keep = (rr_s >= NN_BOUNDS[0]) & (rr_s <= NN_BOUNDS[1])
+    short = rr_s < NN_BOUNDS[0]
+    keep[1:] &= ~short[:-1]
+    keep[:-1] &= ~short[1:]
     local = scipy.ndimage.median_filter(rr_s, size=MEDIAN_WINDOW, mode="nearest")
     return keep & (np.abs(rr_s - local) <= artifact_threshold * local)
 
@@ -209,8 +214,8 @@ def ecg_hrv(
     Example:
         >>> peaks = np.arange(0, 250 * 60, 250)  # a metronome: 60 bpm, no variability
         >>> h = ecg_hrv(peaks, 250)
-        >>> h.mean_hr_bpm, h.sdnn_ms, bool(np.isnan(h.lf_ms2))
-        (60.0, 0.0, True)
+        >>> h.mean_nn_ms, h.sdnn_ms, bool(np.isnan(h.lf_ms2))
+        (1000.0, 0.0, True)
 
     References:
         Task Force of the European Society of Cardiology and the North American Society
@@ -283,7 +288,6 @@ def _time_domain(nn: FloatArray, diffs: FloatArray, notes: list[str]) -> dict[st
         "rmssd_ms": rmssd,
         "sdsd_ms": sdsd,
         "pnn50_pct": pnn50,
-        "mean_hr_bpm": 60000.0 / mean if mean > 0 else nan,
         "sd1_ms": sd1,
         "sd2_ms": sd2,
     }

@@ -1,14 +1,18 @@
 """The ECG pipeline: clean, detect R peaks, rate, HRV, rhythm, quality and delineation.
 
 :func:`ecg_process` runs every step on one recording and returns one typed
-:class:`ECGResult`; each step is also a public function of its own.
+:class:`ECGResult`; each step is also a public function of its own. Every clinical
+number of the result comes from one place: heart rate and the RR-interval flags from
+:mod:`medmodal.ecg.rr`, PR/QRS/QT from :mod:`medmodal.ecg.intervals`, the mains notch
+from :mod:`medmodal.ecg.powerline`; :meth:`ECGResult.summary` gathers them for the
+command line, the service and the report.
 
 Example:
     >>> from medmodal.ecg.simulate import ecg_simulate
     >>> from medmodal.ecg.process import ecg_process
     >>> ecg = ecg_simulate(30, 250, heart_rate=80, seed=2)
     >>> result = ecg_process(ecg, 250)
-    >>> round(result.summary()["heart_rate_mean_bpm"])
+    >>> round(result.summary()["heart_rate"]["mean_bpm"])
     80
     >>> result.to_frame().columns[:3].tolist()
     ['time_s', 'ecg_raw', 'ecg_clean']
@@ -16,8 +20,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -27,10 +31,13 @@ from medmodal.ecg._validate import as_signal, check_sampling_rate
 from medmodal.ecg.clean import ecg_clean
 from medmodal.ecg.delineate import Delineation, ecg_delineate
 from medmodal.ecg.hrv import HRV, ecg_hrv
+from medmodal.ecg.intervals import ClinicalIntervals, choose_interval_lead, ecg_intervals
 from medmodal.ecg.peaks import ecg_peaks
+from medmodal.ecg.powerline import Powerline, resolve_powerline
 from medmodal.ecg.quality import Quality, ecg_quality
 from medmodal.ecg.rate import ecg_rate
 from medmodal.ecg.rhythm import Rhythm, ecg_rhythm
+from medmodal.ecg.rr import RRIntervals, ecg_rr
 from medmodal.errors import InvalidParameterError
 from medmodal.types import ArrayLike, FloatArray, IntArray
 
@@ -48,7 +55,8 @@ class ECGResult:
         cleaned: the cleaned signal, same shape.
         lead_names: one name per lead.
         peaks: R-peak sample indices, one fused set over the leads.
-        rate_bpm: instantaneous heart rate interpolated to every sample (NaN with < 2 beats).
+        rate_bpm: instantaneous heart rate interpolated to every sample, rates outside
+            20-300 bpm bridged over (NaN with < 2 beats).
         hrv: heart-rate variability (None with fewer than 3 beats).
         rhythm: rhythm label per window with its evidence.
         quality: signal quality per window with its evidence.
@@ -56,6 +64,11 @@ class ECGResult:
         peak_lead: index of the lead whose R extrema the peaks sit on (multi-lead input
             places the fused beats on its most informative lead); figures draw the
             peaks on this lead.
+        rr: the RR intervals with their flags, and the heart rate (:mod:`.rr`).
+        intervals: reportable PR/QRS/QT with their lead and gates (None when not
+            delineated).
+        powerline: the mains notch applied and how it was chosen.
+        peak_lead_reason: how the R peaks were placed, in words.
     """
 
     sampling_rate: float
@@ -69,6 +82,14 @@ class ECGResult:
     quality: Quality
     delineation: Delineation | None
     peak_lead: int = 0
+    rr: RRIntervals | None = None
+    intervals: ClinicalIntervals | None = None
+    powerline: Powerline | None = None
+    peak_lead_reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.rr is None:  # built by hand: flag the intervals of the peaks given
+            object.__setattr__(self, "rr", ecg_rr(self.peaks, self.sampling_rate))
 
     @property
     def n_samples(self) -> int:
@@ -98,35 +119,58 @@ class ECGResult:
         )
         return pd.DataFrame(columns)
 
+    @property
+    def rr_intervals(self) -> RRIntervals:
+        """:attr:`rr`, never None (typed access for callers)."""
+        return self.rr if self.rr is not None else ecg_rr(self.peaks, self.sampling_rate)
+
     def beats_frame(self) -> pd.DataFrame:
-        """One row per beat: sample, time, RR, heart rate and fiducial points/intervals."""
-        rr = np.diff(self.peaks, prepend=np.nan) / self.sampling_rate
+        """One row per beat: sample, time, RR, heart rate, RR flag, fiducials, intervals.
+
+        ``heart_rate_bpm`` is NaN where the interval ending at the beat is too short or
+        too long (``rr_flag`` says which); the interval columns are those that may be
+        reported (:class:`~medmodal.ecg.intervals.ClinicalIntervals`): NaN for beats
+        that do not count and for withheld measurements.
+        """
+        rr = self.rr_intervals
         frame = pd.DataFrame(
             {
                 "r_peak": self.peaks,
                 "time_s": self.peaks / self.sampling_rate,
-                "rr_s": rr,
-                "heart_rate_bpm": 60.0 / rr,
+                "rr_s": np.diff(self.peaks, prepend=np.nan) / self.sampling_rate,
+                "heart_rate_bpm": rr.per_beat_rate_bpm(),
+                "rr_flag": list(rr.per_beat_flag()),
             }
         )
         if self.delineation is not None:
             fiducials = self.delineation.to_frame().drop(columns="r_peak", errors="ignore")
-            intervals = self.delineation.intervals().drop(columns="rr_ms", errors="ignore")
-            frame = pd.concat([frame, fiducials.reset_index(drop=True), intervals], axis=1)
+            parts = [frame, fiducials.reset_index(drop=True)]
+            if self.intervals is not None:
+                parts.append(self.intervals.to_frame().drop(columns="rr_ms").reset_index(drop=True))
+            frame = pd.concat(parts, axis=1)
         frame.index.name = "beat"
         return frame
 
     def summary(self) -> dict[str, Any]:
-        """The headline numbers: duration, beats, heart rate, HRV, rhythm and quality."""
-        hr = 60.0 * self.sampling_rate / np.diff(self.peaks).astype(np.float64)
+        """The headline numbers every output shows (see :mod:`medmodal.ecg.rr` and
+        :mod:`medmodal.ecg.intervals` for how each is measured).
+
+        Keys: ``duration_s``, ``sampling_rate_hz``, ``leads``, ``n_beats``,
+        ``peak_lead`` and ``peak_lead_reason``, ``powerline`` (``hz``, ``source``,
+        ``detail``, ``text``), ``heart_rate`` (:meth:`RRIntervals.summary`), ``rhythm``
+        and ``rhythm_fractions``, ``quality`` and ``quality_fractions``, ``hrv``
+        (:meth:`HRV.to_dict`, when there are 3 beats) and ``intervals``
+        (:meth:`ClinicalIntervals.summary`, when delineated).
+        """
         out: dict[str, Any] = {
             "duration_s": self.duration_s,
             "sampling_rate_hz": self.sampling_rate,
             "leads": list(self.lead_names),
             "n_beats": int(self.peaks.size),
-            "heart_rate_mean_bpm": _nan_stat(np.mean, hr),
-            "heart_rate_min_bpm": _nan_stat(np.min, hr),
-            "heart_rate_max_bpm": _nan_stat(np.max, hr),
+            "peak_lead": self.lead_names[self.peak_lead],
+            "peak_lead_reason": self.peak_lead_reason,
+            "powerline": None if self.powerline is None else self.powerline.to_dict(),
+            "heart_rate": self.rr_intervals.summary(),
             "rhythm": self.rhythm.overall,
             "rhythm_fractions": self.rhythm.fractions,
             "quality": self.quality.overall,
@@ -134,9 +178,8 @@ class ECGResult:
         }
         if self.hrv is not None:
             out["hrv"] = self.hrv.to_dict()
-        if self.delineation is not None:
-            medians = self.delineation.intervals().median(numeric_only=True)
-            out["intervals_median_ms"] = {k: float(v) for k, v in medians.items()}
+        if self.intervals is not None:
+            out["intervals"] = self.intervals.summary()
         return out
 
 
@@ -146,18 +189,23 @@ def ecg_process(
     *,
     method: str = "default",
     clean_method: str = "default",
-    powerline: float | str | None = 50.0,
+    powerline: float | str | None = "auto",
     window: float = 10.0,
     delineate: bool = True,
     lead_names: Sequence[str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> ECGResult:
     """Analyse one ECG recording end to end.
 
     Steps: :func:`~medmodal.ecg.clean.ecg_clean` per lead,
     :func:`~medmodal.ecg.peaks.ecg_peaks` (one fused set of beats over the leads),
+    :func:`~medmodal.ecg.rr.ecg_rr` (flagged RR intervals, heart rate),
     :func:`~medmodal.ecg.rate.ecg_rate`, :func:`~medmodal.ecg.hrv.ecg_hrv`,
     :func:`~medmodal.ecg.rhythm.ecg_rhythm` and :func:`~medmodal.ecg.quality.ecg_quality`
-    per ``window`` seconds, and :func:`~medmodal.ecg.delineate.ecg_delineate`.
+    per ``window`` seconds, :func:`~medmodal.ecg.delineate.ecg_delineate` (on lead II
+    when a 12-lead record has it, see
+    :func:`~medmodal.ecg.intervals.choose_interval_lead`) and
+    :func:`~medmodal.ecg.intervals.ecg_intervals`.
 
     Args:
         signal: ``(n_samples,)`` or ``(n_samples, n_leads)``, raw, in any unit (mV usual).
@@ -165,9 +213,15 @@ def ecg_process(
         method: R-peak detector (see :func:`medmodal.ecg.peaks.available_methods`).
         clean_method: cleaning method (see :func:`medmodal.ecg.clean.available_methods`).
         powerline: mains frequency for the notch (50, 60, ``"auto"`` or None).
+            ``"auto"`` (default) takes ``metadata["powerline_hz"]`` when the record
+            names it, else the 50/60 Hz line found in the spectrum, else no notch
+            (:func:`medmodal.ecg.powerline.resolve_powerline`);
+            :attr:`ECGResult.powerline` says which and why.
         window: seconds per rhythm/quality window.
         delineate: also find QRS onset/offset, P and T waves.
         lead_names: one name per lead (default ``lead0``, ``lead1``, ...).
+        metadata: the record's metadata (``Record.meta``); ``powerline_hz`` and
+            ``powerline_source`` are read.
 
     Returns:
         An :class:`ECGResult`.
@@ -177,19 +231,33 @@ def ecg_process(
             :func:`medmodal.ecg._validate.as_signal`).
         InvalidParameterError: a bad parameter (unknown method, wrong lead names, ...).
     """
-    rate = check_sampling_rate(sampling_rate, func="ecg_process")
-    checked = as_signal(signal, rate, func="ecg_process")
+    func = "ecg_process"
+    rate = check_sampling_rate(sampling_rate, func=func)
+    checked = as_signal(signal, rate, func=func)
     data = checked.data
     names = _lead_names(lead_names, checked.n_leads)
-    cleaned = np.asarray(ecg_clean(data, rate, method=clean_method, powerline=powerline))
+    meta = dict(metadata or {})
+    mains = resolve_powerline(
+        powerline,
+        data,
+        rate,
+        metadata_hz=meta.get("powerline_hz"),
+        metadata_source=meta.get("powerline_source"),
+        func=func,
+    )
+    cleaned = np.asarray(ecg_clean(data, rate, method=clean_method, powerline=mains.hz))
     usable = [i for i in range(checked.n_leads) if i not in checked.flat_leads]
     peaks = ecg_peaks(cleaned[:, usable], rate, method=method)
     n = checked.n_samples
     rate_bpm = ecg_rate(peaks, rate, desired_length=n) if peaks.size >= 2 else np.full(n, np.nan)
+    rr = ecg_rr(peaks, rate)
     hrv = ecg_hrv(peaks, rate) if peaks.size >= MIN_BEATS_HRV else None
     rhythm = ecg_rhythm(peaks, rate, n_samples=n, window=window)
     quality = ecg_quality(data, rate, peaks=peaks, window=window, cleaned=cleaned)
-    delineation = ecg_delineate(cleaned, rate, peaks=peaks) if delineate and peaks.size else None
+    peak_lead = usable[_peak_lead(cleaned[:, usable], peaks, rate)] if usable else 0
+    delineation, intervals = None, None
+    if delineate and peaks.size:
+        delineation, intervals = _delineate(cleaned, rate, peaks, names, usable, rr, rhythm)
     return ECGResult(
         sampling_rate=rate,
         raw=data,
@@ -201,7 +269,46 @@ def ecg_process(
         rhythm=rhythm,
         quality=quality,
         delineation=delineation,
-        peak_lead=usable[_peak_lead(cleaned[:, usable], peaks, rate)] if usable else 0,
+        peak_lead=peak_lead,
+        rr=rr,
+        intervals=intervals,
+        powerline=mains,
+        peak_lead_reason=_peak_lead_reason(names, usable, peak_lead),
+    )
+
+
+def _delineate(
+    cleaned: FloatArray,
+    rate: float,
+    peaks: IntArray,
+    names: tuple[str, ...],
+    usable: list[int],
+    rr: RRIntervals,
+    rhythm: Rhythm,
+) -> tuple[Delineation, ClinicalIntervals]:
+    """Delineate on the interval lead (or the delineator's choice) and gate the intervals."""
+    lead, reason = choose_interval_lead(names, usable)
+    if lead is None:
+        delineation = ecg_delineate(cleaned, rate, peaks=peaks)
+        reason = (
+            f"{names[delineation.lead]}: largest QRS of the {len(usable)} leads "
+            "(ecg_delineate's choice)"
+        )
+    else:
+        delineation = replace(ecg_delineate(cleaned[:, [lead]], rate, peaks=peaks), lead=lead)
+    intervals = ecg_intervals(
+        delineation, rr, rhythm, lead_name=names[delineation.lead], lead_reason=reason
+    )
+    return delineation, intervals
+
+
+def _peak_lead_reason(names: tuple[str, ...], usable: list[int], peak_lead: int) -> str:
+    if len(usable) <= 1:
+        return f"{names[peak_lead]}: the only lead analysed"
+    fused = ", ".join(names[k] for k in usable)
+    return (
+        f"R peaks fused over {fused}; placed on {names[peak_lead]}, the lead where most "
+        "peaks sit on the largest deflection"
     )
 
 
@@ -234,7 +341,3 @@ def _per_sample(frame: pd.DataFrame, n_samples: int, sampling_rate: float) -> pd
     for start, end, label in zip(frame["start_s"], frame["end_s"], frame["label"], strict=True):
         labels[round(float(start) * sampling_rate) : round(float(end) * sampling_rate)] = label
     return pd.Categorical(labels)
-
-
-def _nan_stat(func: Any, values: FloatArray) -> float:
-    return float(func(values)) if values.size else float("nan")

@@ -65,6 +65,7 @@ def analyze_upload(
                 record.sampling_rate,
                 window=params.window,
                 lead_names=record.lead_names,
+                metadata=record.meta,
             )
         except MedmodalError as exc:
             raise ServiceError(422, f"cannot analyse this record: {exc}", field="file") from None
@@ -109,8 +110,12 @@ def _select_lead(record: Record, lead: str | None) -> Record:
 
 
 def result_body(result: ECGResult, fmt: str, notes: Sequence[str]) -> dict[str, Any]:
-    """The JSON body of an :class:`~medmodal.ecg.process.ECGResult` (NaN -> None)."""
+    """The JSON body of an :class:`~medmodal.ecg.process.ECGResult` (NaN -> None).
+
+    Every clinical number is :meth:`ECGResult.summary`'s, as in ``medmodal ecg analyze``.
+    """
     summary = result.summary()
+    beats = result.beats_frame()
     return {
         "record": {
             "format": fmt,
@@ -120,23 +125,29 @@ def result_body(result: ECGResult, fmt: str, notes: Sequence[str]) -> dict[str, 
             "leads": list(result.lead_names),
         },
         "n_beats": int(result.peaks.size),
-        "heart_rate": {
-            "mean_bpm": _num(summary["heart_rate_mean_bpm"]),
-            "min_bpm": _num(summary["heart_rate_min_bpm"]),
-            "max_bpm": _num(summary["heart_rate_max_bpm"]),
-        },
-        "hrv": _hrv(result),
+        "heart_rate": _clean(summary["heart_rate"]),
+        "hrv": _clean(summary.get("hrv")),
+        "intervals": _clean(summary.get("intervals")),
+        "powerline": _clean(summary["powerline"]),
         "rhythm": _windows(result.rhythm, with_rate=True),
         "quality": _windows(result.quality, with_rate=False),
         "r_peaks": [int(p) for p in result.peaks],
-        "peak_lead": result.lead_names[result.peak_lead],
+        "beats": {
+            "heart_rate_bpm": [_num(v) for v in beats["heart_rate_bpm"]],
+            "rr_flag": [str(f) for f in beats["rr_flag"]],
+        },
+        "peak_lead": summary["peak_lead"],
+        "peak_lead_reason": summary["peak_lead_reason"],
         "notes": list(dict.fromkeys(notes)),
         "plot_png": None,
     }
 
 
-def _hrv(result: ECGResult) -> dict[str, Any] | None:
-    return None if result.hrv is None else {k: _num(v) for k, v in result.hrv.to_dict().items()}
+def _clean(value: Any) -> Any:
+    """Nested dicts of :meth:`ECGResult.summary` with JSON-safe numbers (NaN -> None)."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    return _num(value)
 
 
 def _windows(windowed: Any, *, with_rate: bool) -> dict[str, Any]:

@@ -49,11 +49,68 @@ class RecordInfo(_Model):
 
 
 class HeartRate(_Model):
-    """Beat-to-beat heart rate over the record (bpm)."""
+    """The heart rate (bpm) and the RR intervals kept out of it (:mod:`medmodal.ecg.rr`)."""
 
-    mean_bpm: float | None
-    min_bpm: float | None
-    max_bpm: float | None
+    mean_bpm: float | None = Field(
+        description="beats per minute over the analysed time (60 x RR intervals / time "
+        "from the first to the last beat; extra detections < 200 ms not counted)"
+    )
+    median_bpm: float | None = Field(description="median beat-to-beat rate (20-300 bpm)")
+    min_bpm: float | None = Field(description="lowest beat-to-beat rate over NN intervals")
+    max_bpm: float | None = Field(description="highest beat-to-beat rate over NN intervals")
+    analysed_s: float = Field(description="time from the first to the last beat (s)")
+    n_intervals: int
+    n_counted: int = Field(description="intervals counted for the mean")
+    n_flagged: int = Field(description="intervals kept out of min/max and HRV")
+    flagged: dict[str, int] = Field(
+        description="flagged intervals per reason: too_short (> 300 bpm), too_long "
+        "(< 20 bpm), ectopic_or_artefact"
+    )
+    note: str = Field(description="the flags in one sentence")
+    mean_method: str
+    min_max_over: str
+
+
+class Intervals(_Model):
+    """PR, QRS and QT (ms, medians of dominant beats), each reported or withheld with why."""
+
+    lead: str = Field(description="the lead delineated")
+    lead_reason: str = Field(description="why that lead")
+    method: str
+    beats_used: str
+    n_dominant: int
+    pr_ms: float | None
+    pr_n_beats: int
+    pr_withheld: str = Field(description="why PR is not reported ('' when it is)")
+    pr_note: str
+    qrs_ms: float | None
+    qrs_n_beats: int
+    qrs_withheld: str
+    qt_ms: float | None
+    qtc_bazett_ms: float | None
+    qtc_fridericia_ms: float | None
+    qt_n_beats: int
+    qt_withheld: str = Field(description="why QT/QTc are not reported ('' when they are)")
+    qtc_formulas: dict[str, str]
+
+
+class Powerline(_Model):
+    """The mains notch applied and how it was chosen."""
+
+    hz: float | None = Field(description="notch frequency, null for none")
+    source: str = Field(description="'requested', 'metadata', 'detected' or 'none'")
+    detail: str
+    text: str
+
+
+class BeatSeries(_Model):
+    """One entry per R peak: the rate of the interval ending at it, and its flag."""
+
+    heart_rate_bpm: list[float | None] = Field(
+        description="60 / RR in bpm; null for the first beat and where the interval is "
+        "too short or too long (never outside 20-300 bpm)"
+    )
+    rr_flag: list[str] = Field(description="nn, too_short, too_long, ectopic_or_artefact")
 
 
 class Window(_Model):
@@ -81,12 +138,16 @@ class ECGAnalysis(_Model):
     n_beats: int
     heart_rate: HeartRate
     hrv: dict[str, float | int | str | None] | None = Field(
-        description="heart-rate variability (null with fewer than 3 beats)"
+        description="heart-rate variability of the NN intervals (null with fewer than 3 beats)"
     )
+    intervals: Intervals | None = Field(description="PR, QRS, QT/QTc (null: no beats)")
+    powerline: Powerline
     rhythm: WindowedLabels
     quality: WindowedLabels
     r_peaks: list[int] = Field(description="R-peak sample indices")
+    beats: BeatSeries
     peak_lead: str = Field(description="the lead the R peaks sit on")
+    peak_lead_reason: str = Field(description="how the R peaks were placed")
     notes: list[str] = Field(description="automatic fixes and caveats")
     plot_png: str | None = Field(
         None, description="the annotated overview figure, base64 PNG (with plot=true)"

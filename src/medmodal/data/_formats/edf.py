@@ -15,6 +15,7 @@ References:
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from medmodal.data._record import Annotations, LeadSpec, Record
 from medmodal.errors import DataFormatError, InvalidParameterError
 
 _HEADER_KEYS = ("patientname", "patientcode", "sex", "birthdate", "startdate", "equipment")
+#: The notch entry of an EDF+ prefiltering field, e.g. "HP:0.1Hz LP:75Hz N:50Hz".
+_NOTCH = re.compile(r"(?:^|[\s;,])N(?:otch)?\s*:?\s*(\d+(?:\.\d+)?)\s*Hz", re.IGNORECASE)
 
 
 def _pyedflib() -> Any:
@@ -58,10 +61,30 @@ def _annotations(reader: Any, rate: float) -> Annotations | None:
     return Annotations(samples, [str(t) for t in texts], notes, rate)
 
 
-def _meta(reader: Any, path: Path) -> dict[str, Any]:
+def notch_hz(prefilters: list[str]) -> float | None:
+    """The mains notch named by EDF+ prefiltering fields (``"N:50Hz"``), if they agree.
+
+    Example:
+        >>> notch_hz(["HP:0.5Hz LP:100Hz N:60Hz", "HP:0.5Hz LP:100Hz N:60Hz"])
+        60.0
+        >>> notch_hz(["HP:0.5Hz LP:100Hz"]) is None
+        True
+    """
+    found = {float(m.group(1)) for text in prefilters for m in _NOTCH.finditer(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _meta(reader: Any, path: Path, idx: list[int]) -> dict[str, Any]:
     header = reader.getHeader()
     meta: dict[str, Any] = {"format": "edf", "source": str(path)}
     meta.update({k: header[k] for k in _HEADER_KEYS if header.get(k) not in (None, "")})
+    prefilters = [str(reader.getPrefilter(i)).strip() for i in idx]
+    if any(prefilters):
+        meta["prefilter"] = prefilters
+    hz = notch_hz(prefilters)
+    if hz is not None:
+        meta["powerline_hz"] = hz
+        meta["powerline_source"] = f"EDF+ prefiltering field {prefilters[0]!r}"
     return meta
 
 
@@ -88,7 +111,7 @@ def read(path: Path, *, sampling_rate: float | None, leads: LeadSpec | None) -> 
             tuple(labels[i] for i in idx),
             tuple(str(reader.getPhysicalDimension(i)).strip() for i in idx),
             name=path.stem,
-            meta=_meta(reader, path),
+            meta=_meta(reader, path, idx),
             annotations=_annotations(reader, rate),
         )
     except (OSError, ValueError, RuntimeError) as exc:
@@ -97,6 +120,14 @@ def read(path: Path, *, sampling_rate: float | None, leads: LeadSpec | None) -> 
         raise DataFormatError(f"cannot read the signals of {path}: {exc}") from exc
     finally:
         reader.close()
+
+
+def _prefilter(record: Record, lead: int) -> str:
+    given = record.meta.get("prefilter")
+    if isinstance(given, list | tuple) and len(given) == record.n_leads:
+        return str(given[lead])[:80]
+    hz = record.meta.get("powerline_hz")
+    return f"N:{float(hz):g}Hz" if isinstance(hz, int | float) and hz > 0 else ""
 
 
 def _bound(value: float, *, up: bool) -> float:
@@ -110,7 +141,11 @@ def _bound(value: float, *, up: bool) -> float:
 
 
 def write(record: Record, path: Path) -> Path:
-    """Write an EDF+ file (16-bit: the physical range is quantised to 65,536 levels)."""
+    """Write an EDF+ file (16-bit: the physical range is quantised to 65,536 levels).
+
+    The prefiltering field is ``meta["prefilter"]`` (one per lead) when given, else
+    ``N:<powerline_hz>Hz`` when ``meta`` names the mains frequency.
+    """
     highlevel = _pyedflib().highlevel
     signal = np.asarray(record.signal)
     if not np.isfinite(signal).all():
@@ -124,6 +159,7 @@ def write(record: Record, path: Path) -> Path:
             highlevel.make_signal_header(
                 name[:16], dimension=unit[:8], sample_frequency=record.sampling_rate,
                 physical_min=_bound(lo, up=False), physical_max=_bound(hi, up=True),
+                prefiler=_prefilter(record, j),
             )
         )  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -34,10 +34,33 @@ const HRV_ROWS = [
   ["lf_hf", "LF/HF"], ["n_removed", "intervals removed"],
 ];
 
+function intervalRows(iv) {
+  if (!iv) return [["intervals", "–"]];
+  const value = (ms, withheld, extra) => (withheld ? withheld : `${fmt(ms, 0)} ms ${extra}`);
+  return [
+    ["lead", iv.lead_reason || iv.lead],
+    ["PR", value(iv.pr_ms, iv.pr_withheld, `(${iv.pr_note})`)],
+    ["QRS", value(iv.qrs_ms, iv.qrs_withheld, `(${iv.qrs_n_beats} beats)`)],
+    ["QT / QTc", iv.qt_withheld ||
+      `QT ${fmt(iv.qt_ms, 0)} ms; QTc ${fmt(iv.qtc_bazett_ms, 0)} ms (Bazett), ` +
+      `${fmt(iv.qtc_fridericia_ms, 0)} ms (Fridericia)`],
+  ];
+}
+
 function render(data) {
   $("hr-mean").textContent = fmt(data.heart_rate.mean_bpm);
+  $("hr-median").textContent = fmt(data.heart_rate.median_bpm, 0);
   $("hr-min").textContent = fmt(data.heart_rate.min_bpm, 0);
   $("hr-max").textContent = fmt(data.heart_rate.max_bpm, 0);
+  $("rr-note").textContent = data.heart_rate.note;
+  $("mains").textContent = `Mains notch: ${data.powerline.text}`;
+  const ivTable = $("intervals-table").tBodies[0];
+  ivTable.replaceChildren();
+  for (const [label, text] of intervalRows(data.intervals)) {
+    const row = ivTable.insertRow();
+    cell(row, label);
+    cell(row, text);
+  }
   $("n-beats").textContent = String(data.n_beats);
   const rec = data.record;
   $("record-info").textContent =
