@@ -14,7 +14,7 @@ from medmodal.data.bundled import load_bundled
 from medmodal.data.io import Record, write_record
 from medmodal.ecg.batch import ecg_process_many
 from medmodal.ecg.process import ECGResult, ecg_process
-from medmodal.ecg.simulate import ecg_simulate_annotated
+from medmodal.ecg.simulate import ecg_simulate, ecg_simulate_annotated
 from medmodal.errors import (
     DataNotFoundError,
     InvalidParameterError,
@@ -320,3 +320,13 @@ def test_ptbxl_12_lead_is_delineated_on_lead_ii(ptbxl_dir: Path) -> None:
     assert summary["powerline"]["hz"] is None and "Nyquist" in summary["powerline"]["detail"]
     assert summary["intervals"]["qt_ms"] is None
     assert summary["intervals"]["qt_withheld"].startswith("QT withheld")
+
+
+def test_hrv_says_it_is_not_interpretable_in_an_irregular_rhythm() -> None:
+    """HRV assumes sinus rhythm: an AF recording's HRV carries the caveat, sinus does not."""
+    af = ecg_process(ecg_simulate(120, 250, rhythm="afib", seed=3), 250, delineate=False)
+    sinus = ecg_process(ecg_simulate(120, 250, heart_rate=70, seed=3), 250, delineate=False)
+    assert af.rhythm.fractions["irregular"] >= 0.5
+    assert af.hrv is not None and "not interpretable" in af.hrv.notes[0]
+    assert sinus.hrv is not None
+    assert not any("not interpretable" in note for note in sinus.hrv.notes)

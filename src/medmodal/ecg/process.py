@@ -43,6 +43,8 @@ from medmodal.types import ArrayLike, FloatArray, IntArray
 
 #: Fewest R peaks for HRV (three give two intervals and one successive difference).
 MIN_BEATS_HRV = 3
+#: Share of irregular-rhythm time from which HRV carries a "not interpretable" note.
+HRV_IRREGULAR_SHARE = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -251,8 +253,8 @@ def ecg_process(
     n = checked.n_samples
     rate_bpm = ecg_rate(peaks, rate, desired_length=n) if peaks.size >= 2 else np.full(n, np.nan)
     rr = ecg_rr(peaks, rate)
-    hrv = ecg_hrv(peaks, rate) if peaks.size >= MIN_BEATS_HRV else None
     rhythm = ecg_rhythm(peaks, rate, n_samples=n, window=window)
+    hrv = _hrv(peaks, rate, rhythm) if peaks.size >= MIN_BEATS_HRV else None
     quality = ecg_quality(data, rate, peaks=peaks, window=window, cleaned=cleaned)
     peak_lead = usable[_peak_lead(cleaned[:, usable], peaks, rate)] if usable else 0
     delineation, intervals = None, None
@@ -275,6 +277,25 @@ def ecg_process(
         powerline=mains,
         peak_lead_reason=_peak_lead_reason(names, usable, peak_lead),
     )
+
+
+def _hrv(peaks: IntArray, rate: float, rhythm: Rhythm) -> HRV:
+    """HRV of the NN intervals, with a caveat when the rhythm is mostly irregular.
+
+    HRV measures assume a sinus rhythm; in atrial fibrillation or frequent ectopy the
+    artefact/ectopy filter removes many intervals and what remains does not measure
+    autonomic modulation, so the result says so (the numbers are kept).
+    """
+    hrv = ecg_hrv(peaks, rate)
+    irregular = rhythm.fractions.get("irregular", 0.0)
+    if irregular < HRV_IRREGULAR_SHARE:
+        return hrv
+    note = (
+        f"the rhythm is irregular for {100 * irregular:.0f} % of the time (atrial "
+        "fibrillation or frequent ectopy): HRV assumes a sinus rhythm and is not "
+        "interpretable here"
+    )
+    return replace(hrv, notes=(note, *hrv.notes))
 
 
 def _delineate(
