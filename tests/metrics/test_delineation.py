@@ -87,6 +87,17 @@ def test_fiducial_not_given_is_none(rng: np.random.Generator) -> None:
     assert score.summary()["p_onset"]["se_pct"] == 100.0
 
 
+def test_marks_beyond_the_tolerance_are_misses(rng: np.random.Generator) -> None:
+    ref = _reference(rng, 10)
+    det = {k: v.copy() for k, v in ref.items()}
+    det["t_offset"][0] += 38  # 152 ms late: another wave, not this one
+    det["t_offset"][1] += 37  # 148 ms: still this one
+    t = score_delineation(ref, det, RATE).fiducials["t_offset"]
+    assert t.n == 9 and t.se_pct == 90.0 and t.errors_ms.max() == pytest.approx(148.0)
+    everything = score_delineation(ref, det, RATE, tolerance=None).fiducials["t_offset"]
+    assert everything.n == 10 and everything.errors_ms.max() == pytest.approx(152.0)
+
+
 def test_nan_marks_missing_points(rng: np.random.Generator) -> None:
     ref = _reference(rng, 5)
     det = {k: v.astype(float) for k, v in ref.items()}

@@ -3,8 +3,13 @@
 A method's beats are matched one to one to the annotated beats by their QRS peaks
 (within 150 ms, nearest pairs first). For every fiducial point:
 
-* Se: the share of the points annotated in matched beats that the method also gave;
-* errors: method - annotation in ms, with their mean, SD and count.
+* Se: the share of the points annotated in matched beats that the method also gave,
+  within ``tolerance`` (150 ms by default) of the annotation;
+* errors: method - annotation in ms of those points, with their mean, SD and count.
+
+A mark farther than ``tolerance`` from the annotation is another wave taken for this
+one (a U wave for a T wave, a noise bump for a P wave): it counts as a miss, not as a
+150+ ms error that would swamp the SD. ``tolerance=None`` keeps every error.
 
 Records are scored one at a time and pooled (errors concatenated, counts summed). With
 two or more leads delineated separately, a *lead convention* says which lead's point
@@ -60,6 +65,7 @@ __all__ = [
     "CONVENTIONS",
     "FIDUCIALS",
     "MATCH_WINDOW",
+    "TOLERANCE",
     "DelineationScore",
     "FiducialScore",
     "match_beats",
@@ -79,6 +85,8 @@ FIDUCIALS: tuple[str, ...] = (
 )
 #: Largest distance (s) between a method's QRS peak and the annotated one that matches.
 MATCH_WINDOW = 0.150
+#: Largest |error| (s) of a mark that still counts as the annotated point.
+TOLERANCE = 0.150
 #: The key of the QRS peak in both the reference and the method's points.
 PEAK = "r_peak"
 
@@ -286,6 +294,7 @@ def score_delineation(
     *,
     convention: str = "single",
     window: float = MATCH_WINDOW,
+    tolerance: float | None = TOLERANCE,
     record: str = "",
     fiducials: Sequence[str] = FIDUCIALS,
 ) -> DelineationScore:
@@ -300,6 +309,8 @@ def score_delineation(
         sampling_rate: Hz.
         convention: how several leads are combined (see :data:`CONVENTIONS`).
         window: largest QRS-peak distance (s) at which beats match.
+        tolerance: largest |error| (s) of a mark that counts as found; farther marks
+            count as misses (None: every mark counts, whatever its error).
         record: name kept with the score.
         fiducials: the points to score (default :data:`FIDUCIALS`).
 
@@ -330,6 +341,8 @@ def score_delineation(
             n_det = np.asarray(lead[PEAK]).size
             det = _points(lead.get(fid), n_det, what=f"detected {fid}")
             err[ri, j] = (det[di] - ref[ri]) * 1000.0 / sampling_rate
+        if tolerance is not None:
+            err[np.abs(err) > tolerance * 1000.0 + 1e-9] = np.nan
         delineated = any(fid in lead for lead in leads)
         n, errors, which = CONVENTIONS.get(name)(matched, err, np.isfinite(ref))
         scores[fid] = FiducialScore(fid, n, errors, which, delineated)
