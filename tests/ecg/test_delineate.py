@@ -135,6 +135,7 @@ def test_frame_and_types() -> None:
         "r_peak",
         "p_onset",
         "p_peak",
+        "p_offset",
         "qrs_onset",
         "qrs_offset",
         "t_peak",
