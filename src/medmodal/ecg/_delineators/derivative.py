@@ -168,8 +168,8 @@ def t_waves(
     qrs_offset: IntArray,
     rr_next: IntArray,
     min_prominence: float,
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """T peak and T offset samples per beat (-1 where no T wave), and T prominence."""
+) -> tuple[IntArray, IntArray]:
+    """T peak and T offset samples per beat (-1 where no T wave is found)."""
     start = np.where(qrs_offset >= 0, qrs_offset, r + samples(0.08, rate))
     start = start + samples(T_START, rate)
     stop = r + np.minimum(samples(T_END, rate), (T_END_RR * rr_next).astype(np.int64))
@@ -184,9 +184,8 @@ def t_waves(
     )
     present = wave.found & (wave.prominence >= min_prominence)
     end = _t_end(wave, sm.end_slope)
-    prominence = np.where(present, wave.prominence, 0.0)
     # Without a bracketed end (the T wave runs into the next P wave), no T end.
-    return win.sample(wave.peak, present), win.sample(end, present & wave.has_end), prominence
+    return win.sample(wave.peak, present), win.sample(end, present & wave.has_end)
 
 
 def p_waves(
@@ -195,8 +194,8 @@ def p_waves(
     qrs_onset: IntArray,
     not_before: IntArray,
     min_prominence: float,
-) -> tuple[dict[str, IntArray], FloatArray]:
-    """P onset, peak and offset samples per beat (-1 where no P wave), P prominence."""
+) -> dict[str, IntArray]:
+    """P onset, peak and offset samples per beat (-1 where no P wave is found)."""
     start = np.maximum(qrs_onset - samples(P_SPAN, rate), not_before)
     win = Windows.build(start, qrs_onset, sm.wave.size)
     wave = Wave(win, sm.wave, sm.wave_slope, (P_ONSET_XI, P_OFFSET_XI))
@@ -210,12 +209,11 @@ def p_waves(
     )
     ok &= (corr >= P_MIN_AGREEMENT) & (size >= P_MIN_TEMPLATE)
     ok &= _consistent(wave, qrs_onset, ok, rate)
-    points = {
+    return {
         "p_onset": win.sample(wave.tangent(sm.fine, sm.fine_slope, before=True), ok),
         "p_peak": win.sample(wave.peak, ok),
         "p_offset": win.sample(wave.tangent(sm.fine, sm.fine_slope, before=False), ok),
     }
-    return points, np.where(ok, wave.prominence, 0.0)
 
 
 def _consistent(wave: Wave, qrs_onset: IntArray, ok: BoolArray, rate: float) -> BoolArray:
@@ -229,6 +227,12 @@ def _consistent(wave: Wave, qrs_onset: IntArray, ok: BoolArray, rate: float) -> 
     return (wave.upright == majority) & near
 
 
+def _height(x: FloatArray, a: IntArray, b: IntArray) -> FloatArray:
+    """|x[a] - x[b]| per beat (0 where either point is missing)."""
+    ok = (a >= 0) & (b >= 0)
+    return np.where(ok, np.abs(x[np.where(ok, a, 0)] - x[np.where(ok, b, 0)]), 0.0)
+
+
 def delineate_lead(x: FloatArray, rate: float, r: IntArray) -> LeadMarks:
     """All fiducial points of the beats at ``r`` on one lead ``x``, and wave sizes."""
     rr_prev, rr_next = _neighbour_rr(r, rate)
@@ -237,11 +241,11 @@ def delineate_lead(x: FloatArray, rate: float, r: IntArray) -> LeadMarks:
     amp = float(np.median(qrs[qrs > 0])) if (qrs > 0).any() else 1.0
     median_rr = float(np.median(rr_prev)) / rate if r.size else 1.0
     sm = Smoothed.of(blank_qrs(x, onset, offset), rate, median_rr)
-    t_peak, t_offset, t_size = t_waves(sm, rate, r, offset, rr_next, T_MIN_PROMINENCE * amp)
+    t_peak, t_offset = t_waves(sm, rate, r, offset, rr_next, T_MIN_PROMINENCE * amp)
     # A P wave starts after the previous beat's T wave (or its QRS if no T was found).
     prev_end = np.where(t_offset >= 0, t_offset, np.where(t_peak >= 0, t_peak, offset))
     not_before = np.concatenate(([0], prev_end[:-1])) if r.size else prev_end
-    p, p_size = p_waves(sm, rate, onset, not_before, P_MIN_PROMINENCE * amp)
+    p = p_waves(sm, rate, onset, not_before, P_MIN_PROMINENCE * amp)
     points = {
         "r_peak": r,
         **p,
@@ -250,8 +254,14 @@ def delineate_lead(x: FloatArray, rate: float, r: IntArray) -> LeadMarks:
         "t_peak": t_peak,
         "t_offset": t_offset,
     }
+    # Wave sizes for choosing between leads: the T wave's height above the J point, the
+    # P wave's above its onset, the QRS's peak to peak, over the lead's typical level.
     level = float(np.median(np.abs(x - np.median(x)))) or 1.0
-    sizes = {"p": p_size / level, "qrs": qrs / level, "t": t_size / level}
+    sizes = {
+        "p": _height(x, p["p_peak"], p["p_onset"]) / level,
+        "qrs": qrs / level,
+        "t": _height(x, t_peak, offset) / level,
+    }
     return LeadMarks(points=points, sizes=sizes)
 
 
