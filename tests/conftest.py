@@ -11,7 +11,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from medmodal.data.paths import data_root, has_dataset
+from medmodal.data.paths import DATASET_DIRS, data_root, has_dataset
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def rng() -> np.random.Generator:
 def _require(name: str) -> Path:
     if not has_dataset(name):
         pytest.skip(f"shared data set {name!r} not found under {data_root()} (set MEDMODAL_DATA)")
-    return data_root() / {"mitdb": "mitdb", "ptbxl": "ptbxl-500", "medpix": "medpix2-256"}[name]
+    return data_root() / DATASET_DIRS[name]
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +36,12 @@ def mitdb_dir() -> Path:
 def ptbxl_dir() -> Path:
     """The shared PTB-XL subset folder; skips the test when it is not available."""
     return _require("ptbxl")
+
+
+@pytest.fixture(scope="session")
+def qtdb_dir() -> Path:
+    """The shared QT database folder (53 records); skips the test when it is not there."""
+    return _require("qtdb")
 
 
 @pytest.fixture(autouse=True)

@@ -147,6 +147,7 @@ def test_frame_and_types() -> None:
         "r_peak",
         "p_onset",
         "p_peak",
+        "p_offset",
         "qrs_onset",
         "qrs_offset",
         "t_peak",
@@ -164,7 +165,9 @@ def test_boundaries_bracket_each_r_peak() -> None:
     ok = (d.qrs_onset >= 0) & (d.qrs_offset >= 0)
     assert (d.qrs_onset[ok] < d.r_peak[ok]).all() and (d.r_peak[ok] < d.qrs_offset[ok]).all()
     p = d.p_peak >= 0
-    assert (d.p_onset[p] < d.p_peak[p]).all() and (d.p_peak[p] < d.qrs_onset[p]).all()
+    assert (d.p_onset[p] < d.p_peak[p]).all() and (d.p_peak[p] < d.p_offset[p]).all()
+    assert (d.p_offset[p] <= d.qrs_onset[p]).all()
+    assert ((d.p_offset >= 0) == p).all()  # a P wave has all three points or none
     t = (d.t_peak >= 0) & (d.t_offset >= 0)
     assert (d.qrs_offset[t] < d.t_peak[t]).all() and (d.t_peak[t] < d.t_offset[t]).all()
 

@@ -30,6 +30,7 @@ DATASET_DIRS = {
     "mitdb": "mitdb",
     "ptbxl": "ptbxl-500",
     "medpix": "medpix2-256",
+    "qtdb": "qtdb",
 }
 
 

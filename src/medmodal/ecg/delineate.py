@@ -2,7 +2,12 @@
 
 The default method is a multiscale derivative (wavelet) delineator after Martínez et al.
 (2004), vectorised over beats; see :mod:`medmodal.ecg._delineators.derivative`. It is
-validated against the known fiducial points of :func:`medmodal.ecg.simulate.ecg_simulate`.
+tested against the known fiducial points of :func:`medmodal.ecg.simulate.ecg_simulate`
+and validated against cardiologists' marks on the QT database by
+``benchmarks/ecg_delineation.py`` (results in ``benchmarks/results/ecg_delineation.md``;
+the lead-0 figures ship as :data:`VALIDATION_FILE`). Several leads can be delineated
+separately and combined beat by beat (``leads="all"``; see
+:mod:`medmodal.ecg._delineators._multilead`).
 
 Example:
     >>> from medmodal.ecg.simulate import ecg_simulate_annotated
@@ -13,6 +18,10 @@ Example:
     (True, True)
     >>> round(float(d.intervals()["qrs_ms"].median()), -1)
     100.0
+    >>> two = ecg_simulate_annotated(10, 250, heart_rate=60, n_leads=2, seed=0)
+    >>> both = ecg_delineate(two.signal, 250, peaks=two.r_peaks, leads="all")
+    >>> both.leads, both.lead
+    ((0, 1), -1)
 
 References:
     Martínez JP, Almeida R, Olmos S, Rocha AP, Laguna P. A wavelet-based ECG delineator:
@@ -27,32 +36,48 @@ References:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from medmodal.ecg._delineators import derivative
+from medmodal.ecg._delineators._multilead import LeadMarks, combine
 from medmodal.ecg._validate import as_signal, check_sampling_rate
 from medmodal.ecg.peaks import ecg_peaks
 from medmodal.errors import InvalidParameterError, MedmodalWarning
 from medmodal.registry import Registry
 from medmodal.types import ArrayLike, FloatArray, IntArray
 
-__all__ = ["DELINEATORS", "Delineation", "available_methods", "ecg_delineate"]
+__all__ = [
+    "DELINEATORS",
+    "LEAD_CHOICES",
+    "VALIDATION_FILE",
+    "Delineation",
+    "available_methods",
+    "ecg_delineate",
+]
 
-#: A delineator: ``(one lead (n,), sampling_rate, R peaks) -> {fiducial name: samples}``.
-Delineator = Callable[[FloatArray, float, IntArray], dict[str, IntArray]]
+#: A delineator: ``(one lead (n,), sampling_rate, R peaks) -> LeadMarks`` (the fiducial
+#: points and per-beat wave sizes, used to combine leads).
+Delineator = Callable[[FloatArray, float, IntArray], LeadMarks]
+#: The named ``leads=`` choices of :func:`ecg_delineate`.
+LEAD_CHOICES = ("largest", "all")
+#: QT database validation of the default method (written by
+#: ``benchmarks/ecg_delineation.py``): Se, mean and SD of the error per fiducial, lead 0,
+#: with the peers' on the same beats.
+VALIDATION_FILE = Path(__file__).with_name("delineation_validation.json")
 
 #: The delineation methods that ``ecg_delineate(..., method=...)`` accepts.
 DELINEATORS: Registry[Delineator] = Registry("delineation method")
 DELINEATORS.add(
     "derivative",
-    derivative.delineate,
+    derivative.delineate_lead,
     aliases=("default", "martinez2004", "martinez"),
     description="multiscale derivative-of-Gaussian delineator after Martínez et al. (2004) "
-    "with isoelectric-segment QRS boundaries and tangent P onset / T offset",
+    "with isoelectric-segment QRS boundaries, tangent P boundaries and threshold T end",
 )
 
 #: Half-width (s) of the window around R used to size each lead's QRS complexes.
@@ -67,18 +92,22 @@ class Delineation:
         r_peak: the R peaks delineated (as given or detected).
         p_onset: P-wave onset.
         p_peak: P-wave peak (absent in atrial fibrillation and ventricular beats).
+        p_offset: P-wave end.
         qrs_onset: QRS onset.
         qrs_offset: QRS offset (J point).
         t_peak: T-wave peak.
         t_offset: T-wave end.
         sampling_rate: Hz.
-        lead: index of the lead that was delineated.
+        lead: index of the lead that was delineated; -1 when several leads were
+            combined (see ``leads``).
         method: canonical method name.
+        leads: indices of every lead delineated (one entry for a single lead).
     """
 
     r_peak: IntArray
     p_onset: IntArray
     p_peak: IntArray
+    p_offset: IntArray
     qrs_onset: IntArray
     qrs_offset: IntArray
     t_peak: IntArray
@@ -86,6 +115,7 @@ class Delineation:
     sampling_rate: float
     lead: int = 0
     method: str = "derivative"
+    leads: tuple[int, ...] = ()
 
     @property
     def n_beats(self) -> int:
@@ -135,7 +165,9 @@ class Delineation:
 
 
 FIDUCIAL_NAMES = tuple(
-    f.name for f in fields(Delineation) if f.name not in ("sampling_rate", "lead", "method")
+    f.name
+    for f in fields(Delineation)
+    if f.name not in ("sampling_rate", "lead", "method", "leads")
 )
 
 
@@ -150,26 +182,37 @@ def ecg_delineate(
     *,
     peaks: ArrayLike | None = None,
     method: str = "default",
+    leads: str | int | Sequence[int] = "largest",
 ) -> Delineation:
     """Delineate every beat: QRS onset/offset, P and T waves where present.
 
     Args:
         signal: ECG in any unit, raw or cleaned, ``(n_samples,)`` or
-            ``(n_samples, n_leads)``. Multi-lead input is delineated on ONE lead: the
-            one whose QRS complexes are largest (median peak-to-peak within 50 ms of the
-            R peaks); ``Delineation.lead`` says which.
+            ``(n_samples, n_leads)``.
         sampling_rate: Hz.
         peaks: R-peak samples; detected with :func:`medmodal.ecg.peaks.ecg_peaks`
             when None. They are used as given (not moved); unsorted or repeated peaks
             are sorted and deduplicated with a warning.
         method: delineation method (see :func:`available_methods`).
+        leads: which leads of multi-lead input to delineate:
+
+            - ``"largest"`` (default): ONE lead, the one whose QRS complexes are largest
+              (median peak-to-peak within 50 ms of the R peaks);
+            - ``"all"``: every lead that is not flat, each delineated on its own and
+              combined beat by beat (QRS onset and offset: the median over the leads;
+              P and T waves: from the lead where each is largest);
+            - an index, or a sequence of indices to combine as for ``"all"``.
+
+            ``Delineation.lead`` names the lead delineated (-1 when several were
+            combined) and ``Delineation.leads`` all of them.
 
     Returns:
         A :class:`Delineation` with one entry per peak.
 
     Raises:
-        InvalidParameterError: unknown ``method``, bad ``sampling_rate``, or ``peaks``
-            that are not integer sample indices inside the signal.
+        InvalidParameterError: unknown ``method`` or ``leads``, a lead index out of
+            range or flat, bad ``sampling_rate``, or ``peaks`` that are not integer
+            sample indices inside the signal.
         InvalidSignalError: the signal cannot be analysed (see ``ecg_peaks``).
     """
     func = "ecg_delineate"
@@ -182,14 +225,52 @@ def ecg_delineate(
         else _check_peaks(peaks, checked.n_samples, func=func)
     )
     usable = [k for k in range(checked.n_leads) if k not in checked.flat_leads]
-    lead = _largest_qrs_lead(checked.data, usable, r, rate)
-    x = _rescale(checked.data[:, lead])
+    chosen = _choose_leads(leads, checked.n_leads, usable, func=func)
+    if chosen is None:
+        chosen = [_largest_qrs_lead(checked.data, usable, r, rate)]
     if r.size == 0:
-        empty = {n: np.zeros(0, dtype=np.int64) for n in FIDUCIAL_NAMES}
-        return Delineation(**empty, sampling_rate=rate, lead=lead, method=name)
-    points = DELINEATORS.get(name)(x, rate, r)
-    arrays = {n: np.asarray(points[n], dtype=np.int64) for n in FIDUCIAL_NAMES}
-    return Delineation(**arrays, sampling_rate=rate, lead=lead, method=name)
+        points = {n: np.zeros(0, dtype=np.int64) for n in FIDUCIAL_NAMES}
+    else:
+        marks = [DELINEATORS.get(name)(_rescale(checked.data[:, k]), rate, r) for k in chosen]
+        points = combine(marks)
+    return Delineation(
+        **{n: np.asarray(points[n], dtype=np.int64) for n in FIDUCIAL_NAMES},
+        sampling_rate=rate,
+        lead=chosen[0] if len(chosen) == 1 else -1,
+        method=name,
+        leads=tuple(chosen),
+    )
+
+
+def _choose_leads(leads: object, n_leads: int, usable: list[int], *, func: str) -> list[int] | None:
+    """The lead indices asked for (None: the largest-QRS lead, chosen later)."""
+    if isinstance(leads, str):
+        key = leads.strip().lower()
+        if key not in LEAD_CHOICES:
+            raise InvalidParameterError(
+                f"{func}: leads must be one of {', '.join(map(repr, LEAD_CHOICES))}, a lead "
+                f"index or a sequence of indices, got {leads!r}"
+            )
+        return None if key == "largest" else list(usable)
+    picked: list[object] = []
+    if isinstance(leads, (int, np.integer)):
+        picked = [leads]
+    elif isinstance(leads, Sequence | np.ndarray):
+        picked = list(leads)
+    if not picked or any(
+        isinstance(k, bool) or not isinstance(k, (int, np.integer)) for k in picked
+    ):
+        raise InvalidParameterError(
+            f"{func}: leads must be 'largest', 'all', a lead index or a non-empty sequence "
+            f"of indices, got {leads!r}"
+        )
+    chosen = list(dict.fromkeys(int(k) for k in picked))  # type: ignore[call-overload]
+    bad = [k for k in chosen if not 0 <= k < n_leads]
+    flat = [k for k in chosen if k not in bad and k not in usable]
+    if bad or flat:
+        what = f"out of range for {n_leads} lead(s)" if bad else "flat (no signal)"
+        raise InvalidParameterError(f"{func}: lead(s) {bad or flat} {what}; usable leads: {usable}")
+    return chosen
 
 
 def _check_peaks(peaks: ArrayLike, n_samples: int, *, func: str) -> IntArray:

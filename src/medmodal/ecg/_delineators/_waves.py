@@ -87,6 +87,7 @@ class Wave:
         xi: tuple[float, float],
         *,
         open_start: bool = False,
+        earlier_share: float | None = None,
     ) -> None:
         self.win = win
         self.s = win.take(smooth)
@@ -94,8 +95,15 @@ class Wave:
         rises, falls = _slope_extrema(win.valid, self.w, open_start=open_start)
         up = _pair(self.s, self.w, win.valid, rises, falls, 1.0)
         down = _pair(self.s, self.w, win.valid, falls, rises, -1.0)
-        #: The pair whose peak stands higher above its slopes wins.
+        #: The pair whose peak stands higher above its slopes wins, or with
+        #: ``earlier_share``, the earlier pair unless it is less than that share as high.
         self.upright = up[3] >= down[3]
+        if earlier_share is not None:
+            up_first = up[2] < down[2]
+            early, late = np.where(up_first, up[3], down[3]), np.where(up_first, down[3], up[3])
+            both = (up[3] > 0) & (down[3] > 0)
+            pick_up = np.where(early >= earlier_share * late, up_first, ~up_first)
+            self.upright = np.where(both, pick_up, up[3] > 0)
         self.lo, self.hi, self.peak = (
             np.where(self.upright, u, d) for u, d in zip(up[:3], down[:3], strict=True)
         )
@@ -127,7 +135,11 @@ class Wave:
         """
         cols = columns(self.win)
         s, w = self.win.take(fine), self.win.take(fine_slope)
-        outer = self.begin if before else self.end
+        last = self.win.valid.sum(axis=1) - 1  # without an edge, the window's end stands in
+        if before:
+            outer = np.where(self.has_begin, self.begin, 0)
+        else:
+            outer = np.where(self.has_end, self.end, last)
         lo, hi = (outer, self.peak) if before else (self.peak, outer)
         span = self.win.valid & (cols >= lo[:, None]) & (cols <= hi[:, None])
         steep = np.where(self.upright == before, 1.0, -1.0)[:, None] * w
