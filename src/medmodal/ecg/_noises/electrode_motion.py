@@ -78,20 +78,25 @@ def _wander(n: int, rate: float, rng: np.random.Generator) -> FloatArray:
     return out / max(float(np.sqrt(np.mean(out**2))), 1e-300)
 
 
-def _kernels(rate: float, rng: np.random.Generator, count: int) -> list[FloatArray]:
-    """``count`` transient shapes of unit peak: smooth pulses of random width, or steps."""
+def _kernels(rate: float, rng: np.random.Generator, count: int) -> list[tuple[FloatArray, int]]:
+    """``count`` transient shapes of unit peak, each with the sample that marks its event.
+
+    A quarter are steps that the recorder's high-pass lets decay (the event is their
+    first sample); the rest are smooth pulses of random width - a Gaussian, its first or
+    its second derivative - centred on the event.
+    """
     shapes = []
     for _ in range(count):
-        if rng.random() < 0.25:  # a step through the recorder's high-pass
+        if rng.random() < 0.25:
             tau = rng.uniform(*STEP_DECAY) * rate
             t = np.arange(round(5 * tau) + 1)
-            shapes.append(np.exp(-t / tau))
+            shapes.append((np.exp(-t / tau), 0))
             continue
         sigma = np.exp(rng.uniform(*np.log(PULSE_WIDTH))) * rate
         t = np.arange(-round(4 * sigma), round(4 * sigma) + 1) / max(sigma, 1e-9)
         order = rng.integers(0, 3)
         pulse = np.exp(-0.5 * t**2) * (t if order == 1 else (1 - t**2) if order == 2 else 1.0)
-        shapes.append(pulse / max(float(np.abs(pulse).max()), 1e-300))
+        shapes.append((pulse / max(float(np.abs(pulse).max()), 1e-300), t.size // 2))
     return shapes
 
 
@@ -107,15 +112,13 @@ def _transients(n: int, rate: float, activity: FloatArray, rng: np.random.Genera
     which = rng.integers(0, n_shapes, size=times.size)
     amp = rng.lognormal(0.0, AMPLITUDE_SIGMA, size=times.size) * rng.choice([-1.0, 1.0], times.size)
     amp *= activity[times]
-    for k, kernel in enumerate(kernels):
+    for k, (kernel, centre) in enumerate(kernels):
         mine = which == k
         if not mine.any():
             continue
         train = np.zeros(n)
         train[times[mine]] = amp[mine]
-        centre = 0 if kernel[0] == 1.0 else kernel.size // 2  # steps start at the event
-        full = fftconvolve(train, kernel)
-        out += full[centre : centre + n]
+        out += fftconvolve(train, kernel)[centre : centre + n]
     return out
 
 
