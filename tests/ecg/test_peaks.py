@@ -355,3 +355,45 @@ def test_low_rates_find_the_beats(method: str) -> None:
     assert np.abs(peaks * 10 - sim.r_peaks).max() <= 10
     with pytest.warns(MedmodalWarning, match="not|validated"):
         ecg_peaks(sim.signal[::20], 25, method=method)  # runs, with a warning
+
+
+def test_noise_thinning_removes_extra_detections_in_electrode_motion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from medmodal.ecg._detectors import _thinning
+    from medmodal.ecg.noise import ecg_add_noise
+
+    sim = ecg_simulate_annotated(600, 250, heart_rate=70, seed=4)
+    noisy = ecg_add_noise(sim.signal, 250, snr_db=6, peaks=sim.r_peaks, protocol="nstdb", seed=5)
+    thinned = match_beats(sim.r_peaks, ecg_peaks(noisy.signal, 250), 250)
+    monkeypatch.setattr(_thinning, "NOISY", np.inf)  # no stretch counts as noisy
+    plain = match_beats(sim.r_peaks, ecg_peaks(noisy.signal, 250), 250)
+    assert thinned.fp <= 0.5 * plain.fp  # most extra detections go ...
+    assert thinned.fn + thinned.fp < 0.6 * (plain.fn + plain.fp)  # ... few beats with them
+    clean = match_beats(sim.r_peaks, ecg_peaks(sim.signal, 250), 250)
+    assert clean.fn == clean.fp == 0
+
+
+@pytest.mark.parametrize("f_wave", [0.1, 0.3])
+def test_af_with_coarse_f_waves_is_not_thinned(f_wave: float) -> None:
+    # Large f waves make the stretch look noisy and the rhythm is irregular: the real
+    # beats must all stay.
+    sim = ecg_simulate_annotated(
+        300, 250, rhythm="afib", heart_rate=110, f_wave_amplitude=f_wave, seed=3
+    )
+    score = _score(sim.r_peaks, ecg_peaks(sim.signal, 250), 250, edge=0.3)
+    assert score.fn + score.fp <= 1
+
+
+def test_thinning_flags_a_split_interval_but_not_a_fast_rhythm() -> None:
+    from medmodal.ecg._detectors._thinning import _flag
+
+    steady = np.arange(0, 3000, 80)  # 75 bpm
+    extra = np.sort(np.append(steady, 1235))  # a noise detection between two beats
+    rr = np.full(extra.size, 80.0)
+    flagged = _flag(extra, rr, np.ones(extra.size, bool))
+    assert extra[flagged].tolist() == [1235]
+    # After a slow stretch the rhythm doubles (2:1 flutter conduction): no split there.
+    fast = np.concatenate([np.arange(0, 1600, 80), np.arange(1600, 3000, 40)])
+    assert _flag(fast, np.full(fast.size, 80.0), np.ones(fast.size, bool)).size <= 1
+    assert _flag(extra, rr, np.zeros(extra.size, bool)).size == 0  # quiet: never flagged

@@ -16,6 +16,7 @@ from medmodal.ecg.batch import BatchResult, ecg_process_many
 from medmodal.ecg.clean import ecg_clean
 from medmodal.ecg.delineate import Delineation, ecg_delineate
 from medmodal.ecg.hrv import HRV, ecg_hrv
+from medmodal.ecg.noise import NoisyECG, ecg_add_noise
 from medmodal.ecg.normalize import ecg_normalize
 from medmodal.ecg.peaks import ecg_peaks
 from medmodal.ecg.process import ECGResult, ecg_process
@@ -31,9 +32,11 @@ __all__ = [
     "Beats",
     "Delineation",
     "ECGResult",
+    "NoisyECG",
     "Quality",
     "Rhythm",
     "SimulatedECG",
+    "ecg_add_noise",
     "ecg_clean",
     "ecg_delineate",
     "ecg_hrv",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from medmodal.ecg._templates import residual
 from medmodal.types import FloatArray, IntArray
 
 #: Length (s) of the Hann-windowed segments averaged into each window's spectrum
@@ -17,6 +18,8 @@ SEGMENT_S = 5.0
 BEAT_BEFORE, BEAT_AFTER = 0.2, 0.4
 #: Detections of two detectors within this distance (s) are the same beat (EC57).
 MATCH_TOLERANCE = 0.15
+#: Half-width (s) of the window of each QRS peak-to-peak amplitude (as ``nst`` measures).
+QRS_HALF_WINDOW = 0.05
 
 
 def window_bounds(n_samples: int, sampling_rate: float, window: float) -> tuple[IntArray, IntArray]:
@@ -155,3 +158,37 @@ def max_gaps(peaks: IntArray, starts: IntArray, stops: IntArray) -> tuple[FloatA
         out[i] = (np.minimum(gap_stop[a:b], hi) - np.maximum(gap_start[a:b], lo)).max()
     counts = np.diff(np.searchsorted(peaks, np.append(starts, stops[-1])))
     return out, counts
+
+
+def snr_sqi(
+    cleaned: FloatArray, peaks: IntArray, sampling_rate: float, starts: IntArray, stops: IntArray
+) -> FloatArray:
+    """Estimated signal-to-noise ratio (dB) per window, as the NSTDB defines SNR.
+
+    Signal: the median peak-to-peak amplitude within +-50 ms of the window's beats.
+    Noise: what is left once every beat's best-fitting running template (of its
+    neighbours, or of the beats 2 or 3 away, so bigeminy and trigeminy fit) is
+    subtracted, as the median over the window's seconds of the per-second RMS (each
+    second's mean removed). ``SNR = 20 log10(A / (sqrt(8) R))``, as in
+    :mod:`medmodal.ecg.snr`. NaN for windows without beats.
+    """
+    out = np.full(starts.size, np.nan)
+    if peaks.size < 3:
+        return out
+    left = residual(cleaned, peaks, sampling_rate, lags=(1, 2, 3))
+    half = max(1, round(QRS_HALF_WINDOW * sampling_rate))
+    index = np.clip(peaks[:, None] + np.arange(-half, half + 1)[None, :], 0, cleaned.size - 1)
+    amplitude = cleaned[index].max(axis=1) - cleaned[index].min(axis=1)
+    second = max(1, round(sampling_rate))
+    n_seconds = max(1, left.size // second)
+    blocks = left[: n_seconds * second].reshape(n_seconds, -1)
+    rms = np.sqrt(np.mean((blocks - blocks.mean(axis=1, keepdims=True)) ** 2, axis=1))
+    first_beat = np.searchsorted(peaks, starts)
+    last_beat = np.searchsorted(peaks, stops)
+    for i, (lo, hi) in enumerate(zip(starts.tolist(), stops.tolist(), strict=True)):
+        beats = amplitude[first_beat[i] : last_beat[i]]
+        noise = rms[min(lo // second, n_seconds - 1) : max(hi // second, lo // second + 1)]
+        if beats.size and noise.size:
+            size = max(float(np.median(noise)), 1e-12 * float(np.median(beats)) + 1e-300)
+            out[i] = 20.0 * np.log10(float(np.median(beats)) / (np.sqrt(8.0) * size))
+    return out

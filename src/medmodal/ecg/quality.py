@@ -9,7 +9,11 @@ Each window (default 10 s) of each lead gets five signal-quality indices:
   Orphanidou et al. 2015, who use means; medians ignore a minority of ectopic beats);
 - ``ksqi``: Pearson kurtosis of the band-passed lead (a clean ECG is peaky: > 5);
 - ``psqi``: power 5-15 Hz / 5-40 Hz (QRS energy against muscle noise);
-- ``bassqi``: 1 - power 0-1 Hz / 0-40 Hz (baseline wander).
+- ``bassqi``: 1 - power 0-1 Hz / 0-40 Hz (baseline wander);
+- ``snr_db``: the estimated signal-to-noise ratio in dB, as the MIT-BIH Noise Stress
+  Test Database defines it (QRS peak-to-peak size against the per-second RMS of what is
+  left once each beat's running template is subtracted; see
+  :mod:`medmodal.ecg.snr`).
 
 Grading (Zhao & Zhang 2018, plus the template index): each index is *optimal*,
 *suspicious* or *unqualified*: bSQI >= 0.9 / >= 0.6; tSQI >= 0.9 / >= 0.66 (Orphanidou's
@@ -18,11 +22,13 @@ acceptance threshold); kSQI > 5 / - ; pSQI in (0.5, 0.8) / (0.4, 0.5] (at >= 130
 
 A window is **unacceptable** when it fails a feasibility gate (a flat lead, fewer than 2
 beats, a heart rate outside 24-300 bpm, or more than 3 s without a beat; after
-Orphanidou et al.), or when its indices are doubtful - two unqualified, one unqualified
-and two suspicious, or three suspicious (Zhao's three-index rule extended to five) -
-unless both beat-level indices (bSQI, tSQI) are optimal: two detectors that agree on
-beats of consistent shape are direct evidence that the beats are readable, which wide
-(paced, bundle-branch) complexes or a smooth spectrum do not refute. A window is
+Orphanidou et al.), when its estimated SNR is under 10 dB (noise that size makes
+detectors miss and invent beats: see ``benchmarks/results/ecg_noise.md``), or when its
+indices are doubtful - two unqualified, one unqualified and two suspicious, or three
+suspicious (Zhao's three-index rule extended to five) - unless the beats are evidently
+readable: two detectors agree on them (bSQI optimal) and they either have a consistent
+shape (tSQI optimal) or stand at least 18 dB above the residual noise. Wide (paced,
+bundle-branch) complexes, bigeminy or a smooth spectrum do not refute such evidence. A window is
 **excellent** with no unqualified index and at least four optimal ones, otherwise
 **acceptable**. With several leads, each window reports its best lead (the beats are
 fused across leads, so one good lead suffices).
@@ -53,7 +59,10 @@ LABELS = ("excellent", "acceptable", "unacceptable")
 #: Feasibility gates: plausible heart rate (bpm) and the longest gap between beats (s).
 HR_RANGE = (24.0, 300.0)
 MAX_GAP_S = 3.0
-INDICES = ("bsqi", "tsqi", "ksqi", "psqi", "bassqi")
+#: Estimated SNR (dB) under which a window is unacceptable, and from which its beats count
+#: as readable whatever the spectral and template indices say (when bSQI is optimal).
+SNR_UNACCEPTABLE, SNR_READABLE = 10.0, 18.0
+INDICES = ("bsqi", "tsqi", "ksqi", "psqi", "bassqi", "snr_db")
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,7 +76,7 @@ class Quality:
         lead: index of the lead whose evidence is reported (the best one).
         n_beats: R peaks in the window; heart_rate_bpm: ``60 * n_beats / duration``.
         max_gap_s: longest beat-to-beat gap overlapping the window.
-        bsqi, tsqi, ksqi, psqi, bassqi: the indices (see the module docstring).
+        bsqi, tsqi, ksqi, psqi, bassqi, snr_db: the indices (see the module docstring).
         window_s: requested window length.
     """
 
@@ -84,6 +93,7 @@ class Quality:
     ksqi: FloatArray
     psqi: FloatArray
     bassqi: FloatArray
+    snr_db: FloatArray
     window_s: float
 
     @property
@@ -266,7 +276,16 @@ def _lead_evidence(
     second = np.unique(DETECTORS.get(detector)(raw[:, None], rate))  # raw is validated
     bsqi = sqi.beat_agreement(beats, second, rate, stops)
     flat = sqi.flat_windows(raw, starts)
-    return {"psqi": psqi, "bassqi": bassqi, "ksqi": ksqi, "tsqi": tsqi, "bsqi": bsqi, "flat": flat}
+    snr = sqi.snr_sqi(band, beats, rate, starts, stops)
+    return {
+        "psqi": psqi,
+        "bassqi": bassqi,
+        "ksqi": ksqi,
+        "tsqi": tsqi,
+        "bsqi": bsqi,
+        "snr_db": snr,
+        "flat": flat,
+    }
 
 
 def _values(evidence: dict[str, FloatArray] | None, name: str, n: int) -> FloatArray:
@@ -304,10 +323,11 @@ def _grade(
     n_opt, n_susp, n_unq = ((stacked == c).sum(axis=0) for c in (2, 1, 0))
     labels, reasons = [], []
     for i in range(n):
-        gate = _gate(bool(ev["flat"][i]), int(counts[i]), float(hr[i]), float(gaps_s[i]))
+        snr = float(ev["snr_db"][i])
+        gate = _gate(bool(ev["flat"][i]), int(counts[i]), float(hr[i]), float(gaps_s[i]), snr)
         bad = [k for k, v in classes.items() if v[i] == 0]
         doubtful = [k for k, v in classes.items() if v[i] == 1]
-        beats_ok = classes["bSQI"][i] == 2 and classes["tSQI"][i] == 2
+        beats_ok = classes["bSQI"][i] == 2 and (classes["tSQI"][i] == 2 or snr >= SNR_READABLE)
         doubtful_signal = n_unq[i] >= 2 or (n_unq[i] == 1 and n_susp[i] >= 2) or n_susp[i] >= 3
         if gate or (doubtful_signal and not beats_ok):
             labels.append(LABELS[2])
@@ -323,7 +343,7 @@ def _grade(
     return rank, labels, reasons
 
 
-def _gate(flat: bool, count: int, hr: float, gap_s: float) -> str:
+def _gate(flat: bool, count: int, hr: float, gap_s: float, snr_db: float) -> str:
     if flat:
         return "flat signal"
     if count < 2:
@@ -332,4 +352,6 @@ def _gate(flat: bool, count: int, hr: float, gap_s: float) -> str:
         return f"heart rate {hr:.0f} bpm outside {HR_RANGE[0]:g}-{HR_RANGE[1]:g}"
     if gap_s > MAX_GAP_S:
         return f"no beat for {gap_s:.1f} s"
+    if snr_db < SNR_UNACCEPTABLE:
+        return f"estimated SNR {snr_db:.0f} dB"
     return ""

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
+from scipy.ndimage import rank_filter, uniform_filter1d
 from scipy.signal import find_peaks
 
 from medmodal.ecg._filters import butter_sos, zero_phase
@@ -335,3 +335,19 @@ def best_lead(bandpassed: FloatArray, peaks: IntArray, sampling_rate: float) -> 
     )
     snr = qrs / np.maximum(background, 1e-12 * np.maximum(qrs, 1e-300))
     return int(np.argmax(snr))
+
+
+def nearest_median(positions: IntArray, values: FloatArray, at: IntArray, k: int) -> FloatArray:
+    """Median of ``values`` at the ``k`` ``positions`` (sorted) around each of ``at``.
+
+    A running median over ``values`` (two rank filters: the mean of the middle pair
+    for even ``k``), read at the centre of each point's window.
+    """
+    k = min(k, len(positions))
+    if k == 0:
+        return np.zeros(len(at))
+    start = np.clip(np.searchsorted(positions, at) - k // 2, 0, len(positions) - k)
+    upper = rank_filter(values, rank=k // 2, size=k, mode="nearest")
+    if k % 2 == 0:
+        upper = 0.5 * (upper + rank_filter(values, rank=k // 2 - 1, size=k, mode="nearest"))
+    return upper[start + k // 2]

@@ -19,7 +19,10 @@ change of amplitude or rhythm costs no beats while a causal estimator catches up
 5. Search-back: in every RR gap longer than 1.5 times the local median RR, the largest
    candidate above half the threshold that is not a T wave becomes a beat; repeated
    until no gap changes (Pan & Tompkins 1985; Hamilton & Tompkins 1986).
-6. Peaks are moved onto the R extremum of the most informative lead.
+6. Noise-zone thinning: in noisy stretches, of three detections within 1.3 expected RR
+   intervals the least beat-like goes when it is unlike a beat (template correlation,
+   amplitude and rhythm; see ``_thinning``).
+7. Peaks are moved onto the R extremum of the most informative lead.
 
 References:
     Pan J, Tompkins WJ. A real-time QRS detection algorithm. IEEE Trans Biomed Eng
@@ -32,7 +35,6 @@ References:
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import rank_filter
 
 from medmodal.ecg._detectors._common import (
     bandpass,
@@ -42,9 +44,11 @@ from medmodal.ecg._detectors._common import (
     feature_peaks,
     fuse_features,
     moving_average,
+    nearest_median,
     refine_peaks,
     samples,
 )
+from medmodal.ecg._detectors._thinning import thin
 from medmodal.types import BoolArray, FloatArray, IntArray
 
 BAND = (5.0, 20.0)  # Hz: QRS energy, with less of the P and T waves than 5-15 Hz
@@ -94,22 +98,6 @@ def _block_level(feature: FloatArray, cands: IntArray, block: int, rank: int) ->
     level = five[:, 5 - rank]
     level = np.where(np.isfinite(level), level, five[:, -1])  # records of < rank blocks
     return level[cands // block]
-
-
-def nearest_median(positions: IntArray, values: FloatArray, at: IntArray, k: int) -> FloatArray:
-    """Median of ``values`` at the ``k`` ``positions`` (sorted) around each of ``at``.
-
-    A running median over ``values`` (two rank filters: the mean of the middle pair
-    for even ``k``), read at the centre of each point's window.
-    """
-    k = min(k, len(positions))
-    if k == 0:
-        return np.zeros(len(at))
-    start = np.clip(np.searchsorted(positions, at) - k // 2, 0, len(positions) - k)
-    upper = rank_filter(values, rank=k // 2, size=k, mode="nearest")
-    if k % 2 == 0:
-        upper = 0.5 * (upper + rank_filter(values, rank=k // 2 - 1, size=k, mode="nearest"))
-    return upper[start + k // 2]
 
 
 def _classify(
@@ -201,6 +189,6 @@ def detect(data: FloatArray, sampling_rate: float) -> IntArray:
     beat, threshold = _classify(rms, cands, amp, fs)
     beats = _pair_rules(np.flatnonzero(beat), cands, amp, slope, fs)
     beats = _search_back(beats, cands, amp, slope, threshold, fs)
-    peaks = cands[beats]
-    lead = best_lead(band, peaks, fs)
+    lead = best_lead(band, cands[beats], fs)
+    peaks = thin(cands, beats, amp, band[:, lead], fs)
     return refine_peaks(data[:, lead], band[:, lead], peaks, fs, q=q)
