@@ -122,3 +122,12 @@ def test_any_array_gives_checked_signal_or_medmodal_error(x: np.ndarray) -> None
         return
     assert np.isfinite(checked.data).all()
     assert checked.data.ndim == 2
+
+
+def test_gap_between_extreme_values_is_filled_without_overflow() -> None:
+    """A NaN between -1.8e308 and +1.8e308: the interpolated line must stay finite."""
+    big = np.finfo(np.float64).max
+    x = np.tile([-big, np.nan, big], 100)
+    with pytest.warns(MedmodalWarning, match="interpolated"):
+        checked = as_signal(x, 100, func="f")
+    assert np.isfinite(checked.data).all()

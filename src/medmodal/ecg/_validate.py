@@ -185,7 +185,11 @@ def _fill_gaps(data: FloatArray, sampling_rate: float, *, func: str) -> FloatArr
                 f"{MAX_GAP_SECONDS:g} s are interpolated, longer ones must be cut out"
             )
         good = ~lead_bad
-        data[lead_bad, lead] = np.interp(index[lead_bad], index[good], data[good, lead])
+        # Interpolate in units of the lead's largest value: between two values near
+        # +-1.8e308 the straight line's slope would overflow to inf.
+        scale = float(np.abs(data[good, lead]).max()) or 1.0
+        filled = np.interp(index[lead_bad], index[good], data[good, lead] / scale)
+        data[lead_bad, lead] = filled * scale
     warnings.warn(
         f"{func}: interpolated {int(bad.sum())} NaN/inf sample(s) in gaps of at most "
         f"{MAX_GAP_SECONDS:g} s",
