@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from medmodal.ecg.hrv import ecg_hrv
 from medmodal.ecg.process import ECGResult, ecg_process
+from medmodal.ecg.rr import ecg_rr
 from medmodal.ecg.simulate import SimulatedECG, ecg_simulate_annotated
 from medmodal.errors import InvalidParameterError
 from medmodal.viz.ecg import (
@@ -115,7 +116,7 @@ def test_rhythm_strip_rates_come_from_the_nn_intervals(sim: SimulatedECG) -> Non
 def _with_double_detection(result: ECGResult) -> ECGResult:
     fs = result.sampling_rate
     peaks = np.sort(np.r_[result.peaks, result.peaks[10] - round(0.117 * fs)])
-    return dataclasses.replace(result, peaks=peaks, hrv=ecg_hrv(peaks, fs))
+    return dataclasses.replace(result, peaks=peaks, hrv=ecg_hrv(peaks, fs), rr=ecg_rr(peaks, fs))
 
 
 def test_overview_rate_panel_skips_implausible_and_greys_excluded(sim: SimulatedECG) -> None:
@@ -134,6 +135,14 @@ def test_overview_rate_panel_skips_implausible_and_greys_excluded(sim: Simulated
     assert excluded.get_color() == COLORS["excluded"] and "not drawn" in excluded.get_label()
     poincare = fig.axes[-1]
     assert f"SD1 {result.hrv.sd1_ms:.1f} ms" in poincare.get_title()
+    # Both beats of the 117 ms pair are circled on the trace: one is an extra detection.
+    (circled,) = [line for line in top.get_lines() if "extra detection" in line.get_label()]
+    extra = result.peaks[10]
+    fs = result.sampling_rate
+    assert sorted(np.round(np.asarray(circled.get_xdata()) * fs).astype(int)) == [
+        extra,
+        result.peaks[11],
+    ]
 
 
 def test_every_figure_names_its_lead(sim: SimulatedECG) -> None:

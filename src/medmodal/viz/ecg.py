@@ -148,6 +148,7 @@ def plot_peaks(
     lead_name: str = "ECG",
     lead_note: str = "",
     units: str = "mV",
+    too_close: ArrayLike | None = None,
     ax: Axes | None = None,
 ) -> Figure:
     """A trace on ECG paper with detected R peaks; with ``reference``, misses and false ones.
@@ -165,6 +166,8 @@ def plot_peaks(
         lead_name: the lead drawn (y-axis label and title).
         lead_note: why this lead, printed after its name in the title.
         units: signal units (grid cells are 0.1 and 0.5 units high).
+        too_close: detections closer than 200 ms to a neighbour (one of each pair is an
+            extra detection; :mod:`medmodal.ecg.rr` flags them); circled in the figure.
         ax: draw into this axes instead of a new figure.
     """
     x = as_2d(signal, "signal")[:, 0]
@@ -180,6 +183,20 @@ def plot_peaks(
     else:
         ref = as_indices(reference, "reference")
         _draw_matching(ax, t, x, in_view, ref, window, tolerance * sampling_rate)
+    if too_close is not None:
+        close = as_indices(too_close, "too_close")
+        close = close[(close >= window.start) & (close < window.stop)]
+        if close.size:
+            ax.plot(
+                t[close],
+                x[close],
+                "o",
+                mfc="none",
+                mec=COLORS["false"],
+                ms=11,
+                mew=1.4,
+                label="< 200 ms apart: one is an extra detection",
+            )
     _paper_axes(ax, t[window.start], t[window.stop - 1], x[shown])
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"{lead_name} ({units})")
@@ -233,6 +250,7 @@ def plot_overview(
         lead_name=name,
         lead_note=note,
         units=unit,
+        too_close=_too_close(result),
     )
     ax_rate = fig.add_subplot(grid[1, :])
     rhythm, quality = windows_from(result.rhythm), windows_from(result.quality)
@@ -253,6 +271,15 @@ def plot_overview(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _too_close(result: Any) -> IntArray | None:
+    """Both beats of every RR interval that :mod:`medmodal.ecg.rr` flags as too short."""
+    rr = getattr(result, "rr", None)
+    if rr is None or result.peaks.size < 2:
+        return None
+    short = np.flatnonzero(np.asarray(rr.flag) == "too_short")
+    return result.peaks[np.unique(np.concatenate([short, short + 1]))]
 
 
 def _overview_intervals(result: Any) -> RRIntervals | None:
