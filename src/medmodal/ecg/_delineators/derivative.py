@@ -52,6 +52,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from medmodal.ecg._delineators._multilead import LeadMarks
 from medmodal.ecg._delineators._qrs import qrs_bounds, samples
+from medmodal.ecg._delineators._template import median_beats
 from medmodal.ecg._delineators._waves import Wave, local_min, template_agreement
 from medmodal.ecg._delineators._windows import (
     Windows,
@@ -236,16 +237,19 @@ def _height(x: FloatArray, a: IntArray, b: IntArray) -> FloatArray:
 def delineate_lead(x: FloatArray, rate: float, r: IntArray) -> LeadMarks:
     """All fiducial points of the beats at ``r`` on one lead ``x``, and wave sizes."""
     rr_prev, rr_next = _neighbour_rr(r, rate)
-    onset, offset = qrs_bounds(x, rate, r, rr_prev, rr_next)
-    qrs = qrs_sizes(x, onset, offset)
+    median = median_beats(x, r, rate)
+    onset, offset = qrs_bounds(median, rate, r, rr_prev, rr_next)
+    qrs = qrs_sizes(median, onset, offset)
     amp = float(np.median(qrs[qrs > 0])) if (qrs > 0).any() else 1.0
     median_rr = float(np.median(rr_prev)) / rate if r.size else 1.0
-    sm = Smoothed.of(blank_qrs(x, onset, offset), rate, median_rr)
+    sm = Smoothed.of(blank_qrs(median, onset, offset), rate, median_rr)
     t_peak, t_offset = t_waves(sm, rate, r, offset, rr_next, T_MIN_PROMINENCE * amp)
     # A P wave starts after the previous beat's T wave (or its QRS if no T was found).
     prev_end = np.where(t_offset >= 0, t_offset, np.where(t_peak >= 0, t_peak, offset))
     not_before = np.concatenate(([0], prev_end[:-1])) if r.size else prev_end
-    p = p_waves(sm, rate, onset, not_before, P_MIN_PROMINENCE * amp)
+    # P waves on the beats themselves: whether one repeats is tested beat by beat.
+    sm_p = Smoothed.of(blank_qrs(x, onset, offset), rate, median_rr)
+    p = p_waves(sm_p, rate, onset, not_before, P_MIN_PROMINENCE * amp)
     points = {
         "r_peak": r,
         **p,
@@ -260,7 +264,7 @@ def delineate_lead(x: FloatArray, rate: float, r: IntArray) -> LeadMarks:
     sizes = {
         "p": _height(x, p["p_peak"], p["p_onset"]) / level,
         "qrs": qrs / level,
-        "t": _height(x, t_peak, offset) / level,
+        "t": _height(median, t_peak, offset) / level,
     }
     return LeadMarks(points=points, sizes=sizes)
 
