@@ -108,15 +108,29 @@ def median_beats(
     neighbours: int = NEIGHBOURS,
     min_members: int = MIN_MEMBERS,
     min_corr: float = MIN_CORR,
+    span: tuple[float, float] = (MAX_BEFORE, MAX_AFTER),
 ) -> FloatArray:
-    """``x`` with every typical beat replaced by its running median beat (see the module)."""
+    """``x`` with every typical beat replaced by its running median beat (see the module).
+
+    Args:
+        x: one lead.
+        r: R peaks (samples, increasing).
+        rate: Hz.
+        neighbours: beats on each side in each median.
+        min_members: fewest typical beats in a median.
+        min_corr: least QRS correlation of a typical beat with the record's median QRS.
+        span: at most this long (s) before / after each R peak is replaced (the rest of
+            the beat's own samples keep their values): less work where only part of the
+            beat is needed.
+    """
     if r.size < min_members:
         return x.copy()
     r, typical = align_beats(x, r, rate, min_corr)
     rr = np.maximum(np.diff(r), 1)
-    after = np.minimum(np.round(SPLIT * np.append(rr, rr[-1])), MAX_AFTER * rate).astype(np.int64)
+    after = np.round(SPLIT * np.append(rr, rr[-1]))
     own_before = np.append(rr[0], rr) - np.append(after[0], after[:-1])
-    before = np.minimum(own_before, MAX_BEFORE * rate).astype(np.int64)
+    after = np.minimum(after, span[1] * rate).astype(np.int64)
+    before = np.minimum(own_before, span[0] * rate).astype(np.int64)
     offsets = np.arange(-int(before.max()), int(after.max()))
     idx = r[:, None] + offsets[None, :]  # (K, W)
     inside = (idx >= 0) & (idx < x.size)
