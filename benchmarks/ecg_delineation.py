@@ -24,7 +24,8 @@ other record of the folder's RECORDS list, starting with the first) and a check 
 (the rest); the delineator was tuned on the tuning half only. Results are written for
 both halves and all 53 records to ``results/ecg_delineation.md`` / ``.json``, and our
 lead-0 and both-leads numbers with the peers' to
-``src/medmodal/ecg/delineation_validation.json`` (read by the QT gate). NeuroKit2's marks are cached outside the repository (``--cache``).
+``src/medmodal/ecg/delineation_validation.json`` (read by the QT gate). NeuroKit2's marks
+are cached outside the repository (``--cache``).
 
 Usage::
 

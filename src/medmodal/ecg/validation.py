@@ -173,7 +173,9 @@ def load_delineation_validation(path: PathLike | None = None) -> DelineationVali
     try:
         raw = json.loads(file.read_text(encoding="utf-8"))
         top = _convention(raw, str(raw["convention"]))
-        conventions = {str(k): _convention(v, str(k)) for k, v in raw.get("conventions", {}).items()}
+        conventions = {
+            str(k): _convention(v, str(k)) for k, v in raw.get("conventions", {}).items()
+        }
         return DelineationValidation(
             source=str(raw["source"]),
             generated=str(raw["generated"]),
@@ -261,7 +263,9 @@ def qt_gate(
     figures = validation.conventions.get(convention)
     words = _CONVENTION_WORDS.get(convention, convention)
     if figures is None:
-        return Gate(False, f"QT withheld: delineation on {words} has no validation on the QT database")
+        return Gate(
+            False, f"QT withheld: delineation on {words} has no validation on the QT database"
+        )
     problems = [p for p in (_problem(name, figures) for name in QT_FIDUCIALS) if p]
     if not problems:
         return Gate(True)
