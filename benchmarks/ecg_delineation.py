@@ -23,8 +23,9 @@ The records are split ONCE, before any tuning, into a tuning half (``TUNING``: e
 other record of the folder's RECORDS list, starting with the first) and a check half
 (the rest); the delineator was tuned on the tuning half only. Results are written for
 both halves and all 53 records to ``results/ecg_delineation.md`` / ``.json``, and our
-lead-0 numbers with the peers' to ``src/medmodal/ecg/delineation_validation.json`` (read
-by the QT gate). NeuroKit2's marks are cached outside the repository (``--cache``).
+lead-0 and both-leads numbers with the peers' to
+``src/medmodal/ecg/delineation_validation.json`` (read by the QT gate). NeuroKit2's marks
+are cached outside the repository (``--cache``).
 
 Usage::
 
@@ -234,22 +235,50 @@ def _per_record(scored: list[dict]) -> dict[str, Any]:
     return out
 
 
+#: Conventions shipped in the package's validation file, with their peers (those
+#: measured under the same convention) and how the leads were used.
+SHIPPED = {
+    "lead0": (("neurokit2_dwt", "ecgpuwave"), "lead 0 alone, each method with its own R peaks"),
+    "both_leads": (
+        ("ecgpuwave",),
+        "both leads delineated together (medmodal ecg_delineate(leads='all'), ecgpuwave .pu)",
+    ),
+}
+
+
 def summary_file(result: dict[str, Any]) -> dict[str, Any]:
-    """The package's validation summary (schema read by the QT gate)."""
-    lead0 = result["results"]["all"]["lead0"]
-    pick = {fid: lead0["medmodal"]["fiducials"][fid] for fid in FIDUCIALS}
-    peers = {
-        name: {"fiducials": {fid: lead0[name]["fiducials"][fid] for fid in FIDUCIALS}}
-        for name in ("neurokit2_dwt", "ecgpuwave")
-    }
+    """The package's validation summary (schema read by the QT gate).
+
+    The top-level ``fiducials`` / ``peers`` are the lead-0 figures (the file's first
+    schema); ``conventions`` holds every shipped convention with its own peers.
+    """
+    pooled = result["results"]["all"]
+    conventions = {}
+    for name, (peers, description) in SHIPPED.items():
+        figures = pooled[name]
+        conventions[name] = {
+            "description": description,
+            "fiducials": _summary_values(
+                {fid: figures["medmodal"]["fiducials"][fid] for fid in FIDUCIALS}
+            ),
+            "peers": {
+                peer: {
+                    "fiducials": _summary_values(
+                        {fid: figures[peer]["fiducials"][fid] for fid in FIDUCIALS}
+                    )
+                }
+                for peer in peers
+            },
+        }
     return {
         "source": "benchmarks/ecg_delineation.py",
         "generated": _dt.date.today().isoformat(),
         "database": "QT database, 53 development records, annotator 1 (q1c)",
         "convention": "lead0",
         "method": result["method"],
-        "fiducials": _summary_values(pick),
-        "peers": {k: {"fiducials": _summary_values(v["fiducials"])} for k, v in peers.items()},
+        "fiducials": conventions["lead0"]["fiducials"],
+        "peers": conventions["lead0"]["peers"],
+        "conventions": conventions,
     }
 
 

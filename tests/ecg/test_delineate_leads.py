@@ -99,3 +99,25 @@ def test_combine_rules_per_beat() -> None:
     assert out["t_peak"].tolist() == [150, 452] and out["t_offset"].tolist() == [180, 490]
     assert list(out) == list(base)
     assert combine([a])["t_peak"].tolist() == [150, 450]
+
+
+def test_t_wave_comes_from_one_lead_for_the_whole_record() -> None:
+    beats = {
+        "r_peak": [100, 400, 700],
+        "p_onset": [60, 360, 660],
+        "p_peak": [70, 370, 670],
+        "p_offset": [80, 380, 680],
+        "qrs_onset": [90, 390, 690],
+        "qrs_offset": [110, 410, 710],
+        "t_peak": [150, 450, 750],
+        "t_offset": [180, 480, 780],
+    }
+    later = {k: [x + 10 for x in v] for k, v in beats.items()}
+    later["r_peak"] = beats["r_peak"]
+    # Lead a's T wave is the larger one over the record; in beat 1 lead b's is larger.
+    a = _marks(beats, p=[1.0, 1.0, 1.0], t=[2.0, 1.0, 2.0])
+    b = _marks(later, p=[0.5, 2.0, 0.5], t=[1.0, 1.5, 1.0])
+    out = combine([a, b])
+    assert out["t_offset"].tolist() == [180, 480, 780]  # lead a throughout
+    assert out["t_peak"].tolist() == [150, 450, 750]
+    assert out["p_onset"].tolist() == [60, 370, 660]  # P still beat by beat

@@ -105,3 +105,18 @@ def test_choose_interval_lead() -> None:
     assert choose_interval_lead(["ii", "v5"], [0, 1])[0] == 0
     assert choose_interval_lead(["MLII", "V1"], [0, 1]) == (None, "")
     assert choose_interval_lead(["V5"], [0]) == (0, "V5: the only lead analysed")
+
+
+def test_leads_delineated_together_are_named_and_gated_as_such(
+    passing_validation: Callable[..., Path],
+) -> None:
+    sim = ecg_simulate_annotated(40, FS, heart_rate=70, n_leads=2, seed=5)
+    d = ecg_delineate(sim.signal, FS, peaks=sim.r_peaks, leads="all")
+    n = np.asarray(sim.signal).shape[0]
+    rr, rhythm = ecg_rr(sim.r_peaks, FS), ecg_rhythm(sim.r_peaks, FS, n_samples=n)
+    only_one = load_delineation_validation(passing_validation(conventions=("lead0",)))
+    iv = ecg_intervals(d, rr, rhythm, validation=only_one)
+    assert iv.lead == "lead0+lead1"
+    assert "both leads together" in iv.qt_withheld
+    both = load_delineation_validation(passing_validation())
+    assert ecg_intervals(d, rr, rhythm, validation=both).qt_withheld == ""

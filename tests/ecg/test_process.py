@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,28 @@ def test_summary_numbers_agree_with_simulation(result: tuple[ECGResult, np.ndarr
     assert summary["powerline"]["source"] in {"detected", "none"}
     assert "hrv" in summary and "mean_hr_bpm" not in summary["hrv"]  # one mean rate
     json.dumps(summary, default=float)  # serialisable for the CLI and the service
+
+
+def test_two_leads_without_lead_ii_are_delineated_together(
+    monkeypatch: pytest.MonkeyPatch, passing_validation: Callable[..., Path]
+) -> None:
+    from medmodal.ecg import validation
+
+    sim = ecg_simulate_annotated(40, FS, heart_rate=70, n_leads=2, noise=0.02, seed=12)
+    res = ecg_process(sim.signal, FS, lead_names=["MLII", "V1"])
+    assert res.delineation is not None
+    assert res.delineation.leads == (0, 1) and res.delineation.lead == -1
+    intervals = res.summary()["intervals"]
+    assert intervals["lead"] == "MLII+V1"
+    assert intervals["lead_reason"].startswith("MLII + V1: the 2 leads delineated together")
+    # The QT gate judges the two-lead convention: a file that validates one lead only
+    # withholds QT here, one that validates both leads reports it.
+    monkeypatch.setattr(validation, "VALIDATION_FILE", passing_validation(conventions=("lead0",)))
+    withheld = ecg_process(sim.signal, FS, lead_names=["MLII", "V1"]).summary()["intervals"]
+    assert withheld["qt_ms"] is None and "both leads together" in withheld["qt_withheld"]
+    monkeypatch.setattr(validation, "VALIDATION_FILE", passing_validation())
+    reported = ecg_process(sim.signal, FS, lead_names=["MLII", "V1"]).summary()["intervals"]
+    assert reported["qt_withheld"] == "" and 320 <= reported["qt_ms"] <= 480
 
 
 def test_frames(result: tuple[ECGResult, np.ndarray]) -> None:
@@ -304,7 +327,19 @@ def test_mitdb_100_reports_pr_from_its_sinus_beats(
     assert intervals["pr_withheld"] == ""
     assert intervals["pr_n_beats"] > 2000
     assert 120 <= intervals["pr_ms"] <= 220
-    assert intervals["lead"] == "MLII"
+    assert intervals["lead"] == "MLII+V5"  # both leads delineated together
+
+
+@pytest.mark.data
+def test_mitdb_100_qt_from_both_leads_is_physiological(
+    mitdb_results: dict[str, tuple[ECGResult, float]],
+) -> None:
+    """Issue 11 round 2: on MLII alone the T end ran into a late wave (median QT 528 ms);
+    both leads together give a QT the record's normal sinus rhythm can have."""
+    res = mitdb_results["100"][0]
+    assert res.delineation is not None and res.delineation.leads == (0, 1)
+    qt = res.delineation.intervals()["qt_ms"].to_numpy()
+    assert 360 <= np.nanmedian(qt) <= 440
 
 
 @pytest.mark.data

@@ -23,7 +23,24 @@ def _error(mean: float, sd: float) -> dict[str, float | None]:
     return {"se_pct": 99.0, "mean_ms": mean, "sd_ms": sd, "n": 1000}
 
 
-def test_shipped_file_has_the_schema_and_withholds_qt() -> None:
+def _passes(figures: val.ConventionFigures) -> bool:
+    """The gate's rule, written out independently of validation.py."""
+    ours = figures.fiducials
+    return (
+        all(
+            ours[f] is not None
+            and abs(ours[f].mean_ms) <= val.MAX_ABS_MEAN_MS
+            and all(
+                peer[f] is None or ours[f].sd_ms < peer[f].sd_ms for peer in figures.peers.values()
+            )
+            for f in val.QT_FIDUCIALS
+        )
+        and ours["t_offset"] is not None
+        and ours["t_offset"].sd_ms <= T_OFFSET_MAX_SD_MS
+    )
+
+
+def test_shipped_file_has_the_schema_and_the_gate_follows_its_figures() -> None:
     raw = json.loads(val.VALIDATION_FILE.read_text())
     assert set(raw) == {
         "source",
@@ -33,49 +50,80 @@ def test_shipped_file_has_the_schema_and_withholds_qt() -> None:
         "method",
         "fiducials",
         "peers",
+        "conventions",
     }
     assert set(raw["fiducials"]) == set(val.FIDUCIALS)
     assert set(raw["peers"]) == {"neurokit2_dwt", "ecgpuwave"}
     for peer in raw["peers"].values():
         assert set(peer["fiducials"]) == set(val.FIDUCIALS)
+    assert set(raw["conventions"]) == {val.SINGLE_LEAD, val.MULTI_LEAD}
+    # The top-level figures are the lead-0 convention's (the file's first schema).
+    lead0 = raw["conventions"][val.SINGLE_LEAD]
+    assert lead0["fiducials"] == raw["fiducials"] and lead0["peers"] == raw["peers"]
+    # Both leads together: ecgpuwave's two-lead marks are the only peer measured so.
+    assert set(raw["conventions"][val.MULTI_LEAD]["peers"]) == {"ecgpuwave"}
     shipped = load_delineation_validation()
-    gate = qt_gate()
-    # The gate's decision follows the rule from the shipped figures.
-    expected = (
-        all(
-            abs(shipped.fiducials[f].mean_ms) <= val.MAX_ABS_MEAN_MS
-            and all(shipped.fiducials[f].sd_ms < peer[f].sd_ms for peer in shipped.peers.values())
-            for f in val.QT_FIDUCIALS
-        )
-        and shipped.fiducials["t_offset"].sd_ms <= T_OFFSET_MAX_SD_MS
-    )
-    assert gate.passed is expected
-    if not gate.passed:
-        assert "benchmarks/results/ecg_delineation.md" in gate.reason
+    for convention, figures in shipped.conventions.items():
+        assert figures.description
+        gate = qt_gate(convention=convention)
+        assert gate.passed is _passes(figures), convention
+        if not gate.passed:
+            assert "benchmarks/results/ecg_delineation.md" in gate.reason
 
 
 def test_shipped_file_is_the_committed_benchmark_output() -> None:
-    """The shipped figures are the lead-0 numbers of benchmarks/ecg_delineation.py's run."""
+    """The shipped figures are the numbers of benchmarks/ecg_delineation.py's run."""
     results = Path(__file__).resolve().parents[2] / "benchmarks/results/ecg_delineation.json"
     if not results.is_file():
         pytest.skip("benchmarks/results/ecg_delineation.json is not in this checkout")
-    lead0 = json.loads(results.read_text())["results"]["all"]["lead0"]
+    pooled = json.loads(results.read_text())["results"]["all"]
     shipped = json.loads(val.VALIDATION_FILE.read_text())
-    names = {"medmodal": shipped, **shipped["peers"]}
-    for method, summary in names.items():
-        for fiducial, figures in summary["fiducials"].items():
-            measured = lead0[method]["fiducials"][fiducial]
-            if figures is None:
-                assert measured is None or measured["n"] == 0
-                continue
-            assert figures["n"] == measured["n"]
-            for key in ("se_pct", "mean_ms", "sd_ms"):
-                assert figures[key] == pytest.approx(measured[key], abs=0.01)
+    blocks = {"lead0": shipped, **shipped["conventions"]}
+    for convention, block in blocks.items():
+        measured_all = pooled["lead0" if block is shipped else convention]
+        for method, summary in {"medmodal": block, **block["peers"]}.items():
+            for fiducial, figures in summary["fiducials"].items():
+                measured = measured_all[method]["fiducials"][fiducial]
+                if figures is None:
+                    assert measured is None or measured["n"] == 0
+                    continue
+                assert figures["n"] == measured["n"]
+                for key in ("se_pct", "mean_ms", "sd_ms"):
+                    assert figures[key] == pytest.approx(measured[key], abs=0.01)
+
+
+def test_convention_follows_the_number_of_leads() -> None:
+    assert val.convention_for(1) == val.SINGLE_LEAD
+    assert val.convention_for(2) == val.convention_for(12) == val.MULTI_LEAD
 
 
 def test_a_passing_file_opens_the_gate(passing_validation: PassingFile) -> None:
-    gate = qt_gate(load_delineation_validation(passing_validation()))
-    assert gate.passed and gate.reason == ""
+    figures = load_delineation_validation(passing_validation())
+    for convention in (val.SINGLE_LEAD, val.MULTI_LEAD):
+        gate = qt_gate(figures, convention=convention)
+        assert gate.passed and gate.reason == ""
+
+
+def test_each_convention_is_judged_on_its_own_figures(
+    tmp_path: Path, passing_validation: PassingFile
+) -> None:
+    only_lead0 = load_delineation_validation(passing_validation(conventions=("lead0",)))
+    assert qt_gate(only_lead0, convention=val.SINGLE_LEAD).passed
+    missing = qt_gate(only_lead0, convention=val.MULTI_LEAD)
+    assert not missing.passed
+    assert missing.reason == (
+        "QT withheld: delineation on both leads together has no validation on the QT database"
+    )
+    # A both-leads block that fails closes the gate for two-lead QT only.
+    raw = json.loads(passing_validation().read_text())
+    raw["conventions"]["both_leads"]["fiducials"]["t_offset"] = _error(1.0, 33.0)
+    path = tmp_path / "split.json"
+    path.write_text(json.dumps(raw))
+    split = load_delineation_validation(path)
+    assert qt_gate(split, convention=val.SINGLE_LEAD).passed
+    two = qt_gate(split, convention=val.MULTI_LEAD)
+    assert not two.passed and "SD 33.0 ms (> 30.6 ms CSE tolerance)" in two.reason
+    assert "both leads together" in two.reason
 
 
 @pytest.mark.parametrize(

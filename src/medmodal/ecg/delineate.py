@@ -5,8 +5,8 @@ The default method is a multiscale derivative (wavelet) delineator after Martín
 tested against the known fiducial points of :func:`medmodal.ecg.simulate.ecg_simulate`
 and validated against cardiologists' marks on the QT database by
 ``benchmarks/ecg_delineation.py`` (results in ``benchmarks/results/ecg_delineation.md``;
-the lead-0 figures ship as :data:`VALIDATION_FILE`). Several leads can be delineated
-separately and combined beat by beat (``leads="all"``; see
+the lead-0 and both-leads figures ship as :data:`VALIDATION_FILE`). Several leads can be
+delineated separately and combined beat by beat (``leads="all"``; see
 :mod:`medmodal.ecg._delineators._multilead`).
 
 Example:
@@ -66,8 +66,8 @@ Delineator = Callable[[FloatArray, float, IntArray], LeadMarks]
 #: The named ``leads=`` choices of :func:`ecg_delineate`.
 LEAD_CHOICES = ("largest", "all")
 #: QT database validation of the default method (written by
-#: ``benchmarks/ecg_delineation.py``): Se, mean and SD of the error per fiducial, lead 0,
-#: with the peers' on the same beats.
+#: ``benchmarks/ecg_delineation.py``): Se, mean and SD of the error per fiducial, on lead
+#: 0 alone and on both leads together, with the peers' on the same beats.
 VALIDATION_FILE = Path(__file__).with_name("delineation_validation.json")
 
 #: The delineation methods that ``ecg_delineate(..., method=...)`` accepts.
@@ -200,7 +200,8 @@ def ecg_delineate(
               (median peak-to-peak within 50 ms of the R peaks);
             - ``"all"``: every lead that is not flat, each delineated on its own and
               combined beat by beat (QRS onset and offset: the median over the leads;
-              P and T waves: from the lead where each is largest);
+              T wave: from the lead where it is largest over the record; P wave: from
+              the lead where it is largest in the beat);
             - an index, or a sequence of indices to combine as for ``"all"``.
 
             ``Delineation.lead`` names the lead delineated (-1 when several were

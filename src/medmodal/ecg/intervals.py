@@ -14,7 +14,8 @@ decides which beats and which measurements may be reported:
   irregular record are fibrillation waves or noise);
 - **QRS** duration is reported from the dominant beats;
 - **QT and QTc** are reported only when the delineator passes the QT-database bar of
-  :func:`medmodal.ecg.validation.qt_gate`; QTc is given with both Bazett's
+  :func:`medmodal.ecg.validation.qt_gate` under the lead convention it was used in (one
+  lead, or both leads together); QTc is given with both Bazett's
   (``QT / RR^1/2``) and Fridericia's (``QT / RR^1/3``) formula, RR in seconds being the
   interval that ends at the beat.
 
@@ -52,7 +53,7 @@ import pandas as pd
 from medmodal.ecg.delineate import Delineation
 from medmodal.ecg.rhythm import Rhythm
 from medmodal.ecg.rr import RRIntervals
-from medmodal.ecg.validation import DelineationValidation, qt_gate
+from medmodal.ecg.validation import DelineationValidation, convention_for, qt_gate
 from medmodal.errors import InvalidParameterError
 from medmodal.types import BoolArray, FloatArray
 
@@ -156,8 +157,10 @@ def choose_interval_lead(
 
     A record with a lead named ``II`` (a standard 12-lead ECG) is measured on lead II,
     the convention for PR, QRS and QT: leads differ (an early or late T end on one lead
-    changes QT by tens of ms), so the number must name a fixed lead. Other records
-    (e.g. two-lead Holter ``MLII``/``V1``) keep the delineator's own choice.
+    changes QT by tens of ms), so the number must name a fixed lead. Other multi-lead
+    records (e.g. two-lead Holter ``MLII``/``V1``) get None: all their leads are
+    delineated together (``ecg_delineate(..., leads=...)``), as on the QT database, whose
+    cardiologists read both leads at once.
 
     Example:
         >>> choose_interval_lead(["I", "II", "III", "V1"], [0, 1, 2, 3])
@@ -207,13 +210,14 @@ def ecg_intervals(
     beats.loc[~dominant, list(_COLUMNS[1:])] = np.nan
     regular = _regular(rhythm, delineation.r_peak / delineation.sampling_rate)
     pr_withheld, pr_note = _gate_pr(beats, dominant, regular, rhythm)
-    gate = qt_gate(validation, method=delineation.method)
+    leads = delineation.leads or (delineation.lead,)
+    gate = qt_gate(validation, method=delineation.method, convention=convention_for(len(leads)))
     if not gate.passed:
         beats[["qt_ms", "qtc_bazett_ms", "qtc_fridericia_ms"]] = np.nan
     beats.index.name = "beat"
     return ClinicalIntervals(
         beats=beats,
-        lead=lead_name or f"lead{delineation.lead}",
+        lead=lead_name or "+".join(f"lead{k}" for k in leads),
         lead_reason=lead_reason,
         method=delineation.method,
         n_dominant=int(dominant.sum()),

@@ -205,7 +205,7 @@ def ecg_process(
     :func:`~medmodal.ecg.rate.ecg_rate`, :func:`~medmodal.ecg.hrv.ecg_hrv`,
     :func:`~medmodal.ecg.rhythm.ecg_rhythm` and :func:`~medmodal.ecg.quality.ecg_quality`
     per ``window`` seconds, :func:`~medmodal.ecg.delineate.ecg_delineate` (on lead II
-    when a 12-lead record has it, see
+    when a 12-lead record has it, otherwise on all leads together, see
     :func:`~medmodal.ecg.intervals.choose_interval_lead`) and
     :func:`~medmodal.ecg.intervals.ecg_intervals`.
 
@@ -310,16 +310,17 @@ def _delineate(
     """Delineate on the interval lead (or the delineator's choice) and gate the intervals."""
     lead, reason = choose_interval_lead(names, usable)
     if lead is None:
-        delineation = ecg_delineate(cleaned, rate, peaks=peaks)
+        delineation = ecg_delineate(cleaned, rate, peaks=peaks, leads=usable)
         reason = (
-            f"{names[delineation.lead]}: largest QRS of the {len(usable)} leads "
-            "(ecg_delineate's choice)"
+            f"{' + '.join(names[k] for k in delineation.leads)}: the {len(usable)} leads "
+            "delineated together (QRS bounds: median over the leads; T wave: the lead where "
+            "it is largest over the record; P wave: where it is largest in each beat)"
         )
     else:
-        delineation = replace(ecg_delineate(cleaned[:, [lead]], rate, peaks=peaks), lead=lead)
-    intervals = ecg_intervals(
-        delineation, rr, rhythm, lead_name=names[delineation.lead], lead_reason=reason
-    )
+        single = ecg_delineate(cleaned[:, [lead]], rate, peaks=peaks)
+        delineation = replace(single, lead=lead, leads=(lead,))
+    lead_name = "+".join(names[k] for k in delineation.leads)
+    intervals = ecg_intervals(delineation, rr, rhythm, lead_name=lead_name, lead_reason=reason)
     return delineation, intervals
 
 

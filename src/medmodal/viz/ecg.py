@@ -79,8 +79,13 @@ def lead_reason(result: Any) -> str:
     leads = "both leads" if len(names) == 2 else f"the {len(names)} leads"
     why = f"sharpest QRS of {leads}"
     delineation = getattr(result, "delineation", None)
-    if delineation is not None and delineation.lead != int(getattr(result, "peak_lead", 0)):
-        why += f"; waves delineated on {names[delineation.lead]}"
+    if delineation is None:
+        return why
+    waves = tuple(delineation.leads) or (delineation.lead,)
+    if len(waves) > 1:
+        why += f"; waves delineated on {' + '.join(names[k] for k in waves)} together"
+    elif waves[0] != int(getattr(result, "peak_lead", 0)):
+        why += f"; waves delineated on {names[waves[0]]}"
     return why
 
 

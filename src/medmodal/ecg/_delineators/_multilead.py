@@ -6,11 +6,17 @@ Rules, beat by beat:
   their mean). One lead's boundary running into a notch, a clipped complex or noise
   cannot set the QRS alone; with many leads this is a robust version of the multilead
   rule of Laguna et al. (1994), which takes the earliest onset and the latest offset.
-* P wave (onset, peak, offset) and T wave (peak, offset): all points of a wave from
-  the one lead where that wave is largest against the lead's typical level, i.e. where
-  it is best defined (the lead a cardiologist would read it on; Martínez et al. 2004
-  scored each beat on the lead that fitted the annotation best). A wave found in no
-  lead is absent.
+* T wave (peak, offset): both points from the one lead where the T wave is largest
+  against the lead's typical level over the record (median over the beats): where it is
+  best defined, the lead a cardiologist would read QT on. One lead for the record keeps
+  QT from jumping between leads whose T waves end at different times; beats where that
+  lead has no T wave take it from the other.
+* P wave (onset, peak, offset): all points from the lead where that beat's P wave is
+  largest (P waves are small; the larger one is the one least disturbed by noise).
+  A wave found in no lead is absent.
+
+(Martínez et al. 2004 scored each beat on the lead that fitted the annotation best,
+which no delineator can know; these rules choose without the annotation.)
 
 References:
     Laguna P, Jané R, Caminal P. Automatic detection of wave boundaries in multilead ECG
@@ -43,6 +49,9 @@ class LeadMarks:
 
 #: Points taken from the lead where their wave is largest, by wave.
 WAVES = {"p": ("p_onset", "p_peak", "p_offset"), "t": ("t_peak", "t_offset")}
+#: Waves taken from one lead for the whole record: the lead where the wave is largest
+#: in the median beat (beats where that lead has none take the per-beat choice).
+PER_RECORD = ("t",)
 #: Points set by the median over leads.
 MEDIAN = ("qrs_onset", "qrs_offset")
 
@@ -68,6 +77,9 @@ def combine(marks: Sequence[LeadMarks]) -> dict[str, IntArray]:
         sizes = np.stack([m.sizes[wave] for m in marks])  # (leads, beats)
         present = np.stack([m.points[names[0]] >= 0 for m in marks])
         best = np.argmax(np.where(present, sizes, -np.inf), axis=0)
+        if wave in PER_RECORD:
+            lead = int(np.argmax(np.median(sizes, axis=1)))
+            best = np.where(present[lead], lead, best)
         any_present = np.asarray(present.any(axis=0), dtype=bool)
         for name in names:
             stack = np.stack([m.points[name] for m in marks])

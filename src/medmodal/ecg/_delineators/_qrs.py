@@ -12,7 +12,10 @@ peaks, Martínez et al.'s search for the first and last significant modulus maxi
   across an isoelectric segment (the slope below the boundary threshold for at least
   ``QRS_BARRIER``): a Q or S wave belongs to the QRS, a P or T wave beyond an
   isoelectric segment does not. The slope passing through zero at the tip of an S wave
-  is too brief to stop the walk, so slurred and notched S waves stay in the QRS.
+  is too brief to stop the walk, so slurred and notched S waves stay in the QRS. After
+  the R wave, a flat stretch counts as isoelectric only near the isoelectric level
+  (within ``ISOELECTRIC_LEVEL`` of the QRS amplitude from the level at the QRS onset): a
+  notch halfway up a slow S wave (a fragmented QRS) does not end the QRS.
 
 The onset is the end of the last isoelectric stretch (>= ``ISOELECTRIC`` with the slope
 below ``QRS_ONSET_XI`` x A and above a noise floor) within ``QRS_REACH`` before the
@@ -42,6 +45,7 @@ from medmodal.ecg._delineators._windows import (
     first_true,
     last_true,
     masked_argmax,
+    row_values,
     run_length,
 )
 from medmodal.types import BoolArray, FloatArray, IntArray
@@ -59,13 +63,17 @@ QRS_HOP_PRE, QRS_HOP_POST = 0.04, 0.06
 QRS_MAX_HOPS, QRS_BARRIER = 3, 0.016
 #: QRS boundary thresholds (fraction of the largest QRS slope) and the shortest
 #: isoelectric stretch (s).
-QRS_ONSET_XI, QRS_OFFSET_XI, ISOELECTRIC = 0.04, 0.05, 0.008
+QRS_ONSET_XI, QRS_OFFSET_XI, ISOELECTRIC = 0.04, 0.10, 0.008
 #: The QRS edges lie at most QRS_REACH (s) beyond its first / last significant slope
 #: (a short PR segment at fast rates must not let the onset run back over the P wave).
 QRS_REACH = 0.04
 #: A local minimum of the slope below this fraction of the largest QRS slope also ends
 #: the QRS (the ST segment can rise into the T wave with no isoelectric stretch).
 QRS_JUNCTION_XI = 0.15
+#: After the R wave, a flat stretch is isoelectric only within this fraction of the QRS
+#: peak-to-peak amplitude from the level at the QRS onset (0.1 mV for a 1 mV QRS, the
+#: smallest ST deviation read as significant).
+ISOELECTRIC_LEVEL = 0.1
 #: Slope noise floor: this many times the local robust SD of the slope's noise.
 NOISE_FACTOR = 4.0
 
@@ -101,6 +109,13 @@ def _in_long_run(mask: BoolArray, length: int) -> BoolArray:
     back = run_length(mask)
     ahead = run_length(mask[:, ::-1])[:, ::-1]
     return mask & (back + ahead - 1 >= length)
+
+
+def _near_level(xs: FloatArray, qrs: BoolArray, base: FloatArray) -> BoolArray:
+    """Cells within ``ISOELECTRIC_LEVEL`` x the QRS peak-to-peak amplitude of ``base``."""
+    size = np.where(qrs, xs, -np.inf).max(axis=1) - np.where(qrs, xs, np.inf).min(axis=1)
+    size = np.where(np.isfinite(size), size, 0.0)
+    return np.asarray(np.abs(xs - base[:, None]) <= ISOELECTRIC_LEVEL * size[:, None])
 
 
 def _chain(
@@ -163,28 +178,25 @@ def qrs_bounds(
     first = _chain(
         m, above(QRS_SIGNIFICANT_PRE), first_main, pre, _in_long_run(on_quiet, wall), backward=True
     )
-    last = _chain(
-        m,
-        above(QRS_SIGNIFICANT_POST),
-        last_main,
-        post,
-        _in_long_run(off_quiet, wall),
-        backward=False,
-    )
     on_quiet &= win.valid
     off_quiet &= win.valid
     reach = samples(QRS_REACH, rate)
     near_on = win.valid & (cols < first[:, None]) & (cols >= (first - reach)[:, None])
-    near_off = win.valid & (cols > last[:, None]) & (cols <= (last + reach)[:, None])
     on_col, on_found = last_true((run_length(on_quiet) >= quiet_len) & near_on)
+    on_fb, _ = masked_argmax(-m, near_on)  # no isoelectric stretch: the smallest slope
+    on_col = np.where(on_found, on_col, on_fb)
+    xs = win.take(x)
+    level = _near_level(xs, win.valid & (np.abs(rel) <= main), row_values(xs, on_col))
+    barrier = _in_long_run(off_quiet, wall) & level
+    last = _chain(m, above(QRS_SIGNIFICANT_POST), last_main, post, barrier, backward=False)
+    near_off = win.valid & (cols > last[:, None]) & (cols <= (last + reach)[:, None])
     ahead = run_length(off_quiet[:, ::-1])[:, ::-1]  # quiet run starting at each cell
     # The J point may also be where the slope bottoms out before rising into the T wave.
     junction = win.valid & local_min(m) & (m < QRS_JUNCTION_XI * amp[:, None])
     off_col, off_found = first_true(((ahead >= quiet_len) | junction) & near_off)
     # No isoelectric stretch within reach (noise, fused waves): the smallest slope there.
-    on_fb, _ = masked_argmax(-m, near_on)
     off_fb, _ = masked_argmax(-m, near_off)
     has = any_in_row(win.valid)
-    onset = win.sample(np.where(on_found, on_col, on_fb), has)
+    onset = win.sample(on_col, has)
     offset = win.sample(np.where(off_found, off_col, off_fb), has)
     return onset, offset

@@ -7,6 +7,12 @@ quadratic-spline wavelet scales): 8 ms for the QRS, 40 ms to find P and T waves
 12 ms to place the P wave's edges. Every step is a masked search over a
 (beats x window) matrix; no Python loop runs over beats.
 
+* Median beat. The QRS is bounded on the lead with every typical beat replaced by its
+  running median over 11 aligned beats (:mod:`medmodal.ecg._delineators._template`), as
+  electrocardiographs measure intervals on a median beat: noise or a notch in one beat
+  no longer moves its QRS end. P and T waves are sought on the beats themselves (a P
+  wave that repeats from beat to beat is what tells sinus rhythm from atrial
+  fibrillation, and the T end follows each beat's own QT).
 * QRS: see :mod:`medmodal.ecg._delineators._qrs`.
 * P and T waves are sought on the lead with every QRS replaced by a straight line, so
   the large QRS does not leak into the smoothed signal. In a window after the QRS (T)
@@ -45,13 +51,14 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from medmodal.ecg._delineators._multilead import LeadMarks
-from medmodal.ecg._delineators._qrs import qrs_bounds, samples
+from medmodal.ecg._delineators._qrs import QRS_AFTER, QRS_BEFORE, qrs_bounds, samples
+from medmodal.ecg._delineators._template import median_beats
 from medmodal.ecg._delineators._waves import Wave, local_min, template_agreement
 from medmodal.ecg._delineators._windows import (
     Windows,
@@ -82,6 +89,9 @@ P_MIN_PROMINENCE, T_MIN_PROMINENCE = 0.01, 0.02
 #: stretch of the mean of AGREEMENT_NEIGHBOURS beats on each side, and that mean must
 #: keep P_MIN_TEMPLATE of the candidate's size (random f-waves average out).
 AGREEMENT_NEIGHBOURS, P_MIN_AGREEMENT, P_MIN_TEMPLATE = 8, 0.6, 0.5
+#: Stretch (s) before / after each R peak replaced by the running median beat: the QRS
+#: search window and a margin.
+MEDIAN_SPAN = (QRS_BEFORE + 0.1, QRS_AFTER + 0.1)
 #: Largest deviation (s) of a beat's P-to-QRS distance from the record's median.
 PR_TOLERANCE = 0.05
 
@@ -121,28 +131,42 @@ def qrs_sizes(x: FloatArray, onset: IntArray, offset: IntArray) -> FloatArray:
     return np.where(ok & np.isfinite(hi - lo), hi - lo, 0.0)
 
 
-@dataclass(frozen=True)
 class Smoothed:
-    """The QRS-blanked lead at the wave scale (detection) and the finer scales."""
+    """The QRS-blanked lead smoothed at the wave scale (detection) and the finer scales.
 
-    wave: FloatArray
-    wave_slope: FloatArray
-    end_slope: FloatArray
-    fine: FloatArray
-    fine_slope: FloatArray
+    Each version is computed when first used (T waves need the detection and T-end
+    scales, P waves the detection and fine scales).
+    """
 
-    @classmethod
-    def of(cls, blanked: FloatArray, rate: float, median_rr: float) -> Smoothed:
+    def __init__(self, blanked: FloatArray, rate: float, median_rr: float) -> None:
         """Smooth at the wave scale (narrower at fast rates, as P and T narrow too)."""
         shrink = float(np.clip(np.sqrt(median_rr / WAVE_SCALE_RR), 0.5, 1.0))
-        coarse, fine = WAVE_SCALE * shrink * rate, FINE_SCALE * rate
-        return cls(
-            wave=gaussian_filter1d(blanked, coarse),
-            wave_slope=gaussian_filter1d(blanked, coarse, order=1),
-            end_slope=gaussian_filter1d(blanked, T_END_SCALE * rate, order=1),
-            fine=gaussian_filter1d(blanked, fine),
-            fine_slope=gaussian_filter1d(blanked, fine, order=1),
-        )
+        self._x, self._rate, self._coarse = blanked, rate, WAVE_SCALE * shrink * rate
+
+    @cached_property
+    def wave(self) -> FloatArray:
+        """At the detection scale."""
+        return gaussian_filter1d(self._x, self._coarse)
+
+    @cached_property
+    def wave_slope(self) -> FloatArray:
+        """Slope at the detection scale."""
+        return gaussian_filter1d(self._x, self._coarse, order=1)
+
+    @cached_property
+    def end_slope(self) -> FloatArray:
+        """Slope at the T-end scale."""
+        return gaussian_filter1d(self._x, T_END_SCALE * self._rate, order=1)
+
+    @cached_property
+    def fine(self) -> FloatArray:
+        """At the fine scale (P-wave edges)."""
+        return gaussian_filter1d(self._x, FINE_SCALE * self._rate)
+
+    @cached_property
+    def fine_slope(self) -> FloatArray:
+        """Slope at the fine scale."""
+        return gaussian_filter1d(self._x, FINE_SCALE * self._rate, order=1)
 
 
 def _t_end(wave: Wave, end_slope: FloatArray) -> IntArray:
@@ -236,11 +260,12 @@ def _height(x: FloatArray, a: IntArray, b: IntArray) -> FloatArray:
 def delineate_lead(x: FloatArray, rate: float, r: IntArray) -> LeadMarks:
     """All fiducial points of the beats at ``r`` on one lead ``x``, and wave sizes."""
     rr_prev, rr_next = _neighbour_rr(r, rate)
-    onset, offset = qrs_bounds(x, rate, r, rr_prev, rr_next)
-    qrs = qrs_sizes(x, onset, offset)
+    median = median_beats(x, r, rate, span=MEDIAN_SPAN)
+    onset, offset = qrs_bounds(median, rate, r, rr_prev, rr_next)
+    qrs = qrs_sizes(median, onset, offset)
     amp = float(np.median(qrs[qrs > 0])) if (qrs > 0).any() else 1.0
     median_rr = float(np.median(rr_prev)) / rate if r.size else 1.0
-    sm = Smoothed.of(blank_qrs(x, onset, offset), rate, median_rr)
+    sm = Smoothed(blank_qrs(x, onset, offset), rate, median_rr)
     t_peak, t_offset = t_waves(sm, rate, r, offset, rr_next, T_MIN_PROMINENCE * amp)
     # A P wave starts after the previous beat's T wave (or its QRS if no T was found).
     prev_end = np.where(t_offset >= 0, t_offset, np.where(t_peak >= 0, t_peak, offset))
