@@ -23,6 +23,7 @@ import functools
 import numpy as np
 import scipy.signal
 
+from medmodal.ecg._blockfilter import BLOCK, BlockPlan, block_plan, zero_phase_blocks
 from medmodal.types import FloatArray
 
 #: Highest band edge as a fraction of the sampling rate (kept below Nyquist).
@@ -114,14 +115,42 @@ def zero_phase(sos: FloatArray, x: FloatArray, *, pad: int, detrend: bool = Fals
         return ext[0, pad : pad + n].copy()
     sos = np.ascontiguousarray(sos, dtype=np.float64)
     zi = _initial_state(sos.tobytes(), sos.shape[0])
-    run = _filter_in_halves if _split_pays(sos, ext.shape[1]) else _filter_in_place
+    plan = _block_plan(sos, ext.shape[1], pad)
+    if plan is not None:
+        _in_blocks(plan, sos, ext, zi)
+        return ext[0, pad : pad + n]
     # One buffer, reversed in place between the passes: on long records touching fresh
     # memory can cost more than the filtering itself.
-    run(sos, ext, zi * ext[0, 0])
+    _filter_in_place(sos, ext, zi * ext[0, 0])
     _reverse_in_place(ext[0])
-    run(sos, ext, zi * ext[0, 0])
+    _filter_in_place(sos, ext, zi * ext[0, 0])
     _reverse_in_place(ext[0])
     return ext[0, pad : pad + n]
+
+
+#: Shortest padded signal (in blocks) filtered block-wise; shorter ones sample by sample.
+MIN_BLOCKS = 64
+
+
+def _block_plan(sos: FloatArray, n: int, pad: int) -> BlockPlan | None:
+    """The block form of ``sos`` when it pays and applies to ``n`` padded samples."""
+    if _SOSFILT_KERNEL is None or n < MIN_BLOCKS * BLOCK or pad < BLOCK:
+        return None
+    return block_plan(sos.tobytes())
+
+
+def _in_blocks(plan: BlockPlan, sos: FloatArray, ext: FloatArray, zi: FloatArray) -> None:
+    """Zero-phase filtering of the ``(1, n)`` buffer ``ext`` in place, block-wise.
+
+    The first ``n % BLOCK`` samples (inside the padding, never returned) only carry the
+    forward pass into the first block; the backward pass starts at the last sample as
+    usual. See :mod:`medmodal.ecg._blockfilter`.
+    """
+    head = ext.shape[1] % plan.block
+    state = zi[None] * ext[0, 0]
+    if head:
+        _SOSFILT_KERNEL(sos, ext[:, :head].copy(), state)  # type: ignore[misc]
+    zero_phase_blocks(plan, ext[0, head:], state.ravel(), zi.ravel(), _SOSFILT_KERNEL)
 
 
 def _extend(x: FloatArray, ext: FloatArray, pad: int, detrend: bool) -> None:
@@ -167,65 +196,6 @@ def _filter_in_place(sos: FloatArray, x: FloatArray, zi: FloatArray) -> None:
         _SOSFILT_KERNEL(sos, x, np.ascontiguousarray(zi[None]))
     else:  # pragma: no cover - depends on the scipy version
         x[0] = scipy.signal.sosfilt(sos, x[0], zi=zi)[0]
-
-
-#: A transient counts as over once it has decayed by this factor (far below rounding).
-_SETTLED = 1e-20
-
-
-@functools.lru_cache(maxsize=128)
-def _settling_samples(sos_bytes: bytes) -> int:
-    """Samples after which the response of ``sos`` to any state is below ``_SETTLED``.
-
-    From the largest pole radius; 0 when a pole lies on or outside the unit circle.
-    """
-    sos = np.frombuffer(sos_bytes, dtype=np.float64).reshape(-1, 6)
-    radius = max(float(np.abs(np.roots(section[3:])).max(initial=0.0)) for section in sos)
-    if radius >= 1.0:
-        return 0
-    if radius <= 0.0:
-        return 2 * sos.shape[0]
-    return int(np.ceil(np.log(_SETTLED) / np.log(radius))) + 4 * sos.shape[0]
-
-
-def _split_pays(sos: FloatArray, n: int) -> bool:
-    """Whether :func:`_filter_in_halves` is faster for ``sos`` on ``n`` samples.
-
-    Only for one section: scipy's kernel spends its time waiting on one section's
-    recursion, which two interleaved halves (real and imaginary parts) share, while
-    with more sections the complex arithmetic itself is the bottleneck.
-    """
-    if sos.shape[0] != 1 or _SOSFILT_KERNEL is None:
-        return False
-    settle = _settling_samples(sos.tobytes())
-    return 0 < settle and 8 * settle < n
-
-
-def _filter_in_halves(sos: FloatArray, x: FloatArray, zi: FloatArray) -> None:
-    """:func:`_filter_in_place` with both halves of ``x`` filtered at once.
-
-    The halves are the real and imaginary parts of one complex signal run through the
-    (real) filter: the first from ``zi``, the second from rest. Linearity then gives the
-    second half's true output as that plus the response to the state the first half
-    ended in, which has died out (below ``_SETTLED``) after ``_settling_samples``. The
-    result equals the sequential pass up to rounding (about 1e-15 of the signal).
-    """
-    n = x.shape[1]
-    half = n // 2
-    both = np.empty((1, half), dtype=np.complex128)
-    both.real = x[:, :half]
-    both.imag = x[:, half : 2 * half]
-    state = np.zeros((1, *zi.shape), dtype=np.complex128)
-    state.real = zi
-    _SOSFILT_KERNEL(sos.astype(np.complex128), both, state)  # type: ignore[misc]
-    x[:, :half] = both.real
-    x[:, half : 2 * half] = both.imag
-    settle = _settling_samples(sos.tobytes())
-    carried = np.zeros((1, settle))
-    _SOSFILT_KERNEL(sos, carried, np.ascontiguousarray(state.real))  # type: ignore[misc]
-    x[:, half : half + settle] += carried
-    if n % 2:  # the last sample, from the second half's state (the carry has died out)
-        _SOSFILT_KERNEL(sos, x[:, n - 1 :], np.ascontiguousarray(state.imag))  # type: ignore[misc]
 
 
 try:  # the compiled kernel behind scipy.signal.sosfilt (in place)

@@ -25,6 +25,13 @@ from scipy.signal import find_peaks
 from medmodal.ecg._filters import butter_sos, zero_phase
 from medmodal.types import FloatArray, IntArray
 
+try:  # the compiled step behind find_peaks(distance=...): keeps the larger of close peaks
+    from scipy.signal._peak_finding_utils import (  # noqa: N812
+        _select_by_peak_distance as _SELECT_BY_DISTANCE,
+    )
+except ImportError:  # pragma: no cover - depends on the scipy version
+    _SELECT_BY_DISTANCE = None
+
 #: A per-lead feature function: (signal, sampling_rate) -> (feature, band-passed signal).
 FeatureFn = Callable[[FloatArray, float], tuple[FloatArray, FloatArray]]
 
@@ -55,7 +62,12 @@ def moving_average(x: FloatArray, width: int) -> FloatArray:
 def _five_point(x: FloatArray, h: int) -> FloatArray:
     """Five-point derivative at the interior samples ``2h .. len(x) - 2h - 1`` of ``x``."""
     n = x.shape[0]
-    return (2.0 * (x[3 * h : n - h] - x[h : n - 3 * h]) + x[4 * h :] - x[: n - 4 * h]) / 8.0
+    out = np.subtract(x[3 * h : n - h], x[h : n - 3 * h])
+    out *= 2.0
+    out += x[4 * h :]
+    out -= x[: n - 4 * h]
+    out *= 1.0 / 8.0  # a power of two: the same as dividing
+    return out
 
 
 #: Spacing (s) of the taps of the five-point derivative.
@@ -177,8 +189,10 @@ class LeadFusion:
             slope = self.combine(np.abs(derivative(band, sampling_rate)))
             return slope[windows(cands, width, band.shape[0])].max(axis=1)
         h = samples(DERIVATIVE_STEP, sampling_rate)
-        seg = band[windows(cands, width + 2 * h, band.shape[0]), 0]  # (n_cands, span)
-        return np.abs(_five_point(seg.T, h)).max(axis=0)
+        seg = band[:, 0][windows(cands, width + 2 * h, band.shape[0], across=True)]
+        slope = _five_point(seg, h)
+        np.abs(slope, out=slope)
+        return slope.max(axis=0)
 
     def combine(self, per_lead: FloatArray) -> FloatArray:
         """Fuse non-negative per-lead signals, each scaled to its local maximum.
@@ -237,20 +251,61 @@ def fuse_features(
 def feature_peaks(feature: FloatArray, distance: int) -> IntArray:
     """Local maxima of ``feature`` at least ``distance`` samples apart (larger ones win).
 
-    The feature is padded at both ends with a value below its minimum first, so a
-    maximum on the very first or last sample (a beat cut by the record's edge) counts.
+    As ``scipy.signal.find_peaks(feature, distance=distance)`` on the feature with a
+    lower value added at both ends, so a maximum on the very first or last sample (a
+    beat cut by the record's edge) counts: a flat top counts once, at its middle.
     """
-    pad = max(1, distance)
-    floor = float(feature.min()) - 1.0
-    padded = np.pad(feature, pad, mode="constant", constant_values=floor)
-    found, _ = find_peaks(padded, distance=max(1, distance))
-    found = found - pad
-    return found[(found >= 0) & (found < feature.shape[0])].astype(np.int64)
+    found = local_maxima(feature)
+    if _SELECT_BY_DISTANCE is None or found.size < 2:  # pragma: no cover - scipy version
+        floor = float(feature.min()) - 1.0
+        padded = np.pad(feature, 1, mode="constant", constant_values=floor)
+        found = find_peaks(padded, distance=max(1, distance))[0] - 1
+        return found.astype(np.int64)
+    keep = _SELECT_BY_DISTANCE(found, feature[found], float(max(1, distance)))
+    return found[keep]
 
 
-def windows(centres: IntArray, half: int, n: int) -> IntArray:
-    """``(len(centres), 2*half+1)`` sample indices around each centre, clipped to [0, n)."""
-    index = centres[:, None] + np.arange(-half, half + 1)[None, :]
+def local_maxima(x: FloatArray) -> IntArray:
+    """Indices of the local maxima of the 1-D ``x``, as if both ends were lower.
+
+    A flat top (equal samples between lower ones) counts once, at its middle (rounded
+    down), as in ``scipy.signal.find_peaks``.
+    """
+    n = x.shape[0]
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    rises = np.empty(n, dtype=bool)  # x[i] > x[i - 1]
+    rises[0] = True
+    np.greater(x[1:], x[:-1], out=rises[1:])
+    falls = np.empty(n, dtype=bool)  # x[i] > x[i + 1]
+    falls[-1] = True
+    np.greater(x[:-1], x[1:], out=falls[:-1])
+    peaks = np.flatnonzero(rises & falls)
+    same = x[:-1] == x[1:]  # x[i] == x[i + 1]
+    starts = np.flatnonzero(rises[:-1] & same)  # rises onto a flat top
+    if starts.size == 0:
+        return peaks
+    # The top ends where the value next changes; it is a peak if it then falls.
+    stops = np.append(np.flatnonzero(same[:-1] & ~same[1:]) + 1, n - 1)
+    ends = stops[np.searchsorted(stops, starts, side="right")]
+    is_peak = falls[ends]
+    return np.union1d(peaks, (starts[is_peak] + ends[is_peak]) // 2)
+
+
+def windows(
+    centres: IntArray, half: int, n: int, *, step: int = 1, across: bool = False
+) -> IntArray:
+    """``(len(centres), 2*half+1)`` sample indices around each centre, clipped to [0, n).
+
+    ``step`` keeps every ``step``-th column (from the first). With ``across``, the
+    transpose (C-contiguous): faster when the windows are then combined sample by
+    sample across all centres.
+    """
+    offsets = np.arange(-half, half + 1, step)
+    if across:
+        index = offsets[:, None] + centres[None, :]
+    else:
+        index = centres[:, None] + offsets[None, :]
     if centres.size and (centres.min() < half or centres.max() >= n - half):
         np.clip(index, 0, n - 1, out=index)
     return index
@@ -296,17 +351,27 @@ def refine_peaks(
     full_rate = sampling_rate * q
     n = signal.shape[0]
     coarse = np.minimum(coarse, n - 1)
-    base_win = windows(coarse, samples(0.15, full_rate), n)[:, :: samples(0.02, full_rate)]
+    base_win = windows(coarse, samples(0.15, full_rate), n, step=samples(0.02, full_rate))
     win = windows(coarse, samples(raw_window, full_rate), n)
     around, seg = signal[base_win], signal[win]
     scale = max(float(np.abs(around).max()), float(np.abs(seg).max()), 1e-300)
-    seg = seg / scale - np.median(around / scale, axis=1)[:, None]  # no overflow
+    seg /= scale
+    seg -= _row_medians(around / scale)[:, None]  # no overflow
     up = np.argmax(seg, axis=1)
     down = np.argmin(seg, axis=1)
     pick = np.where(seg[rows, up] >= -seg[rows, down], up, down)
     refined = win[rows, pick].astype(np.int64)
     height = np.abs(seg[rows, pick])
     return _keep_apart(refined, height, samples(min_distance, full_rate))
+
+
+def _row_medians(values: FloatArray) -> FloatArray:
+    """``np.median(values, axis=1)`` (the same numbers), faster for short rows."""
+    ordered = np.sort(values, axis=1)
+    mid = values.shape[1] // 2
+    if values.shape[1] % 2:
+        return ordered[:, mid]
+    return (ordered[:, mid - 1] + ordered[:, mid]) / 2.0
 
 
 def _keep_apart(peaks: IntArray, height: FloatArray, distance: int) -> IntArray:
