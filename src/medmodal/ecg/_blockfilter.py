@@ -134,10 +134,8 @@ def block_plan(sos_bytes: bytes, block: int = BLOCK) -> BlockPlan | None:
         ).T.copy(),
         back_from_forward=np.concatenate([back_from_f.real, back_from_f.imag], axis=0).T.copy(),
         main=forward_out.T.copy(),
-        from_states=np.ascontiguousarray(
-            np.concatenate(
-                [(t_back @ from_start @ rebuild).T, (from_start[flip] @ rebuild).T], axis=0
-            )
+        from_states=np.concatenate(
+            [(t_back @ from_start @ rebuild).T, (from_start[flip] @ rebuild).T], axis=0
         ),
         to_modal=modal[keep],
         last_output=np.concatenate([toeplitz[-1], from_start[-1] @ rebuild]),
@@ -163,48 +161,51 @@ def zero_phase_blocks(
         kernel: scipy's in-place ``_sosfilt`` (runs the first-order recursions).
     """
     rows = body.reshape(-1, plan.block)  # (M, L), a view: written back chunk by chunk
-    n_modes = plan.poles.size
-    drives = rows @ plan.to_modes  # (M, 4 n_modes)
-    states = np.empty((rows.shape[0], 4 * n_modes))  # forward re, im; backward re, im
-    forward, backward = states[:, : 2 * n_modes], states[:, 2 * n_modes :]
-    _run_modes(plan, drives[:, : 2 * n_modes], plan.to_modal @ forward_start, forward, kernel)
-    back_drive = drives[:, 2 * n_modes :]
-    back_drive += forward @ plan.back_from_forward
-    split = plan.block
-    last = float(rows[-1] @ plan.last_output[:split] + forward[-1] @ plan.last_output[split:])
+    n_rows, n_modes = rows.shape[0], plan.poles.size
+    # Everything per block is kept one quantity per row (contiguous over blocks).
+    drives = plan.to_modes.T @ rows.T  # (4 n_modes, M)
+    states = np.empty((4 * n_modes, n_rows))  # forward re, im; backward re, im
+    forward, backward = states[: 2 * n_modes], states[2 * n_modes :]
+    _run_modes(plan, drives[: 2 * n_modes], plan.to_modal @ forward_start, forward, kernel)
+    back_drive = drives[2 * n_modes :]
+    back_drive += plan.back_from_forward.T @ forward
+    last = float(rows[-1] @ plan.last_output[: plan.block])
+    last += float(forward[:, -1] @ plan.last_output[plan.block :])
     start = plan.to_modal @ (back_state * last)
-    _run_modes(plan, back_drive[::-1], start, backward[::-1], kernel)
-    # Small chunks: the products never need a full-length temporary (fresh memory is
-    # dear on long records), and each chunk's input is read before it is overwritten.
-    for lo in range(0, rows.shape[0], CHUNK):
+    _run_modes(plan, back_drive[:, ::-1], start, backward[:, ::-1], kernel)
+    # Chunks: the products never need a full-length temporary (fresh memory is dear
+    # on long records), and each chunk's input is read before it is overwritten.
+    out = np.empty((min(CHUNK, n_rows), plan.block))
+    for lo in range(0, n_rows, CHUNK):
         chunk = rows[lo : lo + CHUNK]
-        out = chunk @ plan.main
-        out += states[lo : lo + CHUNK] @ plan.from_states
-        chunk[...] = out
+        part = out[: chunk.shape[0]]
+        np.matmul(chunk, plan.main, out=part)
+        part += states[:, lo : lo + CHUNK].T @ plan.from_states
+        chunk[...] = part
 
 
 #: Blocks per chunk of the final products (a few hundred kB of temporaries).
-CHUNK = 1024
+CHUNK = 2048
 
 
 def _run_modes(
     plan: BlockPlan, drives: FloatArray, start: np.ndarray, out: FloatArray, kernel: object
 ) -> None:
-    """Modal start states of every block into ``out`` (real parts, then imaginary parts).
+    """Modal start states of every block into the rows of ``out`` (re parts, then im).
 
     Mode ``m`` follows ``w[0] = start[m]``, ``w[k + 1] = pole w[k] + drive[k]`` with
-    ``drive = drives[:, m] + 1j drives[:, n_modes + m]``.
+    ``drive = drives[m] + 1j drives[n_modes + m]``.
     """
     n_modes = plan.poles.size
+    w = np.empty((1, drives.shape[1]), dtype=np.complex128)
     for m in range(n_modes):
-        w = np.empty((1, drives.shape[0]), dtype=np.complex128)
         w[0, 0] = start[m]
-        w[0, 1:].real = drives[:-1, m]
-        w[0, 1:].imag = drives[:-1, n_modes + m]
+        w[0, 1:].real = drives[m, :-1]
+        w[0, 1:].imag = drives[n_modes + m, :-1]
         if w.shape[1] > 1:
             pole = plan.poles[m]
             sos = np.array([[1.0, 0.0, 0.0, 1.0, -pole, 0.0]], dtype=np.complex128)
             state = np.array([[[pole * start[m], 0.0]]], dtype=np.complex128)
             kernel(sos, w[:, 1:], state)  # type: ignore[operator]
-        out[:, m] = w[0].real
-        out[:, n_modes + m] = w[0].imag
+        out[m] = w[0].real
+        out[n_modes + m] = w[0].imag

@@ -110,15 +110,15 @@ def zero_phase(sos: FloatArray, x: FloatArray, *, pad: int, detrend: bool = Fals
     n = x.shape[0]
     pad = max(0, min(pad, n - 1))
     ext = np.empty((1, n + 2 * pad))  # 2-D: the layout of scipy's in-place filter
+    sos = np.ascontiguousarray(sos, dtype=np.float64)
     _extend(x, ext[0], pad, detrend)
     if sos.shape[0] == 0:
         return ext[0, pad : pad + n].copy()
-    sos = np.ascontiguousarray(sos, dtype=np.float64)
-    zi = _initial_state(sos.tobytes(), sos.shape[0])
     plan = _block_plan(sos, ext.shape[1], pad)
     if plan is not None:
-        _in_blocks(plan, sos, ext, zi)
+        _in_blocks(plan, sos, ext)
         return ext[0, pad : pad + n]
+    zi = _initial_state(sos.tobytes(), sos.shape[0])
     # One buffer, reversed in place between the passes: on long records touching fresh
     # memory can cost more than the filtering itself.
     _filter_in_place(sos, ext, zi * ext[0, 0])
@@ -139,13 +139,14 @@ def _block_plan(sos: FloatArray, n: int, pad: int) -> BlockPlan | None:
     return block_plan(sos.tobytes())
 
 
-def _in_blocks(plan: BlockPlan, sos: FloatArray, ext: FloatArray, zi: FloatArray) -> None:
+def _in_blocks(plan: BlockPlan, sos: FloatArray, ext: FloatArray) -> None:
     """Zero-phase filtering of the ``(1, n)`` buffer ``ext`` in place, block-wise.
 
     The first ``n % BLOCK`` samples (inside the padding, never returned) only carry the
     forward pass into the first block; the backward pass starts at the last sample as
     usual. See :mod:`medmodal.ecg._blockfilter`.
     """
+    zi = _initial_state(sos.tobytes(), sos.shape[0])
     head = ext.shape[1] % plan.block
     state = zi[None] * ext[0, 0]
     if head:

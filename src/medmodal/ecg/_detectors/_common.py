@@ -54,9 +54,15 @@ def bandpass(
     return zero_phase(sos, x, pad=samples(1.0, sampling_rate))
 
 
-def moving_average(x: FloatArray, width: int) -> FloatArray:
-    """Centred moving average over ``width`` samples (edges use the nearest value)."""
-    return uniform_filter1d(x, size=max(1, width), axis=0, mode="nearest")
+def moving_average(x: FloatArray, width: int, *, in_place: bool = False) -> FloatArray:
+    """Centred moving average over ``width`` samples (edges use the nearest value).
+
+    With ``in_place`` the result overwrites ``x`` (scipy filters each line from a copy,
+    so the numbers are the same) and ``x`` is returned.
+    """
+    return uniform_filter1d(
+        x, size=max(1, width), axis=0, mode="nearest", output=x if in_place else None
+    )
 
 
 def _five_point(x: FloatArray, h: int) -> FloatArray:
@@ -126,8 +132,11 @@ def decimate(x: FloatArray, sampling_rate: float) -> tuple[FloatArray, float, in
     q = max(1, int(sampling_rate // DETECTION_RATE))
     full, rest = divmod(x.shape[0], q)
     total = np.empty((full + (rest > 0), *x.shape[1:]))
-    total[:full] = x[0 : full * q : q]
-    for k in range(1, q):  # strided sums: much faster than a reshape-mean over q
+    if q == 1:
+        total[:full] = x[:full]
+    else:  # strided sums: much faster than a reshape-mean over q
+        np.add(x[0 : full * q : q], x[1 : full * q : q], out=total[:full])
+    for k in range(2, q):
         np.add(total[:full], x[k : full * q : q], out=total[:full])
     if rest:  # the last, partial block is padded with its last value
         total[full] = x[full * q :].sum(axis=0) + (q - rest) * x[-1]
@@ -289,7 +298,15 @@ def local_maxima(x: FloatArray) -> IntArray:
     stops = np.append(np.flatnonzero(same[:-1] & ~same[1:]) + 1, n - 1)
     ends = stops[np.searchsorted(stops, starts, side="right")]
     is_peak = falls[ends]
-    return np.union1d(peaks, (starts[is_peak] + ends[is_peak]) // 2)
+    return sorted_union(peaks, (starts[is_peak] + ends[is_peak]) // 2)
+
+
+def sorted_union(a: IntArray, b: IntArray) -> IntArray:
+    """``np.union1d`` of two integer arrays (numpy 2's hashing version is slow here)."""
+    merged = np.sort(np.concatenate([a, b]))
+    if merged.size > 1:
+        merged = merged[np.concatenate([[True], merged[1:] != merged[:-1]])]
+    return merged
 
 
 def windows(

@@ -47,6 +47,7 @@ from medmodal.ecg._detectors._common import (
     nearest_median,
     refine_peaks,
     samples,
+    sorted_union,
 )
 from medmodal.ecg._detectors._thinning import thin
 from medmodal.types import BoolArray, FloatArray, IntArray
@@ -75,7 +76,7 @@ def feature(x: FloatArray, sampling_rate: float) -> tuple[FloatArray, FloatArray
     band = bandpass(x, sampling_rate, *BAND, order=BAND_ORDER)
     slope = derivative(band, sampling_rate)
     np.square(slope, out=slope)
-    rms = moving_average(slope, samples(RMS_WINDOW, sampling_rate))
+    rms = moving_average(slope, samples(RMS_WINDOW, sampling_rate), in_place=True)
     np.maximum(rms, 0.0, out=rms)  # rounding can leave tiny negatives
     return np.sqrt(rms, out=rms), band
 
@@ -173,7 +174,7 @@ def _search_back(
             break
         order = np.lexsort((-amp[found], gap[found]))  # by gap, largest first
         _, first = np.unique(gap[found][order], return_index=True)
-        beats = np.union1d(beats, found[order][first])
+        beats = sorted_union(beats, found[order][first])
     return beats
 
 
