@@ -25,6 +25,15 @@ from scipy.signal import find_peaks
 from medmodal.ecg._filters import butter_sos, zero_phase
 from medmodal.types import FloatArray, IntArray
 
+try:  # scipy's compiled 1-D rank filter and its code for mode="nearest"
+    from scipy.ndimage._ni_support import _extend_mode_to_code
+    from scipy.ndimage._rank_filter_1d import rank_filter as _RANK_FILTER_1D  # noqa: N812
+
+    _NEAREST = _extend_mode_to_code("nearest", is_filter=True)
+except (ImportError, TypeError):  # pragma: no cover - depends on the scipy version
+    _RANK_FILTER_1D = None
+    _NEAREST = 0
+
 try:  # the compiled step behind find_peaks(distance=...): keeps the larger of close peaks
     from scipy.signal._peak_finding_utils import (  # noqa: N812
         _select_by_peak_distance as _SELECT_BY_DISTANCE,
@@ -419,17 +428,55 @@ def best_lead(bandpassed: FloatArray, peaks: IntArray, sampling_rate: float) -> 
     return int(np.argmax(snr))
 
 
-def nearest_median(positions: IntArray, values: FloatArray, at: IntArray, k: int) -> FloatArray:
+def nearest_median(
+    positions: IntArray,
+    values: FloatArray,
+    at: IntArray | None,
+    k: int,
+    *,
+    before: IntArray | None = None,
+) -> FloatArray:
     """Median of ``values`` at the ``k`` ``positions`` (sorted) around each of ``at``.
 
     A running median over ``values`` (two rank filters: the mean of the middle pair
-    for even ``k``), read at the centre of each point's window.
+    for even ``k``), read at the centre of each point's window. ``at=None`` means at
+    the positions themselves; ``before`` may give ``np.searchsorted(positions, at)``
+    when the caller has it for less (e.g. from a mask: ``np.cumsum(mask) - mask``).
     """
+    if before is not None:
+        start = before.astype(np.intp, copy=True)
+    elif at is None:
+        start = np.arange(len(positions))
+    else:
+        start = np.searchsorted(positions, at)
     k = min(k, len(positions))
     if k == 0:
-        return np.zeros(len(at))
-    start = np.clip(np.searchsorted(positions, at) - k // 2, 0, len(positions) - k)
-    upper = rank_filter(values, rank=k // 2, size=k, mode="nearest")
+        return np.zeros(len(start))
+    start -= k // 2
+    np.clip(start, 0, len(positions) - k, out=start)
+    start += k // 2
+    upper = running_rank(values, k // 2, k)
     if k % 2 == 0:
-        upper = 0.5 * (upper + rank_filter(values, rank=k // 2 - 1, size=k, mode="nearest"))
-    return upper[start + k // 2]
+        upper = 0.5 * (upper + running_rank(values, k // 2 - 1, k))
+    return upper[start]
+
+
+def running_rank(values: np.ndarray, rank: int, size: int) -> np.ndarray:
+    """``scipy.ndimage.rank_filter(values, rank=rank, size=size, mode="nearest")``.
+
+    For 1-D int64 or float64 arrays scipy's compiled 1-D kernel is called directly:
+    the public wrapper's checks cost half as much again as the filtering here.
+    """
+    fast = (
+        _RANK_FILTER_1D is not None
+        and values.ndim == 1
+        and values.dtype in (np.int64, np.float64)
+        and values.flags.c_contiguous
+        and 0 < rank < size - 1  # scipy uses minimum/maximum filters at the ends
+        and size <= values.size
+    )
+    if not fast:
+        return rank_filter(values, rank=rank, size=size, mode="nearest")
+    out = np.empty_like(values)
+    _RANK_FILTER_1D(values, rank, size, out, _NEAREST, values.dtype.type(0), 0)
+    return out

@@ -59,9 +59,14 @@ NEIGHBOURS = 8  # beats / non-beats / intervals in each local median
 MAX_PASSES = 50
 
 
-def _median_near(positions: IntArray, values: FloatArray, at: IntArray) -> FloatArray:
-    """Median of ``values`` at the ``NEIGHBOURS`` ``positions`` (sorted) nearest ``at``."""
-    return nearest_median(positions, values, at, NEIGHBOURS)
+def _median_near(
+    positions: IntArray, values: FloatArray, at: IntArray | None, before: IntArray | None = None
+) -> FloatArray:
+    """Median of ``values`` at the ``NEIGHBOURS`` ``positions`` (sorted) nearest ``at``.
+
+    ``at=None``: at the positions themselves; ``before``: see ``nearest_median``.
+    """
+    return nearest_median(positions, values, at, NEIGHBOURS, before=before)
 
 
 def _template_correlation(
@@ -169,8 +174,9 @@ def thin(
     others = np.flatnonzero(is_other)
     if peaks.size < 5 or others.size == 0:
         return peaks
-    level = np.maximum(_median_near(peaks, amp[beats], peaks), 1e-300)
-    noise_ratio = _median_near(cands[others], amp[others], peaks) / level
+    level = np.maximum(_median_near(peaks, amp[beats], None), 1e-300)
+    others_before = (np.cumsum(is_other) - is_other)[beats]
+    noise_ratio = _median_near(cands[others], amp[others], None, others_before) / level
     quiet = noise_ratio <= np.median(noise_ratio)
     if quiet.sum() < 5 or not (noise_ratio > NOISY).any():
         return peaks

@@ -111,8 +111,11 @@ def _classify(
     for _ in range(ITERATIONS):
         if beat.sum() < 2 or beat.all():
             break
-        q = nearest_median(cands[beat], amp[beat], cands, NEIGHBOURS)
-        n = nearest_median(cands[~beat], amp[~beat], cands, NEIGHBOURS)
+        # Candidates of each kind before each candidate: np.searchsorted for less.
+        beats_before = np.cumsum(beat) - beat
+        q = nearest_median(cands[beat], amp[beat], None, NEIGHBOURS, before=beats_before)
+        others_before = np.arange(len(cands)) - beats_before
+        n = nearest_median(cands[~beat], amp[~beat], None, NEIGHBOURS, before=others_before)
         threshold = n + THRESHOLD * (q - n)
         beat = amp > threshold
     return beat, threshold
@@ -125,7 +128,7 @@ def _pair_rules(
     pair_gap, t_window = samples(PAIR_GAP, fs), samples(T_WAVE_WINDOW, fs)
     while len(beats) > 1:
         gap = np.diff(cands[beats])
-        median_rr = nearest_median(cands[beats[1:]], gap, cands[beats[1:]], NEIGHBOURS)
+        median_rr = nearest_median(cands[beats[1:]], gap, None, NEIGHBOURS)
         drop: set[int] = set()
         for k in np.flatnonzero(gap < t_window).tolist():
             i, j = beats[k], beats[k + 1]
@@ -156,7 +159,7 @@ def _search_back(
     while len(beats) > 3:
         times = cands[beats]
         rr = np.diff(times)
-        long_gap = rr > SEARCH_BACK_RR * nearest_median(times[1:], rr, times[1:], NEIGHBOURS)
+        long_gap = rr > SEARCH_BACK_RR * nearest_median(times[1:], rr, None, NEIGHBOURS)
         gap = np.searchsorted(times, cands, side="right") - 1  # beat before each candidate
         inside = (gap >= 0) & (gap < len(rr))
         gap = np.clip(gap, 0, len(rr) - 1)
