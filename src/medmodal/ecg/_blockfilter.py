@@ -44,19 +44,18 @@ MAX_CONDITION = 1e6
 class BlockPlan:
     """The matrices of one filter at one block length (see the module docstring).
 
-    ``main`` maps a block's input to its zero-phase output; ``from_states`` adds the
-    part due to the forward and backward start states (in modal coordinates, real and
-    imaginary parts side by side); ``to_modes`` gives each block's drive of the forward
-    modes and of the backward modes; ``back_from_forward`` adds the forward start
-    states' share of the backward drive.
+    ``output`` maps a block's input and its forward and backward start states (in
+    modal coordinates, real and imaginary parts side by side) to its zero-phase output;
+    ``to_modes`` gives each block's drive of the forward modes and of the backward
+    modes; ``back_from_forward`` adds the forward start states' share of the backward
+    drive.
     """
 
     block: int
     poles: np.ndarray  # (n_modes,) complex: each mode's pole raised to the block length
     to_modes: FloatArray  # (L, 4 n_modes): forward drive re/im, backward drive re/im
     back_from_forward: FloatArray  # (2 n_modes, 2 n_modes)
-    main: FloatArray  # (L, L), applied to rows: Z = X @ main + ...
-    from_states: FloatArray  # (4 n_modes, L)
+    output: FloatArray  # (L + 4 n_modes, L): [main; from states], applied to rows
     to_modal: np.ndarray  # (n_modes, S) complex: modal coordinates of a state
     last_output: FloatArray  # (L + 2 n_modes,): forward output at a block's last sample
 
@@ -133,9 +132,13 @@ def block_plan(sos_bytes: bytes, block: int = BLOCK) -> BlockPlan | None:
             [drive_f.real, drive_f.imag, back_in.real, back_in.imag], axis=0
         ).T.copy(),
         back_from_forward=np.concatenate([back_from_f.real, back_from_f.imag], axis=0).T.copy(),
-        main=forward_out.T.copy(),
-        from_states=np.concatenate(
-            [(t_back @ from_start @ rebuild).T, (from_start[flip] @ rebuild).T], axis=0
+        output=np.concatenate(
+            [
+                forward_out.T,
+                (t_back @ from_start @ rebuild).T,
+                (from_start[flip] @ rebuild).T,
+            ],
+            axis=0,
         ),
         to_modal=modal[keep],
         last_output=np.concatenate([toeplitz[-1], from_start[-1] @ rebuild]),
@@ -173,19 +176,20 @@ def zero_phase_blocks(
     last += float(forward[:, -1] @ plan.last_output[plan.block :])
     start = plan.to_modal @ (back_state * last)
     _run_modes(plan, back_drive[:, ::-1], start, backward[:, ::-1], kernel)
-    # Chunks: the products never need a full-length temporary (fresh memory is dear
-    # on long records), and each chunk's input is read before it is overwritten.
-    out = np.empty((min(CHUNK, n_rows), plan.block))
+    # One product per chunk, [input | start states] @ output, written
+    # over the input: no full-length temporary (fresh memory is dear on long records).
+    size = plan.block
+    inputs = np.empty((min(CHUNK, n_rows), size + states.shape[0]))
     for lo in range(0, n_rows, CHUNK):
         chunk = rows[lo : lo + CHUNK]
-        part = out[: chunk.shape[0]]
-        np.matmul(chunk, plan.main, out=part)
-        part += states[:, lo : lo + CHUNK].T @ plan.from_states
-        chunk[...] = part
+        part = inputs[: chunk.shape[0]]
+        part[:, :size] = chunk
+        part[:, size:] = states[:, lo : lo + CHUNK].T
+        np.matmul(part, plan.output, out=chunk)
 
 
 #: Blocks per chunk of the final products (a few hundred kB of temporaries).
-CHUNK = 2048
+CHUNK = 1024
 
 
 def _run_modes(
