@@ -159,24 +159,27 @@ def _search_back(
     while len(beats) > 3:
         times = cands[beats]
         rr = np.diff(times)
-        long_gap = rr > SEARCH_BACK_RR * nearest_median(times[1:], rr, None, NEIGHBOURS)
-        gap = np.searchsorted(times, cands, side="right") - 1  # beat before each candidate
-        inside = (gap >= 0) & (gap < len(rr))
-        gap = np.clip(gap, 0, len(rr) - 1)
-        since = cands - times[gap]
+        median_rr = nearest_median(times[1:], rr, None, NEIGHBOURS)
+        long_gap = np.flatnonzero(rr > SEARCH_BACK_RR * median_rr)
+        if long_gap.size == 0:
+            break
+        # The candidates strictly between the two beats of each long gap.
+        count = beats[long_gap + 1] - beats[long_gap] - 1
+        gap = np.repeat(long_gap, count)
+        inside = np.arange(gap.size) - np.repeat(np.cumsum(count) - count, count)
+        index = beats[gap] + 1 + inside
+        since = cands[index] - times[gap]
         ok = (
-            inside
-            & long_gap[gap]
-            & (since >= refractory)
-            & (times[np.minimum(gap + 1, len(times) - 1)] - cands >= refractory)
-            & (amp > SEARCH_BACK_THRESHOLD * threshold)
-            & ~((since < t_window) & (slope < T_WAVE_SLOPE * slope[beats[gap]]))
+            (since >= refractory)
+            & (times[gap + 1] - cands[index] >= refractory)
+            & (amp[index] > SEARCH_BACK_THRESHOLD * threshold[index])
+            & ~((since < t_window) & (slope[index] < T_WAVE_SLOPE * slope[beats[gap]]))
         )
-        found = np.flatnonzero(ok)
+        found, gap = index[ok], gap[ok]
         if found.size == 0:
             break
-        order = np.lexsort((-amp[found], gap[found]))  # by gap, largest first
-        _, first = np.unique(gap[found][order], return_index=True)
+        order = np.lexsort((-amp[found], gap))  # by gap, largest first
+        _, first = np.unique(gap[order], return_index=True)
         beats = sorted_union(beats, found[order][first])
     return beats
 
