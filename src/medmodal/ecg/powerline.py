@@ -165,7 +165,9 @@ def _hann(n: int) -> FloatArray:
     return window
 
 
-def _summed_welch(x: FloatArray, sampling_rate: float, nperseg: int) -> tuple[FloatArray, FloatArray]:
+def _summed_welch(
+    x: FloatArray, sampling_rate: float, nperseg: int
+) -> tuple[FloatArray, FloatArray]:
     """Welch spectra of the ``(n, n_leads)`` ``x``, summed over leads.
 
     The same estimate as ``scipy.signal.welch(x, fs, nperseg=nperseg, axis=0)`` (Hann

@@ -328,10 +328,7 @@ def windows(
     sample across all centres.
     """
     offsets = np.arange(-half, half + 1, step)
-    if across:
-        index = offsets[:, None] + centres[None, :]
-    else:
-        index = centres[:, None] + offsets[None, :]
+    index = offsets[:, None] + centres[None, :] if across else centres[:, None] + offsets[None, :]
     if centres.size and (centres.min() < half or centres.max() >= n - half):
         np.clip(index, 0, n - 1, out=index)
     return index

@@ -19,9 +19,10 @@ change of amplitude or rhythm costs no beats while a causal estimator catches up
 5. Search-back: in every RR gap longer than 1.5 times the local median RR, the largest
    candidate above half the threshold that is not a T wave becomes a beat; repeated
    until no gap changes (Pan & Tompkins 1985; Hamilton & Tompkins 1986).
-6. Noise-zone thinning: in noisy stretches, of three detections within 1.3 expected RR
-   intervals the least beat-like goes when it is unlike a beat (template correlation,
-   amplitude and rhythm; see ``_thinning``).
+6. Noise-zone thinning: in noisy stretches the detections kept are the best path
+   through them, trading how beat-like each one is (template correlation and
+   amplitude) against how far the intervals between them stray from the expected RR
+   (see ``_thinning``).
 7. Peaks are moved onto the R extremum of the most informative lead.
 
 References:
