@@ -188,7 +188,8 @@ def _summed_welch(
         total += power.mean(axis=0)
     total *= scale
     total[1 : None if nperseg % 2 else -1] *= 2.0  # one-sided: DC and Nyquist once
-    return np.fft.rfftfreq(nperseg, 1.0 / sampling_rate), total
+    freqs = np.fft.rfftfreq(nperseg, 1.0 / sampling_rate).astype(np.float64, copy=False)
+    return freqs, total
 
 
 def _db(value: float, reference: float) -> float:

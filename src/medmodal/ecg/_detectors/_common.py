@@ -31,7 +31,7 @@ try:  # scipy's compiled 1-D rank filter and its code for mode="nearest"
 
     _NEAREST = _extend_mode_to_code("nearest", is_filter=True)
 except (ImportError, TypeError):  # pragma: no cover - depends on the scipy version
-    _RANK_FILTER_1D = None
+    _RANK_FILTER_1D = None  # type: ignore[assignment]
     _NEAREST = 0
 
 try:  # the compiled step behind find_peaks(distance=...): keeps the larger of close peaks
@@ -39,7 +39,7 @@ try:  # the compiled step behind find_peaks(distance=...): keeps the larger of c
         _select_by_peak_distance as _SELECT_BY_DISTANCE,
     )
 except ImportError:  # pragma: no cover - depends on the scipy version
-    _SELECT_BY_DISTANCE = None
+    _SELECT_BY_DISTANCE = None  # type: ignore[assignment]
 
 #: A per-lead feature function: (signal, sampling_rate) -> (feature, band-passed signal).
 FeatureFn = Callable[[FloatArray, float], tuple[FloatArray, FloatArray]]
@@ -279,7 +279,7 @@ def feature_peaks(feature: FloatArray, distance: int) -> IntArray:
         padded = np.pad(feature, 1, mode="constant", constant_values=floor)
         found = find_peaks(padded, distance=max(1, distance))[0] - 1
         return found.astype(np.int64)
-    keep = _SELECT_BY_DISTANCE(found, feature[found], float(max(1, distance)))
+    keep = _SELECT_BY_DISTANCE(found, feature[found], np.float64(max(1, distance)))
     return found[keep]
 
 

@@ -122,7 +122,7 @@ def _stretches(noisy: BoolArray) -> list[tuple[int, int]]:
     edges = np.diff(np.concatenate([[0], noisy.astype(np.int8), [0]]))
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     last = noisy.size - 1
-    return [(max(a - 1, 0), min(b, last)) for a, b in zip(starts, stops, strict=True)]
+    return [(max(int(a) - 1, 0), min(int(b), last)) for a, b in zip(starts, stops, strict=True)]
 
 
 def _best_path(times: IntArray, utility: FloatArray, rr: FloatArray) -> BoolArray:

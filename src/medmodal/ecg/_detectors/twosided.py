@@ -113,7 +113,7 @@ def _classify(
         if beat.sum() < 2 or beat.all():
             break
         # Candidates of each kind before each candidate: np.searchsorted for less.
-        beats_before = np.cumsum(beat) - beat
+        beats_before: IntArray = np.cumsum(beat) - beat
         q = nearest_median(cands[beat], amp[beat], None, NEIGHBOURS, before=beats_before)
         others_before = np.arange(len(cands)) - beats_before
         n = nearest_median(cands[~beat], amp[~beat], None, NEIGHBOURS, before=others_before)
