@@ -14,9 +14,10 @@ before and after the stretch are kept and anchor the path. A detection's *utilit
 its *beat score* plus ``KEEP_ABOVE``; the beat score is its correlation with the template
 of the quiet beats near it (the median band-passed complex, +-80 ms, of the nearest block
 of ``TEMPLATE_BEATS`` beats from the quieter half of the record; every complex is first
-centred on its largest band-passed deflection within ``ALIGN`` s, so a detection placed
-early or late on its complex still matches) plus ``AMPLITUDE_WEIGHT`` times the relative
-difference of its amplitude from the local QRS level (counted from -1 to +0.5). So an
+centred on its largest band-passed deflection of the quiet complexes' polarity within
+``ALIGN`` s, so a detection placed early or late on its complex still matches) plus
+``AMPLITUDE_WEIGHT`` times the relative difference of its amplitude from the local QRS
+level (counted from -1 to +0.5). So an
 extra complex between two beats is left out unless it looks like a beat strongly enough
 to pay for the two short intervals it makes, and a beat is kept unless it looks so
 unlike one that leaving it out - and making one interval twice too long - costs less.
@@ -47,7 +48,7 @@ from medmodal.types import BoolArray, FloatArray, IntArray
 
 NOISY = 0.2  # noise level / QRS level above which a stretch is noisy
 RR_COST = 2.0  # weight of |log(interval / expected RR)| against the utilities
-KEEP_ABOVE = 0.3  # utility = beat score + this (a score under -0.3 counts against)
+KEEP_ABOVE = -0.3  # utility = beat score + this (a score under 0.3 counts against)
 REACH = 2.5  # longest interval considered, in expected RRs
 AMPLITUDE_WEIGHT = 2.0  # beat score: correlation + this x (amplitude / level - 1)
 CONFIDENT = 0.8  # template correlation of detections that set the expected RR ...
@@ -68,10 +69,20 @@ def _median_near(
     return nearest_median(positions, values, at, NEIGHBOURS, before=before)
 
 
-def _aligned(band: FloatArray, peaks: IntArray, fs: float) -> IntArray:
-    """Each peak moved to the largest ``|band|`` within ``ALIGN`` seconds of it."""
+def _aligned(band: FloatArray, peaks: IntArray, quiet: BoolArray, fs: float) -> IntArray:
+    """Each peak moved to its complex's largest deflection of the quiet beats' polarity.
+
+    The polarity is the sign of the quiet complexes' largest deflection (median over
+    them); every complex is then centred on its own largest deflection of that sign
+    within ``ALIGN`` seconds, so a biphasic complex (an rS in V1) is not centred on its
+    r one time and on its S the next.
+    """
     win = windows(peaks, samples(ALIGN, fs), band.shape[0])
-    return win[np.arange(peaks.size), np.argmax(np.abs(band[win]), axis=1)]
+    values = band[win]
+    rows = np.arange(peaks.size)
+    largest = values[rows, np.argmax(np.abs(values), axis=1)]
+    polarity = 1.0 if np.median(largest[quiet]) >= 0 else -1.0
+    return win[rows, np.argmax(polarity * values, axis=1)]
 
 
 def _template_correlation(
@@ -176,7 +187,7 @@ def thin(
     quiet = noise_ratio <= np.median(noise_ratio)
     if quiet.sum() < 5 or not (noise_ratio > NOISY).any():
         return peaks
-    corr = _template_correlation(band, _aligned(band, peaks, fs), quiet, fs)
+    corr = _template_correlation(band, _aligned(band, peaks, quiet, fs), quiet, fs)
     rr = _expected_rr(peaks, corr >= CONFIDENT, fs)
     if rr is None:
         return peaks
