@@ -48,7 +48,7 @@ from medmodal.types import BoolArray, FloatArray, IntArray
 
 NOISY = 0.2  # noise level / QRS level above which a stretch is noisy
 RR_COST = 2.0  # weight of |log(interval / expected RR)| against the utilities
-KEEP_ABOVE = -0.3  # utility = beat score + this (a score under 0.3 counts against)
+KEEP_ABOVE = 0.0  # utility = beat score + this (a negative score counts against)
 REACH = 2.5  # longest interval considered, in expected RRs
 AMPLITUDE_WEIGHT = 2.0  # beat score: correlation + this x (amplitude / level - 1)
 CONFIDENT = 0.8  # template correlation of detections that set the expected RR ...
