@@ -223,7 +223,7 @@ def markdown(result: dict, log: str) -> str:
         f"**Records:** {len(cfg['records'])}. **Timing:** one process, one call at a time, "
         "the methods taking turns call by call on each record (so drifts in the machine's "
         f"speed hit all alike), best of {cfg['repeat']} calls per record (one call when it "
-        "takes over 1 s), "
+        "takes over 1 s), native thread pools (BLAS, OpenMP) limited to one thread, "
         "median over the records of the time for one whole 30-minute 360 Hz record; "
         "records are read before the clock starts. Accuracy runs used joblib with "
         f"`--jobs {cfg['jobs']}`. Timed calls: "

@@ -2,8 +2,9 @@
 
 Runs medmodal's detectors and the peers (NeuroKit2 default and Pan-Tompkins, wfdb's XQRS)
 in one run, scores every detection beat by beat (EC57, ``medmodal.metrics.qrs``), times
-each method single-threaded and sequentially, repeats the default detector on records
-resampled to other rates, and writes ``results/ecg_qrs.md`` and ``results/ecg_qrs.json``.
+each method single-threaded (native thread pools limited to one thread), the methods
+taking turns call by call, repeats the default detector on records resampled to other
+rates, and writes ``results/ecg_qrs.md`` and ``results/ecg_qrs.json``.
 
 Usage::
 
@@ -16,6 +17,7 @@ Accuracy runs use joblib over records (``--jobs``); timings never run in paralle
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -144,6 +146,19 @@ def score_record(record: str, entries: list[Entry]) -> dict[str, dict[str, QRSSc
     return out
 
 
+def _one_thread() -> contextlib.AbstractContextManager[object]:
+    """Native thread pools (BLAS, OpenMP) limited to one thread while timing.
+
+    Every method is then single-threaded; medmodal's block filters use BLAS matrix
+    products, which would otherwise take the second core of a two-core machine.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1)
+
+
 def time_methods(
     entries: list[Entry], records: list[str], repeat: int
 ) -> dict[str, dict[str, float]]:
@@ -153,7 +168,7 @@ def time_methods(
     machine's speed during the run (other load, memory state) hits every method alike.
     """
     times: dict[str, dict[str, float]] = {entry.name: {} for entry in entries}
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _one_thread():
         warnings.simplefilter("ignore")
         for record in records:
             x, fs, _, _ = load(record)

@@ -385,15 +385,24 @@ def test_af_with_coarse_f_waves_is_not_thinned(f_wave: float) -> None:
     assert score.fn + score.fp <= 1
 
 
-def test_thinning_flags_a_split_interval_but_not_a_fast_rhythm() -> None:
-    from medmodal.ecg._detectors._thinning import _flag
+def test_thinning_best_path_drops_the_extra_detection_and_keeps_the_rhythm() -> None:
+    from medmodal.ecg._detectors._thinning import KEEP_ABOVE, _best_path
 
-    steady = np.arange(0, 3000, 80)  # 75 bpm
-    extra = np.sort(np.append(steady, 1235))  # a noise detection between two beats
-    rr = np.full(extra.size, 80.0)
-    flagged = _flag(extra, rr, np.ones(extra.size, bool))
-    assert extra[flagged].tolist() == [1235]
-    # After a slow stretch the rhythm doubles (2:1 flutter conduction): no split there.
+    steady = np.arange(0, 3000, 80)  # 75 bpm (at 100 Hz)
+    times = np.sort(np.append(steady, 1235))  # a noise detection between two beats
+    utility = np.full(times.size, 1.0 + KEEP_ABOVE)  # beat-like
+    noise = np.flatnonzero(times == 1235)[0]
+    utility[noise] = 0.0 + KEEP_ABOVE  # unlike the template, of a typical amplitude
+    keep = _best_path(times, utility, np.full(times.size, 80.0))
+    assert times[~keep].tolist() == [1235]
+    # A beat on time stays even when it looks poor (leaving it out makes a double
+    # interval), but not when it looks nothing like a beat.
+    utility = np.full(steady.size, 1.0 + KEEP_ABOVE)
+    utility[10] = -0.2 + KEEP_ABOVE
+    assert _best_path(steady, utility, np.full(steady.size, 80.0)).all()
+    utility[10] = -2.5 + KEEP_ABOVE
+    assert steady[~_best_path(steady, utility, np.full(steady.size, 80.0))].tolist() == [800]
+    # Where the expected RR follows a rhythm that doubles (2:1 to 1:1), nothing goes.
     fast = np.concatenate([np.arange(0, 1600, 80), np.arange(1600, 3000, 40)])
-    assert _flag(fast, np.full(fast.size, 80.0), np.ones(fast.size, bool)).size <= 1
-    assert _flag(extra, rr, np.zeros(extra.size, bool)).size == 0  # quiet: never flagged
+    expected = np.where(fast < 1600, 80.0, 40.0)
+    assert _best_path(fast, np.full(fast.size, 1.0 + KEEP_ABOVE), expected).all()

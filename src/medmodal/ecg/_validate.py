@@ -110,8 +110,10 @@ def as_signal(
             f"{func}: signal is {duration:.3g} s long ({n_samples} samples at "
             f"{sampling_rate:g} Hz); at least {min_seconds:g} s are needed"
         )
-    data = _fill_gaps(data, sampling_rate, func=func)
     extremes = _extremes(data)
+    if not np.isfinite(extremes).all():  # a NaN or inf makes its lead's min or max so
+        data = _fill_gaps(data, sampling_rate, func=func)
+        extremes = _extremes(data)
     flat = _flat_leads(data, extremes)
     if len(flat) == n_leads and not allow_flat:
         raise InvalidSignalError(

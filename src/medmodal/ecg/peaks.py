@@ -120,8 +120,10 @@ def ecg_peaks(signal: ArrayLike, sampling_rate: float, *, method: str = "default
     data = checked.data
     if checked.flat_leads:
         data = np.delete(data, list(checked.flat_leads), axis=1)
-    peaks = detector(data, rate)
-    return np.unique(np.asarray(peaks, dtype=np.int64))
+    peaks = np.asarray(detector(data, rate), dtype=np.int64)
+    if peaks.size > 1 and not (peaks[1:] > peaks[:-1]).all():
+        peaks = np.unique(peaks)
+    return peaks
 
 
 if ecg_peaks.__doc__:  # the method list comes from the registry so it cannot drift

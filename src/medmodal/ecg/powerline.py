@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
@@ -146,10 +147,7 @@ def line_strength(data: FloatArray, sampling_rate: float) -> dict[float, Line]:
     if not np.isfinite(excerpt).all():
         return {}
     nperseg = int(min(SEGMENT_S, excerpt.shape[0] / sampling_rate / 2.0) * sampling_rate)
-    freqs, psd = scipy.signal.welch(
-        excerpt - excerpt.mean(axis=0), fs=sampling_rate, nperseg=nperseg, axis=0
-    )
-    total = psd.sum(axis=1)
+    freqs, total = _summed_welch(excerpt, sampling_rate, nperseg)
     out = {}
     for f in candidates:
         distance = np.abs(freqs - f)
@@ -157,6 +155,41 @@ def line_strength(data: FloatArray, sampling_rate: float) -> dict[float, Line]:
         around = total[(distance >= NEIGHBOURS_HZ[0]) & (distance <= NEIGHBOURS_HZ[1])]
         out[f] = Line(_db(peak, float(np.median(around))), _db(peak, float(around.max())))
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _hann(n: int) -> FloatArray:
+    """scipy's periodic Hann window of ``n`` samples (read-only, cached)."""
+    window = scipy.signal.get_window("hann", n)
+    window.setflags(write=False)
+    return window
+
+
+def _summed_welch(
+    x: FloatArray, sampling_rate: float, nperseg: int
+) -> tuple[FloatArray, FloatArray]:
+    """Welch spectra of the ``(n, n_leads)`` ``x``, summed over leads.
+
+    The same estimate as ``scipy.signal.welch(x, fs, nperseg=nperseg, axis=0)`` (Hann
+    window, half-overlapping segments, each segment's mean removed, density scaling)
+    summed over leads, with all segments transformed in one batched FFT (scipy's
+    general-purpose path costs about 2 ms per 120 s at 360 Hz, this about a third).
+    """
+    step = nperseg - nperseg // 2
+    window = _hann(nperseg)
+    scale = 1.0 / (sampling_rate * float(np.sum(window * window)))
+    total = np.zeros(nperseg // 2 + 1)
+    for lead in range(x.shape[1]):
+        segments = np.lib.stride_tricks.sliding_window_view(x[:, lead], nperseg)[::step]
+        segments = segments - segments.mean(axis=1, keepdims=True)
+        segments *= window
+        spectra = np.fft.rfft(segments, axis=1)
+        power = spectra.real**2 + spectra.imag**2
+        total += power.mean(axis=0)
+    total *= scale
+    total[1 : None if nperseg % 2 else -1] *= 2.0  # one-sided: DC and Nyquist once
+    freqs = np.fft.rfftfreq(nperseg, 1.0 / sampling_rate).astype(np.float64, copy=False)
+    return freqs, total
 
 
 def _db(value: float, reference: float) -> float:

@@ -2,7 +2,8 @@
 
 One zero-phase pass (``sosfiltfilt``) of a single cascade of second-order sections: the
 band-pass (order 2 per edge, i.e. 4th order per edge after the forward-backward pass)
-and the notch are stacked, so a 30-minute 360 Hz lead is cleaned in about 15 ms. The
+and the notch are stacked and applied block-wise (see :mod:`medmodal.ecg._filters`;
+its time is part of "clean + detect" in ``benchmarks/results/ecg_qrs.md``). The
 0.5 Hz high-pass edge is the baseline-wander removal: it takes out respiration-driven
 drift (0.1-0.4 Hz) and electrode drift while keeping the ST segment largely intact
 (the cut-off recommended for monitoring ECGs by Kligfield et al. 2007 is 0.5 Hz; the

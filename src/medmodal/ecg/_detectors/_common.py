@@ -25,6 +25,22 @@ from scipy.signal import find_peaks
 from medmodal.ecg._filters import butter_sos, zero_phase
 from medmodal.types import FloatArray, IntArray
 
+try:  # scipy's compiled 1-D rank filter and its code for mode="nearest"
+    from scipy.ndimage._ni_support import _extend_mode_to_code
+    from scipy.ndimage._rank_filter_1d import rank_filter as _RANK_FILTER_1D  # noqa: N812
+
+    _NEAREST = _extend_mode_to_code("nearest", is_filter=True)
+except (ImportError, TypeError):  # pragma: no cover - depends on the scipy version
+    _RANK_FILTER_1D = None  # type: ignore[assignment]
+    _NEAREST = 0
+
+try:  # the compiled step behind find_peaks(distance=...): keeps the larger of close peaks
+    from scipy.signal._peak_finding_utils import (  # noqa: N812
+        _select_by_peak_distance as _SELECT_BY_DISTANCE,
+    )
+except ImportError:  # pragma: no cover - depends on the scipy version
+    _SELECT_BY_DISTANCE = None  # type: ignore[assignment]
+
 #: A per-lead feature function: (signal, sampling_rate) -> (feature, band-passed signal).
 FeatureFn = Callable[[FloatArray, float], tuple[FloatArray, FloatArray]]
 
@@ -47,15 +63,26 @@ def bandpass(
     return zero_phase(sos, x, pad=samples(1.0, sampling_rate))
 
 
-def moving_average(x: FloatArray, width: int) -> FloatArray:
-    """Centred moving average over ``width`` samples (edges use the nearest value)."""
-    return uniform_filter1d(x, size=max(1, width), axis=0, mode="nearest")
+def moving_average(x: FloatArray, width: int, *, in_place: bool = False) -> FloatArray:
+    """Centred moving average over ``width`` samples (edges use the nearest value).
+
+    With ``in_place`` the result overwrites ``x`` (scipy filters each line from a copy,
+    so the numbers are the same) and ``x`` is returned.
+    """
+    return uniform_filter1d(
+        x, size=max(1, width), axis=0, mode="nearest", output=x if in_place else None
+    )
 
 
 def _five_point(x: FloatArray, h: int) -> FloatArray:
     """Five-point derivative at the interior samples ``2h .. len(x) - 2h - 1`` of ``x``."""
     n = x.shape[0]
-    return (2.0 * (x[3 * h : n - h] - x[h : n - 3 * h]) + x[4 * h :] - x[: n - 4 * h]) / 8.0
+    out = np.subtract(x[3 * h : n - h], x[h : n - 3 * h])
+    out *= 2.0
+    out += x[4 * h :]
+    out -= x[: n - 4 * h]
+    out *= 1.0 / 8.0  # a power of two: the same as dividing
+    return out
 
 
 #: Spacing (s) of the taps of the five-point derivative.
@@ -114,8 +141,11 @@ def decimate(x: FloatArray, sampling_rate: float) -> tuple[FloatArray, float, in
     q = max(1, int(sampling_rate // DETECTION_RATE))
     full, rest = divmod(x.shape[0], q)
     total = np.empty((full + (rest > 0), *x.shape[1:]))
-    total[:full] = x[0 : full * q : q]
-    for k in range(1, q):  # strided sums: much faster than a reshape-mean over q
+    if q == 1:
+        total[:full] = x[:full]
+    else:  # strided sums: much faster than a reshape-mean over q
+        np.add(x[0 : full * q : q], x[1 : full * q : q], out=total[:full])
+    for k in range(2, q):
         np.add(total[:full], x[k : full * q : q], out=total[:full])
     if rest:  # the last, partial block is padded with its last value
         total[full] = x[full * q :].sum(axis=0) + (q - rest) * x[-1]
@@ -177,8 +207,10 @@ class LeadFusion:
             slope = self.combine(np.abs(derivative(band, sampling_rate)))
             return slope[windows(cands, width, band.shape[0])].max(axis=1)
         h = samples(DERIVATIVE_STEP, sampling_rate)
-        seg = band[windows(cands, width + 2 * h, band.shape[0]), 0]  # (n_cands, span)
-        return np.abs(_five_point(seg.T, h)).max(axis=0)
+        seg = band[:, 0][windows(cands, width + 2 * h, band.shape[0], across=True)]
+        slope = _five_point(seg, h)
+        np.abs(slope, out=slope)
+        return slope.max(axis=0)
 
     def combine(self, per_lead: FloatArray) -> FloatArray:
         """Fuse non-negative per-lead signals, each scaled to its local maximum.
@@ -237,20 +269,66 @@ def fuse_features(
 def feature_peaks(feature: FloatArray, distance: int) -> IntArray:
     """Local maxima of ``feature`` at least ``distance`` samples apart (larger ones win).
 
-    The feature is padded at both ends with a value below its minimum first, so a
-    maximum on the very first or last sample (a beat cut by the record's edge) counts.
+    As ``scipy.signal.find_peaks(feature, distance=distance)`` on the feature with a
+    lower value added at both ends, so a maximum on the very first or last sample (a
+    beat cut by the record's edge) counts: a flat top counts once, at its middle.
     """
-    pad = max(1, distance)
-    floor = float(feature.min()) - 1.0
-    padded = np.pad(feature, pad, mode="constant", constant_values=floor)
-    found, _ = find_peaks(padded, distance=max(1, distance))
-    found = found - pad
-    return found[(found >= 0) & (found < feature.shape[0])].astype(np.int64)
+    found = local_maxima(feature)
+    if _SELECT_BY_DISTANCE is None or found.size < 2:  # pragma: no cover - scipy version
+        floor = float(feature.min()) - 1.0
+        padded = np.pad(feature, 1, mode="constant", constant_values=floor)
+        found = find_peaks(padded, distance=max(1, distance))[0] - 1
+        return found.astype(np.int64)
+    keep = _SELECT_BY_DISTANCE(found, feature[found], np.float64(max(1, distance)))
+    return found[keep]
 
 
-def windows(centres: IntArray, half: int, n: int) -> IntArray:
-    """``(len(centres), 2*half+1)`` sample indices around each centre, clipped to [0, n)."""
-    index = centres[:, None] + np.arange(-half, half + 1)[None, :]
+def local_maxima(x: FloatArray) -> IntArray:
+    """Indices of the local maxima of the 1-D ``x``, as if both ends were lower.
+
+    A flat top (equal samples between lower ones) counts once, at its middle (rounded
+    down), as in ``scipy.signal.find_peaks``.
+    """
+    n = x.shape[0]
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    rises = np.empty(n, dtype=bool)  # x[i] > x[i - 1]
+    rises[0] = True
+    np.greater(x[1:], x[:-1], out=rises[1:])
+    falls = np.empty(n, dtype=bool)  # x[i] > x[i + 1]
+    falls[-1] = True
+    np.greater(x[:-1], x[1:], out=falls[:-1])
+    peaks = np.flatnonzero(rises & falls)
+    same = x[:-1] == x[1:]  # x[i] == x[i + 1]
+    starts = np.flatnonzero(rises[:-1] & same)  # rises onto a flat top
+    if starts.size == 0:
+        return peaks
+    # The top ends where the value next changes; it is a peak if it then falls.
+    stops = np.append(np.flatnonzero(same[:-1] & ~same[1:]) + 1, n - 1)
+    ends = stops[np.searchsorted(stops, starts, side="right")]
+    is_peak = falls[ends]
+    return sorted_union(peaks, (starts[is_peak] + ends[is_peak]) // 2)
+
+
+def sorted_union(a: IntArray, b: IntArray) -> IntArray:
+    """``np.union1d`` of two integer arrays (numpy 2's hashing version is slow here)."""
+    merged = np.sort(np.concatenate([a, b]))
+    if merged.size > 1:
+        merged = merged[np.concatenate([[True], merged[1:] != merged[:-1]])]
+    return merged
+
+
+def windows(
+    centres: IntArray, half: int, n: int, *, step: int = 1, across: bool = False
+) -> IntArray:
+    """``(len(centres), 2*half+1)`` sample indices around each centre, clipped to [0, n).
+
+    ``step`` keeps every ``step``-th column (from the first). With ``across``, the
+    transpose (C-contiguous): faster when the windows are then combined sample by
+    sample across all centres.
+    """
+    offsets = np.arange(-half, half + 1, step)
+    index = offsets[:, None] + centres[None, :] if across else centres[:, None] + offsets[None, :]
     if centres.size and (centres.min() < half or centres.max() >= n - half):
         np.clip(index, 0, n - 1, out=index)
     return index
@@ -296,17 +374,27 @@ def refine_peaks(
     full_rate = sampling_rate * q
     n = signal.shape[0]
     coarse = np.minimum(coarse, n - 1)
-    base_win = windows(coarse, samples(0.15, full_rate), n)[:, :: samples(0.02, full_rate)]
+    base_win = windows(coarse, samples(0.15, full_rate), n, step=samples(0.02, full_rate))
     win = windows(coarse, samples(raw_window, full_rate), n)
     around, seg = signal[base_win], signal[win]
     scale = max(float(np.abs(around).max()), float(np.abs(seg).max()), 1e-300)
-    seg = seg / scale - np.median(around / scale, axis=1)[:, None]  # no overflow
+    seg /= scale
+    seg -= _row_medians(around / scale)[:, None]  # no overflow
     up = np.argmax(seg, axis=1)
     down = np.argmin(seg, axis=1)
     pick = np.where(seg[rows, up] >= -seg[rows, down], up, down)
     refined = win[rows, pick].astype(np.int64)
     height = np.abs(seg[rows, pick])
     return _keep_apart(refined, height, samples(min_distance, full_rate))
+
+
+def _row_medians(values: FloatArray) -> FloatArray:
+    """``np.median(values, axis=1)`` (the same numbers), faster for short rows."""
+    ordered = np.sort(values, axis=1)
+    mid = values.shape[1] // 2
+    if values.shape[1] % 2:
+        return ordered[:, mid]
+    return (ordered[:, mid - 1] + ordered[:, mid]) / 2.0
 
 
 def _keep_apart(peaks: IntArray, height: FloatArray, distance: int) -> IntArray:
@@ -337,17 +425,55 @@ def best_lead(bandpassed: FloatArray, peaks: IntArray, sampling_rate: float) -> 
     return int(np.argmax(snr))
 
 
-def nearest_median(positions: IntArray, values: FloatArray, at: IntArray, k: int) -> FloatArray:
+def nearest_median(
+    positions: IntArray,
+    values: FloatArray,
+    at: IntArray | None,
+    k: int,
+    *,
+    before: IntArray | None = None,
+) -> FloatArray:
     """Median of ``values`` at the ``k`` ``positions`` (sorted) around each of ``at``.
 
     A running median over ``values`` (two rank filters: the mean of the middle pair
-    for even ``k``), read at the centre of each point's window.
+    for even ``k``), read at the centre of each point's window. ``at=None`` means at
+    the positions themselves; ``before`` may give ``np.searchsorted(positions, at)``
+    when the caller has it for less (e.g. from a mask: ``np.cumsum(mask) - mask``).
     """
+    if before is not None:
+        start = before.astype(np.intp, copy=True)
+    elif at is None:
+        start = np.arange(len(positions))
+    else:
+        start = np.searchsorted(positions, at)
     k = min(k, len(positions))
     if k == 0:
-        return np.zeros(len(at))
-    start = np.clip(np.searchsorted(positions, at) - k // 2, 0, len(positions) - k)
-    upper = rank_filter(values, rank=k // 2, size=k, mode="nearest")
+        return np.zeros(len(start))
+    start -= k // 2
+    np.clip(start, 0, len(positions) - k, out=start)
+    start += k // 2
+    upper = running_rank(values, k // 2, k)
     if k % 2 == 0:
-        upper = 0.5 * (upper + rank_filter(values, rank=k // 2 - 1, size=k, mode="nearest"))
-    return upper[start + k // 2]
+        upper = 0.5 * (upper + running_rank(values, k // 2 - 1, k))
+    return upper[start]
+
+
+def running_rank(values: np.ndarray, rank: int, size: int) -> np.ndarray:
+    """``scipy.ndimage.rank_filter(values, rank=rank, size=size, mode="nearest")``.
+
+    For 1-D int64 or float64 arrays scipy's compiled 1-D kernel is called directly:
+    the public wrapper's checks cost half as much again as the filtering here.
+    """
+    fast = (
+        _RANK_FILTER_1D is not None
+        and values.ndim == 1
+        and values.dtype in (np.int64, np.float64)
+        and values.flags.c_contiguous
+        and 0 < rank < size - 1  # scipy uses minimum/maximum filters at the ends
+        and size <= values.size
+    )
+    if not fast:
+        return rank_filter(values, rank=rank, size=size, mode="nearest")
+    out = np.empty_like(values)
+    _RANK_FILTER_1D(values, rank, size, out, _NEAREST, values.dtype.type(0), 0)
+    return out

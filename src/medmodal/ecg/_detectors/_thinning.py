@@ -1,41 +1,42 @@
-"""Noise-zone thinning: drop detections that split one RR interval where the ECG is noisy.
+"""Noise-zone thinning: in noisy stretches, keep the best path of beats through the detections.
 
 Electrode-motion and other noise adds complexes that pass any amplitude threshold that
-still keeps the real beats, but they rarely fall where a beat is due: a noise complex
-between two beats leaves three detections within about one RR interval, one of the two
-intervals short. So in a *noisy stretch* - the local noise level (the median of the
-nearest non-beat candidates) above ``NOISY`` of the local QRS level - a run of three
-detections is *one too many* when
+still keeps the real beats, but they rarely fall where a beat is due. So in a *noisy
+stretch* - the local noise level (the median of the nearest non-beat candidates) above
+``NOISY`` of the local QRS level - the detections are re-chosen as a whole: of all ways
+to keep some of them, the one kept is the one that maximises
 
-- it spans less than ``SPAN`` expected RR intervals, one of its two intervals is under
-  ``SHORT`` of one, and it spans less than ``SPAN`` times the longer of the intervals
-  just before and after it (so a rhythm that is fast throughout, such as atrial flutter
-  with 2:1 conduction, is never read as a split one);
+``sum of the kept detections' utilities - RR_COST * sum over the intervals between them
+of |log(interval / expected RR)|``
 
-and then the detection that looks least like a beat goes, if it looks unlike one:
-
-- its *beat score* is its correlation with the template of the quiet beats near it
-  (the median band-passed complex, +-80 ms, of the nearest block of ``TEMPLATE_BEATS``
-  beats from the quieter half of the record) plus ``AMPLITUDE_WEIGHT`` times the relative
-  difference of its amplitude from the local QRS level (counted from -1 to +0.5);
-- of the three, the drop that leaves the most regular rhythm is preferred
-  (``RR_WEIGHT`` times the summed ``|log(RR / expected RR)|`` of the neighbouring
-  intervals is added to each score), and nothing goes unless the chosen detection
-  scores under ``DROP_BELOW``.
+(a best path, found by dynamic programming as in Viterbi decoding). The detections just
+before and after the stretch are kept and anchor the path. A detection's *utility* is
+its *beat score* plus ``KEEP_ABOVE``; the beat score is its correlation with the template
+of the quiet beats near it (the median band-passed complex, +-80 ms, of the nearest block
+of ``TEMPLATE_BEATS`` beats from the quieter half of the record; every complex is first
+centred on its largest band-passed deflection of the quiet complexes' polarity within
+``ALIGN`` s, so a detection placed early or late on its complex still matches) plus
+``AMPLITUDE_WEIGHT`` times the relative difference of its amplitude from the local QRS
+level (counted from -1 to +0.5). So an
+extra complex between two beats is left out unless it looks like a beat strongly enough
+to pay for the two short intervals it makes, and a beat is kept unless it looks so
+unlike one that leaving it out - and making one interval twice too long - costs less.
 
 The *expected RR* is the median of the nearest intervals between consecutive confident
 detections (template correlation at least ``CONFIDENT``), so noise cannot shorten it;
 where fewer than ``SUPPORT`` such intervals end within ``WITHIN`` seconds there is no
-evidence of the rhythm and nothing is flagged. The passes repeat until nothing changes.
-Clean stretches are never touched. The rule turns round the RR-interval argument of the
-search-back of Pan & Tompkins (1985) and Hamilton & Tompkins (1986): an interval too long
-for the rhythm hides a missed beat, one too short holds an extra one.
+evidence of the rhythm and nothing there is changed. Intervals longer than ``REACH``
+expected RRs are not considered (unless there is no other). Quiet stretches are never
+touched. The rule generalises the RR-interval argument of the search-back of Pan &
+Tompkins (1985) and Hamilton & Tompkins (1986) - an interval too long for the rhythm
+hides a missed beat, one too short holds an extra one - to a whole noisy stretch.
 
 References:
     Pan J, Tompkins WJ. A real-time QRS detection algorithm. IEEE Trans Biomed Eng
     32(3):230-236 (1985).
     Hamilton PS, Tompkins WJ. Quantitative investigation of QRS detection rules using
     the MIT/BIH arrhythmia database. IEEE Trans Biomed Eng 33(12):1157-1165 (1986).
+    Forney GD. The Viterbi algorithm. Proc IEEE 61(3):268-278 (1973).
 """
 
 from __future__ import annotations
@@ -46,22 +47,42 @@ from medmodal.ecg._detectors._common import nearest_median, samples, windows
 from medmodal.types import BoolArray, FloatArray, IntArray
 
 NOISY = 0.2  # noise level / QRS level above which a stretch is noisy
-SPAN = 1.3  # three detections within this many expected RRs hold one too many ...
-SHORT = 0.5  # ... when one of their two intervals is under this many expected RRs
-DROP_BELOW = 0.7  # only a detection whose beat score is below this is dropped
+RR_COST = 2.0  # weight of |log(interval / expected RR)| against the utilities
+KEEP_ABOVE = 0.0  # utility = beat score + this (a negative score counts against)
+REACH = 2.5  # longest interval considered, in expected RRs
 AMPLITUDE_WEIGHT = 2.0  # beat score: correlation + this x (amplitude / level - 1)
-RR_WEIGHT = 0.5  # weight of the rhythm's irregularity when choosing what to drop
 CONFIDENT = 0.8  # template correlation of detections that set the expected RR ...
 WITHIN, SUPPORT = 20.0, 5  # ... of which SUPPORT intervals must end within WITHIN s
 TEMPLATE_HALF = 0.08  # s: half-width of the complexes that are correlated
+ALIGN = 0.075  # s: complexes are centred on their largest deflection within this
 TEMPLATE_BEATS = 15  # quiet beats in each template
 NEIGHBOURS = 8  # beats / non-beats / intervals in each local median
-MAX_PASSES = 50
 
 
-def _median_near(positions: IntArray, values: FloatArray, at: IntArray) -> FloatArray:
-    """Median of ``values`` at the ``NEIGHBOURS`` ``positions`` (sorted) nearest ``at``."""
-    return nearest_median(positions, values, at, NEIGHBOURS)
+def _median_near(
+    positions: IntArray, values: FloatArray, at: IntArray | None, before: IntArray | None = None
+) -> FloatArray:
+    """Median of ``values`` at the ``NEIGHBOURS`` ``positions`` (sorted) nearest ``at``.
+
+    ``at=None``: at the positions themselves; ``before``: see ``nearest_median``.
+    """
+    return nearest_median(positions, values, at, NEIGHBOURS, before=before)
+
+
+def _aligned(band: FloatArray, peaks: IntArray, quiet: BoolArray, fs: float) -> IntArray:
+    """Each peak moved to its complex's largest deflection of the quiet beats' polarity.
+
+    The polarity is the sign of the quiet complexes' largest deflection (median over
+    them); every complex is then centred on its own largest deflection of that sign
+    within ``ALIGN`` seconds, so a biphasic complex (an rS in V1) is not centred on its
+    r one time and on its S the next.
+    """
+    win = windows(peaks, samples(ALIGN, fs), band.shape[0])
+    values = band[win]
+    rows = np.arange(peaks.size)
+    largest = values[rows, np.argmax(np.abs(values), axis=1)]
+    polarity = 1.0 if np.median(largest[quiet]) >= 0 else -1.0
+    return win[rows, np.argmax(polarity * values, axis=1)]
 
 
 def _template_correlation(
@@ -89,63 +110,54 @@ def _template_correlation(
     return np.einsum("ij,ij->i", win, template) / np.maximum(norm, 1e-300)
 
 
-def _expected_rr(
-    peaks: IntArray, kept: IntArray, confident: BoolArray, fs: float
-) -> FloatArray | None:
-    """At each kept detection, the median nearby interval between consecutive confident ones.
+def _expected_rr(peaks: IntArray, confident: BoolArray, fs: float) -> FloatArray | None:
+    """At each detection, the median nearby interval between consecutive confident ones.
 
-    Zero (nothing can be flagged) where fewer than ``SUPPORT`` such intervals end within
+    Zero (nothing can be changed) where fewer than ``SUPPORT`` such intervals end within
     ``WITHIN`` seconds; None when there are fewer than two in all.
     """
-    sure = kept[confident[kept]]
-    consecutive = np.diff(np.searchsorted(kept, sure)) == 1
+    sure = np.flatnonzero(confident)
+    consecutive = np.diff(sure) == 1
     if consecutive.sum() < 2:
         return None
-    times = peaks[kept]
     ends = peaks[sure[1:][consecutive]]
-    rr = _median_near(ends, np.diff(peaks[sure])[consecutive].astype(float), times)
+    rr = _median_near(ends, np.diff(peaks[sure])[consecutive].astype(float), peaks)
     reach = WITHIN * fs
-    support = np.searchsorted(ends, times + reach) - np.searchsorted(ends, times - reach)
+    support = np.searchsorted(ends, peaks + reach) - np.searchsorted(ends, peaks - reach)
     rr[support < SUPPORT] = 0.0
     return rr
 
 
-def _flag(times: IntArray, rr: FloatArray, noisy: BoolArray) -> IntArray:
-    """Positions (in ``times``) at the centre of a run of three that is one too many."""
+def _stretches(noisy: BoolArray) -> list[tuple[int, int]]:
+    """``(first, last)`` of each run of noisy detections, widened by one on each side."""
+    edges = np.diff(np.concatenate([[0], noisy.astype(np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    last = noisy.size - 1
+    return [(max(int(a) - 1, 0), min(int(b), last)) for a, b in zip(starts, stops, strict=True)]
+
+
+def _best_path(times: IntArray, utility: FloatArray, rr: FloatArray) -> BoolArray:
+    """Which of ``times`` the best path keeps; the first and last are always kept."""
     n = times.size
-    gaps = np.diff(times).astype(float)
-    span = np.full(n, np.inf)
-    span[1:-1] = gaps[:-1] + gaps[1:]
-    shortest = np.full(n, np.inf)
-    shortest[1:-1] = np.minimum(gaps[:-1], gaps[1:])
-    before = np.r_[np.inf, np.inf, gaps[:-1]]  # the interval before the run of three
-    after = np.r_[gaps[1:], np.inf, np.inf]  # and the one after it
-    outer = np.where(
-        np.isinf(before), after, np.where(np.isinf(after), before, np.maximum(before, after))
-    )
-    split = (span < SPAN * rr) & (shortest < SHORT * rr) & (span < SPAN * outer)
-    return np.flatnonzero(split & noisy)
-
-
-def _drop_cost(times: IntArray, k: int, drop: int, rr: float) -> float:
-    """Irregularity of the intervals around detection ``k`` once ``drop`` is left out."""
-    lo, hi = max(0, k - 2), min(times.size - 1, k + 2)
-    rest = [times[u] for u in range(lo, hi + 1) if u != drop]
-    return float(np.abs(np.log(np.diff(rest) / rr)).sum())
-
-
-def _choose_drops(
-    times: IntArray, score: FloatArray, flagged: IntArray, rr: FloatArray
-) -> list[int]:
-    """Positions (in ``times``) to drop: at most one per flagged run, none adjacent."""
-    drops: list[int] = []
-    for k in flagged.tolist():
-        trio = (k - 1, k, k + 1)
-        cost = np.array([_drop_cost(times, k, t, rr[k]) for t in trio])
-        worst = trio[int(np.argmin(score[list(trio)] + RR_WEIGHT * (cost - cost.min())))]
-        if score[worst] < DROP_BELOW and all(abs(worst - d) > 1 for d in drops):
-            drops.append(worst)
-    return drops
+    expected = np.where(rr > 0, rr, np.median(rr[rr > 0]))
+    best = np.full(n, -np.inf)
+    best[0] = 0.0
+    previous = np.zeros(n, dtype=np.intp)
+    first = np.searchsorted(times, times - REACH * expected, side="left")
+    for j in range(1, n):
+        lo = min(int(first[j]), j - 1)
+        gap = (times[j] - times[lo:j]) / expected[j]
+        value = best[lo:j] - RR_COST * np.abs(np.log(np.maximum(gap, 1e-9)))
+        k = int(np.argmax(value))
+        best[j] = value[k] + utility[j]
+        previous[j] = lo + k
+    keep = np.zeros(n, dtype=bool)
+    j = n - 1
+    while j > 0:
+        keep[j] = True
+        j = int(previous[j])
+    keep[0] = True
+    return keep
 
 
 def thin(
@@ -169,22 +181,20 @@ def thin(
     others = np.flatnonzero(is_other)
     if peaks.size < 5 or others.size == 0:
         return peaks
-    level = np.maximum(_median_near(peaks, amp[beats], peaks), 1e-300)
-    noise_ratio = _median_near(cands[others], amp[others], peaks) / level
+    level = np.maximum(_median_near(peaks, amp[beats], None), 1e-300)
+    others_before = (np.cumsum(is_other) - is_other)[beats]
+    noise_ratio = _median_near(cands[others], amp[others], None, others_before) / level
     quiet = noise_ratio <= np.median(noise_ratio)
     if quiet.sum() < 5 or not (noise_ratio > NOISY).any():
         return peaks
-    corr = _template_correlation(band, peaks, quiet, fs)
+    corr = _template_correlation(band, _aligned(band, peaks, quiet, fs), quiet, fs)
+    rr = _expected_rr(peaks, corr >= CONFIDENT, fs)
+    if rr is None:
+        return peaks
     score = corr + AMPLITUDE_WEIGHT * np.clip(amp[beats] / level - 1, -1, 0.5)
-    confident = corr >= CONFIDENT
-    kept = np.arange(peaks.size)
-    for _ in range(MAX_PASSES):
-        rr = _expected_rr(peaks, kept, confident, fs)
-        if rr is None or kept.size < 5:
-            break
-        flagged = _flag(peaks[kept], rr, noise_ratio[kept] > NOISY)
-        drops = _choose_drops(peaks[kept], score[kept], flagged, rr)
-        if not drops:
-            break
-        kept = np.delete(kept, drops)
-    return peaks[kept]
+    keep = np.ones(peaks.size, dtype=bool)
+    for lo, hi in _stretches((noise_ratio > NOISY) & (rr > 0)):
+        keep[lo : hi + 1] = _best_path(
+            peaks[lo : hi + 1], score[lo : hi + 1] + KEEP_ABOVE, rr[lo : hi + 1]
+        )
+    return peaks[keep]

@@ -19,9 +19,10 @@ change of amplitude or rhythm costs no beats while a causal estimator catches up
 5. Search-back: in every RR gap longer than 1.5 times the local median RR, the largest
    candidate above half the threshold that is not a T wave becomes a beat; repeated
    until no gap changes (Pan & Tompkins 1985; Hamilton & Tompkins 1986).
-6. Noise-zone thinning: in noisy stretches, of three detections within 1.3 expected RR
-   intervals the least beat-like goes when it is unlike a beat (template correlation,
-   amplitude and rhythm; see ``_thinning``).
+6. Noise-zone thinning: in noisy stretches the detections kept are the best path
+   through them, trading how beat-like each one is (template correlation and
+   amplitude) against how far the intervals between them stray from the expected RR
+   (see ``_thinning``).
 7. Peaks are moved onto the R extremum of the most informative lead.
 
 References:
@@ -47,6 +48,7 @@ from medmodal.ecg._detectors._common import (
     nearest_median,
     refine_peaks,
     samples,
+    sorted_union,
 )
 from medmodal.ecg._detectors._thinning import thin
 from medmodal.types import BoolArray, FloatArray, IntArray
@@ -75,7 +77,7 @@ def feature(x: FloatArray, sampling_rate: float) -> tuple[FloatArray, FloatArray
     band = bandpass(x, sampling_rate, *BAND, order=BAND_ORDER)
     slope = derivative(band, sampling_rate)
     np.square(slope, out=slope)
-    rms = moving_average(slope, samples(RMS_WINDOW, sampling_rate))
+    rms = moving_average(slope, samples(RMS_WINDOW, sampling_rate), in_place=True)
     np.maximum(rms, 0.0, out=rms)  # rounding can leave tiny negatives
     return np.sqrt(rms, out=rms), band
 
@@ -110,8 +112,11 @@ def _classify(
     for _ in range(ITERATIONS):
         if beat.sum() < 2 or beat.all():
             break
-        q = nearest_median(cands[beat], amp[beat], cands, NEIGHBOURS)
-        n = nearest_median(cands[~beat], amp[~beat], cands, NEIGHBOURS)
+        # Candidates of each kind before each candidate: np.searchsorted for less.
+        beats_before: IntArray = np.cumsum(beat) - beat
+        q = nearest_median(cands[beat], amp[beat], None, NEIGHBOURS, before=beats_before)
+        others_before = np.arange(len(cands)) - beats_before
+        n = nearest_median(cands[~beat], amp[~beat], None, NEIGHBOURS, before=others_before)
         threshold = n + THRESHOLD * (q - n)
         beat = amp > threshold
     return beat, threshold
@@ -124,7 +129,7 @@ def _pair_rules(
     pair_gap, t_window = samples(PAIR_GAP, fs), samples(T_WAVE_WINDOW, fs)
     while len(beats) > 1:
         gap = np.diff(cands[beats])
-        median_rr = nearest_median(cands[beats[1:]], gap, cands[beats[1:]], NEIGHBOURS)
+        median_rr = nearest_median(cands[beats[1:]], gap, None, NEIGHBOURS)
         drop: set[int] = set()
         for k in np.flatnonzero(gap < t_window).tolist():
             i, j = beats[k], beats[k + 1]
@@ -155,25 +160,28 @@ def _search_back(
     while len(beats) > 3:
         times = cands[beats]
         rr = np.diff(times)
-        long_gap = rr > SEARCH_BACK_RR * nearest_median(times[1:], rr, times[1:], NEIGHBOURS)
-        gap = np.searchsorted(times, cands, side="right") - 1  # beat before each candidate
-        inside = (gap >= 0) & (gap < len(rr))
-        gap = np.clip(gap, 0, len(rr) - 1)
-        since = cands - times[gap]
+        median_rr = nearest_median(times[1:], rr, None, NEIGHBOURS)
+        long_gap = np.flatnonzero(rr > SEARCH_BACK_RR * median_rr)
+        if long_gap.size == 0:
+            break
+        # The candidates strictly between the two beats of each long gap.
+        count = beats[long_gap + 1] - beats[long_gap] - 1
+        gap = np.repeat(long_gap, count)
+        inside = np.arange(gap.size) - np.repeat(np.cumsum(count) - count, count)
+        index = beats[gap] + 1 + inside
+        since = cands[index] - times[gap]
         ok = (
-            inside
-            & long_gap[gap]
-            & (since >= refractory)
-            & (times[np.minimum(gap + 1, len(times) - 1)] - cands >= refractory)
-            & (amp > SEARCH_BACK_THRESHOLD * threshold)
-            & ~((since < t_window) & (slope < T_WAVE_SLOPE * slope[beats[gap]]))
+            (since >= refractory)
+            & (times[gap + 1] - cands[index] >= refractory)
+            & (amp[index] > SEARCH_BACK_THRESHOLD * threshold[index])
+            & ~((since < t_window) & (slope[index] < T_WAVE_SLOPE * slope[beats[gap]]))
         )
-        found = np.flatnonzero(ok)
+        found, gap = index[ok], gap[ok]
         if found.size == 0:
             break
-        order = np.lexsort((-amp[found], gap[found]))  # by gap, largest first
-        _, first = np.unique(gap[found][order], return_index=True)
-        beats = np.union1d(beats, found[order][first])
+        order = np.lexsort((-amp[found], gap))  # by gap, largest first
+        _, first = np.unique(gap[order], return_index=True)
+        beats = sorted_union(beats, found[order][first])
     return beats
 
 
