@@ -226,3 +226,15 @@ def test_time_domain_matches_neurokit2_on_mitdb(mitdb_dir, record: str) -> None:
     assert ours.lf_hf == pytest.approx(freq["HRV_LFHF"], rel=0.2)
     total = ours.lf_ms2 + ours.hf_ms2
     assert total < ours.sdnn_ms**2  # a proper PSD never holds more than the variance
+
+
+def test_lomb_with_gaps_everywhere_gives_nan_bands_and_says_why() -> None:
+    """Two beats per 10 minutes: no 5-min segment holds 4 intervals, so no spectrum."""
+    fs = 100.0
+    pairs = [(600 * k, 600 * k + 0.8) for k in range(8)]
+    peaks = np.round(np.array(pairs).ravel() * fs).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hrv = ecg_hrv(peaks, fs, method="lomb", artifact_threshold=None)
+    assert np.isnan(hrv.lf_ms2) and np.isnan(hrv.hf_ms2)
+    assert any("dense enough" in note for note in hrv.notes)

@@ -168,6 +168,8 @@ def _lomb(times: FloatArray, nn: FloatArray) -> tuple[FloatArray, FloatArray]:
         inside = (times >= start) & (times <= start + segment)
         if inside.sum() >= 4:
             psds.append(_lomb_psd(times[inside], nn[inside], freqs))
+    if not psds:  # gaps everywhere: no segment holds 4 intervals (the caller says so)
+        return freqs, np.full(freqs.size, np.nan)
     return freqs, np.mean(psds, axis=0)
 
 
@@ -312,6 +314,12 @@ def _frequency_domain(
         )
         return out
     freqs, psd = spectrum(times, nn)
+    if not np.isfinite(psd).any():
+        notes.append(
+            "no stretch of the NN series is dense enough for a spectrum (long gaps): "
+            "LF and HF are NaN"
+        )
+        return out
     # Powers at rounding-noise level (a metronome) are zero, so their ratios are NaN.
     floor = 1e-12 * float(np.mean(nn)) ** 2
     out["hf_ms2"] = _band_power(freqs, psd, HF_BAND, floor)
