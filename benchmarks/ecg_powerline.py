@@ -31,10 +31,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _machine
 from medmodal.data import mitdb
-from medmodal.data.io import read_record
 from medmodal.data.paths import dataset_dir
 from medmodal.ecg.powerline import MIN_LINE_DB, MIN_PEAK_DB, detect_powerline, line_strength
 from medmodal.ecg.simulate import ecg_simulate
+from medmodal.io import read_record
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -45,8 +45,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _machine
 from medmodal.data.bundled import load_bundled
-from medmodal.data.io import Record, read_record, write_record
 from medmodal.ecg.process import ecg_process
+from medmodal.io import Record, read_record, write_record
 from medmodal.serve.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"

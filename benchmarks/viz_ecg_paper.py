@@ -32,10 +32,10 @@ from matplotlib.ticker import MultipleLocator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_info
-from medmodal.data.io import read_record
 from medmodal.data.paths import data_root
 from medmodal.ecg.process import ecg_process
 from medmodal.ecg.simulate import ecg_simulate
+from medmodal.io import read_record
 from medmodal.viz.ecg import plot_overview, plot_peaks, plot_rhythm_strip
 from medmodal.viz.ecg_12lead import STANDARD_LEADS, plot_12lead
 

@@ -17,6 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "medmodal"
 
 # Layer of each top-level sub-package/module (DESIGN.md); unlisted private helpers are 0.
 LAYERS = {
+    "io": 0,
     "ecg": 0,
     "data": 0,
     "models": 1,

@@ -206,7 +206,7 @@ def test_bench_quick_run_leaves_the_repository_alone(
 
 
 def test_edf_prefilter_sets_the_notch(tmp_path: Path) -> None:
-    from medmodal.data.io import Record, write_record
+    from medmodal.io import Record, write_record
 
     signal = ecg_simulate(20, 250, n_leads=2, seed=3)
     record = Record(signal, 250, ("II", "V5"), ("mV", "mV"), meta={"powerline_hz": 50.0})

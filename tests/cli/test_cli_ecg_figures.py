@@ -9,8 +9,8 @@ from matplotlib.image import imread
 from typer.testing import CliRunner
 
 from medmodal.cli.app import app
-from medmodal.data.io import Record, write_record
 from medmodal.ecg.simulate import ecg_simulate
+from medmodal.io import Record, write_record
 from medmodal.viz.ecg_12lead import STANDARD_LEADS
 
 runner = CliRunner()

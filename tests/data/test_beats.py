@@ -19,8 +19,8 @@ from medmodal.data.beats import (
     rr_features,
 )
 from medmodal.data.bundled import load_bundled
-from medmodal.data.io import Record
 from medmodal.errors import DataFormatError, InvalidParameterError
+from medmodal.io import Record
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from medmodal.data import mitdb
-from medmodal.data.io import Annotations
 from medmodal.errors import DataNotFoundError, InvalidParameterError
+from medmodal.io import Annotations
 
 
 def test_constants_are_consistent() -> None:

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from medmodal.data import ptbxl
-from medmodal.data.io import Record, read_record, write_record
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
+from medmodal.io import Record, read_record, write_record
 
 
 def _statements() -> pd.DataFrame:

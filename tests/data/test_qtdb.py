@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from medmodal.data import qtdb
-from medmodal.data.io import Annotations
 from medmodal.errors import DataNotFoundError, InvalidParameterError
+from medmodal.io import Annotations
 
 wfdb = pytest.importorskip("wfdb")
 

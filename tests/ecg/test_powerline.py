@@ -132,7 +132,7 @@ def test_huge_values_do_not_overflow() -> None:
 def test_mitdb_records_give_60_hz_or_none(mitdb_dir: Path) -> None:
     """MIT-BIH was recorded in the US (60 Hz): no record may give 50 Hz."""
     from medmodal.data import mitdb
-    from medmodal.data.io import read_record
+    from medmodal.io import read_record
 
     found = {}
     for rid in mitdb.RECORDS:

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from medmodal.data.bundled import load_bundled
-from medmodal.data.io import Record, write_record
 from medmodal.ecg.batch import ecg_process_many
 from medmodal.ecg.process import ECGResult, ecg_process
 from medmodal.ecg.simulate import ecg_simulate, ecg_simulate_annotated
@@ -23,6 +22,7 @@ from medmodal.errors import (
     MedmodalError,
     MedmodalWarning,
 )
+from medmodal.io import Record, write_record
 from medmodal.metrics.qrs import match_beats
 
 FS = 250
@@ -344,7 +344,7 @@ def test_mitdb_100_qt_from_both_leads_is_physiological(
 
 @pytest.mark.data
 def test_ptbxl_12_lead_is_delineated_on_lead_ii(ptbxl_dir: Path) -> None:
-    from medmodal.data.io import read_record
+    from medmodal.io import read_record
 
     record = read_record(ptbxl_dir / "records100" / "00000" / "00001_lr.hea")
     res = ecg_process(record.signal, record.sampling_rate, lead_names=record.lead_names)

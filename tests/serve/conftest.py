@@ -16,7 +16,7 @@ pytest.importorskip("fastapi", reason="the service needs the 'serve' extra")
 from fastapi.testclient import TestClient
 
 from medmodal.data.bundled import load_bundled
-from medmodal.data.io import Record, write_record
+from medmodal.io import Record, write_record
 from medmodal.serve.app import create_app
 from medmodal.serve.settings import Settings
 from medmodal.serve.uploads import TMP_PREFIX

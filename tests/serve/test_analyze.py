@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.serve.conftest import one_file, wfdb_parts, zip_bytes
 
-from medmodal.data.io import Record
+from medmodal.io import Record
 
 URL = "/v1/ecg/analyze"
 

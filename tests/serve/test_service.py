@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.serve.conftest import SECRET_NAME, one_file, wfdb_parts
 
-from medmodal.data.io import Record
+from medmodal.io import Record
 from medmodal.serve.app import static_dir
 
 

@@ -12,9 +12,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from medmodal.data.io import read_record
 from medmodal.ecg.simulate import ecg_simulate
 from medmodal.errors import InvalidParameterError
+from medmodal.io import read_record
 from medmodal.viz.ecg_12lead import LAYOUT, STANDARD_LEADS, plot_12lead, standard_leads
 from medmodal.viz.ecg_paper import (
     CALIBRATION_MM,

@@ -78,8 +78,8 @@ def analyze(
     the analysed time; flagged RR intervals are counted and kept out of min/max and HRV;
     PR and QT are withheld, with the reason, where they cannot be trusted.
     """
-    from medmodal.data.io import read_record
     from medmodal.ecg.process import ecg_process
+    from medmodal.io import read_record
 
     record = read_record(path, format=format, sampling_rate=sampling_rate)
     if lead is not None:

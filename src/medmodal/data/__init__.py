@@ -1,1 +1,1 @@
-"""Reading records and data sets: WFDB/CSV/EDF/NumPy files and the shared data sets."""
+"""The data sets above the signal layer: MIT-BIH, PTB-XL, QT database, MedPix, synthetic sets, beats."""

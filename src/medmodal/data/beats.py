@@ -40,9 +40,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from medmodal.data.io import BEAT_SYMBOLS, Record
 from medmodal.data.mitdb import AAMI_CLASSES, load_record
 from medmodal.errors import DataFormatError, InvalidParameterError
+from medmodal.io import BEAT_SYMBOLS, Record
 from medmodal.types import PathLike
 
 __all__ = [

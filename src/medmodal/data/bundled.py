@@ -34,9 +34,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from medmodal.data.io import LeadSpec, Record, read_record
 from medmodal.data.mitdb import _parse_info, mains_meta
 from medmodal.errors import DataFormatError
+from medmodal.io import LeadSpec, Record, read_record
 from medmodal.registry import Registry
 
 __all__ = ["bundled_info", "bundled_path", "list_bundled", "load_bundled"]

@@ -30,11 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from medmodal.data._formats.wfdb import read_header
-from medmodal.data.io import BEAT_SYMBOLS, Annotations, LeadSpec, Record, read_record
-from medmodal.data.io import read_annotations as _read_annotations
 from medmodal.data.paths import dataset_dir
 from medmodal.errors import InvalidParameterError
+from medmodal.io import BEAT_SYMBOLS, Annotations, LeadSpec, Record, read_record, read_wfdb_header
+from medmodal.io import read_annotations as _read_annotations
 from medmodal.types import PathLike
 
 
@@ -162,7 +161,7 @@ def _parse_info(record_id: str, comments: list[str], lead_names: tuple[str, ...]
 def record_info(record_id: str | int, *, root: PathLike | None = None) -> RecordInfo:
     """Age, sex, medications and the other header comments of record ``record_id``."""
     rid = _record_id(record_id)
-    header = read_header(_folder(root) / rid)
+    header = read_wfdb_header(_folder(root) / rid)
     return _parse_info(rid, list(header.comments or []), tuple(header.sig_name))
 
 

@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from medmodal.data.io import LeadSpec, Record, read_record
 from medmodal.data.paths import dataset_dir
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
+from medmodal.io import LeadSpec, Record, read_record
 from medmodal.types import PathLike
 
 #: The five diagnostic superclasses, in the benchmark's order.

@@ -13,7 +13,7 @@ brackets. :func:`wave_fiducials` turns such a file into one row per beat (the P 
 before the QRS, the T wave after it); :func:`load_fiducials` does it for a record.
 
 Example:
-    >>> from medmodal.data.io import Annotations
+    >>> from medmodal.io import Annotations
     >>> from medmodal.data.qtdb import wave_fiducials
     >>> ann = Annotations([10, 20, 30, 40, 50, 58, 90, 110],
     ...                   ["(", "p", ")", "(", "N", ")", "t", ")"], sampling_rate=250)
@@ -41,10 +41,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from medmodal.data.io import BEAT_SYMBOLS, Annotations, LeadSpec, Record, read_record
-from medmodal.data.io import read_annotations as _read_annotations
 from medmodal.data.paths import dataset_dir
 from medmodal.errors import DataNotFoundError, InvalidParameterError
+from medmodal.io import BEAT_SYMBOLS, Annotations, LeadSpec, Record, read_record
+from medmodal.io import read_annotations as _read_annotations
 from medmodal.types import IntArray, PathLike
 
 #: Sampling rate of every record (Hz).
@@ -164,7 +164,7 @@ def wave_fiducials(annotations: Annotations, *, record: str = "", annotator: str
 
     Args:
         annotations: a waveform annotation file (``q1c``, ``pu0``...), read e.g. with
-            :func:`medmodal.data.io.read_annotations`.
+            :func:`medmodal.io.read_annotations`.
         record: record name to keep with the result.
         annotator: annotator name to keep with the result.
 

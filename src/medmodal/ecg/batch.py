@@ -18,9 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from medmodal.data.io import Record, available_formats, infer_format, read_record
 from medmodal.ecg.process import ECGResult, ecg_process
 from medmodal.errors import DataNotFoundError, InvalidParameterError, MedmodalError, MedmodalWarning
+from medmodal.io import Record, available_formats, infer_format, read_record
 from medmodal.types import PathLike
 
 Source = PathLike | Record
@@ -60,10 +60,10 @@ def ecg_process_many(
 
     Args:
         sources: a folder (every WFDB ``.hea``, ``.csv``, ``.edf``, ``.npy``/``.npz`` file
-            in it), or an iterable of file paths and/or :class:`~medmodal.data.io.Record`.
+            in it), or an iterable of file paths and/or :class:`~medmodal.io.Record`.
         sampling_rate: Hz, for formats that do not store it (CSV without time, NumPy).
         lead: analyse only this lead (name or index); all leads otherwise.
-        format: force a file format (see :func:`medmodal.data.io.available_formats`).
+        format: force a file format (see :func:`medmodal.io.available_formats`).
         n_jobs: parallel worker processes (joblib; -1 = all cores).
         progress: show a progress bar.
         keep_results: keep every full :class:`ECGResult` (memory grows with the records).

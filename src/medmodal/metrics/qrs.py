@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from medmodal.data._record import BEAT_SYMBOLS
 from medmodal.errors import InvalidParameterError
+from medmodal.io import BEAT_SYMBOLS
 from medmodal.types import ArrayLike, BoolArray, IntArray
 
 #: EC57 match window (seconds).

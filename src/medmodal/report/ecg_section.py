@@ -31,9 +31,9 @@ from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
 from medmodal.data.bundled import bundled_info, list_bundled, load_bundled
-from medmodal.data.io import Record
 from medmodal.ecg.process import ECGResult, ecg_process
 from medmodal.errors import MedmodalWarning
+from medmodal.io import Record
 from medmodal.metrics.qrs import QRSScore, match_beats
 from medmodal.report.section import (
     ReportFigure,

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from medmodal.data.io import Record, read_record
 from medmodal.ecg.process import ECGResult, ecg_process
 from medmodal.errors import MedmodalError, MedmodalWarning
+from medmodal.io import Record, read_record
 from medmodal.serve._errors import ServiceError
 from medmodal.serve.settings import Settings
 from medmodal.serve.uploads import Upload, save_upload, upload_folder

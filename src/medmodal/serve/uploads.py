@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, BinaryIO
 
-from medmodal.data.io import infer_format
+from medmodal.io import infer_format
 from medmodal.serve._errors import ServiceError
 from medmodal.serve.settings import Settings
 
@@ -56,7 +56,7 @@ def save_upload(files: Sequence[Upload], folder: Path, settings: Settings) -> tu
     """Write ``files`` into ``folder`` (a zip is extracted) and find the record.
 
     Returns:
-        The path to hand to :func:`medmodal.data.io.read_record` and its format name.
+        The path to hand to :func:`medmodal.io.read_record` and its format name.
     """
     if not files:
         raise ServiceError(422, "upload a record file (field 'file')", field="file")

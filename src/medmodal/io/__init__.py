@@ -21,7 +21,7 @@ was looked for), :class:`~medmodal.errors.DataFormatError` (corrupt or truncated
 
 Example:
     >>> import tempfile, numpy as np
-    >>> from medmodal.data.io import Record, read_record, write_record
+    >>> from medmodal.io import Record, read_record, write_record
     >>> rec = Record(np.zeros((720, 2)), 360.0, ("MLII", "V5"), ("mV", "mV"), name="demo")
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = write_record(rec, tmp + "/demo.hea")
@@ -38,12 +38,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from medmodal.data._formats import FORMATS, Format
-from medmodal.data._formats._common import check_rate
-from medmodal.data._formats.wfdb import read_annotations as _read_wfdb_annotations
-from medmodal.data._formats.wfdb import record_base
-from medmodal.data._record import BEAT_SYMBOLS, Annotations, LeadKey, LeadSpec, Record
 from medmodal.errors import DataNotFoundError, InvalidParameterError
+from medmodal.io._formats import FORMATS, Format
+from medmodal.io._formats._common import check_rate
+from medmodal.io._formats.wfdb import read_annotations as _read_wfdb_annotations
+from medmodal.io._formats.wfdb import read_header as _read_wfdb_header
+from medmodal.io._formats.wfdb import record_base
+from medmodal.io._record import BEAT_SYMBOLS, Annotations, LeadKey, LeadSpec, Record
 from medmodal.types import PathLike
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "infer_format",
     "read_annotations",
     "read_record",
+    "read_wfdb_header",
     "write_record",
 ]
 
@@ -181,6 +183,16 @@ def read_annotations(path: PathLike, extension: str = "atr") -> Annotations:
     if p.suffix.lower() not in (".hea", ".dat", "") and p.suffix[1:] == extension:
         p = p.with_suffix("")
     return _read_wfdb_annotations(record_base(p), extension)
+
+
+def read_wfdb_header(path: PathLike) -> Any:
+    """The parsed ``wfdb`` header of the WFDB record at ``path`` (with or without ``.hea``).
+
+    Carries the header comments (age, sex, medications in MIT-BIH) and the lead names.
+    Raises :class:`~medmodal.errors.DataNotFoundError` when the header is missing and
+    :class:`~medmodal.errors.DataFormatError` when it cannot be parsed.
+    """
+    return _read_wfdb_header(record_base(_path(path, "read_wfdb_header")))
 
 
 def write_record(

@@ -1,4 +1,4 @@
-"""The :class:`Record` and :class:`Annotations` containers (re-exported by ``data.io``).
+"""The :class:`Record` and :class:`Annotations` containers (re-exported by ``medmodal.io``).
 
 A record is what every reader returns: samples in physical units shaped
 ``(n_samples, n_leads)``, the sampling rate in Hz, one name and one unit per lead, free

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from medmodal.data._record import LeadSpec, Record
 from medmodal.errors import DataNotFoundError, InvalidParameterError
+from medmodal.io._record import LeadSpec, Record
 from medmodal.registry import Registry
 
 #: Reads one file: ``read(path, *, sampling_rate, leads, **options) -> Record``.

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from medmodal.data._formats._common import FORMATS, Format, finish, resolve_rate
-from medmodal.data._record import LeadSpec, Record
 from medmodal.errors import DataFormatError, InvalidParameterError
+from medmodal.io._formats._common import FORMATS, Format, finish, resolve_rate
+from medmodal.io._record import LeadSpec, Record
 
 _TIME_SECONDS = frozenset({"time", "t", "seconds", "second", "sec", "s", "time_s", "times"})
 _TIME_MS = frozenset({"time_ms", "ms", "milliseconds", "t_ms"})

@@ -1,4 +1,4 @@
-"""data.io: Record/Annotations, round trips through every writable format, error paths."""
+"""medmodal.io: Record/Annotations, round trips through every writable format, error paths."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from medmodal.data.io import (
+from medmodal.errors import (
+    DataFormatError,
+    DataNotFoundError,
+    InvalidParameterError,
+    MedmodalError,
+    MedmodalWarning,
+)
+from medmodal.io import (
     Annotations,
     Record,
     available_formats,
@@ -19,13 +26,6 @@ from medmodal.data.io import (
     read_annotations,
     read_record,
     write_record,
-)
-from medmodal.errors import (
-    DataFormatError,
-    DataNotFoundError,
-    InvalidParameterError,
-    MedmodalError,
-    MedmodalWarning,
 )
 
 # Quantisation of each writer (physical units): exact text/NumPy, 16-bit WFDB and EDF.

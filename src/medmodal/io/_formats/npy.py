@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from medmodal.data._formats._common import FORMATS, Format, finish, resolve_rate
-from medmodal.data._record import Annotations, LeadSpec, Record
 from medmodal.errors import DataFormatError, InvalidParameterError, MedmodalWarning
+from medmodal.io._formats._common import FORMATS, Format, finish, resolve_rate
+from medmodal.io._record import Annotations, LeadSpec, Record
 
 
 def _load(path: Path) -> dict[str, np.ndarray]:

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from medmodal.data._formats._common import FORMATS, Format, finish, require_file, resolve_rate
-from medmodal.data._record import Annotations, LeadSpec, Record
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
+from medmodal.io._formats._common import FORMATS, Format, finish, require_file, resolve_rate
+from medmodal.io._record import Annotations, LeadSpec, Record
 
 #: Bytes per sample of the WFDB storage formats whose size can be checked up front.
 _BYTES_PER_SAMPLE = {

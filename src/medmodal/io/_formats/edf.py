@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from medmodal.data._formats._common import FORMATS, Format, resolve_rate
-from medmodal.data._record import Annotations, LeadSpec, Record
 from medmodal.errors import DataFormatError, InvalidParameterError
+from medmodal.io._formats._common import FORMATS, Format, resolve_rate
+from medmodal.io._record import Annotations, LeadSpec, Record
 
 _HEADER_KEYS = ("patientname", "patientcode", "sex", "birthdate", "startdate", "equipment")
 #: The notch entry of an EDF+ prefiltering field, e.g. "HP:0.1Hz LP:75Hz N:50Hz".
