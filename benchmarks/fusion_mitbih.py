@@ -34,6 +34,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _machine
 from medmodal.data import mitdb
 from medmodal.data.beats import BEAT_CLASSES, BeatDataset, build_beats, normalize_morphology
+from medmodal.data.subsample import keep_minority
+from medmodal.metrics.classification import per_class_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NAME = "fusion_mitbih"
@@ -103,9 +106,7 @@ class Features:
 
 def training_rows(beats: BeatDataset, n_fraction: float, seed: int) -> np.ndarray:
     """All non-N beats and a seeded ``n_fraction`` of N beats (per record, evenly)."""
-    rng = np.random.default_rng(seed)
-    keep = (beats.label != "N") | (rng.random(len(beats)) < n_fraction)
-    return np.flatnonzero(keep)
+    return keep_minority(beats.label, fraction=n_fraction, majority="N", seed=seed)
 
 
 def take(
@@ -117,21 +118,11 @@ def take(
 # ---------------------------------------------------------------- metrics
 def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
     """Se, +P, F1 per AAMI class, accuracy over all beats and macro-F1 over N/S/V."""
-    out: dict[str, Any] = {"n": int(y_true.size), "accuracy": float(np.mean(y_true == y_pred))}
-    for c in BEAT_CLASSES:
-        tp = int(np.sum((y_true == c) & (y_pred == c)))
-        n_true, n_pred = int(np.sum(y_true == c)), int(np.sum(y_pred == c))
-        se = tp / n_true if n_true else float("nan")
-        ppv = tp / n_pred if n_pred else 0.0
-        f1 = 2 * se * ppv / (se + ppv) if n_true and (se + ppv) > 0 else 0.0
-        out[c] = {"se": se, "ppv": ppv, "f1": f1, "n_true": n_true, "n_pred": n_pred}
-    out["macro_f1_nsv"] = float(np.mean([out[c]["f1"] for c in SCORED]))
-    labels = list(BEAT_CLASSES)
-    cm = np.zeros((4, 4), dtype=int)
-    for i, a in enumerate(labels):
-        for j, b in enumerate(labels):
-            cm[i, j] = int(np.sum((y_true == a) & (y_pred == b)))
-    out["confusion"] = cm.tolist()
+    r = per_class_report(y_true, y_pred, BEAT_CLASSES, scored=SCORED)
+    out: dict[str, Any] = {"n": r.n, "accuracy": r.accuracy}
+    out.update({c: asdict(r.scores[c]) for c in BEAT_CLASSES})
+    out["macro_f1_nsv"] = r.macro_f1
+    out["confusion"] = r.confusion.tolist()
     return out
 
 
@@ -184,19 +175,6 @@ def sklearn_models(seed: int) -> dict[str, Callable[[], Any]]:
     }
 
 
-def predict_in_batches(
-    model: Any, X: dict[str, np.ndarray], *, method: str = "predict", **kw: Any
-) -> np.ndarray:
-    """``model.<method>`` (``predict`` or ``predict_proba``) over chunks of 8192 beats."""
-    n = len(next(iter(X.values())))
-    out = []
-    for i in range(0, n, 8192):
-        part = {k: v[i : i + 8192] for k, v in X.items()}
-        extra = {k: {m: a[i : i + 8192] for m, a in v.items()} for k, v in kw.items()}
-        out.append(np.asarray(getattr(model, method)(part, **extra)))
-    return np.concatenate(out)
-
-
 # ---------------------------------------------------------------- experiments
 def grouped_cv(
     make: Callable[[], Any],
@@ -210,13 +188,15 @@ def grouped_cv(
     score every beat of the held-out records; pooled predictions."""
     from sklearn.model_selection import GroupKFold
 
+    from medmodal.fusion.compare import fold_splits
+
     records = beats.record
     pred = np.empty(len(beats), dtype=object)
-    for _, test_rec in GroupKFold(folds).split(records, groups=records):
+    for _, test_rec in fold_splits(beats.label, GroupKFold(folds), groups=records):
         held = set(records[test_rec])
         fit_rows = rows[~np.isin(records[rows], list(held))]
         model = make().fit(take(X, fit_rows, keys), beats.label[fit_rows], groups=records[fit_rows])
-        pred[test_rec] = predict_in_batches(model, take(X, test_rec, keys))
+        pred[test_rec] = model.predict(take(X, test_rec, keys))
     return scores(beats.label, pred.astype(str))
 
 
@@ -241,9 +221,7 @@ def run_fusion(args: argparse.Namespace, data: dict[str, Any], results: dict[str
             )
         model = make(method).fit(take(Xtr, rows, keys), tr.label[rows], groups=tr.record[rows])
         data.setdefault("models", {})[name] = model
-        entry["ds2"] = scores(
-            te.label, predict_in_batches(model, take(Xte, np.arange(len(te)), keys))
-        )
+        entry["ds2"] = scores(te.label, model.predict(take(Xte, np.arange(len(te)), keys)))
         entry["seconds"] = time.perf_counter() - t0
         entries[name] = entry
         print(
@@ -311,15 +289,13 @@ def _dropout_once(
     full = take(Xte, every, MODALITIES)
     masks = {"other": np.zeros(len(te), dtype=bool)}
     out: dict[str, Any] = {"method": method, "modality_dropout": args.modality_dropout}
-    out["dropout_all_leads"] = scores(te.label, predict_in_batches(drop, full))
-    out["dropout_other_removed"] = scores(te.label, predict_in_batches(drop, full, masks=masks))
+    out["dropout_all_leads"] = scores(te.label, drop.predict(full))
+    out["dropout_other_removed"] = scores(te.label, drop.predict(full, masks=masks))
     keys = tuple(m for m in MODALITIES if m != "other")
     without = make(method, random_state=seed).fit(
         take(Xtr, rows, keys), tr.label[rows], groups=tr.record[rows]
     )
-    out["trained_without_other"] = scores(
-        te.label, predict_in_batches(without, take(Xte, every, keys))
-    )
+    out["trained_without_other"] = scores(te.label, without.predict(take(Xte, every, keys)))
     out["seconds"] = time.perf_counter() - t0
     return out
 
@@ -371,7 +347,7 @@ def _run_budget(
         model = fusion_factory(args)(
             method, epochs=args.long_epochs, patience=args.long_patience, random_state=seed
         ).fit(take(Xtr, rows, MODALITIES), tr.label[rows], groups=tr.record[rows])
-        proba = predict_in_batches(model, every, method="predict_proba")
+        proba = model.predict_proba(every)
         classes = np.asarray(model.classes_).astype(str)
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, classes=classes, proba=proba)
@@ -408,7 +384,7 @@ def run_detected(args: argparse.Namespace, data: dict[str, Any], results: dict[s
         )
     te = load("detected", data["ds2_ids"], args.data_root)
     Xte = data["features"].transform(te)
-    res = scores(te.label, predict_in_batches(model, take(Xte, np.arange(len(te)), MODALITIES)))
+    res = scores(te.label, model.predict(take(Xte, np.arange(len(te)), MODALITIES)))
     results["detected"] = {
         "method": method,
         "ds2": res,
