@@ -99,13 +99,13 @@ def _content(
     table: pd.DataFrame,
     figures: list[ReportFigure],
 ) -> SectionContent:
+    from medmodal.fusion.compare import robustness_table
+
     records = ", ".join(data.info["records"])
     n_v = int(np.sum(data.y))
     best = main.iloc[int(np.argmax(main["auroc"].to_numpy()))]
     uni = main[main["method"].str.startswith("unimodal")]
     best_uni = uni.iloc[int(np.argmax(uni["auroc"].to_numpy()))]
-    from medmodal.fusion.compare import robustness_table
-
     robust = robustness_table(table)
     without_other = robust.get("AUROC without other")
     lone = float(without_other.loc[best["method"]]) if without_other is not None else float("nan")

@@ -115,13 +115,13 @@ def _content(
     table: pd.DataFrame,
     figures: list[ReportFigure],
 ) -> SectionContent:
+    from medmodal.fusion.compare import robustness_table
+
     best = main.iloc[int(np.argmax(main["auroc"].to_numpy()))]
     uni = main[main["method"].str.startswith("unimodal")]
     best_uni = uni.iloc[int(np.argmax(uni["auroc"].to_numpy()))]
     late = main[main["method"] == "late"]
     late_auc = float(late["auroc"].iloc[0]) if len(late) else float("nan")
-    from medmodal.fusion.compare import robustness_table
-
     robust = robustness_table(table)
     drops = {m: float(robust.loc[m].iloc[0] - robust.loc[m].iloc[1:].min()) for m in robust.index}
     fusion_drops = {m: d for m, d in drops.items() if not m.startswith("unimodal")}
