@@ -131,6 +131,12 @@ def _grads(module: Any, q: Any, kv: Any) -> list[Any]:
     return [q.grad.clone(), kv.grad.clone(), *(p.grad.clone() for p in module.parameters())]
 
 
+def _split_heads(module: Any, x: Any) -> Any:
+    """``(B, L, D)`` -> ``(B, H, L, d)``, as the module splits its projections into heads."""
+    b, length, _ = x.shape
+    return x.view(b, length, module.num_heads, module.head_dim).transpose(1, 2)
+
+
 def child_time(reps: int) -> dict[str, Any]:
     """Equality check, then interleaved timing of every variant in this process."""
     import torch
@@ -159,8 +165,8 @@ def child_time(reps: int) -> dict[str, Any]:
             / max(float(b.abs().max()) for b in ref_grads[2:]),
         }
     with torch.no_grad():  # projected (B, H, L, d) tensors for the core-only rows
-        qh = ours._heads(ours.q_proj(q)).contiguous()
-        kh = ours._heads(ours.k_proj(kv)).contiguous()
+        qh = _split_heads(ours, ours.q_proj(q)).contiguous()
+        kh = _split_heads(ours, ours.k_proj(kv)).contiguous()
     qh.requires_grad_()
     kh.requires_grad_()
     core_grad = torch.randn(qh.shape, generator=torch.Generator().manual_seed(3))

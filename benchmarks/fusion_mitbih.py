@@ -34,6 +34,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -41,26 +42,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _machine
+from _fusion_mitbih_report import SCORED, best_fusion, dropout_gap, render
 from medmodal.data import mitdb
 from medmodal.data.beats import BEAT_CLASSES, BeatDataset, build_beats, normalize_morphology
+from medmodal.data.subsample import keep_minority
+from medmodal.metrics.classification import per_class_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NAME = "fusion_mitbih"
-SCORED = ("N", "S", "V")
 MODALITIES = ("mlii", "other", "rhythm", "demographics")
 FUSION_METHODS = ("early", "late", "intermediate", "attention", "gated")
-PUBLISHED = {
-    "de Chazal 2004 (LD, RR + morphology)": {
-        "accuracy": 0.862,
-        "S": {"se": 0.759, "ppv": 0.385},
-        "V": {"se": 0.777, "ppv": 0.819},
-    },
-    "Mondéjar-Guerra 2019 (SVM ensemble)": {
-        "accuracy": 0.945,
-        "S": {"se": 0.78, "ppv": 0.50},
-        "V": {"se": 0.95, "ppv": 0.93},
-    },
-}
 
 
 # ---------------------------------------------------------------- data and features
@@ -103,9 +94,7 @@ class Features:
 
 def training_rows(beats: BeatDataset, n_fraction: float, seed: int) -> np.ndarray:
     """All non-N beats and a seeded ``n_fraction`` of N beats (per record, evenly)."""
-    rng = np.random.default_rng(seed)
-    keep = (beats.label != "N") | (rng.random(len(beats)) < n_fraction)
-    return np.flatnonzero(keep)
+    return keep_minority(beats.label, fraction=n_fraction, majority="N", seed=seed)
 
 
 def take(
@@ -117,21 +106,11 @@ def take(
 # ---------------------------------------------------------------- metrics
 def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
     """Se, +P, F1 per AAMI class, accuracy over all beats and macro-F1 over N/S/V."""
-    out: dict[str, Any] = {"n": int(y_true.size), "accuracy": float(np.mean(y_true == y_pred))}
-    for c in BEAT_CLASSES:
-        tp = int(np.sum((y_true == c) & (y_pred == c)))
-        n_true, n_pred = int(np.sum(y_true == c)), int(np.sum(y_pred == c))
-        se = tp / n_true if n_true else float("nan")
-        ppv = tp / n_pred if n_pred else 0.0
-        f1 = 2 * se * ppv / (se + ppv) if n_true and (se + ppv) > 0 else 0.0
-        out[c] = {"se": se, "ppv": ppv, "f1": f1, "n_true": n_true, "n_pred": n_pred}
-    out["macro_f1_nsv"] = float(np.mean([out[c]["f1"] for c in SCORED]))
-    labels = list(BEAT_CLASSES)
-    cm = np.zeros((4, 4), dtype=int)
-    for i, a in enumerate(labels):
-        for j, b in enumerate(labels):
-            cm[i, j] = int(np.sum((y_true == a) & (y_pred == b)))
-    out["confusion"] = cm.tolist()
+    r = per_class_report(y_true, y_pred, BEAT_CLASSES, scored=SCORED)
+    out: dict[str, Any] = {"n": r.n, "accuracy": r.accuracy}
+    out.update({c: asdict(r.scores[c]) for c in BEAT_CLASSES})
+    out["macro_f1_nsv"] = r.macro_f1
+    out["confusion"] = r.confusion.tolist()
     return out
 
 
@@ -184,19 +163,6 @@ def sklearn_models(seed: int) -> dict[str, Callable[[], Any]]:
     }
 
 
-def predict_in_batches(
-    model: Any, X: dict[str, np.ndarray], *, method: str = "predict", **kw: Any
-) -> np.ndarray:
-    """``model.<method>`` (``predict`` or ``predict_proba``) over chunks of 8192 beats."""
-    n = len(next(iter(X.values())))
-    out = []
-    for i in range(0, n, 8192):
-        part = {k: v[i : i + 8192] for k, v in X.items()}
-        extra = {k: {m: a[i : i + 8192] for m, a in v.items()} for k, v in kw.items()}
-        out.append(np.asarray(getattr(model, method)(part, **extra)))
-    return np.concatenate(out)
-
-
 # ---------------------------------------------------------------- experiments
 def grouped_cv(
     make: Callable[[], Any],
@@ -210,13 +176,15 @@ def grouped_cv(
     score every beat of the held-out records; pooled predictions."""
     from sklearn.model_selection import GroupKFold
 
+    from medmodal.fusion.compare import fold_splits
+
     records = beats.record
     pred = np.empty(len(beats), dtype=object)
-    for _, test_rec in GroupKFold(folds).split(records, groups=records):
+    for _, test_rec in fold_splits(beats.label, GroupKFold(folds), groups=records):
         held = set(records[test_rec])
         fit_rows = rows[~np.isin(records[rows], list(held))]
         model = make().fit(take(X, fit_rows, keys), beats.label[fit_rows], groups=records[fit_rows])
-        pred[test_rec] = predict_in_batches(model, take(X, test_rec, keys))
+        pred[test_rec] = model.predict(take(X, test_rec, keys))
     return scores(beats.label, pred.astype(str))
 
 
@@ -241,9 +209,7 @@ def run_fusion(args: argparse.Namespace, data: dict[str, Any], results: dict[str
             )
         model = make(method).fit(take(Xtr, rows, keys), tr.label[rows], groups=tr.record[rows])
         data.setdefault("models", {})[name] = model
-        entry["ds2"] = scores(
-            te.label, predict_in_batches(model, take(Xte, np.arange(len(te)), keys))
-        )
+        entry["ds2"] = scores(te.label, model.predict(take(Xte, np.arange(len(te)), keys)))
         entry["seconds"] = time.perf_counter() - t0
         entries[name] = entry
         print(
@@ -269,17 +235,6 @@ def run_sklearn(args: argparse.Namespace, data: dict[str, Any], results: dict[st
         save_json(results)
 
 
-def best_fusion(results: dict[str, Any]) -> str:
-    """The fusion method with the highest DS1 grouped-CV macro-F1 (DS2 never looked at)."""
-    cands = {k: v for k, v in results.get("fusion", {}).items() if k.startswith("fusion")}
-    if not cands:
-        raise SystemExit("no fusion results")
-    key = "ds1_cv" if all("ds1_cv" in v for v in cands.values()) else None
-    if key is None:
-        return "fusion: intermediate" if "fusion: intermediate" in cands else next(iter(cands))
-    return max(cands, key=lambda k: cands[k][key]["macro_f1_nsv"])
-
-
 def run_dropout(args: argparse.Namespace, data: dict[str, Any], results: dict[str, Any]) -> None:
     """Modality dropout model with the second lead removed at test time vs a model
     trained without the second lead; ``--dropout-seeds`` repeats the comparison."""
@@ -293,7 +248,7 @@ def run_dropout(args: argparse.Namespace, data: dict[str, Any], results: dict[st
             continue
         rows = training_rows(data["train"], args.n_fraction, seed)
         more[str(seed)] = _dropout_once(args, data, method, seed, rows)
-        print(f"  dropout seed {seed}: gap {_dropout_gap(more[str(seed)]):+.3f}")
+        print(f"  dropout seed {seed}: gap {dropout_gap(more[str(seed)]):+.3f}")
         save_json(results)
 
 
@@ -311,24 +266,15 @@ def _dropout_once(
     full = take(Xte, every, MODALITIES)
     masks = {"other": np.zeros(len(te), dtype=bool)}
     out: dict[str, Any] = {"method": method, "modality_dropout": args.modality_dropout}
-    out["dropout_all_leads"] = scores(te.label, predict_in_batches(drop, full))
-    out["dropout_other_removed"] = scores(te.label, predict_in_batches(drop, full, masks=masks))
+    out["dropout_all_leads"] = scores(te.label, drop.predict(full))
+    out["dropout_other_removed"] = scores(te.label, drop.predict(full, masks=masks))
     keys = tuple(m for m in MODALITIES if m != "other")
     without = make(method, random_state=seed).fit(
         take(Xtr, rows, keys), tr.label[rows], groups=tr.record[rows]
     )
-    out["trained_without_other"] = scores(
-        te.label, predict_in_batches(without, take(Xte, every, keys))
-    )
+    out["trained_without_other"] = scores(te.label, without.predict(take(Xte, every, keys)))
     out["seconds"] = time.perf_counter() - t0
     return out
-
-
-def _dropout_gap(d: dict[str, Any]) -> float:
-    """Trained-without minus dropout-model-with-the-lead-removed, macro-F1 (bar: <= 0.03)."""
-    return float(
-        d["trained_without_other"]["macro_f1_nsv"] - d["dropout_other_removed"]["macro_f1_nsv"]
-    )
 
 
 def run_longer(args: argparse.Namespace, data: dict[str, Any], results: dict[str, Any]) -> None:
@@ -371,7 +317,7 @@ def _run_budget(
         model = fusion_factory(args)(
             method, epochs=args.long_epochs, patience=args.long_patience, random_state=seed
         ).fit(take(Xtr, rows, MODALITIES), tr.label[rows], groups=tr.record[rows])
-        proba = predict_in_batches(model, every, method="predict_proba")
+        proba = model.predict_proba(every)
         classes = np.asarray(model.classes_).astype(str)
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, classes=classes, proba=proba)
@@ -408,7 +354,7 @@ def run_detected(args: argparse.Namespace, data: dict[str, Any], results: dict[s
         )
     te = load("detected", data["ds2_ids"], args.data_root)
     Xte = data["features"].transform(te)
-    res = scores(te.label, predict_in_batches(model, take(Xte, np.arange(len(te)), MODALITIES)))
+    res = scores(te.label, model.predict(take(Xte, np.arange(len(te)), MODALITIES)))
     results["detected"] = {
         "method": method,
         "ds2": res,
@@ -424,253 +370,6 @@ def run_detected(args: argparse.Namespace, data: dict[str, Any], results: dict[s
 def save_json(results: dict[str, Any]) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{NAME}.json").write_text(json.dumps(results, indent=1, default=float))
-
-
-def _row(name: str, r: dict[str, Any], note: str = "") -> str:
-    cells = [f"{100 * r['accuracy']:.1f}"]
-    for c in SCORED:
-        cells += [f"{100 * r[c]['se']:.1f}", f"{100 * r[c]['ppv']:.1f}", f"{r[c]['f1']:.3f}"]
-    cells.append(f"**{r['macro_f1_nsv']:.3f}**")
-    return f"| {name}{note} | " + " | ".join(cells) + " |"
-
-
-HEADER = (
-    "| model | acc % | N Se | N +P | N F1 | S Se | S +P | S F1 | V Se | V +P | V F1 "
-    "| macro-F1 (N,S,V) |\n"
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-)
-
-
-def _published_row(name: str, p: dict[str, Any]) -> str:
-    cells = [f"{100 * p['accuracy']:.1f}", "", "", ""]
-    for c in ("S", "V"):
-        se, ppv = p[c]["se"], p[c]["ppv"]
-        cells += [f"{100 * se:.1f}", f"{100 * ppv:.1f}", f"({2 * se * ppv / (se + ppv):.3f})"]
-    return f"| {name} (published) | " + " | ".join(cells) + " | |"
-
-
-def render(results: dict[str, Any]) -> str:
-    later = results.get("machine_resumed") or results.get("machine_sklearn_step")
-    later = later or results["machine"]
-    lines = [
-        "# Fusion benchmark 1: MIT-BIH inter-patient beat classification",
-        "",
-        "de Chazal (2004) protocol: trained on DS1 (22 records), tested once on DS2 (22 other "
-        "patients); paced records excluded; AAMI classes N/S/V/F from the reference beat "
-        "annotations. Se = sensitivity, +P = positive predictivity, in %; accuracy over all "
-        "N/S/V/F beats; macro-F1 over N, S and V. Generated by `benchmarks/fusion_mitbih.py`.",
-        "",
-        f"Machine: {_machine.describe(results['machine'])}",
-        "",
-        "The scikit-learn references ran in a resumed call: " + _machine.describe(later),
-        "",
-        f"Settings: {json.dumps(results['settings'])}",
-        "",
-        "FusionClassifier parameters shared by every fusion model and unimodal baseline: "
-        f"{json.dumps(results.get('fusion_params', {}))}.",
-        "",
-        "Training beats (after keeping every S/V/F beat and a seeded fraction of N beats): "
-        f"{results['data']['train_rows']}; DS1 beats {results['data']['ds1']}; DS2 beats "
-        f"{results['data']['ds2']}.",
-        "",
-        "## DS2 (test, looked at once)",
-        "",
-        HEADER,
-    ]
-    for name, p in PUBLISHED.items():
-        lines.append(_published_row(name, p))
-    best = best_fusion(results) if results.get("fusion") else None
-    for name, e in results.get("fusion", {}).items():
-        lines.append(_row(name, e["ds2"], " (best by DS1 CV)" if name == best else ""))
-    for name, e in results.get("sklearn", {}).items():
-        lines.append(_row(name, e["ds2"]))
-    lines += ["", "Published F1 values in parentheses are computed from their Se and +P."]
-    cv = {k: v for k, v in results.get("fusion", {}).items() if "ds1_cv" in v}
-    if cv:
-        lines += ["", "## Model selection: patient-grouped CV inside DS1", "", HEADER]
-        lines += [_row(k, v["ds1_cv"]) for k, v in cv.items()]
-    lines += render_extras(results)
-    lines += NOTES + _budget_note(results)
-    return "\n".join(lines) + "\n"
-
-
-def _budget_note(results: dict[str, Any]) -> list[str]:
-    """The budget caveat, with the larger-budget runs' figures when there are some."""
-    s = results["settings"]
-    text = (
-        f"- Budget: 2 shared CPU cores, so the networks are small and the main table trains "
-        f"each for {s['epochs']} epochs on {s['n_fraction']:.0%} of N beats, one seed."
-    )
-    runs = [e for g in results.get("longer", {}).values() for e in g.get("seeds", {}).values()]
-    if not runs or not results.get("fusion"):
-        return [text + " Longer training was not tried."]
-    f1 = [e["ds2"]["macro_f1_nsv"] for e in runs]
-    s_f1 = [e["ds2"]["S"]["f1"] for e in runs]
-    stopped = [e["epochs_run"] for e in runs]
-    verdict = "did not help" if max(f1) <= _best_ds2(results) else "helped in some runs"
-    return [
-        text + f" Larger budgets {verdict} (section 'Larger training budgets'): early "
-        f"stopping on held-out DS1 patients ended the {len(runs)} runs after "
-        f"{min(stopped)}-{max(stopped)} epochs, and their DS2 macro-F1 spans "
-        f"{min(f1):.3f}-{max(f1):.3f} (S-F1 {min(s_f1):.2f}-{max(s_f1):.2f}) against "
-        f"{_best_ds2(results):.3f} in the main table for the same method. The seed spread "
-        "is as large as the differences between fusion methods in the main table, so their "
-        "order there is not reliable; what limits these models is the shift between "
-        "patients more than training time."
-    ]
-
-
-NOTES = [
-    "",
-    "## Notes",
-    "",
-    "- Inputs per beat: MLII and other-lead windows from 0.25 s before to 0.40 s after the R "
-    "peak, resampled to 128 points, each given as two channels (scaled by the record's "
-    "median beat amplitude; and minus the record's median beat); ten RR features (pre, post, "
-    "local 10-beat and record-mean RR and their ratios), log-transformed; age (DS1 median "
-    "where unknown) and sex. None of this uses labels.",
-    "- Imbalance: every S/V/F training beat, a seeded fraction of N beats, and inverse-"
-    "frequency class weights in every model. The early-stopping split inside each fit "
-    "holds out whole DS1 records.",
-    "- Selection: the fusion method called best is the one with the highest macro-F1 in "
-    "the patient-grouped CV inside DS1; DS2 results of all models are shown. Honesty note: "
-    "during development a logistic-regression reference was run on DS2 with and without "
-    "the per-record median-beat subtraction (which the issue suggested beforehand) before "
-    "it was adopted; no fusion setting was chosen on DS2.",
-    "- F beats (388 in DS2) are classified but not in the macro-F1; accuracy counts them.",
-]
-
-
-def render_extras(results: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
-    d = results.get("dropout")
-    if d:
-        gap = _dropout_gap(d)
-        lines += [
-            "",
-            f"## Missing second lead (method {d['method']}, "
-            f"modality dropout {d['modality_dropout']})",
-            "",
-            HEADER,
-            _row("dropout model, all leads", d["dropout_all_leads"]),
-            _row("dropout model, other lead removed at test", d["dropout_other_removed"]),
-            _row("model trained without the other lead", d["trained_without_other"]),
-            "",
-            f"Gap (trained-without minus dropout-with-lead-removed): {gap:+.3f} macro-F1 "
-            f"(bar: within 0.03) -> {'met' if gap <= 0.03 else 'MISSED'}. The same method "
-            f"without modality dropout scored {_best_ds2(results):.3f} with all leads: "
-            "run-to-run spread is of the order of the bar itself, so the gap is only "
-            "meaningful over several seeds"
-            + (" (below)." if results.get("dropout_seeds") else "."),
-        ]
-        lines += _render_dropout_seeds(results)
-    e = results.get("detected")
-    if e:
-        lines += [
-            "",
-            f"## End to end: our own R peaks (method {e['method']}, trained on reference beats)",
-            "",
-            f"Our detector found {e['matched_beats']} of the {e['reference_beats']} labelled DS2 "
-            f"beats within 150 ms ({100 * e['matched_beats'] / e['reference_beats']:.2f} %); "
-            f"{e['extra_detections']} detections matched no reference beat and are not scored. "
-            "Rhythm features come from the detected beats only.",
-            "",
-            HEADER,
-            _row("detected beats (DS2)", e["ds2"]),
-        ]
-    lines += render_longer(results)
-    lines += render_bars(results)
-    return lines
-
-
-def _render_dropout_seeds(results: dict[str, Any]) -> list[str]:
-    more = results.get("dropout_seeds") or {}
-    if not more:
-        return []
-    runs = {str(results["settings"]["seed"]): results["dropout"], **more}
-    lines = [
-        "",
-        "The same comparison repeated with other seeds (each seed draws its own N beats and "
-        "initial weights; both models of a seed share them):",
-        "",
-        "| seed | dropout model, all leads | dropout model, other lead removed | trained without "
-        "the other lead | gap | bar (<= 0.03) |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
-    ]
-    gaps = []
-    for seed, d in runs.items():
-        gap = _dropout_gap(d)
-        gaps.append(gap)
-        lines.append(
-            f"| {seed} | {d['dropout_all_leads']['macro_f1_nsv']:.3f} | "
-            f"{d['dropout_other_removed']['macro_f1_nsv']:.3f} | "
-            f"{d['trained_without_other']['macro_f1_nsv']:.3f} | {gap:+.3f} | "
-            f"{'met' if gap <= 0.03 else 'MISSED'} |"
-        )
-    lines += ["", f"Mean gap over {len(gaps)} seeds: {np.mean(gaps):+.3f} "
-              f"({'met' if np.mean(gaps) <= 0.03 else 'MISSED'}; a negative gap means the "
-              "dropout model without the lead beat the model trained without it)."]  # fmt: skip
-    return lines
-
-
-def render_longer(results: dict[str, Any]) -> list[str]:
-    runs = [g for g in results.get("longer", {}).values() if g.get("seeds")]
-    if not runs:
-        return []
-    lines = [
-        "",
-        f"## Larger training budgets for the DS1-selected method ({runs[0]['method']})",
-        "",
-        "Each budget was fixed before its run and nothing was chosen on DS2; different seeds "
-        "draw different N beats and initial weights; the ensemble averages the seeds' "
-        "probabilities.",
-    ]
-    for g in runs:
-        lines += _render_budget(g)
-    return lines
-
-
-def _render_budget(g: dict[str, Any]) -> list[str]:
-    plan = g["plan"]
-    lines = [
-        "",
-        f"Up to {plan['epochs']} epochs (early stopping on held-out DS1 records, patience "
-        f"{plan['patience']}), every S/V/F beat and {plan['n_fraction']:.0%} of N beats, "
-        f"seeds {', '.join(map(str, plan['seeds']))}:",
-        "",
-        HEADER,
-    ]
-    f1s = []
-    for seed, e in g["seeds"].items():
-        f1s.append(e["ds2"]["macro_f1_nsv"])
-        note = f", stopped after {e['epochs_run']} epochs, {e['train_rows']} training beats"
-        lines.append(_row(f"seed {seed}{note}", e["ds2"]))
-    if "ensemble" in g:
-        lines.append(_row(f"ensemble of {len(g['seeds'])} seeds", g["ensemble"]))
-    if len(f1s) > 1:
-        lines += ["", f"Seed spread of macro-F1: {min(f1s):.3f}-{max(f1s):.3f} "
-                  f"(mean {np.mean(f1s):.3f})."]  # fmt: skip
-    return lines
-
-
-def _best_ds2(results: dict[str, Any]) -> float:
-    return float(results["fusion"][best_fusion(results)]["ds2"]["macro_f1_nsv"])
-
-
-def render_bars(results: dict[str, Any]) -> list[str]:
-    if not results.get("fusion"):
-        return []
-    best = best_fusion(results)
-    r = results["fusion"][best]["ds2"]
-    checks = [
-        ("macro-F1(N,S,V) >= 0.87", r["macro_f1_nsv"], 0.87),
-        ("S-F1 >= 0.70", r["S"]["f1"], 0.70),
-        ("V-F1 >= 0.94", r["V"]["f1"], 0.94),
-    ]
-    lines = ["", f"## Bars (best fusion model by DS1 CV: {best})", ""]
-    for text, value, bar in checks:
-        lines.append(f"- {text}: {value:.3f} -> {'met' if value >= bar else 'MISSED'}")
-    return lines
 
 
 # ---------------------------------------------------------------- main

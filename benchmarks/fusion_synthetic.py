@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _machine
 from medmodal.data.synthetic import MultimodalDataset, make_multimodal_classification
 from medmodal.fusion import run_comparison
-from medmodal.fusion.compare import _splits
+from medmodal.fusion.compare import fold_splits
 from medmodal.metrics.bootstrap import bootstrap_metrics
 from medmodal.metrics.classification import METRICS, classification_metrics
 
@@ -135,7 +135,7 @@ def run_setting(name: str, seeds: int, n_boot: int) -> dict[str, Any]:
         times[f"seed {seed}"] = time.perf_counter() - t0
         preds = dict(result.predictions)
         if spec["peers"]:
-            folds = _splits(spec["cv"], d.y, False, None, seed)
+            folds = fold_splits(d.y, spec["cv"], seed=seed)
             preds.update({(k, "all"): v for k, v in _notebook_peers(d, folds).items()})
         ys.append(d.y)
         for key, proba in preds.items():

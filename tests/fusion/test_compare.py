@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from medmodal.data.synthetic import MultimodalDataset, make_multimodal_classification
 from medmodal.errors import InvalidParameterError
 from medmodal.fusion import compare_fusion, run_comparison
-from medmodal.fusion.compare import _splits
+from medmodal.fusion.compare import fold_splits, robustness_table
 from medmodal.metrics.classification import METRICS
 
 #: Tiny networks and few epochs: quick tests assert behaviour, not accuracy records.
@@ -63,8 +64,59 @@ def test_robustness_conditions_and_custom_labels(notebook: MultimodalDataset) ->
 def test_grouped_folds_keep_patients_together() -> None:
     y = np.tile([0, 1], 60)
     groups = np.repeat(np.arange(30), 4)
-    for train, test in _splits(5, y, False, groups, seed=0):
+    folds = fold_splits(y, 5, groups=groups, seed=0)
+    assert len(folds) == 5
+    for train, test in folds:
         assert not set(groups[train]) & set(groups[test])
+        assert abs(y[test].mean() - 0.5) < 0.2  # stratified
+    tests = np.concatenate([test for _, test in folds])
+    assert sorted(tests.tolist()) == list(range(len(y)))  # each sample tested once
+
+
+def test_fold_splits_are_the_comparisons_folds(notebook: MultimodalDataset) -> None:
+    result = run_comparison(
+        notebook.X, notebook.y, methods=["early"], cv=3, seed=4, n_boot=0, params=FAST,
+        baselines=False,
+    )  # fmt: skip
+    for f, (_, test) in enumerate(fold_splits(notebook.y, 3, seed=4)):
+        assert result.folds is not None and (result.folds[test] == f).all()
+
+
+def test_fold_splits_take_a_splitter_and_reject_bad_input() -> None:
+    from sklearn.model_selection import GroupKFold
+
+    y, groups = np.tile([0, 1], 10), np.repeat(np.arange(5), 4)
+    ours = fold_splits(y, GroupKFold(5), groups=groups)
+    theirs = list(GroupKFold(5).split(groups, groups=groups))
+    for (a, b), (c, d) in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+    with pytest.raises(InvalidParameterError, match="fold_splits: cv"):
+        fold_splits(y, 1)
+    with pytest.raises(InvalidParameterError, match="fold_splits: groups"):
+        fold_splits(y, 2, groups=groups[:3])
+
+
+def test_intervals_only_for_the_asked_conditions(notebook: MultimodalDataset) -> None:
+    result = run_comparison(
+        notebook.X, notebook.y, methods=["early"], cv=2, missing="each", n_boot=0,
+        params=FAST, baselines=False,
+    )  # fmt: skip
+    assert result.table["auroc_low"].isna().all()  # n_boot=0: no intervals yet
+    table = result.with_intervals(50, seed=1)
+    full = table["condition"] == "all"
+    assert (table.loc[full, "auroc_low"] <= table.loc[full, "auroc"]).all()
+    assert (table.loc[full, "auroc"] <= table.loc[full, "auroc_high"]).all()
+    assert table.loc[~full, "auroc_low"].isna().all()
+    assert result.table["auroc_low"].isna().all()  # the result itself is unchanged
+    again = result.with_intervals(50, seed=1, conditions=["all", "without image"])
+    pd.testing.assert_frame_equal(again[full], table[full])
+    assert again.loc[again["condition"] == "without image", "auroc_low"].notna().all()
+    robust = robustness_table(table)
+    assert list(robust.columns) == ["AUROC all", "AUROC without clinical", "AUROC without image"]
+    assert robust.loc["early", "AUROC all"] == pytest.approx(
+        float(table.loc[full, "auroc"].iloc[0])
+    )
 
 
 def test_grouped_comparison_runs_and_bad_groups_fail(notebook: MultimodalDataset) -> None:
@@ -99,3 +151,16 @@ def test_late_fusion_cannot_learn_a_cross_modal_xor() -> None:
     ).set_index("method")
     assert table.loc["late", "auroc"] < 0.6
     assert table.loc["intermediate", "auroc"] > 0.85
+
+
+def test_robustness_table_is_method_by_condition() -> None:
+    rows = []
+    for method, auc in (("early", 0.9), ("late", 0.7), ("unimodal:a", 0.6)):
+        for cond, drop in (("without a", 0.2), ("all", 0.0), ("without b", 0.1)):
+            rows.append({"method": method, "condition": cond, "auroc": auc - drop, "brier": drop})
+    robust = robustness_table(pd.DataFrame(rows))
+    assert list(robust.index) == ["early", "late", "unimodal:a"]
+    assert list(robust.columns) == ["AUROC all", "AUROC without a", "AUROC without b"]
+    assert robust.loc["late", "AUROC without a"] == pytest.approx(0.5)
+    brier = robustness_table(pd.DataFrame(rows), metric="brier")
+    assert brier.loc["early", "brier without b"] == pytest.approx(0.1)

@@ -14,6 +14,7 @@ from medmodal.metrics.classification import (
     average_precision,
     binary_auroc,
     classification_metrics,
+    per_class_report,
 )
 
 
@@ -74,3 +75,34 @@ def test_single_class_has_no_auroc_and_bad_shapes_fail() -> None:
         classification_metrics(np.array([0, 3]), np.ones((2, 2)) / 2)
     with pytest.raises(InvalidParameterError, match=r"\(n, K\)"):
         classification_metrics(np.array([0, 1]), np.ones(2))
+
+
+def test_per_class_report_matches_sklearn(rng: np.random.Generator) -> None:
+    classes = ("N", "S", "V", "F")
+    y = rng.choice(classes, 400, p=[0.7, 0.1, 0.15, 0.05])
+    pred = np.where(rng.random(400) < 0.8, y, rng.choice(classes, 400))
+    r = per_class_report(y, pred, classes, scored=("N", "S", "V"))
+    se = skm.recall_score(y, pred, labels=list(classes), average=None)
+    ppv = skm.precision_score(y, pred, labels=list(classes), average=None, zero_division=0)
+    f1 = skm.f1_score(y, pred, labels=list(classes), average=None, zero_division=0)
+    for i, c in enumerate(classes):
+        assert r.scores[c].se == pytest.approx(se[i])
+        assert r.scores[c].ppv == pytest.approx(ppv[i])
+        assert r.scores[c].f1 == pytest.approx(f1[i])
+        assert r.scores[c].n_true == int((y == c).sum())
+    assert r.macro_f1 == pytest.approx(f1[:3].mean())
+    assert r.accuracy == pytest.approx(skm.accuracy_score(y, pred))
+    np.testing.assert_array_equal(r.confusion, skm.confusion_matrix(y, pred, labels=list(classes)))
+    assert r.n == 400 and r.scored == ("N", "S", "V")
+
+
+def test_per_class_report_absent_classes_and_errors() -> None:
+    y, pred = np.array(["N", "N", "V"]), np.array(["N", "S", "N"])
+    r = per_class_report(y, pred, ("N", "S", "V", "F"))
+    assert np.isnan(r.scores["F"].se) and r.scores["F"].f1 == 0.0  # never occurs
+    assert r.scores["S"].ppv == 0.0 and r.scores["V"].ppv == 0.0  # never right / predicted
+    assert r.macro_f1 == pytest.approx(np.mean([r.scores[c].f1 for c in "NSVF"]))
+    with pytest.raises(InvalidParameterError, match="scored classes"):
+        per_class_report(y, pred, ("N", "S"), scored=("V",))
+    with pytest.raises(InvalidParameterError, match="equal 1-D shapes"):
+        per_class_report(y, pred[:2], ("N",))

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from medmodal.report import align_section, attention_section, fusion_section
-from medmodal.report._attention_mitdb import TEST_RECORDS, TRAIN_RECORDS, mitdb_pvc_cohort
-from medmodal.report._fusion_mitdb import _capped
 from medmodal.report.section import SectionContent, SectionContext
 
 SWITCHES = [
@@ -38,38 +35,6 @@ def test_sections_switch_only_when_the_data_set_is_there(
     content = module.build(SectionContext(tmp_path, data_root=tmp_path))  # type: ignore[attr-defined]
     assert content.meaning == f"real {tmp_path}"
     assert asked == [dataset]
-
-
-def test_capped_keeps_at_most_cap_per_patient_and_class() -> None:
-    groups = np.array(["a"] * 10 + ["b"] * 4)
-    positive = np.array([True] * 7 + [False] * 3 + [True, False, False, False])
-    keep = _capped(groups, positive, 2, seed=0)
-    assert np.all(np.diff(keep) > 0)
-    pairs = list(zip(groups[keep], positive[keep], strict=True))
-    assert pairs.count(("a", True)) == 2 and pairs.count(("a", False)) == 2
-    assert pairs.count(("b", True)) == 1 and pairs.count(("b", False)) == 2
-    np.testing.assert_array_equal(keep, _capped(groups, positive, 2, seed=0))
-
-
-def test_attention_patients_are_disjoint() -> None:
-    assert not set(TRAIN_RECORDS) & set(TEST_RECORDS)
-
-
-@pytest.mark.data
-def test_mitdb_windows_carry_their_annotated_pvcs(mitdb_dir: Path) -> None:
-    cohort, owner = mitdb_pvc_cohort(["119", "100"], root=mitdb_dir.parent, per_class=3, seed=0)
-    assert cohort.X["ecg"].shape[1:] == (1, 1000) and cohort.X["clinical"].shape[1] == 2
-    # 119 has windows with and without PVCs; 100 has one PVC in 30 minutes
-    assert (owner == "119").sum() == 6 and cohort.y[owner == "119"].tolist() == [1, 1, 1, 0, 0, 0]
-    for label, peaks in zip(cohort.y, cohort.pvc_peaks, strict=True):
-        assert (peaks.size > 0) == bool(label)
-        assert np.all((peaks >= 0) & (peaks < 1000))
-    # a PVC is a large deflection: the cleaned trace peaks near every annotated one
-    ecg = cohort.X["ecg"][:, 0]
-    for signal, peaks in zip(ecg, cohort.pvc_peaks, strict=True):
-        for r in peaks:
-            near = np.abs(signal[max(r - 10, 0) : r + 10]).max()
-            assert near > 2 * np.median(np.abs(signal)), r
 
 
 def _run(key: str, tmp_path: Path, root: Path) -> SectionContent:

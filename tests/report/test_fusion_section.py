@@ -8,13 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medmodal.report.fusion_section import (
-    MISSING_RATE,
-    _main_table,
-    _robustness_table,
-    build,
-    cohort,
-)
+from medmodal.report.fusion_section import MISSING_RATE, build, cohort, main_table
 from medmodal.report.section import SectionContext
 
 
@@ -41,7 +35,7 @@ def test_cohort_has_missing_modalities_and_both_classes() -> None:
 
 def test_main_table_shows_values_with_intervals() -> None:
     table = _table()
-    main = _main_table(table[table["condition"] == "all"])
+    main = main_table(table[table["condition"] == "all"])
     assert main.loc[0, "AUROC"] == "0.900 [0.850, 0.950]"
     assert list(main.columns) == [
         "method",
@@ -51,13 +45,6 @@ def test_main_table_shows_values_with_intervals() -> None:
         "Brier",
         "ECE",
     ]
-
-
-def test_robustness_table_is_method_by_condition() -> None:
-    robust = _robustness_table(_table())
-    assert list(robust.index) == ["early", "late", "unimodal:a"]
-    assert list(robust.columns) == ["AUROC all", "AUROC without a", "AUROC without b"]
-    assert robust.loc["late", "AUROC without a"] == pytest.approx(0.5)
 
 
 @pytest.mark.slow

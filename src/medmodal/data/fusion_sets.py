@@ -100,6 +100,7 @@ def mitdb_beats(
         InvalidParameterError: bad ``max_records`` or ``n_fraction``.
     """
     from medmodal.data.beats import build_beats, normalize_morphology
+    from medmodal.data.subsample import keep_minority
 
     _max_records(max_records, "mitdb_beats")
     if not 0 < n_fraction <= 1:
@@ -107,8 +108,7 @@ def mitdb_beats(
     mitdb._folder(root)  # one clear error (where the data belong) before any work
     ids = tuple(records or MITDB_ORDER)[:max_records]
     beats = build_beats(ids, root=root, cache_dir=cache_dir, progress=progress)
-    keep = (beats.label != "N") | (np.random.default_rng(seed).random(len(beats)) < n_fraction)
-    beats = beats.subset(keep)
+    beats = beats.subset(keep_minority(beats.label, fraction=n_fraction, majority="N", seed=seed))
     scaled = normalize_morphology(beats)
     centred = normalize_morphology(beats, subtract_median=True)
     X = {

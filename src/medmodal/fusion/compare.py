@@ -35,7 +35,7 @@ from medmodal.fusion.estimator import FusionClassifier, parse_method
 from medmodal.fusion.missing import presence_masks
 from medmodal.metrics.bootstrap import bootstrap_metrics
 from medmodal.metrics.classification import METRICS, classification_metrics
-from medmodal.types import ArrayLike
+from medmodal.types import ArrayLike, IntArray
 
 #: Methods compared by default (unimodal baselines are added for every modality).
 DEFAULT_METHODS = ("early", "late", "intermediate", "attention", "gated")
@@ -79,6 +79,71 @@ class FusionComparison:
             rows.append(f"| {d['method']} | {d['condition']} | " + " | ".join(cells) + " |")
         return "\n".join(rows)
 
+    def with_intervals(
+        self,
+        n_boot: int,
+        *,
+        seed: int = 0,
+        groups: ArrayLike | None = None,
+        conditions: Sequence[str] = (ALL,),
+    ) -> pd.DataFrame:
+        """The table with bootstrap 95 % CIs (re)computed for the rows of ``conditions``.
+
+        A comparison run with ``n_boot=0`` is cheap; this fills in the intervals only
+        where they are shown (by default: every modality present).
+
+        Args:
+            n_boot: bootstrap resamples.
+            seed: seeds the resampling.
+            groups: ``(n,)`` ids resampled as units (e.g. patients).
+            conditions: the test conditions to give intervals (``"all"``,
+                ``"without <modality>"``).
+
+        Returns:
+            A copy of :attr:`table` with ``<metric>_low`` / ``<metric>_high`` filled in
+            for those rows.
+        """
+        table = self.table.copy()
+        g = None if groups is None else np.asarray(groups)
+        for i, row in table[table["condition"].isin(list(conditions))].iterrows():
+            proba = self.predictions[(row["method"], row["condition"])]
+            ci = bootstrap_metrics(
+                classification_metrics, self.y, proba, n_boot=n_boot, seed=seed, groups=g,
+                multilabel=self.multilabel,
+            )  # fmt: skip
+            for metric in ci.value:
+                if metric in table.columns:
+                    table.loc[i, [f"{metric}_low", f"{metric}_high"]] = (
+                        ci.low[metric],
+                        ci.high[metric],
+                    )
+        return table
+
+
+def robustness_table(table: pd.DataFrame, metric: str = "auroc") -> pd.DataFrame:
+    """``metric`` per method (rows, in table order) and test condition (``all`` first).
+
+    Args:
+        table: a comparison table (:attr:`FusionComparison.table` or
+            :meth:`FusionComparison.with_intervals`).
+        metric: the column to spread.
+
+    Example:
+        >>> import pandas as pd
+        >>> t = pd.DataFrame({"method": ["late", "late"], "auroc": [0.9, 0.7],
+        ...                   "condition": ["without a", "all"]})
+        >>> robustness_table(t).to_dict(orient="records")
+        [{'AUROC all': 0.7, 'AUROC without a': 0.9}]
+    """
+    wide = table.pivot(index="method", columns="condition", values=metric)
+    wide = wide.reindex(list(dict.fromkeys(table["method"])))
+    columns = [ALL, *[c for c in wide.columns if c != ALL]]
+    wide = wide[columns]
+    label = "AUROC" if metric == "auroc" else metric
+    wide.columns = [f"{label} {c}" for c in columns]
+    wide.index.name = "method"
+    return wide
+
 
 def _method_specs(
     methods: Sequence[str] | Mapping[str, Mapping[str, Any]],
@@ -103,22 +168,56 @@ def _method_specs(
     return specs
 
 
-def _splits(
-    cv: int | Any, y: np.ndarray, multilabel: bool, groups: np.ndarray | None, seed: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The folds: stratified (single-label) and grouped (when groups are given)."""
+def fold_splits(
+    y: ArrayLike,
+    cv: int | Any = 5,
+    *,
+    groups: ArrayLike | None = None,
+    seed: int = 0,
+    multilabel: bool = False,
+) -> list[tuple[IntArray, IntArray]]:
+    """The ``(train, test)`` index pairs :func:`run_comparison` uses for ``cv``.
+
+    With an int: stratified for single-label targets, grouped when ``groups`` is given
+    (a group never straddles two folds), shuffled with ``seed``. Any scikit-learn
+    splitter is used as it is (``cv.split(X, y, groups)``), so callers can reproduce
+    a comparison's folds outside it.
+
+    Args:
+        y: class labels ``(n,)`` or a 0/1 label matrix ``(n, L)``.
+        cv: number of folds (>= 2) or a scikit-learn splitter.
+        groups: ``(n,)`` patient (or other) ids.
+        seed: shuffles the folds (int ``cv`` only).
+        multilabel: whether ``y`` is a label matrix (no stratification).
+
+    Raises:
+        InvalidParameterError: ``cv`` below 2 or ``groups`` of the wrong length.
+
+    Example:
+        >>> import numpy as np
+        >>> folds = fold_splits(np.tile([0, 1], 10), 2, groups=np.repeat(np.arange(5), 4))
+        >>> len(folds), sorted(np.concatenate([test for _, test in folds]).tolist()) == list(
+        ...     range(20))
+        (2, True)
+    """
+    y_arr = np.asarray(y)
+    g = None if groups is None else np.asarray(groups)
+    if g is not None and g.shape != (len(y_arr),):
+        raise InvalidParameterError(
+            f"fold_splits: groups must have shape ({len(y_arr)},), got {g.shape}"
+        )
+    X0 = np.zeros(len(y_arr))
     if not isinstance(cv, int):
-        return list(cv.split(np.zeros(len(y)), None if multilabel else y, groups))
+        return list(cv.split(X0, None if multilabel else y_arr, g))
     if cv < 2:
-        raise InvalidParameterError(f"compare_fusion: cv must be >= 2, got {cv}")
-    X0 = np.zeros(len(y))
-    if groups is not None:
+        raise InvalidParameterError(f"fold_splits: cv must be an int >= 2 or a splitter, got {cv}")
+    if g is not None:
         if multilabel:
-            return list(GroupKFold(cv, shuffle=True, random_state=seed).split(X0, None, groups))
-        return list(StratifiedGroupKFold(cv, shuffle=True, random_state=seed).split(X0, y, groups))
+            return list(GroupKFold(cv, shuffle=True, random_state=seed).split(X0, None, g))
+        return list(StratifiedGroupKFold(cv, shuffle=True, random_state=seed).split(X0, y_arr, g))
     if multilabel:
         return list(KFold(cv, shuffle=True, random_state=seed).split(X0))
-    return list(StratifiedKFold(cv, shuffle=True, random_state=seed).split(X0, y))
+    return list(StratifiedKFold(cv, shuffle=True, random_state=seed).split(X0, y_arr))
 
 
 def _conditions(missing: str | Sequence[str] | None, modalities: Sequence[str]) -> list[str]:
@@ -198,7 +297,7 @@ def run_comparison(
         raise InvalidParameterError(f"compare_fusion: groups must have shape ({n},), got {g.shape}")
     specs = _method_specs(methods, sorted(data), params, baselines)
     removed = _conditions(missing, sorted(data))
-    folds = _splits(cv, targets.values, targets.multilabel, g, seed)
+    folds = fold_splits(targets.values, cv, groups=g, seed=seed, multilabel=targets.multilabel)
     k = targets.values.shape[1] if targets.multilabel else len(targets.classes)
     y_fit = targets.values if targets.multilabel else targets.classes[targets.values]
     preds: dict[tuple[str, str], np.ndarray] = {}

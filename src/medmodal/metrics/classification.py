@@ -29,9 +29,15 @@ Example:
     >>> m = classification_metrics(y, proba)
     >>> m["accuracy"], m["auroc"], round(m["brier"], 3)
     (1.0, 1.0, 0.075)
+
+Label predictions (no probabilities) get :func:`per_class_report`: sensitivity, positive
+predictivity and F1 per class, as heartbeat classification reports them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -166,3 +172,108 @@ def classification_metrics(
     if len(y_arr) == 0:
         return dict.fromkeys(METRICS, float("nan"))
     return _multilabel(y_arr, p) if multilabel else _single_label(y_arr, p)
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    """Sensitivity, positive predictivity and F1 of one class (label predictions).
+
+    Attributes:
+        se: sensitivity (recall), ``tp / n_true``; NaN when the class never occurs.
+        ppv: positive predictivity (+P, precision), ``tp / n_pred``; 0 when never predicted.
+        f1: harmonic mean of ``se`` and ``ppv``; 0 when the class never occurs.
+        n_true: rows of the class.
+        n_pred: rows predicted as the class.
+    """
+
+    se: float
+    ppv: float
+    f1: float
+    n_true: int
+    n_pred: int
+
+
+@dataclass(frozen=True)
+class PerClassReport:
+    """Per-class scores of label predictions (AAMI beat classes, diagnoses, ...).
+
+    Attributes:
+        n: rows scored.
+        classes: the classes, in table order.
+        scores: class → its :class:`ClassScore`.
+        accuracy: share of rows predicted right (every class counts).
+        macro_f1: mean F1 over the scored classes.
+        scored: the classes in ``macro_f1``.
+        confusion: ``(K, K)`` counts, rows true class, columns predicted (order of
+            ``classes``).
+    """
+
+    n: int
+    classes: tuple[str, ...]
+    scores: dict[str, ClassScore]
+    accuracy: float
+    macro_f1: float
+    scored: tuple[str, ...]
+    confusion: np.ndarray
+
+
+def per_class_report(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    classes: Sequence[str],
+    *,
+    scored: Sequence[str] | None = None,
+) -> PerClassReport:
+    """Se, +P and F1 per class, accuracy, macro-F1 over ``scored`` and the confusion matrix.
+
+    The beat-classification report of the AAMI / de Chazal protocol (e.g. macro-F1 over
+    N, S and V while F beats count in the accuracy only).
+
+    Args:
+        y_true: ``(n,)`` true labels.
+        y_pred: ``(n,)`` predicted labels.
+        classes: the classes reported, in order (labels outside them count in the
+            accuracy only).
+        scored: classes averaged in ``macro_f1`` (default: all of ``classes``).
+
+    Raises:
+        InvalidParameterError: inputs of different shapes, or ``scored`` names a class
+            not in ``classes``.
+
+    Example:
+        >>> import numpy as np
+        >>> r = per_class_report(np.array(list("NNNSV")), np.array(list("NNSSN")),
+        ...                      ("N", "S", "V"), scored=("N", "S"))
+        >>> r.scores["S"].se, r.scores["S"].ppv, round(r.macro_f1, 3), r.accuracy
+        (1.0, 0.5, 0.667, 0.6)
+    """
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    if t.shape != p.shape or t.ndim != 1:
+        raise InvalidParameterError(
+            f"per_class_report: y_true {t.shape} and y_pred {p.shape} must be equal 1-D shapes"
+        )
+    names = tuple(classes)
+    chosen = names if scored is None else tuple(scored)
+    unknown = [c for c in chosen if c not in names]
+    if unknown:
+        raise InvalidParameterError(
+            f"per_class_report: scored classes {unknown} are not in classes {list(names)}"
+        )
+    scores = {}
+    for c in names:
+        tp = int(np.sum((t == c) & (p == c)))
+        n_true, n_pred = int(np.sum(t == c)), int(np.sum(p == c))
+        se = tp / n_true if n_true else float("nan")
+        ppv = tp / n_pred if n_pred else 0.0
+        f1 = 2 * se * ppv / (se + ppv) if n_true and (se + ppv) > 0 else 0.0
+        scores[c] = ClassScore(se, ppv, f1, n_true, n_pred)
+    confusion = np.array([[int(np.sum((t == a) & (p == b))) for b in names] for a in names])
+    return PerClassReport(
+        n=int(t.size),
+        classes=names,
+        scores=scores,
+        accuracy=float(np.mean(t == p)),
+        macro_f1=float(np.mean([scores[c].f1 for c in chosen])),
+        scored=chosen,
+        confusion=confusion.reshape(len(names), len(names)),
+    )

@@ -12,18 +12,16 @@ measured on patients the model never saw; intervals resample patients, not beats
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from medmodal.report.fusion_section import (
-    _figures,
-    _main_table,
-    _robustness_table,
-    _with_intervals,
-)
+from medmodal.report.fusion_section import fusion_figures, main_table
 from medmodal.report.section import ReportFigure, ReportTable, SectionContent, SectionContext
+
+if TYPE_CHECKING:
+    from medmodal.data.fusion_sets import FusionSet
 
 __all__ = ["N_RECORDS", "build_mitdb"]
 
@@ -47,6 +45,7 @@ PARAMS: dict[str, Any] = {
 def build_mitdb(ctx: SectionContext) -> SectionContent:
     """The fusion section on MIT-BIH beats read from ``ctx.data_root``."""
     from medmodal.data.fusion_sets import mitdb_beats
+    from medmodal.data.subsample import cap_per_group
     from medmodal.fusion import run_comparison
 
     data = mitdb_beats(
@@ -55,7 +54,7 @@ def build_mitdb(ctx: SectionContext) -> SectionContent:
         seed=ctx.seed,
         progress=ctx.progress,
     )
-    keep = _capped(data.groups, data.y == "V", PER_PATIENT, ctx.seed)
+    keep = np.sort(cap_per_group(data.groups, data.y == "V", PER_PATIENT, seed=ctx.seed))
     X = {name: values[keep] for name, values in data.X.items()}
     y = (data.y[keep] == "V").astype(np.int64)
     data = replace(data, X=X, y=y, groups=data.groups[keep])
@@ -71,11 +70,11 @@ def build_mitdb(ctx: SectionContext) -> SectionContent:
         verbose=ctx.progress,
     )
     n_boot = ctx.scale(N_BOOT)
-    table = _with_intervals(result, n_boot, ctx.seed, groups=data.groups)
+    table = result.with_intervals(n_boot, seed=ctx.seed, groups=data.groups)
     main = table[table["condition"] == "all"].reset_index(drop=True)
     figures = [
         replace(f, caption=f"{f.caption} MIT-BIH beats of held-out patients.")
-        for f in _figures(ctx, result, main, table)
+        for f in fusion_figures(ctx, result, table)
     ]
     return _content(ctx, data, n_boot, main, table, figures)
 
@@ -92,31 +91,22 @@ def _one_lead(lone: float, best_uni: pd.Series) -> str:
     return "on this run it does not hold up on one lead"
 
 
-def _capped(groups: np.ndarray, positive: np.ndarray, cap: int, seed: int) -> np.ndarray:
-    """Indices keeping at most ``cap`` seeded samples per (group, class), in order."""
-    rng = np.random.default_rng(seed)
-    keep: list[np.ndarray] = []
-    for group in np.unique(groups):
-        for label in (True, False):
-            pool = np.flatnonzero((groups == group) & (positive == label))
-            keep.append(rng.permutation(pool)[:cap])
-    return np.sort(np.concatenate(keep))
-
-
 def _content(
     ctx: SectionContext,
-    data: Any,
+    data: FusionSet,
     n_boot: int,
     main: pd.DataFrame,
     table: pd.DataFrame,
     figures: list[ReportFigure],
 ) -> SectionContent:
+    from medmodal.fusion.compare import robustness_table
+
     records = ", ".join(data.info["records"])
     n_v = int(np.sum(data.y))
     best = main.iloc[int(np.argmax(main["auroc"].to_numpy()))]
     uni = main[main["method"].str.startswith("unimodal")]
     best_uni = uni.iloc[int(np.argmax(uni["auroc"].to_numpy()))]
-    robust = _robustness_table(table)
+    robust = robustness_table(table)
     without_other = robust.get("AUROC without other")
     lone = float(without_other.loc[best["method"]]) if without_other is not None else float("nan")
     source = f"MIT-BIH Arrhythmia Database (records {records}) from {ctx.data_root}"
@@ -135,14 +125,14 @@ def _content(
         tables=[
             ReportTable(
                 "Out-of-fold scores on held-out patients, every modality present",
-                _main_table(main),
+                main_table(main),
                 note="value [95 % patient-bootstrap CI]. AUROC: ventricular vs other beats "
                 "(0.5 = chance); balanced accuracy and macro-F1 at the 0.5 threshold; Brier "
                 "score and ECE: lower is better.",
             ),
             ReportTable(
                 "Robustness: AUROC when a modality is removed at test time",
-                _robustness_table(table),
+                robust,
                 note="Same fitted fold models, the named modality marked missing for every "
                 "test beat (e.g. a Holter with one lead).",
             ),

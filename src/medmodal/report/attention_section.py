@@ -14,11 +14,8 @@ The cohort comes from :func:`medmodal.data.synthetic_pvc.make_pvc_cohort`.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from medmodal.data.synthetic_pvc import DURATION, FS, PVCCohort, make_pvc_cohort
 from medmodal.report.section import (
@@ -29,7 +26,7 @@ from medmodal.report.section import (
     save_figure,
 )
 
-__all__ = ["TITLE", "attention_enrichment", "build"]
+__all__ = ["TITLE", "build"]
 
 TITLE = "Attention maps: cross-attention fusion over an ECG"
 
@@ -39,34 +36,11 @@ PVC_HALF_WIDTH = 0.15
 N_FULL, EPOCHS = 240, 35
 
 
-def attention_enrichment(weights: np.ndarray, pvc_peaks: np.ndarray, n_samples: int) -> float:
-    """Attention mass on the PVC beats divided by the share of time they cover.
-
-    Args:
-        weights: ``(T',)`` attention over the ECG's time tokens (sums to 1).
-        pvc_peaks: R-peak samples of the PVC beats.
-        n_samples: length of the ECG in samples (tokens split it evenly).
-
-    Returns:
-        1.0 when attention ignores the PVCs, larger when it prefers them; NaN without PVCs.
-    """
-    tokens = weights.shape[0]
-    per_token = n_samples / tokens
-    on_pvc = np.zeros(tokens, dtype=bool)
-    half = PVC_HALF_WIDTH * FS
-    for r in pvc_peaks:
-        first, last = int((r - half) // per_token), int((r + half) // per_token)
-        on_pvc[max(first, 0) : min(last, tokens - 1) + 1] = True
-    if not on_pvc.any():
-        return float("nan")
-    return float(weights[on_pvc].sum() / on_pvc.mean())
-
-
 def build(ctx: SectionContext) -> SectionContent:
     """The attention section of the report (see :mod:`medmodal.report.runner`).
 
     With a data root holding MIT-BIH, the model is trained and drawn on real 10-second
-    windows (:mod:`medmodal.report._attention_mitdb`); otherwise on simulated ECGs.
+    windows (:mod:`medmodal.data.mitdb_pvc`); otherwise on simulated ECGs.
     """
     if ctx.has_data("mitdb"):
         return _build_mitdb(ctx)
@@ -88,12 +62,7 @@ def build(ctx: SectionContext) -> SectionContent:
 
 
 def _build_mitdb(ctx: SectionContext) -> SectionContent:
-    from medmodal.report._attention_mitdb import (
-        PER_CLASS,
-        TEST_RECORDS,
-        TRAIN_RECORDS,
-        mitdb_pvc_cohort,
-    )
+    from medmodal.data.mitdb_pvc import PER_CLASS, TEST_RECORDS, TRAIN_RECORDS, mitdb_pvc_cohort
 
     records = (*TRAIN_RECORDS, *TEST_RECORDS)
     cohort, owner = mitdb_pvc_cohort(
@@ -130,6 +99,7 @@ def _fit_and_report(
     data: str,
 ) -> SectionContent:
     """Train the attention model on ``split[0]``, score and draw it on ``split[1]``."""
+    from medmodal.explain.enrichment import attention_enrichment
     from medmodal.fusion import FusionClassifier
 
     train_idx, test_idx = split
@@ -157,9 +127,10 @@ def _fit_and_report(
     weights = heads.mean(axis=(1, 2))  # (B, T')
     n_samples = cohort.X["ecg"].shape[-1]
     pvc_test = [cohort.pvc_peaks[i] for i in test_idx]
-    enrich = np.array(
-        [attention_enrichment(w, p, n_samples) for w, p in zip(weights, pvc_test, strict=True)]
-    )
+    enrich = np.array([
+        attention_enrichment(w, p, n_samples, sampling_rate=FS, half_width=PVC_HALF_WIDTH)
+        for w, p in zip(weights, pvc_test, strict=True)
+    ])  # fmt: skip
     stats = _stats(y_test, proba, enrich)
     figures = _figures(ctx, test["ecg"][:, 0], y_test, proba, weights, heads, pvc_test)
     tokens = weights.shape[1]
@@ -171,7 +142,7 @@ def _fit_and_report(
     return _content(stats, figures, intro, data)
 
 
-def _stats(y: np.ndarray, proba: np.ndarray, enrich: np.ndarray) -> dict[str, Any]:
+def _stats(y: np.ndarray, proba: np.ndarray, enrich: np.ndarray) -> dict[str, float]:
     from sklearn.metrics import roc_auc_score
 
     pred = (proba >= 0.5).astype(np.int64)
@@ -186,7 +157,7 @@ def _stats(y: np.ndarray, proba: np.ndarray, enrich: np.ndarray) -> dict[str, An
 
 
 def _content(
-    stats: dict[str, Any], figures: list[ReportFigure], intro: str, data: str
+    stats: dict[str, float], figures: list[ReportFigure], intro: str, data: str
 ) -> SectionContent:
     table = pd.DataFrame(
         {
@@ -226,7 +197,7 @@ def _content(
     )
 
 
-def _meaning(stats: dict[str, Any], data: str) -> str:
+def _meaning(stats: dict[str, float], data: str) -> str:
     """The "what the numbers mean" paragraph, worded by what was measured."""
     how = "separates" if stats["auroc"] >= 0.8 else "only partly separates"
     enrichment = stats["enrichment_mean"]
@@ -258,11 +229,19 @@ def _figures(
     heads: np.ndarray,
     pvcs: list[np.ndarray],
 ) -> list[ReportFigure]:
+    from medmodal.viz.attention import plot_attention_heads, plot_attention_overlay
+
     positives = np.flatnonzero(y == 1)[:2]
     negative = np.flatnonzero(y == 0)[:1]
     picks = [*positives.tolist(), *negative.tolist()]
-    overlay = _plot_overlay(ecg[picks], weights[picks], [pvcs[i] for i in picks], proba[picks])
-    per_head = _plot_heads(ecg[picks[0]], heads[picks[0]], pvcs[picks[0]])
+    overlay = plot_attention_overlay(
+        ecg[picks], weights[picks], [pvcs[i] for i in picks], proba[picks],
+        sampling_rate=FS, half_width=PVC_HALF_WIDTH,
+    )  # fmt: skip
+    per_head = plot_attention_heads(
+        ecg[picks[0]], heads[picks[0]], pvcs[picks[0]], sampling_rate=FS,
+        half_width=PVC_HALF_WIDTH,
+    )  # fmt: skip
     return [
         ReportFigure(
             save_figure(overlay, ctx.out_dir, "attention_overlay"),
@@ -276,50 +255,3 @@ def _figures(
             "record: heads can specialise; their mean is what the overlay shows.",
         ),
     ]
-
-
-def _plot_overlay(
-    ecg: np.ndarray, weights: np.ndarray, pvcs: list[np.ndarray], proba: np.ndarray
-) -> Figure:
-    n = len(ecg)
-    fig = Figure(figsize=(10, 2.6 * n), layout="constrained")
-    axes = fig.subplots(2 * n, 1, gridspec_kw={"height_ratios": [3, 1] * n}, sharex=True)
-    t = np.arange(ecg.shape[1]) / FS
-    for i in range(n):
-        ax, bar = axes[2 * i], axes[2 * i + 1]
-        ax.plot(t, ecg[i], color="black", lw=0.8)
-        for r in pvcs[i]:
-            ax.axvspan(
-                (r / FS) - PVC_HALF_WIDTH, (r / FS) + PVC_HALF_WIDTH, color="tab:red", alpha=0.2
-            )
-        kind = "with PVCs" if len(pvcs[i]) else "sinus rhythm"
-        ax.set_title(f"record {i + 1}: {kind}; P(PVCs) = {proba[i]:.2f}", fontsize=10, loc="left")
-        ax.set_ylabel("mV")
-        edges = np.linspace(0, t[-1] + 1 / FS, weights.shape[1] + 1)
-        bar.bar(edges[:-1], weights[i], width=np.diff(edges), align="edge", color="tab:blue")
-        bar.axhline(1 / weights.shape[1], color="grey", lw=0.8, ls="--")
-        bar.set_ylabel("attn")
-    axes[-1].set_xlabel("time (s); dashed line: uniform attention")
-    fig.suptitle("Where cross-attention looks on the ECG", fontsize=12)
-    return fig
-
-
-def _plot_heads(ecg: np.ndarray, heads: np.ndarray, pvcs: np.ndarray) -> Figure:
-    n_heads, n_queries, tokens = heads.shape
-    fig = Figure(figsize=(10, 1.2 + 0.5 * n_heads * n_queries + 1.5), layout="constrained")
-    ax, hm = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1.3, 0.3 * n_heads * n_queries]})
-    t = np.arange(ecg.shape[0]) / FS
-    ax.plot(t, ecg, color="black", lw=0.8)
-    for r in pvcs:
-        ax.axvspan((r / FS) - PVC_HALF_WIDTH, (r / FS) + PVC_HALF_WIDTH, color="tab:red", alpha=0.2)
-    ax.set_xlim(0, t[-1])
-    ax.set_ylabel("mV")
-    ax.set_title("ECG (PVC beats shaded)", fontsize=10, loc="left")
-    rows = heads.reshape(n_heads * n_queries, tokens)
-    image = hm.imshow(rows, aspect="auto", cmap="viridis", extent=(0, t[-1], len(rows), 0))
-    labels = [f"head {h + 1} / {q}" for h in range(n_heads) for q in ("age", "sex")[:n_queries]]
-    hm.set_yticks(np.arange(len(rows)) + 0.5, labels, fontsize=8)
-    hm.set_xlabel("time (s)")
-    fig.colorbar(image, ax=hm, label="attention weight")
-    fig.suptitle("Attention per head and query token", fontsize=12)
-    return fig

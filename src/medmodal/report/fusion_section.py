@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,10 @@ from medmodal.report.section import (
     save_figure,
 )
 
-__all__ = ["TITLE", "build", "cohort"]
+if TYPE_CHECKING:
+    from medmodal.fusion.compare import FusionComparison
+
+__all__ = ["TITLE", "build", "cohort", "fusion_figures", "main_table"]
 
 TITLE = "Multimodal fusion: strategies compared with confidence intervals"
 
@@ -82,57 +85,26 @@ def build(ctx: SectionContext) -> SectionContent:
         n_boot=0,  # intervals below, for the main condition only (the costly part)
         verbose=ctx.progress,
     )
-    table = _with_intervals(result, ctx.scale(N_BOOT), ctx.seed)
+    table = result.with_intervals(ctx.scale(N_BOOT), seed=ctx.seed)
     main = table[table["condition"] == "all"].reset_index(drop=True)
-    figures = _figures(ctx, result, main, table)
+    figures = fusion_figures(ctx, result, table)
     content = _content(n, ctx.scale(N_BOOT), data, main, table, figures)
     content.notes += ctx.fallback_notes("MIT-BIH database", "the synthetic cohort")
     return content
-
-
-def _with_intervals(
-    result: Any, n_boot: int, seed: int, groups: np.ndarray | None = None
-) -> pd.DataFrame:
-    """The comparison table with bootstrap CIs filled in for the ``all`` condition
-    (``groups``: resample patients as units)."""
-    from medmodal.metrics.bootstrap import bootstrap_metrics
-    from medmodal.metrics.classification import classification_metrics
-
-    table = result.table.copy()
-    for i, row in table[table["condition"] == "all"].iterrows():
-        proba = result.predictions[(row["method"], "all")]
-        ci = bootstrap_metrics(
-            classification_metrics, result.y, proba, n_boot=n_boot, seed=seed, groups=groups,
-            multilabel=False,
-        )  # fmt: skip
-        for metric in ci.value:
-            if metric in table.columns:
-                table.loc[i, [f"{metric}_low", f"{metric}_high"]] = ci.low[metric], ci.high[metric]
-    return table
 
 
 def _with_ci(row: pd.Series, metric: str) -> str:
     return f"{row[metric]:.3f} [{row[metric + '_low']:.3f}, {row[metric + '_high']:.3f}]"
 
 
-def _main_table(main: pd.DataFrame) -> pd.DataFrame:
+def main_table(main: pd.DataFrame) -> pd.DataFrame:
+    """The ``all`` rows as the report shows them: each metric as ``value [low, high]``."""
     out = pd.DataFrame({"method": main["method"]})
     for metric, label in SHOWN.items():
         out[label] = [_with_ci(row, metric) for _, row in main.iterrows()]
     out["Brier"] = main["brier"].to_numpy()
     out["ECE"] = main["ece"].to_numpy()
     return out
-
-
-def _robustness_table(table: pd.DataFrame) -> pd.DataFrame:
-    wide = table.pivot(index="method", columns="condition", values="auroc")
-    order = list(dict.fromkeys(table["method"]))
-    wide = wide.reindex(order)
-    columns = ["all", *[c for c in wide.columns if c != "all"]]
-    wide = wide[columns]
-    wide.columns = [f"AUROC {c}" for c in columns]
-    wide.index.name = "method"
-    return wide
 
 
 def _content(
@@ -143,12 +115,14 @@ def _content(
     table: pd.DataFrame,
     figures: list[ReportFigure],
 ) -> SectionContent:
+    from medmodal.fusion.compare import robustness_table
+
     best = main.iloc[int(np.argmax(main["auroc"].to_numpy()))]
     uni = main[main["method"].str.startswith("unimodal")]
     best_uni = uni.iloc[int(np.argmax(uni["auroc"].to_numpy()))]
     late = main[main["method"] == "late"]
     late_auc = float(late["auroc"].iloc[0]) if len(late) else float("nan")
-    robust = _robustness_table(table)
+    robust = robustness_table(table)
     drops = {m: float(robust.loc[m].iloc[0] - robust.loc[m].iloc[1:].min()) for m in robust.index}
     fusion_drops = {m: d for m, d in drops.items() if not m.startswith("unimodal")}
     steady = min(fusion_drops, key=lambda m: fusion_drops[m])
@@ -166,7 +140,7 @@ def _content(
         tables=[
             ReportTable(
                 "Out-of-fold scores, every modality present",
-                _main_table(main),
+                main_table(main),
                 note="value [95 % bootstrap CI]. AUROC: ranking quality (0.5 = chance); "
                 "balanced accuracy and macro-F1 at the 0.5 threshold; Brier score and ECE "
                 "(expected calibration error): lower is better.",
@@ -224,9 +198,10 @@ def _meaning(
     )
 
 
-def _figures(
-    ctx: SectionContext, result: Any, main: pd.DataFrame, table: pd.DataFrame
+def fusion_figures(
+    ctx: SectionContext, result: FusionComparison, table: pd.DataFrame
 ) -> list[ReportFigure]:
+    """Score bars, ROC curves and robustness bars of a comparison, saved as PNGs."""
     from medmodal.viz.fusion import plot_comparison, plot_robustness, plot_roc_curves
 
     bars = plot_comparison(table, metrics=("auroc", "balanced_accuracy", "brier"))

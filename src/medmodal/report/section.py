@@ -21,11 +21,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from medmodal.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "ReportFigure",
@@ -180,7 +183,7 @@ class SectionResult:
         }
 
 
-def save_figure(fig: Any, out_dir: Path, name: str, *, dpi: int = 110) -> Path:
+def save_figure(fig: Figure, out_dir: Path, name: str, *, dpi: int = 110) -> Path:
     """Save a matplotlib figure as ``<out_dir>/<name>.png``, close it, return the path.
 
     Raises:

@@ -1,4 +1,5 @@
-"""Real ECGs for the attention section: 10-second MIT-BIH windows with and without PVCs.
+"""10-second MIT-BIH windows with and without PVCs, with the PVC positions: the real-data
+twin of :func:`medmodal.data.synthetic_pvc.make_pvc_cohort` (attention maps, attributions).
 
 Each record's MLII lead is cleaned (:func:`medmodal.ecg.ecg_clean`, 60 Hz mains: the
 recordings are American), resampled from 360 to 100 Hz and cut into 10-second windows; a
@@ -8,7 +9,7 @@ map is checked against. Clinical features are the header's age and sex. Training
 windows come from different patients (:data:`TRAIN_RECORDS`, :data:`TEST_RECORDS`).
 
 Example:
-    >>> from medmodal.report._attention_mitdb import TEST_RECORDS, TRAIN_RECORDS
+    >>> from medmodal.data.mitdb_pvc import TEST_RECORDS, TRAIN_RECORDS
     >>> set(TRAIN_RECORDS) & set(TEST_RECORDS)
     set()
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from medmodal.data.subsample import cap_per_group
 from medmodal.data.synthetic_pvc import DURATION, FS, PVCCohort
 from medmodal.errors import MedmodalWarning
 
@@ -53,24 +55,21 @@ def mitdb_pvc_cohort(
     Raises:
         DataNotFoundError: MIT-BIH is not under ``root``.
     """
-    rng = np.random.default_rng(seed)
-    signals, labels, pvcs, owners, clinical = [], [], [], [], []
-    for rid in tqdm(records, desc="MIT-BIH windows", disable=not progress, leave=False):
-        windows, v_peaks, age, sex = _record_windows(rid, root)
-        has_v = np.array([p.size > 0 for p in v_peaks])
-        for want in (True, False):
-            pool = np.flatnonzero(has_v == want)
-            for i in np.sort(rng.permutation(pool)[:per_class]):
-                signals.append(windows[i])
-                labels.append(int(want))
-                pvcs.append(v_peaks[i])
-                owners.append(rid)
-                clinical.append((age, sex))
+    parts = [_record_windows(rid, root) for rid in
+             tqdm(records, desc="MIT-BIH windows", disable=not progress, leave=False)]  # fmt: skip
+    owner = np.concatenate([np.full(len(p[0]), rid) for rid, p in zip(records, parts, strict=True)])
+    windows = np.concatenate([p[0] for p in parts])  # (W, T)
+    v_peaks = [peaks for p in parts for peaks in p[1]]
+    has_v = np.array([p.size > 0 for p in v_peaks], dtype=bool)
+    rows = cap_per_group(owner, has_v, per_class, seed=seed, order=records)
+    by_record = {rid: (p[2], p[3]) for rid, p in zip(records, parts, strict=True)}
+    clinical = [by_record[rid] for rid in owner[rows]]
     X = {
-        "ecg": np.stack(signals)[:, None, :].astype(np.float32),  # (n, 1, T)
-        "clinical": np.asarray(clinical, dtype=np.float32),  # (n, 2)
+        "ecg": windows[rows][:, None, :].astype(np.float32),  # (n, 1, T)
+        "clinical": np.asarray(clinical, dtype=np.float32).reshape(-1, 2),  # (n, 2)
     }
-    return PVCCohort(X, np.asarray(labels, dtype=np.int64), pvcs), np.asarray(owners)
+    labels = has_v[rows].astype(np.int64)
+    return PVCCohort(X, labels, [v_peaks[i] for i in rows]), owner[rows]
 
 
 def _record_windows(
