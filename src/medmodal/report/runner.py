@@ -16,8 +16,6 @@ Example:
 from __future__ import annotations
 
 import importlib
-import json
-import math
 import time
 import traceback
 import warnings
@@ -30,6 +28,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from medmodal.errors import DataNotFoundError, MedmodalWarning
+from medmodal.jsonsafe import dumps
 from medmodal.registry import Registry
 from medmodal.report.html import write_report
 from medmodal.report.section import SectionContent, SectionContext, SectionResult
@@ -188,8 +187,7 @@ def run_report(
     bar.close()
     index = write_report(results, out, settings=settings)
     summary = ReportSummary(out, index, results, time.perf_counter() - start, settings)
-    text = json.dumps(_json_ready(summary.to_dict()), indent=2, allow_nan=False)
-    (out / "summary.json").write_text(text + "\n", encoding="utf-8")
+    (out / "summary.json").write_text(dumps(summary.to_dict()) + "\n", encoding="utf-8")
     return summary
 
 
@@ -202,21 +200,6 @@ def _check_data_root(root: Path) -> None:
             f"run_report: the data root {root} holds none of the data sets; expected at "
             f"least one of {folders} there (see the README's data sets)"
         )
-
-
-def _json_ready(value: Any) -> Any:
-    """Strict JSON: NaN/inf become null, numpy scalars and paths plain values."""
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()  # numpy scalar
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
 
 
 def _warning_notes(caught: Sequence[warnings.WarningMessage]) -> list[str]:
