@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from medmodal.ecg.process import ECGResult, ecg_process
+from medmodal.ecg.quality import Quality
+from medmodal.ecg.rhythm import Rhythm
 from medmodal.errors import MedmodalError, MedmodalWarning
 from medmodal.io import Record, read_record
 from medmodal.jsonsafe import json_safe
@@ -141,7 +143,7 @@ def result_body(result: ECGResult, fmt: str, notes: Sequence[str]) -> dict[str, 
     }
 
 
-def _windows(windowed: Any, *, with_rate: bool) -> dict[str, Any]:
+def _windows(windowed: Quality | Rhythm, *, with_rate: bool) -> dict[str, Any]:
     rows = [
         {
             "start_s": float(windowed.start_s[i]),
