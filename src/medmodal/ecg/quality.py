@@ -49,7 +49,7 @@ from typing import ClassVar
 import numpy as np
 
 from medmodal.ecg import _quality_sqi as sqi
-from medmodal.ecg._validate import as_peaks, as_signal, check_sampling_rate
+from medmodal.ecg._validate import CheckedSignal, as_peaks, as_signal, check_sampling_rate
 from medmodal.ecg._windows import WindowedLabels, check_window, window_bounds
 from medmodal.errors import InvalidSignalError
 from medmodal.types import ArrayLike, FloatArray, IntArray
@@ -159,9 +159,42 @@ def ecg_quality(
     rate = check_sampling_rate(sampling_rate, func=func)
     window_s = check_window(window, func=func)
     checked = as_signal(signal, rate, func=func, allow_flat=True)
-    usable = [lead for lead in range(checked.n_leads) if lead not in checked.flat_leads]
+    usable = _usable(checked)
     band = _cleaned(checked.data, rate, usable, cleaned, func=func)
     beats = _peaks(checked.data, rate, usable, peaks, func=func)
+    return _grade_windows(checked, rate, band, beats, window_s, detector)
+
+
+def _quality_unchecked(
+    checked: CheckedSignal,
+    sampling_rate: float,
+    *,
+    peaks: IntArray,
+    cleaned: FloatArray,
+    window: float = 10.0,
+    detector: str = "pantompkins1985",
+) -> Quality:
+    """:func:`ecg_quality` of a signal already validated (by the caller's ``as_signal``)
+    with its R peaks and its band-passed ``(n_samples, n_leads)`` signal, both produced
+    by medmodal on it. For pipelines that validate once."""
+    window_s = check_window(window, func="ecg_quality")
+    return _grade_windows(checked, sampling_rate, cleaned, peaks, window_s, detector)
+
+
+def _usable(checked: CheckedSignal) -> list[int]:
+    return [lead for lead in range(checked.n_leads) if lead not in checked.flat_leads]
+
+
+def _grade_windows(
+    checked: CheckedSignal,
+    rate: float,
+    band: FloatArray,
+    beats: IntArray,
+    window_s: float,
+    detector: str,
+) -> Quality:
+    """Grade every window of a validated signal from its evidence (the best lead wins)."""
+    usable = _usable(checked)
     starts, stops = window_bounds(checked.n_samples, rate, window_s)
     per_lead = [
         _lead_evidence(
