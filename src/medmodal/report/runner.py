@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
+from medmodal.data.paths import DATASET_DIRS, DataRoot
 from medmodal.errors import DataNotFoundError, MedmodalWarning
 from medmodal.jsonsafe import dumps
 from medmodal.registry import Registry
@@ -147,7 +148,7 @@ def run_report(
     *,
     quick: bool = False,
     seed: int = 0,
-    data_root: PathLike | None = None,
+    data_root: PathLike | DataRoot | None = None,
     sections: Sequence[str] | None = None,
     progress: bool = True,
 ) -> ReportSummary:
@@ -160,6 +161,8 @@ def run_report(
         seed: seed of every random draw.
         data_root: folder holding the full data sets; sections that support it switch
             to them (default: the data shipped in the package and seeded simulations).
+            Resolved here once (unless it is a :class:`~medmodal.data.paths.DataRoot`
+            already) and passed down to every section and loader as it is.
         sections: keys of the sections to run (default: all, in report order).
         progress: show progress bars.
 
@@ -172,7 +175,7 @@ def run_report(
     """
     out = Path(out_dir)
     keys = [SECTIONS.resolve(k) for k in sections] if sections else list(SECTIONS.names())
-    root = Path(data_root) if data_root is not None else None
+    root = _data_root(data_root)
     if root is not None:
         _check_data_root(root)
     settings: dict[str, Any] = {"quick": quick, "seed": seed, "data_root": str(root or "embedded")}
@@ -182,7 +185,14 @@ def run_report(
     bar = tqdm(keys, desc="medmodal demo", unit="section", disable=not progress)
     for key in bar:
         bar.set_postfix_str(key)
-        context = SectionContext(out / key, quick, seed, root, progress)
+        context = SectionContext(
+            out / key,
+            quick,
+            seed,
+            None if root is None else root.path,
+            progress,
+            datasets=None if root is None else root.datasets,
+        )
         results.append(run_section(key, context))
     bar.close()
     index = write_report(results, out, settings=settings)
@@ -191,10 +201,15 @@ def run_report(
     return summary
 
 
-def _check_data_root(root: Path) -> None:
-    from medmodal.data.paths import DATASET_DIRS, has_dataset
+def _data_root(given: PathLike | DataRoot | None) -> DataRoot | None:
+    """The data root as the entry point resolved it, or resolved here (once)."""
+    if given is None or isinstance(given, DataRoot):
+        return given
+    return DataRoot.find(given)
 
-    if not any(has_dataset(name, root) for name in DATASET_DIRS):
+
+def _check_data_root(root: DataRoot) -> None:
+    if not root.datasets:
         folders = ", ".join(f"{sub}/" for sub in DATASET_DIRS.values())
         raise DataNotFoundError(
             f"run_report: the data root {root} holds none of the data sets; expected at "
