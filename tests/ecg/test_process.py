@@ -365,3 +365,59 @@ def test_hrv_says_it_is_not_interpretable_in_an_irregular_rhythm() -> None:
     assert af.hrv is not None and "not interpretable" in af.hrv.notes[0]
     assert sinus.hrv is not None
     assert not any("not interpretable" in note for note in sinus.hrv.notes)
+
+
+def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count ``as_signal`` calls made through every ECG module that imports it."""
+    import sys
+
+    from medmodal.ecg import _validate
+
+    calls: list[str] = []
+    original = _validate.as_signal
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(str(kwargs.get("func")))
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("medmodal.ecg") and getattr(module, "as_signal", None) is original:
+            monkeypatch.setattr(module, "as_signal", counting)
+    return calls
+
+
+@pytest.mark.parametrize("n_leads", [1, 2, 12])
+def test_the_signal_is_validated_once(monkeypatch: pytest.MonkeyPatch, n_leads: int) -> None:
+    sim = ecg_simulate_annotated(20, FS, n_leads=n_leads, seed=4)
+    calls = _count_validations(monkeypatch)
+    res = ecg_process(sim.signal, FS)
+    assert calls == ["ecg_process"]
+    assert res.delineation is not None and res.peaks.size > 10
+
+
+def test_a_flat_lead_is_reported_once() -> None:
+    ecg = ecg_simulate(20, FS, seed=5)
+    signal = np.stack([ecg, np.zeros_like(ecg), ecg], axis=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MedmodalWarning)
+        res = ecg_process(signal, FS)
+    flat = [str(w.message) for w in caught if "flat" in str(w.message)]
+    assert len(flat) == 1 and flat[0].startswith("ecg_process: lead(s) [1]")
+    assert 1 not in res.delineation.leads  # type: ignore[union-attr]
+
+
+def test_the_validated_steps_equal_the_public_functions() -> None:
+    from medmodal.ecg.delineate import ecg_delineate
+    from medmodal.ecg.peaks import ecg_peaks
+    from medmodal.ecg.quality import ecg_quality
+
+    sim = ecg_simulate_annotated(30, FS, n_leads=2, noise=0.05, seed=6)
+    res = ecg_process(sim.signal, FS, powerline=None, lead_names=["a", "b"])
+    np.testing.assert_array_equal(res.peaks, ecg_peaks(res.cleaned, FS))
+    quality = ecg_quality(sim.signal, FS, peaks=res.peaks, cleaned=res.cleaned)
+    np.testing.assert_array_equal(quality.to_frame().to_numpy(), res.quality.to_frame().to_numpy())
+    marks = ecg_delineate(res.cleaned, FS, peaks=res.peaks, leads="all")
+    assert res.delineation is not None
+    np.testing.assert_array_equal(
+        marks.to_frame().to_numpy(), res.delineation.to_frame().to_numpy()
+    )

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from medmodal.ecg._quality_sqi import beat_agreement, max_gaps, template_sqi, window_bounds
+from medmodal.ecg._quality_sqi import beat_agreement, max_gaps, template_sqi
+from medmodal.ecg._windows import window_bounds
 from medmodal.ecg.clean import ecg_clean
 from medmodal.ecg.peaks import ecg_peaks
 from medmodal.ecg.quality import LABELS, Quality, ecg_quality

@@ -22,17 +22,17 @@ def test_sections_switch_only_when_the_data_set_is_there(
     module: object, dataset: str, target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the data set under the root the real-data builder runs; the check names it."""
-    import medmodal.data.paths as paths
-
     asked: list[str] = []
+    has_data = SectionContext.has_data
 
-    def has(name: str, root: object = None) -> bool:
+    def has(ctx: SectionContext, name: str) -> bool:
         asked.append(name)
-        return root == tmp_path
+        return has_data(ctx, name)
 
-    monkeypatch.setattr(paths, "has_dataset", has)
+    monkeypatch.setattr(SectionContext, "has_data", has)
     monkeypatch.setattr(target, lambda ctx: SectionContent(meaning=f"real {ctx.data_root}"))
-    content = module.build(SectionContext(tmp_path, data_root=tmp_path))  # type: ignore[attr-defined]
+    ctx = SectionContext(tmp_path, data_root=tmp_path, datasets=frozenset({dataset}))
+    content = module.build(ctx)  # type: ignore[attr-defined]
     assert content.meaning == f"real {tmp_path}"
     assert asked == [dataset]
 

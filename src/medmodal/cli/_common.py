@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ import typer
 from rich.console import Console
 
 from medmodal.errors import MedmodalError
+from medmodal.jsonsafe import dumps
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -64,9 +64,9 @@ def silenced(enabled: bool = True) -> Iterator[None]:
 
 
 def write_json(path: Path, payload: Any) -> None:
-    """Write ``payload`` as JSON (NaN becomes null) to ``path``, creating its folder."""
+    """Write ``payload`` as strict JSON (NaN becomes null) to ``path``, creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_jsonable(payload), indent=2) + "\n", encoding="utf-8")
+    path.write_text(dumps(payload) + "\n", encoding="utf-8")
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -103,25 +103,5 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def print_json(payload: Any) -> None:
-    """Write ``payload`` as JSON to stdout (NaN becomes null)."""
-    sys.stdout.write(json.dumps(_jsonable(payload), indent=2) + "\n")
-
-
-def _jsonable(value: Any) -> Any:
-    import math
-
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
+    """Write ``payload`` as strict JSON to stdout (NaN becomes null)."""
+    sys.stdout.write(dumps(payload) + "\n")

@@ -253,9 +253,9 @@ def _payload(evaluation: Any, info: dict[str, Any]) -> dict[str, Any]:
 
 
 def _clean(payload: Any) -> Any:
-    from medmodal.cli._common import _jsonable
+    from medmodal.jsonsafe import json_safe
 
-    return _jsonable(payload)
+    return json_safe(payload)
 
 
 def _print_tables(evaluation: Any, *, title: str) -> None:

@@ -48,13 +48,14 @@ def demo(
     PVCs (attention); about 5 minutes on 2 cores. Exits 1 when a section failed (its error
     is shown in the report).
     """
+    from medmodal.data.paths import DataRoot
     from medmodal.report.runner import run_report
 
     summary = run_report(
         out,
         quick=quick,
         seed=seed,
-        data_root=data_root,
+        data_root=None if data_root is None else DataRoot.find(data_root),  # resolved once
         sections=section,
         progress=not (quiet or json_out),
     )

@@ -22,17 +22,6 @@ MATCH_TOLERANCE = 0.15
 QRS_HALF_WINDOW = 0.05
 
 
-def window_bounds(n_samples: int, sampling_rate: float, window: float) -> tuple[IntArray, IntArray]:
-    """Non-overlapping windows of ``window`` s; a remainder shorter than half a window is
-    merged into the last window (a signal shorter than one window is one window)."""
-    size = max(1, round(window * sampling_rate))
-    starts = np.arange(0, n_samples, size, dtype=np.int64)
-    if starts.size > 1 and n_samples - starts[-1] < size / 2:
-        starts = starts[:-1]
-    stops = np.append(starts[1:], n_samples).astype(np.int64)
-    return starts, stops
-
-
 def spectral_sqi(
     raw: FloatArray, sampling_rate: float, starts: IntArray, stops: IntArray
 ) -> tuple[FloatArray, FloatArray]:

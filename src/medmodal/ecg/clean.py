@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from medmodal.ecg._cleaners import CLEANERS, Cleaner
-from medmodal.ecg._validate import as_signal, check_sampling_rate
+from medmodal.ecg._validate import CheckedSignal, as_signal, check_sampling_rate
 from medmodal.ecg.powerline import CANDIDATES_HZ, check_powerline, detect_powerline
 from medmodal.errors import InvalidParameterError, InvalidSignalError
 from medmodal.types import ArrayLike, FloatArray
@@ -78,26 +78,53 @@ def ecg_clean(
     """
     func = "ecg_clean"
     rate = check_sampling_rate(sampling_rate, func=func)
+    cleaner, line = _settings(rate, method, powerline)
+    checked = as_signal(signal, rate, func=func)
+    return checked.restore(_clean(checked, rate, cleaner, line))
+
+
+def _clean_unchecked(
+    checked: CheckedSignal,
+    sampling_rate: float,
+    *,
+    method: str = "default",
+    powerline: float | str | None = "auto",
+) -> FloatArray:
+    """:func:`ecg_clean` of a signal already validated (by the caller's ``as_signal``);
+    the result is ``(n_samples, n_leads)``. For pipelines that validate once."""
+    cleaner, line = _settings(sampling_rate, method, powerline)
+    return _clean(checked, sampling_rate, cleaner, line)
+
+
+def _settings(
+    rate: float, method: str, powerline: float | str | None
+) -> tuple[Cleaner, float | str | None]:
+    """The cleaner and the checked powerline setting (raises on bad ones)."""
+    func = "ecg_clean"
     if rate < MIN_SAMPLING_RATE:
         raise InvalidParameterError(
             f"{func}: sampling_rate {rate:g} Hz is too low to clean an ECG "
             f"(at least {MIN_SAMPLING_RATE:g} Hz is needed)"
         )
-    cleaner = CLEANERS.get(method)
-    line = check_powerline(powerline, func=func)
-    checked = as_signal(signal, rate, func=func)
+    return CLEANERS.get(method), check_powerline(powerline, func=func)
+
+
+def _clean(
+    checked: CheckedSignal, rate: float, cleaner: Cleaner, line: float | str | None
+) -> FloatArray:
+    """Clean every lead of a validated signal; ``(n_samples, n_leads)``."""
     data = checked.data
     notch = detect_powerline(data, rate) if isinstance(line, str) else line  # "auto"
     scales = [max(hi, -lo) for lo, hi in checked.extremes]
     if checked.n_leads == 1:
-        return checked.restore(_clean_lead(data, scales[0], rate, notch, cleaner, func=func))
+        return _clean_lead(data, scales[0], rate, notch, cleaner, func="ecg_clean")
     out = np.empty_like(data)
     for k in range(checked.n_leads):
         # One contiguous (n, 1) lead at a time: numpy reduces an (n, L) array along axis
         # 0 up to 40x slower than L single columns.
         lead = np.ascontiguousarray(data[:, k : k + 1])
-        out[:, k : k + 1] = _clean_lead(lead, scales[k], rate, notch, cleaner, func=func)
-    return checked.restore(out)
+        out[:, k : k + 1] = _clean_lead(lead, scales[k], rate, notch, cleaner, func="ecg_clean")
+    return out
 
 
 def _clean_lead(

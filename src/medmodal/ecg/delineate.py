@@ -45,8 +45,8 @@ import pandas as pd
 
 from medmodal.ecg._delineators import derivative
 from medmodal.ecg._delineators._multilead import LeadMarks, combine
-from medmodal.ecg._validate import as_signal, check_sampling_rate
-from medmodal.ecg.peaks import ecg_peaks
+from medmodal.ecg._validate import CheckedSignal, as_signal, check_sampling_rate
+from medmodal.ecg.peaks import _peaks_unchecked
 from medmodal.errors import InvalidParameterError, MedmodalWarning
 from medmodal.registry import Registry
 from medmodal.types import ArrayLike, FloatArray, IntArray
@@ -221,12 +221,32 @@ def ecg_delineate(
     name = DELINEATORS.resolve(method)
     checked = as_signal(signal, rate, func=func)
     r = (
-        ecg_peaks(checked.data, rate)
+        _peaks_unchecked(checked, rate)
         if peaks is None
         else _check_peaks(peaks, checked.n_samples, func=func)
     )
+    return _delineate(checked, rate, r, name, leads)
+
+
+def _delineate_unchecked(
+    checked: CheckedSignal,
+    sampling_rate: float,
+    *,
+    peaks: IntArray,
+    method: str = "default",
+    leads: str | int | Sequence[int] = "largest",
+) -> Delineation:
+    """:func:`ecg_delineate` of a signal already validated (by the caller's ``as_signal``)
+    with sorted, unique R peaks inside it. For pipelines that validate once."""
+    return _delineate(checked, sampling_rate, peaks, DELINEATORS.resolve(method), leads)
+
+
+def _delineate(
+    checked: CheckedSignal, rate: float, r: IntArray, name: str, leads: object
+) -> Delineation:
+    """Delineate the chosen leads of a validated signal at the R peaks ``r``."""
     usable = [k for k in range(checked.n_leads) if k not in checked.flat_leads]
-    chosen = _choose_leads(leads, checked.n_leads, usable, func=func)
+    chosen = _choose_leads(leads, checked.n_leads, usable, func="ecg_delineate")
     if chosen is None:
         chosen = [_largest_qrs_lead(checked.data, usable, r, rate)]
     if r.size == 0:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from medmodal.ecg._detectors import pantompkins, twosided
-from medmodal.ecg._validate import as_signal, check_sampling_rate
+from medmodal.ecg._validate import CheckedSignal, as_signal, check_sampling_rate
 from medmodal.errors import InvalidParameterError, MedmodalWarning
 from medmodal.registry import Registry
 from medmodal.types import ArrayLike, FloatArray, IntArray
@@ -103,6 +103,21 @@ def ecg_peaks(signal: ArrayLike, sampling_rate: float, *, method: str = "default
         (1986).
     """
     rate = check_sampling_rate(sampling_rate, func="ecg_peaks")
+    detector = _detector(rate, method)
+    checked = as_signal(signal, rate, func="ecg_peaks")
+    return _detect(checked, rate, detector)
+
+
+def _peaks_unchecked(
+    checked: CheckedSignal, sampling_rate: float, *, method: str = "default"
+) -> IntArray:
+    """:func:`ecg_peaks` of a signal already validated (by the caller's ``as_signal``).
+    For pipelines that validate once."""
+    return _detect(checked, sampling_rate, _detector(sampling_rate, method, stacklevel=4))
+
+
+def _detector(rate: float, method: str, *, stacklevel: int = 3) -> Detector:
+    """The detector ``method`` after the sampling-rate checks (raises or warns)."""
     if rate < MIN_SAMPLING_RATE:
         raise InvalidParameterError(
             f"ecg_peaks: sampling_rate {rate:g} Hz is too low to detect R peaks (at least "
@@ -113,10 +128,13 @@ def ecg_peaks(signal: ArrayLike, sampling_rate: float, *, method: str = "default
             f"ecg_peaks: at {rate:g} Hz R peaks may be missed or doubled (detection is "
             f"validated from {VALIDATED_SAMPLING_RATE:g} Hz up)",
             MedmodalWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
-    detector = DETECTORS.get(method)
-    checked = as_signal(signal, rate, func="ecg_peaks")
+    return DETECTORS.get(method)
+
+
+def _detect(checked: CheckedSignal, rate: float, detector: Detector) -> IntArray:
+    """Sorted unique R peaks of a validated signal (its flat leads left out)."""
     data = checked.data
     if checked.flat_leads:
         data = np.delete(data, list(checked.flat_leads), axis=1)

@@ -27,14 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from medmodal.ecg._validate import as_signal, check_sampling_rate
-from medmodal.ecg.clean import ecg_clean
-from medmodal.ecg.delineate import Delineation, ecg_delineate
+from medmodal.ecg._validate import CheckedSignal, as_signal, check_sampling_rate
+from medmodal.ecg.clean import _clean_unchecked
+from medmodal.ecg.delineate import Delineation, _delineate_unchecked
 from medmodal.ecg.hrv import HRV, ecg_hrv
 from medmodal.ecg.intervals import ClinicalIntervals, choose_interval_lead, ecg_intervals
-from medmodal.ecg.peaks import ecg_peaks
+from medmodal.ecg.peaks import _peaks_unchecked
 from medmodal.ecg.powerline import Powerline, resolve_powerline
-from medmodal.ecg.quality import Quality, ecg_quality
+from medmodal.ecg.quality import Quality, _quality_unchecked
 from medmodal.ecg.rate import ecg_rate
 from medmodal.ecg.rhythm import Rhythm, ecg_rhythm
 from medmodal.ecg.rr import RRIntervals, ecg_rr
@@ -247,19 +247,21 @@ def ecg_process(
         metadata_source=meta.get("powerline_source"),
         func=func,
     )
-    cleaned = np.asarray(ecg_clean(data, rate, method=clean_method, powerline=mains.hz))
+    # The signal is validated once, above; every step below takes it as validated.
+    cleaned = _clean_unchecked(checked, rate, method=clean_method, powerline=mains.hz)
     usable = [i for i in range(checked.n_leads) if i not in checked.flat_leads]
-    peaks = ecg_peaks(cleaned[:, usable], rate, method=method)
+    band = CheckedSignal(cleaned, was_1d=False, flat_leads=checked.flat_leads)
+    peaks = _peaks_unchecked(_leads(band, usable), rate, method=method)
     n = checked.n_samples
     rate_bpm = ecg_rate(peaks, rate, desired_length=n) if peaks.size >= 2 else np.full(n, np.nan)
     rr = ecg_rr(peaks, rate)
     rhythm = ecg_rhythm(peaks, rate, n_samples=n, window=window)
     hrv = _hrv(peaks, rate, rhythm) if peaks.size >= MIN_BEATS_HRV else None
-    quality = ecg_quality(data, rate, peaks=peaks, window=window, cleaned=cleaned)
+    quality = _quality_unchecked(checked, rate, peaks=peaks, cleaned=cleaned, window=window)
     peak_lead = usable[_peak_lead(cleaned[:, usable], peaks, rate)] if usable else 0
     delineation, intervals = None, None
     if delineate and peaks.size:
-        delineation, intervals = _delineate(cleaned, rate, peaks, names, usable, rr, rhythm)
+        delineation, intervals = _delineate(band, rate, peaks, names, usable, rr, rhythm)
     return ECGResult(
         sampling_rate=rate,
         raw=data,
@@ -299,7 +301,7 @@ def _hrv(peaks: IntArray, rate: float, rhythm: Rhythm) -> HRV:
 
 
 def _delineate(
-    cleaned: FloatArray,
+    band: CheckedSignal,
     rate: float,
     peaks: IntArray,
     names: tuple[str, ...],
@@ -310,18 +312,23 @@ def _delineate(
     """Delineate on the interval lead (or the delineator's choice) and gate the intervals."""
     lead, reason = choose_interval_lead(names, usable)
     if lead is None:
-        delineation = ecg_delineate(cleaned, rate, peaks=peaks, leads=usable)
+        delineation = _delineate_unchecked(band, rate, peaks=peaks, leads=usable)
         reason = (
             f"{' + '.join(names[k] for k in delineation.leads)}: the {len(usable)} leads "
             "delineated together (QRS bounds: median over the leads; T wave: the lead where "
             "it is largest over the record; P wave: where it is largest in each beat)"
         )
     else:
-        single = ecg_delineate(cleaned[:, [lead]], rate, peaks=peaks)
+        single = _delineate_unchecked(_leads(band, [lead]), rate, peaks=peaks)
         delineation = replace(single, lead=lead, leads=(lead,))
     lead_name = "+".join(names[k] for k in delineation.leads)
     intervals = ecg_intervals(delineation, rr, rhythm, lead_name=lead_name, lead_reason=reason)
     return delineation, intervals
+
+
+def _leads(checked: CheckedSignal, leads: list[int]) -> CheckedSignal:
+    """The non-flat ``leads`` of a validated signal, as a validated signal."""
+    return CheckedSignal(checked.data[:, leads], was_1d=False)
 
 
 def _peak_lead_reason(names: tuple[str, ...], usable: list[int], peak_lead: int) -> str:

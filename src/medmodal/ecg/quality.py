@@ -43,15 +43,15 @@ Example:
 
 from __future__ import annotations
 
-import numbers
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 
 from medmodal.ecg import _quality_sqi as sqi
-from medmodal.ecg._validate import as_peaks, as_signal, check_sampling_rate
-from medmodal.errors import InvalidParameterError, InvalidSignalError
+from medmodal.ecg._validate import CheckedSignal, as_peaks, as_signal, check_sampling_rate
+from medmodal.ecg._windows import WindowedLabels, check_window, window_bounds
+from medmodal.errors import InvalidSignalError
 from medmodal.types import ArrayLike, FloatArray, IntArray
 
 #: Labels from best to worst.
@@ -66,7 +66,7 @@ INDICES = ("bsqi", "tsqi", "ksqi", "psqi", "bassqi", "snr_db")
 
 
 @dataclass(frozen=True, eq=False)
-class Quality:
+class Quality(WindowedLabels):
     """Signal quality per window (arrays have one entry per window).
 
     Attributes:
@@ -80,10 +80,8 @@ class Quality:
         window_s: requested window length.
     """
 
-    start_s: FloatArray
-    end_s: FloatArray
-    label: tuple[str, ...]
-    reason: tuple[str, ...]
+    LABELS: ClassVar[tuple[str, ...]] = LABELS
+
     lead: IntArray
     n_beats: IntArray
     heart_rate_bpm: FloatArray
@@ -94,15 +92,6 @@ class Quality:
     psqi: FloatArray
     bassqi: FloatArray
     snr_db: FloatArray
-    window_s: float
-
-    @property
-    def fractions(self) -> dict[str, float]:
-        """Fraction of the recording's time under each label."""
-        duration = self.end_s - self.start_s
-        labels = np.asarray(self.label)
-        total = float(duration.sum())
-        return {lab: float(duration[labels == lab].sum()) / total for lab in LABELS}
 
     @property
     def overall(self) -> str:
@@ -113,12 +102,6 @@ class Quality:
             if reached >= 0.5:
                 return lab
         return LABELS[-1]
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per window with its label, reason and evidence."""
-        return pd.DataFrame(
-            {f.name: getattr(self, f.name) for f in fields(self) if f.name != "window_s"}
-        )
 
 
 def ecg_quality(
@@ -174,12 +157,45 @@ def ecg_quality(
     """
     func = "ecg_quality"
     rate = check_sampling_rate(sampling_rate, func=func)
-    window_s = _check_window(window, func=func)
+    window_s = check_window(window, func=func)
     checked = as_signal(signal, rate, func=func, allow_flat=True)
-    usable = [lead for lead in range(checked.n_leads) if lead not in checked.flat_leads]
+    usable = _usable(checked)
     band = _cleaned(checked.data, rate, usable, cleaned, func=func)
     beats = _peaks(checked.data, rate, usable, peaks, func=func)
-    starts, stops = sqi.window_bounds(checked.n_samples, rate, window_s)
+    return _grade_windows(checked, rate, band, beats, window_s, detector)
+
+
+def _quality_unchecked(
+    checked: CheckedSignal,
+    sampling_rate: float,
+    *,
+    peaks: IntArray,
+    cleaned: FloatArray,
+    window: float = 10.0,
+    detector: str = "pantompkins1985",
+) -> Quality:
+    """:func:`ecg_quality` of a signal already validated (by the caller's ``as_signal``)
+    with its R peaks and its band-passed ``(n_samples, n_leads)`` signal, both produced
+    by medmodal on it. For pipelines that validate once."""
+    window_s = check_window(window, func="ecg_quality")
+    return _grade_windows(checked, sampling_rate, cleaned, peaks, window_s, detector)
+
+
+def _usable(checked: CheckedSignal) -> list[int]:
+    return [lead for lead in range(checked.n_leads) if lead not in checked.flat_leads]
+
+
+def _grade_windows(
+    checked: CheckedSignal,
+    rate: float,
+    band: FloatArray,
+    beats: IntArray,
+    window_s: float,
+    detector: str,
+) -> Quality:
+    """Grade every window of a validated signal from its evidence (the best lead wins)."""
+    usable = _usable(checked)
+    starts, stops = window_bounds(checked.n_samples, rate, window_s)
     per_lead = [
         _lead_evidence(
             _column(checked.data, k), _column(band, k), beats, rate, starts, stops, detector
@@ -215,15 +231,6 @@ def ecg_quality(
 def _column(data: FloatArray, k: int) -> FloatArray:
     """Lead ``k`` as a contiguous 1-D array (strided columns slow every pass down)."""
     return np.ascontiguousarray(data[:, k])
-
-
-def _check_window(window: object, *, func: str) -> float:
-    if isinstance(window, bool) or not isinstance(window, numbers.Real):
-        raise InvalidParameterError(f"{func}: window must be a number of seconds, got {window!r}")
-    value = float(window)
-    if not (np.isfinite(value) and value >= 2.0):
-        raise InvalidParameterError(f"{func}: window must be at least 2 s, got {window!r}")
-    return value
 
 
 def _cleaned(

@@ -33,13 +33,13 @@ Example:
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 
-from medmodal.ecg._quality_sqi import window_bounds
 from medmodal.ecg._validate import as_peaks, check_sampling_rate
+from medmodal.ecg._windows import WindowedLabels, check_window, window_bounds
 from medmodal.errors import InvalidParameterError
 from medmodal.types import ArrayLike, FloatArray, IntArray
 
@@ -54,7 +54,7 @@ MAX_WINDOWS = 10**6
 
 
 @dataclass(frozen=True, eq=False)
-class Rhythm:
+class Rhythm(WindowedLabels):
     """Rhythm per window (arrays have one entry per window).
 
     Attributes:
@@ -70,25 +70,14 @@ class Rhythm:
         window_s: requested window length.
     """
 
-    start_s: FloatArray
-    end_s: FloatArray
-    label: tuple[str, ...]
-    reason: tuple[str, ...]
+    LABELS: ClassVar[tuple[str, ...]] = LABELS
+
     n_intervals: IntArray
     heart_rate_bpm: FloatArray
     rr_cv: FloatArray
     rmssd_ms: FloatArray
     nrmssd: FloatArray
     irregularity: FloatArray
-    window_s: float
-
-    @property
-    def fractions(self) -> dict[str, float]:
-        """Fraction of the recording's time under each label."""
-        duration = self.end_s - self.start_s
-        labels = np.asarray(self.label)
-        total = float(duration.sum())
-        return {lab: float(duration[labels == lab].sum()) / total for lab in LABELS}
 
     @property
     def overall(self) -> str:
@@ -96,12 +85,6 @@ class Rhythm:
         shares = {k: v for k, v in self.fractions.items() if k != "undetermined"}
         best = max(shares, key=lambda k: shares[k])
         return best if shares[best] > 0 else "undetermined"
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per window with its label, reason and evidence."""
-        return pd.DataFrame(
-            {f.name: getattr(self, f.name) for f in fields(self) if f.name != "window_s"}
-        )
 
 
 def ecg_rhythm(
@@ -142,7 +125,7 @@ def ecg_rhythm(
     """
     func = "ecg_rhythm"
     rate = check_sampling_rate(sampling_rate, func=func)
-    window_s = _check_window(window, func=func)
+    window_s = check_window(window, func=func)
     length = _check_n_samples(n_samples, func=func)
     beats = as_peaks(peaks, func=func, n_samples=length)
     if length is None:
@@ -218,15 +201,6 @@ def _label(stats: dict[str, float]) -> tuple[str, str]:
     if hr < BRADYCARDIA_BPM:
         return "bradycardia", f"regular, {evidence} (< {BRADYCARDIA_BPM:g} bpm)"
     return "sinus", f"regular, {evidence}"
-
-
-def _check_window(window: object, *, func: str) -> float:
-    if isinstance(window, bool) or not isinstance(window, numbers.Real):
-        raise InvalidParameterError(f"{func}: window must be a number of seconds, got {window!r}")
-    value = float(window)
-    if not (np.isfinite(value) and value >= 2.0):
-        raise InvalidParameterError(f"{func}: window must be at least 2 s, got {window!r}")
-    return value
 
 
 def _check_n_samples(n_samples: object, *, func: str) -> int | None:

@@ -17,8 +17,15 @@ Example:
 
 from __future__ import annotations
 
-from medmodal.fusion import attention, early, gated, intermediate, late  # noqa: F401 (registry)
-from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
+from medmodal.fusion import attention, early, gated, intermediate, late, unimodal  # noqa: F401
+from medmodal.fusion._base import (
+    FUSION_METHODS,
+    FusionMethod,
+    FusionModel,
+    FusionOutput,
+    ModalitySpec,
+    resolve_method,
+)
 from medmodal.fusion.attention import AttentionOutput, CrossAttentionFusion
 from medmodal.fusion.compare import FusionComparison, compare_fusion, run_comparison
 from medmodal.fusion.config import FusionConfig, TrainConfig
@@ -27,9 +34,10 @@ from medmodal.fusion.serialize import load_fusion_model, save_fusion_model
 
 
 def available_methods() -> tuple[str, ...]:
-    """Names of the registered fusion strategies (``unimodal:<name>`` comes on top)."""
+    """Names of the registered fusion strategies; methods that take a modality
+    (``unimodal:<modality>``) are left out."""
     order = ("early", "late", "intermediate", "attention", "gated")
-    names = FUSION_METHODS.names()
+    names = [n for n in FUSION_METHODS.names() if not FUSION_METHODS.get(n).takes_modality]
     return tuple(sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n)))
 
 
@@ -40,6 +48,7 @@ __all__ = [
     "FusionClassifier",
     "FusionComparison",
     "FusionConfig",
+    "FusionMethod",
     "FusionModel",
     "FusionOutput",
     "ModalitySpec",
@@ -47,6 +56,7 @@ __all__ = [
     "available_methods",
     "compare_fusion",
     "load_fusion_model",
+    "resolve_method",
     "run_comparison",
     "save_fusion_model",
 ]

@@ -1,5 +1,9 @@
 """What every fusion strategy shares: modality specs, the output dataclass, the registry.
 
+``method=`` strings resolve here, once per fit (:func:`resolve_method`): a registered
+name (or alias), or ``"<name>:<modality>"`` for a registered method that takes one
+modality (``"unimodal:ecg"``, the single-modality baseline).
+
 A strategy is an ``nn.Module`` subclass of :class:`FusionModel` built from the modality
 specs, the number of outputs and a :class:`~medmodal.fusion.config.FusionConfig`. Its
 ``forward(inputs, present)`` takes one tensor per modality and a ``(B, M)`` presence mask
@@ -12,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import ClassVar, cast
 
 from torch import Tensor, nn
 
+from medmodal.errors import InvalidParameterError
 from medmodal.fusion.config import FusionConfig
 from medmodal.fusion.encoders import ModalityEncoder, build_encoders
 from medmodal.fusion.missing import ModalityDropout
@@ -67,6 +72,9 @@ class FusionModel(nn.Module):
     """
 
     encoders: nn.ModuleDict
+    #: Whether the method's name takes one modality, written ``"<name>:<modality>"``
+    #: (the estimator then fits on that modality alone).
+    takes_modality: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -109,3 +117,49 @@ class FusionModel(nn.Module):
 
 #: Fusion strategies by name (filled by the strategy modules on import of medmodal.fusion).
 FUSION_METHODS: Registry[type[FusionModel]] = Registry("fusion method")
+
+
+@dataclass(frozen=True)
+class FusionMethod:
+    """A ``method=`` string resolved through :data:`FUSION_METHODS`.
+
+    Attributes:
+        name: the registered strategy (canonical name, aliases resolved).
+        modalities: the modalities the method fixes (``("ecg",)`` for
+            ``"unimodal:ecg"``), or None when the estimator's ``modalities`` decide.
+    """
+
+    name: str
+    modalities: tuple[str, ...] | None = None
+
+    @property
+    def network(self) -> type[FusionModel]:
+        """The registered network class."""
+        return FUSION_METHODS.get(self.name)
+
+
+def resolve_method(method: str) -> FusionMethod:
+    """Resolve ``method`` (a registered name or alias, or ``"<name>:<modality>"``).
+
+    Example:
+        >>> import medmodal.fusion  # registers the strategies
+        >>> resolve_method("joint").name, resolve_method("Unimodal:ecg").modalities
+        ('intermediate', ('ecg',))
+
+    Raises:
+        InvalidParameterError: an unknown name (with suggestions), a method that takes a
+            modality written without one, or a modality given to one that takes none.
+    """
+    head, colon, modality = method.partition(":") if isinstance(method, str) else (method, "", "")
+    name = FUSION_METHODS.resolve(head)
+    takes = FUSION_METHODS.get(name).takes_modality
+    if takes and not modality.strip():
+        raise InvalidParameterError(
+            f"FusionClassifier: write the {name} method as '{name}:<modality>', got {method!r}"
+        )
+    if colon and not takes:
+        raise InvalidParameterError(
+            f"FusionClassifier: method {name!r} takes no modality, got {method!r}; "
+            f"single-modality baselines are 'unimodal:<modality>'"
+        )
+    return FusionMethod(name, (modality.strip(),) if takes else None)

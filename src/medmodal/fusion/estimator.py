@@ -33,7 +33,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedShuffleSplit
 
 from medmodal.errors import InvalidParameterError, NotFittedError
-from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
+from medmodal.fusion._base import (
+    FusionMethod,
+    FusionModel,
+    FusionOutput,
+    ModalitySpec,
+    resolve_method,
+)
 from medmodal.fusion._data import Scaler, Targets, check_modalities, class_weights, encode_targets
 from medmodal.fusion._training import Batch, fit_network, num_threads
 from medmodal.fusion.config import FusionConfig, TrainConfig
@@ -48,16 +54,9 @@ _TRAIN_KEYS += ("validation_fraction", "class_weight", "random_state", "num_thre
 
 
 def parse_method(method: str) -> tuple[str, tuple[str, ...] | None]:
-    """``"unimodal:<name>"`` → ``("intermediate", (name,))``; others resolve by registry."""
-    if isinstance(method, str) and method.lower().startswith("unimodal"):
-        _, _, name = method.partition(":")
-        if not name:
-            raise InvalidParameterError(
-                f"FusionClassifier: write the unimodal baseline as 'unimodal:<modality>', "
-                f"got {method!r}"
-            )
-        return "intermediate", (name,)
-    return FUSION_METHODS.resolve(method), None
+    """``(strategy, fixed modalities)`` of ``method`` (see :func:`resolve_method`)."""
+    resolved = resolve_method(method)
+    return resolved.name, resolved.modalities
 
 
 class FusionClassifier(ClassifierMixin, BaseEstimator):
@@ -131,9 +130,10 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     # -- configuration ---------------------------------------------------------------
-    def fusion_config(self) -> FusionConfig:
-        """The network configuration these parameters describe (validated)."""
-        strategy, _ = parse_method(self.method)
+    def fusion_config(self, method: FusionMethod | None = None) -> FusionConfig:
+        """The network configuration these parameters describe (validated); ``method``:
+        ``self.method`` already resolved (:func:`~medmodal.fusion._base.resolve_method`)."""
+        strategy = (method or resolve_method(self.method)).name
         values = {k: getattr(self, k) for k in _FUSION_KEYS}
         return FusionConfig(method=strategy, kinds=dict(self.kinds or {}), **values)
 
@@ -162,8 +162,9 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
     ) -> FusionClassifier:
         """Train on ``X`` (modality → array) and ``y``; ``groups`` keep patients together
         in the internal validation split."""
-        fcfg, tcfg = self.fusion_config(), self.train_config()
-        data = self._select(check_modalities(X, "FusionClassifier.fit"), fitting=True)
+        method = resolve_method(self.method)  # once per fit
+        fcfg, tcfg = self.fusion_config(method), self.train_config()
+        data = self._select(check_modalities(X, "FusionClassifier.fit"), fixed=method)
         present = presence_masks(data, _select_masks(masks, data))
         n = next(iter(data.values())).shape[0]
         targets = encode_targets(y, n, "FusionClassifier.fit")
@@ -184,8 +185,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         with num_threads(tcfg.num_threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(tcfg.random_state)
             gen = torch.Generator().manual_seed(tcfg.random_state)
-            model_cls = FUSION_METHODS.get(fcfg.method)
-            self.model_: FusionModel = model_cls(
+            self.model_: FusionModel = method.network(
                 self.specs_, _n_outputs(targets), fcfg, multilabel=targets.multilabel
             )
             tr = (batch.take(torch.from_numpy(train_idx)), target[train_idx])
@@ -197,18 +197,21 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
             self.history_ = fit_network(self.model_, tr, va, tcfg, weight=weight, generator=gen)
         return self
 
-    def _select(self, data: dict[str, np.ndarray], *, fitting: bool) -> dict[str, np.ndarray]:
-        _, forced = parse_method(self.method)
-        wanted = forced or (tuple(self.modalities) if self.modalities else None)
-        if not fitting:
-            wanted = self.modalities_
+    def _select(
+        self, data: dict[str, np.ndarray], *, fixed: FusionMethod | None = None
+    ) -> dict[str, np.ndarray]:
+        """The modalities to use: when fitting (``fixed``, the resolved method), the
+        method's own or ``modalities`` or all; when predicting, the fitted ones."""
+        wanted: Sequence[str] | None = self.modalities_ if fixed is None else fixed.modalities
+        if fixed is not None and wanted is None and self.modalities:
+            wanted = tuple(self.modalities)
         names = tuple(sorted(data)) if wanted is None else tuple(wanted)
         missing = [n for n in names if n not in data]
         if missing:
             raise InvalidParameterError(
                 f"FusionClassifier: modalities {missing} are not in X (it has {sorted(data)})"
             )
-        if fitting:
+        if fixed is not None:
             self.modalities_: tuple[str, ...] = names
         else:
             for spec in self.specs_:
@@ -245,7 +248,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         """Scaled input tensors and the ``(n, M)`` presence mask, as ``model_`` takes them."""
         if not hasattr(self, "model_"):
             raise NotFittedError("FusionClassifier is not fitted yet: call fit(X, y) first")
-        data = self._select(check_modalities(X, "FusionClassifier.predict"), fitting=False)
+        data = self._select(check_modalities(X, "FusionClassifier.predict"))
         return self._batch(data, presence_masks(data, _select_masks(masks, data)))
 
     def forward(

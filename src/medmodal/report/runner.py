@@ -16,8 +16,6 @@ Example:
 from __future__ import annotations
 
 import importlib
-import json
-import math
 import time
 import traceback
 import warnings
@@ -29,7 +27,9 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
+from medmodal.data.paths import DATASET_DIRS, DataRoot
 from medmodal.errors import DataNotFoundError, MedmodalWarning
+from medmodal.jsonsafe import dumps
 from medmodal.registry import Registry
 from medmodal.report.html import write_report
 from medmodal.report.section import SectionContent, SectionContext, SectionResult
@@ -148,7 +148,7 @@ def run_report(
     *,
     quick: bool = False,
     seed: int = 0,
-    data_root: PathLike | None = None,
+    data_root: PathLike | DataRoot | None = None,
     sections: Sequence[str] | None = None,
     progress: bool = True,
 ) -> ReportSummary:
@@ -161,6 +161,8 @@ def run_report(
         seed: seed of every random draw.
         data_root: folder holding the full data sets; sections that support it switch
             to them (default: the data shipped in the package and seeded simulations).
+            Resolved here once (unless it is a :class:`~medmodal.data.paths.DataRoot`
+            already) and passed down to every section and loader as it is.
         sections: keys of the sections to run (default: all, in report order).
         progress: show progress bars.
 
@@ -173,7 +175,7 @@ def run_report(
     """
     out = Path(out_dir)
     keys = [SECTIONS.resolve(k) for k in sections] if sections else list(SECTIONS.names())
-    root = Path(data_root) if data_root is not None else None
+    root = _data_root(data_root)
     if root is not None:
         _check_data_root(root)
     settings: dict[str, Any] = {"quick": quick, "seed": seed, "data_root": str(root or "embedded")}
@@ -183,40 +185,36 @@ def run_report(
     bar = tqdm(keys, desc="medmodal demo", unit="section", disable=not progress)
     for key in bar:
         bar.set_postfix_str(key)
-        context = SectionContext(out / key, quick, seed, root, progress)
+        context = SectionContext(
+            out / key,
+            quick,
+            seed,
+            None if root is None else root.path,
+            progress,
+            datasets=None if root is None else root.datasets,
+        )
         results.append(run_section(key, context))
     bar.close()
     index = write_report(results, out, settings=settings)
     summary = ReportSummary(out, index, results, time.perf_counter() - start, settings)
-    text = json.dumps(_json_ready(summary.to_dict()), indent=2, allow_nan=False)
-    (out / "summary.json").write_text(text + "\n", encoding="utf-8")
+    (out / "summary.json").write_text(dumps(summary.to_dict()) + "\n", encoding="utf-8")
     return summary
 
 
-def _check_data_root(root: Path) -> None:
-    from medmodal.data.paths import DATASET_DIRS, has_dataset
+def _data_root(given: PathLike | DataRoot | None) -> DataRoot | None:
+    """The data root as the entry point resolved it, or resolved here (once)."""
+    if given is None or isinstance(given, DataRoot):
+        return given
+    return DataRoot.find(given)
 
-    if not any(has_dataset(name, root) for name in DATASET_DIRS):
+
+def _check_data_root(root: DataRoot) -> None:
+    if not root.datasets:
         folders = ", ".join(f"{sub}/" for sub in DATASET_DIRS.values())
         raise DataNotFoundError(
             f"run_report: the data root {root} holds none of the data sets; expected at "
             f"least one of {folders} there (see the README's data sets)"
         )
-
-
-def _json_ready(value: Any) -> Any:
-    """Strict JSON: NaN/inf become null, numpy scalars and paths plain values."""
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()  # numpy scalar
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
 
 
 def _warning_notes(caught: Sequence[warnings.WarningMessage]) -> list[str]:

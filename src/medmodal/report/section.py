@@ -49,8 +49,12 @@ class SectionContext:
             figures are written here and linked from ``index.html`` by relative path.
         quick: do about half the work (fewer records, smaller cohorts, fewer epochs).
         seed: seed of every random draw of the section.
-        data_root: folder holding the full data sets, or None for the embedded data only.
+        data_root: folder holding the full data sets, or None for the embedded data only;
+            the runner passes the folder its entry point resolved (absolute), and
+            sections hand it to the loaders as it is.
         progress: show progress bars.
+        datasets: the data sets found under ``data_root`` (looked up once by the entry
+            point, :class:`~medmodal.data.paths.DataRoot`); None: look them up here, once.
     """
 
     out_dir: Path
@@ -58,6 +62,15 @@ class SectionContext:
     seed: int = 0
     data_root: Path | None = None
     progress: bool = True
+    datasets: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.datasets is None and self.data_root is not None:
+            from medmodal.data.paths import DataRoot
+
+            root = DataRoot.find(self.data_root)
+            object.__setattr__(self, "data_root", root.path)
+            object.__setattr__(self, "datasets", root.datasets)
 
     def scale(self, full: int, *, minimum: int = 1) -> int:
         """``full`` or, in quick mode, half of it (at least ``minimum``)."""
@@ -65,9 +78,7 @@ class SectionContext:
 
     def has_data(self, dataset: str) -> bool:
         """Whether ``data_root`` is set and holds ``dataset`` (``"mitdb"``, ``"medpix"``...)."""
-        from medmodal.data.paths import has_dataset
-
-        return self.data_root is not None and has_dataset(dataset, self.data_root)
+        return self.data_root is not None and dataset in (self.datasets or ())
 
     def fallback_notes(self, missing: str, used: str) -> list[str]:
         """The note of a section that was given a data root without its data set

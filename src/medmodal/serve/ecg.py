@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
-import math
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
@@ -19,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from medmodal.ecg.process import ECGResult, ecg_process
+from medmodal.ecg.quality import Quality
+from medmodal.ecg.rhythm import Rhythm
 from medmodal.errors import MedmodalError, MedmodalWarning
 from medmodal.io import Record, read_record
+from medmodal.jsonsafe import json_safe
 from medmodal.serve._errors import ServiceError
 from medmodal.serve.settings import Settings
 from medmodal.serve.uploads import Upload, save_upload, upload_folder
@@ -125,15 +125,15 @@ def result_body(result: ECGResult, fmt: str, notes: Sequence[str]) -> dict[str, 
             "leads": list(result.lead_names),
         },
         "n_beats": int(result.peaks.size),
-        "heart_rate": _clean(summary["heart_rate"]),
-        "hrv": _clean(summary.get("hrv")),
-        "intervals": _clean(summary.get("intervals")),
-        "powerline": _clean(summary["powerline"]),
+        "heart_rate": json_safe(summary["heart_rate"]),
+        "hrv": json_safe(summary.get("hrv")),
+        "intervals": json_safe(summary.get("intervals")),
+        "powerline": json_safe(summary["powerline"]),
         "rhythm": _windows(result.rhythm, with_rate=True),
         "quality": _windows(result.quality, with_rate=False),
         "r_peaks": [int(p) for p in result.peaks],
         "beats": {
-            "heart_rate_bpm": [_num(v) for v in beats["heart_rate_bpm"]],
+            "heart_rate_bpm": [json_safe(v) for v in beats["heart_rate_bpm"]],
             "rr_flag": [str(f) for f in beats["rr_flag"]],
         },
         "peak_lead": summary["peak_lead"],
@@ -143,37 +143,19 @@ def result_body(result: ECGResult, fmt: str, notes: Sequence[str]) -> dict[str, 
     }
 
 
-def _clean(value: Any) -> Any:
-    """Nested dicts of :meth:`ECGResult.summary` with JSON-safe numbers (NaN -> None)."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    return _num(value)
-
-
-def _windows(windowed: Any, *, with_rate: bool) -> dict[str, Any]:
+def _windows(windowed: Quality | Rhythm, *, with_rate: bool) -> dict[str, Any]:
     rows = [
         {
             "start_s": float(windowed.start_s[i]),
             "end_s": float(windowed.end_s[i]),
             "label": str(windowed.label[i]),
             "reason": str(windowed.reason[i]),
-            "heart_rate_bpm": _num(windowed.heart_rate_bpm[i]) if with_rate else None,
+            "heart_rate_bpm": json_safe(windowed.heart_rate_bpm[i]) if with_rate else None,
         }
         for i in range(len(windowed.label))
     ]
     fractions = {k: float(v) for k, v in windowed.fractions.items()}
     return {"overall": str(windowed.overall), "fractions": fractions, "windows": rows}
-
-
-def _num(value: Any) -> Any:
-    """Python scalars for JSON: NaN/inf become None; strings pass through."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    return value if value is None else str(value)
 
 
 def overview_png(result: ECGResult, *, dpi: int = 80) -> str:
