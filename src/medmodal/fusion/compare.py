@@ -30,8 +30,9 @@ from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
 from medmodal.errors import InvalidParameterError
+from medmodal.fusion._base import resolve_method
 from medmodal.fusion._data import check_modalities, encode_targets
-from medmodal.fusion.estimator import FusionClassifier, parse_method
+from medmodal.fusion.estimator import FusionClassifier
 from medmodal.fusion.missing import presence_masks
 from medmodal.metrics.bootstrap import bootstrap_metrics
 from medmodal.metrics.classification import METRICS, classification_metrics
@@ -158,7 +159,7 @@ def _method_specs(
     items = methods.items() if isinstance(methods, Mapping) else ((m, {}) for m in methods)
     for label, own in items:
         chosen = {"method": label, **dict(params or {}), **dict(own)}
-        parse_method(chosen["method"])  # fail early on unknown names
+        resolve_method(chosen["method"])  # fail early on unknown names
         specs[label] = chosen
     if baselines:
         for name in modalities:

@@ -53,12 +53,6 @@ _TRAIN_KEYS: tuple[str, ...] = ("epochs", "batch_size", "lr", "weight_decay", "p
 _TRAIN_KEYS += ("validation_fraction", "class_weight", "random_state", "num_threads", "verbose")
 
 
-def parse_method(method: str) -> tuple[str, tuple[str, ...] | None]:
-    """``(strategy, fixed modalities)`` of ``method`` (see :func:`resolve_method`)."""
-    resolved = resolve_method(method)
-    return resolved.name, resolved.modalities
-
-
 class FusionClassifier(ClassifierMixin, BaseEstimator):
     """A multimodal classifier: one of the registered fusion strategies, trained end to end.
 
