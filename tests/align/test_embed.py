@@ -50,3 +50,13 @@ def test_evaluator_binds_options_and_bad_input_is_named() -> None:
         retrieval_evaluator(("text", "text"))
     with pytest.raises(InvalidParameterError, match=r"has no encode_ecg\(\) method"):
         retrieval_evaluate(model, data, modalities=("image", "ecg"))
+    with pytest.raises(InvalidParameterError, match="batch_size=0"):
+        embed_pairs(model, data, batch_size=0)
+
+
+def test_embedding_leaves_the_global_random_state_alone() -> None:
+    torch.manual_seed(0)
+    model, data = TinyClip(), AlignedPairs(10, seed=4)
+    before = torch.get_rng_state()
+    embed_pairs(model, data, batch_size=4)
+    assert torch.equal(torch.get_rng_state(), before)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset, default_collate
 
 from medmodal.align.contrastive import check_modalities
 from medmodal.align.retrieval import retrieval_metrics
@@ -76,6 +76,9 @@ def embed_pairs(
 ) -> PairEmbeddings:
     """Normalised embeddings of both modalities of every pair (eval mode, then restored).
 
+    The global random state is left untouched, so evaluating between two steps of a
+    seeded run does not change the run.
+
     Args:
         model: a model with ``encode_<a>`` and ``encode_<b>(x, normalize=True)`` methods.
         dataset: items are dicts with the two modality keys.
@@ -89,17 +92,22 @@ def embed_pairs(
         The :class:`PairEmbeddings`.
 
     Raises:
-        InvalidParameterError: bad ``modalities`` or a model without the encoders.
+        InvalidParameterError: bad ``modalities`` or ``batch_size``, or a model without
+            the encoders.
     """
     a_key, b_key = check_modalities(modalities, "embed_pairs")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidParameterError(f"embed_pairs: batch_size={batch_size!r}; expected an int >= 1")
     encoders = [_encoder(model, key) for key in (a_key, b_key)]
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     parts: tuple[list[Tensor], list[Tensor], list[object]] = ([], [], [])
-    try:
-        loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_fn)
-        for batch in loader:
+    collate = collate_fn if collate_fn is not None else default_collate
+    n = len(dataset)  # type: ignore[arg-type]
+    try:  # batches by hand: a DataLoader would draw from the global torch RNG
+        for start in range(0, n, batch_size):
+            batch = collate([dataset[i] for i in range(start, min(start + batch_size, n))])
             batch = _to_device(batch, device)
             parts[0].append(encoders[0](batch[a_key], normalize=True).float())
             parts[1].append(encoders[1](batch[b_key], normalize=True).float())
