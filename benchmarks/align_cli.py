@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe, machine_info
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -34,43 +33,36 @@ from typing import Any
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import machine_info
-from medmodal.cli._align_tasks import (
+from _machine import machine_info  # benchmarks/ is the script's folder, first on sys.path
+from medmodal.align import (
+    AlignEvaluation,
     ImageTextPairs,
-    collate_pairs,
+    LabelledPairs,
+    Task,
     embed_pairs,
     get_task,
-    pair_loss,
 )
-from medmodal.data.image_transforms import ImageTransform
 from medmodal.models import create_model, get_config
-from medmodal.train import TrainConfig, fit
+from medmodal.train import fit_alignment
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NAME = "align_medpix"
 MEDPIX_MODELS = ("medpix-clip", "notebook-vlm")
 BARS = {"R@10_ratio": 4.0, "modality": 0.95, "location_category": 0.75}
-#: Optimiser and schedule settings of every MedPix run (``medpix_supervised.py`` too).
-RECIPE: dict[str, Any] = {"weight_decay": 0.05, "warmup_ratio": 0.1}
 
 
 def _train(
-    model_name: str, task: Any, train_set: Any, val_set: Any, args: argparse.Namespace,
-    *, epochs: int, lr: float,
+    model_name: str, task: Task, train_set: LabelledPairs, val_set: LabelledPairs,
+    args: argparse.Namespace, *, epochs: int, lr: float,
 ) -> dict[str, Any]:  # fmt: skip
     torch.manual_seed(args.seed)
     model = create_model(model_name, **_overrides(model_name, args))
-    config = TrainConfig(
-        epochs=epochs, batch_size=args.batch_size, lr=lr, seed=args.seed, **RECIPE,
-        monitor="mean_R@10", mode="max", restore_best=False,
+    recipe = task.train_config(
+        epochs=epochs, batch_size=args.batch_size, lr=lr, seed=args.seed, restore_best=False,
         progress=not args.quiet, tensorboard=False,
     )  # fmt: skip
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    result = fit(
-        model, train_set, val_set, config, loss_fn=pair_loss, collate_fn=collate_pairs,
-        evaluate=lambda m, d: task.evaluate(m, d, split="val").to_dict(),
-    )  # fmt: skip
+    result = fit_alignment(model, task, train_set, val_set, recipe)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     keep = ["epoch", "train_loss", "val_loss", "a_to_b_R@10", "b_to_a_R@10"]
     keep += [c for c in result.history.columns if c.startswith("zs_") and "majority" not in c]
@@ -91,25 +83,25 @@ def _overrides(model_name: str, args: argparse.Namespace) -> dict[str, Any]:
     return {"image": {"image_size": args.image_size}}
 
 
-def linear_probe(model: Any, train_set: Any, dev_set: Any) -> dict[str, float]:
+def linear_probe(
+    model: torch.nn.Module, train_set: ImageTextPairs, dev_set: LabelledPairs
+) -> dict[str, float]:
     """Dev accuracy of a logistic regression on the frozen image embeddings (fit on train).
 
     The ceiling of what the image tower encodes about each label, whatever the prompts.
     """
     from sklearn.linear_model import LogisticRegression
 
-    a_train, _ = embed_pairs(model, train_set)
-    a_dev, _ = embed_pairs(model, dev_set)
+    a_train = embed_pairs(model, train_set).a.numpy()
+    a_dev = embed_pairs(model, dev_set).a.numpy()  # type: ignore[arg-type]
     out = {}
     for label in ("modality", "location_category"):
-        clf = LogisticRegression(max_iter=3000).fit(
-            a_train.numpy(), train_set.labels[label].astype(str)
-        )
-        out[label] = float(clf.score(a_dev.numpy(), dev_set.labels[label].astype(str)))
+        clf = LogisticRegression(max_iter=3000).fit(a_train, train_set.labels[label].astype(str))
+        out[label] = float(clf.score(a_dev, dev_set.labels[label].astype(str)))
     return out
 
 
-def _summary(evaluation: Any) -> dict[str, Any]:
+def _summary(evaluation: AlignEvaluation) -> dict[str, Any]:
     d = evaluation.to_dict()
     chance = d["chance_R@10"]
     return {
@@ -130,10 +122,9 @@ def run_medpix(args: argparse.Namespace) -> dict[str, Any]:
     size = image.image_size if image is not None else 96
     load = {"root": args.data_root, "image_size": size, "seed": args.seed}
     train_set = task.load("train", augment=True, **load)
-    # the linear probe reads the same train images without augmentation or text views
-    train_plain = ImageTextPairs(
-        train_set.images, train_set.texts, ImageTransform(size), train_set.labels
-    )
+    if not isinstance(train_set, ImageTextPairs):
+        raise TypeError(f"the medpix task loads ImageTextPairs, got {type(train_set).__name__}")
+    train_plain = train_set.plain()  # the linear probe: same images, no augmentation or views
     dev_set = task.load("dev", augment=False, **load)
     out: dict[str, Any] = {"n_train": len(train_set), "n_dev": len(dev_set), "image_size": size}
     torch.manual_seed(args.seed)

@@ -38,7 +38,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _machine
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import describe, machine_info
-from align_medpix import RECIPE
-from medmodal.cli._align_tasks import collate_pairs, get_task
+from _machine import describe, machine_info  # benchmarks/ is the script's folder, on sys.path
+from medmodal.align import LabelledPairs, collate_pairs, get_task
 from medmodal.models import get_config
 from medmodal.models.image_encoder import build_image_encoder
 from medmodal.train import TrainConfig, fit
@@ -47,7 +44,8 @@ class TowerWithHeads(nn.Module):
     def __init__(self, image_size: int, n_classes: dict[str, int]) -> None:
         super().__init__()
         config = get_config("medpix-clip", image={"image_size": image_size}).image
-        assert config is not None
+        if config is None:
+            raise ValueError("medpix-clip has no image tower")
         self.tower = build_image_encoder(config)
         dim = int(self.tower.out_dim)  # type: ignore[arg-type]
         self.heads = nn.ModuleDict({k: nn.Linear(dim, n) for k, n in n_classes.items()})
@@ -60,7 +58,7 @@ class TowerWithHeads(nn.Module):
 class Labelled(Dataset[dict[str, Any]]):
     """A MedPix split whose items also carry each label's class code (ints)."""
 
-    def __init__(self, pairs: Any, codes: dict[str, list[int]]) -> None:
+    def __init__(self, pairs: LabelledPairs, codes: dict[str, list[int]]) -> None:
         self.pairs, self.codes = pairs, codes
 
     def __len__(self) -> int:
@@ -97,8 +95,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     def codes(frame: Any) -> dict[str, list[int]]:
         return {k: [classes[k].index(v) for v in frame[k].astype(str)] for k in LABELS}
 
-    train_set = Labelled(train_set, codes(train_set.labels))
-    dev_set = Labelled(dev_set, codes(dev_set.labels))
+    train_data = Labelled(train_set, codes(train_set.labels))
+    dev_data = Labelled(dev_set, codes(dev_set.labels))
 
     def loss_fn(model: nn.Module, batch: dict[str, Any]) -> Tensor:
         out = model(batch["image"])
@@ -113,14 +111,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     torch.manual_seed(args.seed)
     model = TowerWithHeads(args.image_size, {k: len(v) for k, v in classes.items()})
-    config = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, **RECIPE,
-        monitor="acc_modality", mode="max", restore_best=False, progress=not args.quiet,
-        tensorboard=False,
+    recipe = task.train_config(  # align_medpix.py's recipe, monitored on the labels
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+        monitor="acc_modality", restore_best=False, progress=not args.quiet, tensorboard=False,
     )  # fmt: skip
+    config = TrainConfig.from_dict(recipe.to_dict())
     cpu0 = time.process_time()
     result = fit(
-        model, train_set, dev_set, config, loss_fn=loss_fn, evaluate=evaluate,
+        model, train_data, dev_data, config, loss_fn=loss_fn, evaluate=evaluate,
         collate_fn=collate_pairs,
     )  # fmt: skip
     history = result.history

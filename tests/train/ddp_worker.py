@@ -17,11 +17,12 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from safetensors.torch import save_file
+from tests.align.toys import AlignedPairs, TinyClip
 from tests.train.conftest import mse_loss, regression_data
-from tests.train.test_contrastive import AlignedPairs, TinyClip
 from torch import nn
 
-from medmodal.train import TrainConfig, contrastive_loss_fn, fit, retrieval_evaluator
+from medmodal.align import contrastive_loss_fn, retrieval_evaluator
+from medmodal.train import TrainConfig, fit
 
 PER_RANK_BATCH = 8
 

@@ -1,72 +1,27 @@
+"""Training alignments: fit with the align loss and evaluation; fit_alignment on a task."""
+
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
-from torch import Tensor, nn
+from tests.align.toys import AlignedPairs, HashECGText, TinyClip
+from torch import Tensor
 from torch.utils.data import Dataset
 
-from medmodal.align import clip_loss
-from medmodal.errors import InvalidParameterError
-from medmodal.train import (
-    TrainConfig,
+from medmodal.align import (
+    ECGTextPairs,
     contrastive_loss_fn,
-    fit,
-    load_checkpoint,
+    get_task,
     retrieval_evaluate,
     retrieval_evaluator,
 )
-
-
-@dataclass
-class PairOutput:
-    image: Tensor  # (B, D) unit rows
-    text: Tensor  # (B, D) unit rows
-    logit_scale: Tensor  # () log scale
-
-
-class TinyClip(nn.Module):
-    """Two linear towers and a learnable temperature, shaped like medmodal's CLIPModel."""
-
-    def __init__(self, dim_image: int = 12, dim_text: int = 10, embed: int = 8) -> None:
-        super().__init__()
-        self.image_tower = nn.Linear(dim_image, embed)
-        self.text_tower = nn.Linear(dim_text, embed)
-        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
-
-    def encode_image(self, x: Tensor, normalize: bool = False) -> Tensor:
-        z = self.image_tower(x)
-        return nn.functional.normalize(z, dim=-1) if normalize else z
-
-    def encode_text(self, x: Tensor, normalize: bool = False) -> Tensor:
-        z = self.text_tower(x)
-        return nn.functional.normalize(z, dim=-1) if normalize else z
-
-    def forward(self, *, image: Tensor, text: Tensor) -> PairOutput:
-        return PairOutput(
-            self.encode_image(image, True), self.encode_text(text, True), self.logit_scale
-        )
-
-
-class AlignedPairs(Dataset):
-    """Image/text feature pairs that share a latent code (plus modality-specific noise)."""
-
-    def __init__(self, n: int, seed: int) -> None:
-        g = torch.Generator().manual_seed(seed)
-        mix = torch.Generator().manual_seed(1234)  # the same 'physics' for every split
-        z = torch.randn(n, 6, generator=g)
-        self.image = z @ torch.randn(6, 12, generator=mix) + 0.3 * torch.randn(n, 12, generator=g)
-        self.text = z @ torch.randn(6, 10, generator=mix) + 0.3 * torch.randn(n, 10, generator=g)
-
-    def __len__(self) -> int:
-        return len(self.image)
-
-    def __getitem__(self, i: int) -> dict[str, Any]:
-        return {"image": self.image[i], "text": self.text[i], "case": i // 2}
+from medmodal.errors import InvalidParameterError
+from medmodal.train import TrainConfig, fit, fit_alignment, load_checkpoint
 
 
 def test_contrastive_training_beats_chance_on_held_out_pairs() -> None:
@@ -89,59 +44,6 @@ def test_contrastive_training_beats_chance_on_held_out_pairs() -> None:
     assert {"a_to_b_R@10", "b_to_a_median_rank", "mean_R@5"} <= set(result.history.columns)
 
 
-def test_loss_fn_is_clip_loss_of_the_model_output() -> None:
-    torch.manual_seed(0)
-    model, data = TinyClip(), AlignedPairs(16, seed=3)
-    batch = {"image": data.image, "text": data.text, "case": list(range(16))}
-    out = model(image=data.image, text=data.text)
-    expected = clip_loss(out.image, out.text, out.logit_scale)
-    assert torch.equal(contrastive_loss_fn()(model, batch), expected)
-    chunked = contrastive_loss_fn(chunk_size=5)(model, batch)
-    assert float(chunked.detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
-
-
-def test_loss_under_bf16_autocast_is_float32_and_close() -> None:
-    torch.manual_seed(0)
-    model, data = TinyClip(), AlignedPairs(32, seed=3)
-    batch = {"image": data.image, "text": data.text}
-    exact = contrastive_loss_fn()(model, batch)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        low = contrastive_loss_fn()(model, batch)
-    assert low.dtype == torch.float32
-    assert float(low.detach()) == pytest.approx(float(exact.detach()), abs=0.05)
-
-
-def test_retrieval_with_group_ids() -> None:
-    torch.manual_seed(0)
-    model = TinyClip()
-    with torch.no_grad():  # identical towers on identical inputs: perfect retrieval
-        model.text_tower = model.image_tower
-
-    class Same(AlignedPairs):
-        def __getitem__(self, i: int) -> dict[str, Any]:
-            return {"image": self.image[i], "text": self.image[i], "case": f"c{i // 2}"}
-
-    metrics = retrieval_evaluate(model, Same(20, seed=0), ids_key="case", ks=(1, 3))
-    assert metrics["a_to_b_R@1"] == metrics["b_to_a_R@1"] == 1.0
-    assert "mean_R@3" in metrics and "n" not in metrics
-    assert model.training  # the mode is restored
-
-
-def test_contrastive_helpers_reject_bad_input() -> None:
-    model = TinyClip()
-    with pytest.raises(InvalidParameterError, match="two different names"):
-        contrastive_loss_fn(("image", "image"))
-    with pytest.raises(InvalidParameterError, match="keys 'image' and 'text'"):
-        contrastive_loss_fn()(model, {"image": torch.randn(2, 12)})
-    with pytest.raises(InvalidParameterError, match="has no 'ecg' embeddings"):
-        contrastive_loss_fn(("image", "ecg"))(
-            lambda **kw: PairOutput(torch.ones(2, 2), torch.ones(2, 2), torch.zeros(())),  # type: ignore[arg-type]
-            {"image": 1, "ecg": 2},
-        )
-    with pytest.raises(InvalidParameterError, match=r"has no encode_ecg\(\) method"):
-        retrieval_evaluate(model, AlignedPairs(4, 0), modalities=("image", "ecg"))
-
-
 def test_trains_and_reloads_a_medmodal_clip_model(tmp_path: Path) -> None:
     models = pytest.importorskip("medmodal.models")
     torch.manual_seed(0)
@@ -153,7 +55,7 @@ def test_trains_and_reloads_a_medmodal_clip_model(tmp_path: Path) -> None:
     }
     model = models.model_from_config(config)
 
-    class ImageECG(Dataset):
+    class ImageECG(Dataset[dict[str, Tensor]]):
         def __len__(self) -> int:
             return 24
 
@@ -181,3 +83,37 @@ def test_trains_and_reloads_a_medmodal_clip_model(tmp_path: Path) -> None:
     assert type(loaded) is type(model)
     for (name, a), b in zip(model.state_dict().items(), loaded.state_dict().values(), strict=True):
         assert torch.equal(a, b), name
+
+
+def _ecg_pairs(n: int, seed: int) -> ECGTextPairs:
+    """Normal ECGs shift lead 0, abnormal ones lead 1; reports say which."""
+    rng = np.random.default_rng(seed)
+    normal = np.arange(n) % 2 == 0
+    signals = rng.normal(0, 0.1, (n, 12, 20)).astype(np.float32)
+    signals[normal, 0] += 1.0
+    signals[~normal, 1] += 1.0
+    texts = ["normal ECG sinus" if k else "abnormal ECG infarction" for k in normal]
+    labels = pd.DataFrame({"normal": np.where(normal, "normal", "abnormal")})
+    return ECGTextPairs(signals, texts, labels)
+
+
+def test_fit_alignment_trains_a_task_with_its_recipe_loss_and_evaluation() -> None:
+    torch.manual_seed(0)
+    model, task = HashECGText(), get_task("ptbxl")
+    recipe = task.train_config(epochs=6, batch_size=8, lr=0.05, progress=False, device="cpu")
+    result = fit_alignment(model, task, _ecg_pairs(48, 1), _ecg_pairs(16, 2), recipe)
+    history = result.history
+    assert result.epochs_run == 6
+    assert {"mean_R@10", "zs_normal", "same_text_a_to_b_R@1"} <= set(history.columns)
+    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
+    final = task.evaluate(model, _ecg_pairs(16, 2))
+    assert final.retrieval_same_text.recall(1, "a_to_b") == 1.0  # each ECG finds its report
+    assert "normal" in final.zero_shot
+
+
+def test_fit_alignment_rejects_a_bad_recipe_before_training() -> None:
+    task = get_task("ptbxl")
+    with pytest.raises(InvalidParameterError, match="TrainConfig"):
+        fit_alignment(
+            HashECGText(), task, _ecg_pairs(8, 1), _ecg_pairs(8, 2), task.train_config(epochs=0)
+        )

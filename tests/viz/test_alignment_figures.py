@@ -130,3 +130,19 @@ def test_projection_partner_distance_in_title() -> None:
 def test_bad_input(call, match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match):
         call()
+
+
+def test_similarity_by_class_sorts_rows_and_columns_into_blocks() -> None:
+    from medmodal.viz.alignment import plot_similarity_by_class
+
+    labels = ["b", "a", "b", "a", "c"]
+    sim = np.eye(5) * 2 - 1
+    fig = plot_similarity_by_class(sim, labels, names=("image", "caption"))
+    ax = fig.axes[0]
+    shown = ax.images[0].get_array()
+    order = np.argsort(labels, kind="stable")
+    np.testing.assert_array_equal(shown, sim[np.ix_(order, order)])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
+    assert (ax.get_ylabel(), ax.get_xlabel()) == ("image", "caption")
+    with pytest.raises(InvalidParameterError, match="N labels"):
+        plot_similarity_by_class(sim, labels[:4])

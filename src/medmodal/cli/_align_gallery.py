@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from medmodal.align import ImageTextPairs
 from medmodal.errors import InvalidParameterError
 from medmodal.types import PathLike
+
+if TYPE_CHECKING:
+    from medmodal.align import Task
+    from medmodal.models import CLIPModel
 
 __all__ = ["build_gallery"]
 
 
 def build_gallery(
-    model: Any,
-    task: Any,
+    model: CLIPModel,
+    task: Task,
     checkpoint: PathLike,
     out: PathLike | None = None,
     *,
@@ -34,7 +39,7 @@ def build_gallery(
 
     Args:
         model: the trained image-text :class:`~medmodal.models.CLIPModel`.
-        task: the alignment task (see :func:`medmodal.cli._align_tasks.get_task`).
+        task: the alignment task (see :func:`medmodal.align.get_task`).
         checkpoint: the run or checkpoint folder the model came from.
         out: the model folder to write (the checkpoint's files are copied there);
             default: the checkpoint folder itself.
@@ -65,9 +70,18 @@ def build_gallery(
         )
     source = find_checkpoint(Path(checkpoint))
     folder = _model_folder(source, None if out is None else Path(out))
-    size = int(model.config.image.image_size)
+    image_config = model.config.image
+    if image_config is None:  # a model with an "image" modality always has its config
+        raise InvalidParameterError(
+            f"align gallery: model {model.config.name!r} has no image tower"
+        )
+    size = int(image_config.image_size)
     dataset = task.load(split, root=root, image_size=size, augment=False, seed=0, text=text)
-    channels = int(getattr(model.config.image, "in_channels", 1))
+    if not isinstance(dataset, ImageTextPairs):
+        raise InvalidParameterError(
+            f"align gallery: the {task.name!r} data are not image-caption pairs"
+        )
+    channels = int(getattr(image_config, "in_channels", 1))
     pixels = np.stack([dataset.transform(image) for image in dataset.images])  # (N, 1, S, S)
     images = torch.from_numpy(np.repeat(pixels, channels, axis=1))  # (N, C, S, S)
     ids = _image_ids(dataset)
@@ -94,7 +108,7 @@ def _model_folder(source: Path, out: Path | None) -> Path:
     return out
 
 
-def _image_ids(dataset: Any) -> list[str]:
+def _image_ids(dataset: ImageTextPairs) -> list[str]:
     labels = dataset.labels
     if "image_id" in labels.columns:
         return [str(i) for i in labels["image_id"]]

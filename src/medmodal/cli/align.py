@@ -25,6 +25,7 @@ from medmodal.cli._common import (
 from medmodal.errors import DataFormatError, DataNotFoundError
 
 if TYPE_CHECKING:
+    from medmodal.align import AlignEvaluation, Task
     from medmodal.models import CLIPModel
 
 app = typer.Typer(
@@ -67,9 +68,8 @@ def train(
     """Train a contrastive model on a data set's train split; evaluate on its dev split."""
     import torch
 
-    from medmodal.cli._align_tasks import check_model_fits, get_task, pair_loss
-    from medmodal.train import TrainConfig, fit
-    from medmodal.train.seed import seed_everything
+    from medmodal.align import check_model_fits, get_task
+    from medmodal.train import fit_alignment, seed_everything
 
     torch.set_num_threads(max(1, threads))
     task = get_task(data)
@@ -81,21 +81,14 @@ def train(
     load: dict[str, Any] = {"root": data_root, "image_size": size, "text": text}
     train_set = task.load(task.train_split, augment=True, seed=seed, **load)
     val_set = task.load(task.val_split, augment=False, seed=seed, **load)
-    config = TrainConfig(
-        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, weight_decay=0.05,
-        warmup_ratio=0.1, monitor="mean_R@10", mode="max", out_dir=str(out), progress=not quiet,
-        tensorboard=False,
+    recipe = task.train_config(
+        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, out_dir=str(out),
+        progress=not quiet, tensorboard=False,
     )  # fmt: skip
-    from medmodal.cli._align_tasks import collate_pairs
-
     out.mkdir(parents=True, exist_ok=True)
     run_info = {"data": task.name, "text": text, "model": net.config.name, "seed": seed}
     (out / RUN_FILE).write_text(json.dumps(run_info, indent=2) + "\n")
-    result = fit(
-        net, train_set, val_set, config, loss_fn=pair_loss,
-        evaluate=lambda m, d: task.evaluate(m, d, split=task.val_split).to_dict(),  # type: ignore[arg-type]
-        collate_fn=collate_pairs,
-    )  # fmt: skip
+    result = fit_alignment(net, task, train_set, val_set, recipe)
     evaluation = task.evaluate(net, val_set, split=task.val_split)
     payload = _payload(evaluation, run_info)
     payload["best_epoch"] = result.best_epoch
@@ -126,7 +119,7 @@ def evaluate(
     quiet: QuietOption = False,
 ) -> None:
     """Retrieval (R@1/5/10 both ways) and zero-shot accuracy of a trained model."""
-    from medmodal.cli._align_tasks import check_model_fits
+    from medmodal.align import check_model_fits
 
     net, task, info = _load_run(checkpoint, data, threads, text)
     check_model_fits(net, task)
@@ -195,12 +188,12 @@ def gallery(
 
 def _load_run(
     checkpoint: Path, data: str | None, threads: int, text: str | None
-) -> tuple[CLIPModel, Any, dict[str, Any]]:
+) -> tuple[CLIPModel, Task, dict[str, Any]]:
     """The trained model of a run or checkpoint folder, its task and the run's settings
     (``info["text"]``: ``text``, else the run's text kind, else the task's default)."""
     import torch
 
-    from medmodal.cli._align_tasks import get_task
+    from medmodal.align import get_task
     from medmodal.train import find_checkpoint, load_checkpoint
 
     torch.set_num_threads(max(1, threads))
@@ -240,7 +233,7 @@ def _run_info(path: Path) -> dict[str, Any]:
     return {}
 
 
-def _payload(evaluation: Any, info: dict[str, Any]) -> dict[str, Any]:
+def _payload(evaluation: AlignEvaluation, info: dict[str, Any]) -> dict[str, Any]:
     return {
         **info,
         "task": evaluation.task,
@@ -258,7 +251,7 @@ def _clean(payload: Any) -> Any:
     return json_safe(payload)
 
 
-def _print_tables(evaluation: Any, *, title: str) -> None:
+def _print_tables(evaluation: AlignEvaluation, *, title: str) -> None:
     frame = evaluation.to_frame()
     table = Table(title=f"Retrieval: {title} (N = {evaluation.n})")
     table.add_column("direction")

@@ -4,15 +4,14 @@ A small ``medpix-clip`` (a 4-stage ResNet image tower at :data:`IMAGE_SIZE` px a
 frozen all-MiniLM-L6-v2 text tower shipped with the package, each with a projection
 head) is trained with the symmetric InfoNCE loss on the data set's own train split for a
 few epochs, early-stopped on dev retrieval, then evaluated on the dev split: retrieval
-in both directions and zero-shot modality / body region / plane from prompts. The same
-task code drives ``medmodal align train`` (:mod:`medmodal.cli._align_tasks`).
+in both directions and zero-shot modality / body region / plane from prompts. The task,
+its recipe and its evaluation are :mod:`medmodal.align`'s, as for ``medmodal align train``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from medmodal.report.section import (
@@ -21,6 +20,10 @@ from medmodal.report.section import (
     SectionContent,
     SectionContext,
 )
+
+if TYPE_CHECKING:
+    from medmodal.align import AlignEvaluation, PairEmbeddings
+    from medmodal.train import TrainResult
 
 __all__ = ["EPOCHS", "IMAGE_SIZE", "MODEL", "build_medpix"]
 
@@ -38,10 +41,10 @@ MODEL: dict[str, Any] = {
 
 def build_medpix(ctx: SectionContext) -> SectionContent:
     """The alignment section trained and evaluated on MedPix 2.0 under ``ctx.data_root``."""
-    from medmodal.cli._align_tasks import MedPixTask, collate_pairs, pair_loss
+    from medmodal.align import MedPixTask, embed_pairs
     from medmodal.models import create_model
     from medmodal.report.align_section import _one_thread
-    from medmodal.train import TrainConfig, fit, seed_everything
+    from medmodal.train import fit_alignment, seed_everything
 
     task = MedPixTask()
     load: dict[str, Any] = {"root": ctx.data_root, "image_size": IMAGE_SIZE, "seed": ctx.seed}
@@ -50,30 +53,19 @@ def build_medpix(ctx: SectionContext) -> SectionContent:
     with _one_thread():
         seed_everything(ctx.seed)  # initial weights too
         model = create_model("medpix-clip", **MODEL)
-        config = TrainConfig(
-            epochs=ctx.scale(EPOCHS, minimum=2), batch_size=64, lr=2e-3, seed=ctx.seed,
-            weight_decay=0.05, warmup_ratio=0.1, monitor="mean_R@10", mode="max", patience=4,
+        recipe = task.train_config(
+            epochs=ctx.scale(EPOCHS, minimum=2), seed=ctx.seed, patience=4,
             progress=ctx.progress, tensorboard=False, device="cpu",
         )  # fmt: skip
-        result = fit(
-            model, train_set, dev_set, config, loss_fn=pair_loss, collate_fn=collate_pairs,
-            evaluate=lambda m, d: task.evaluate(m, d, split="dev").to_dict(),  # type: ignore[arg-type]
-        )  # fmt: skip
-        evaluation = task.evaluate(model, dev_set, split="dev")
-        similarity, images, texts = _embeddings(model, dev_set)
+        result = fit_alignment(model, task, train_set, dev_set, recipe)
+        evaluation = task.evaluate(model, dev_set, split=task.val_split)
+        embeddings = embed_pairs(model, dev_set, modalities=task.modalities)
     modality = dev_set.labels["modality"].astype(str).tolist()
-    figures = _figures(ctx, result, similarity, images, texts, modality)
+    figures = _figures(ctx, result, embeddings, modality)
     return _content(ctx, len(train_set), evaluation, result, figures)
 
 
-def _embeddings(model: Any, dataset: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from medmodal.cli._align_tasks import embed_pairs
-
-    images, texts = embed_pairs(model, dataset)
-    return (images @ texts.T).numpy(), images.numpy(), texts.numpy()
-
-
-def _zero_shot_table(evaluation: Any) -> pd.DataFrame:
+def _zero_shot_table(evaluation: AlignEvaluation) -> pd.DataFrame:
     names = {"modality": "CT vs MR", "location_category": "body region (5)", "plane": "plane (3)"}
     return pd.DataFrame(
         {
@@ -85,7 +77,11 @@ def _zero_shot_table(evaluation: Any) -> pd.DataFrame:
 
 
 def _content(
-    ctx: SectionContext, n_train: int, ev: Any, result: Any, figures: list[ReportFigure]
+    ctx: SectionContext,
+    n_train: int,
+    ev: AlignEvaluation,
+    result: TrainResult,
+    figures: list[ReportFigure],
 ) -> SectionContent:
     r10 = ev.retrieval.recall(10, "a_to_b")
     t10 = ev.retrieval.recall(10, "b_to_a")
@@ -150,17 +146,12 @@ def _content(
 
 
 def _figures(
-    ctx: SectionContext,
-    result: Any,
-    similarity: np.ndarray,
-    images: np.ndarray,
-    texts: np.ndarray,
-    modality: list[str],
+    ctx: SectionContext, result: TrainResult, emb: PairEmbeddings, modality: list[str]
 ) -> list[ReportFigure]:
     from medmodal.report._align_plots import alignment_figures
 
     return alignment_figures(
-        ctx, result, similarity, (images, texts), modality,
+        ctx, result, emb.similarity(), (emb.a.numpy(), emb.b.numpy()), modality,
         names=("image", "caption"),
         titles=(
             "MedPix image-caption training",

@@ -1,36 +1,25 @@
 """Contrastive ECG-text alignment on a simulated paired cohort, small enough for a CPU.
 
-Seeded 10-second ECGs of five rhythms (:func:`medmodal.ecg.ecg_simulate`) are paired with
-template reports of their rhythm and rate ("Sinus bradycardia, rate 48 bpm."). The
-``ecg-text-clip`` model (a 1-D ResNet ECG tower and the pretrained all-MiniLM-L6-v2 text
-tower, frozen, each with a projection head) is trained with the symmetric InfoNCE loss by
+Seeded 10-second ECGs of five rhythms paired with template reports of their rhythm and
+rate (:func:`medmodal.data.rhythm_reports.paired_cohort`). The ``ecg-text-clip`` model
+(a 1-D ResNet ECG tower and the pretrained all-MiniLM-L6-v2 text tower, frozen, each with
+a projection head) is trained with the symmetric InfoNCE loss by
 :func:`medmodal.train.fit`, early-stopped on validation retrieval. The held-out ECGs are
 then used for retrieval in both directions and for zero-shot rhythm classification from
-class prompts the model never saw as captions.
-
-Example:
-    >>> from medmodal.report.align_section import paired_cohort
-    >>> cohort = paired_cohort(5, seed=0)
-    >>> cohort.signals.shape, cohort.rhythms
-    ((5, 1, 1000), ['sinus', 'tachycardia', 'bradycardia', 'afib', 'pvc'])
-    >>> cohort.texts[2]
-    'Slow regular sinus rhythm at 48 beats per minute.'
+class prompts the model never saw as captions (:func:`medmodal.align.evaluate_by_class`).
+With MedPix 2.0 under the data root, the section trains on its real pairs instead
+(:mod:`medmodal.report._align_medpix`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from tqdm.auto import tqdm
 
-from medmodal.ecg.simulate import ecg_simulate
-from medmodal.errors import MedmodalWarning
+from medmodal.data.rhythm_reports import RHYTHMS, PairedCohort, paired_cohort, zero_shot_classes
 from medmodal.report.section import (
     ReportFigure,
     ReportTable,
@@ -38,103 +27,18 @@ from medmodal.report.section import (
     SectionContext,
 )
 
-__all__ = ["RHYTHMS", "TITLE", "PairedCohort", "build", "paired_cohort"]
+if TYPE_CHECKING:
+    from torch import nn
+
+    from medmodal.align import ClassAlignment, ECGTextPairs
+    from medmodal.train import TrainResult
+
+__all__ = ["TITLE", "build"]
 
 TITLE = "Contrastive ECG-text alignment and zero-shot rhythm classification"
 
-#: Sampling rate (Hz) and length (s) of the simulated ECGs.
-FS, DURATION = 100.0, 10.0
 #: Cohort size (train + validation + test) and epochs of a full run.
 N_FULL, EPOCHS = 600, 20
-
-#: rhythm -> (heart-rate range in bpm, caption templates, zero-shot class descriptions).
-RHYTHMS: dict[str, tuple[tuple[int, int], tuple[str, ...], tuple[str, ...]]] = {
-    "sinus": (
-        (60, 95),
-        (
-            "Normal sinus rhythm, heart rate {} bpm.",
-            "Sinus rhythm at {} beats per minute, regular.",
-            "Regular sinus rhythm, rate {}. Normal ECG.",
-        ),
-        ("normal sinus rhythm", "a normal ECG"),
-    ),
-    "tachycardia": (
-        (105, 150),
-        (
-            "Sinus tachycardia at {} bpm.",
-            "Fast regular sinus rhythm, rate {} per minute.",
-            "Sinus tachycardia, heart rate {}.",
-        ),
-        ("sinus tachycardia", "a fast heart rate"),
-    ),
-    "bradycardia": (
-        (40, 55),
-        (
-            "Sinus bradycardia, rate {} bpm.",
-            "Slow regular sinus rhythm at {} beats per minute.",
-            "Sinus bradycardia with heart rate {}.",
-        ),
-        ("sinus bradycardia", "a slow heart rate"),
-    ),
-    "afib": (
-        (70, 130),
-        (
-            "Atrial fibrillation, irregularly irregular ventricular rate {} bpm.",
-            "Irregular rhythm without P waves: atrial fibrillation at {} per minute.",
-            "AF with ventricular response {} bpm.",
-        ),
-        ("atrial fibrillation", "an irregularly irregular rhythm"),
-    ),
-    "pvc": (
-        (60, 90),
-        (
-            "Sinus rhythm with frequent premature ventricular contractions, rate {} bpm.",
-            "Ventricular ectopic beats on a sinus rhythm at {} per minute.",
-            "Sinus rhythm, {} bpm, with PVCs.",
-        ),
-        ("premature ventricular contractions", "ventricular ectopic beats"),
-    ),
-}
-
-
-@dataclass(frozen=True)
-class PairedCohort:
-    """Simulated ECGs and their reports.
-
-    Attributes:
-        signals: ``(n, 1, T)`` float32, lead II in mV.
-        texts: one report per ECG.
-        rhythms: the rhythm each ECG was simulated with.
-        heart_rates: the heart rate it was simulated at (bpm).
-    """
-
-    signals: np.ndarray
-    texts: list[str]
-    rhythms: list[str]
-    heart_rates: np.ndarray
-
-
-def paired_cohort(n: int, *, seed: int = 0, progress: bool = False) -> PairedCohort:
-    """``n`` seeded ECG-report pairs, rhythms in turn (see :data:`RHYTHMS`)."""
-    rng = np.random.default_rng(seed)
-    names = list(RHYTHMS)
-    signals, texts, rhythms, rates = [], [], [], []
-    for i in tqdm(range(n), desc="simulating ECG-text pairs", disable=not progress, leave=False):
-        rhythm = names[i % len(names)]
-        (low, high), templates, _ = RHYTHMS[rhythm]
-        rate = float(rng.integers(low, high + 1)) if i >= len(names) else (low + high) / 2
-        rate = float(round(rate))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MedmodalWarning)
-            signal = ecg_simulate(
-                DURATION, FS, rhythm=rhythm, heart_rate=rate, noise=0.05, seed=seed * 7919 + i
-            )
-        signals.append(signal)
-        texts.append(templates[int(rng.integers(len(templates)))].format(int(rate)))
-        rhythms.append(rhythm)
-        rates.append(rate)
-    stacked = np.stack(signals)[:, None, :].astype(np.float32)  # (n, 1, T)
-    return PairedCohort(stacked, texts, rhythms, np.asarray(rates))
 
 
 def build(ctx: SectionContext) -> SectionContent:
@@ -182,30 +86,18 @@ def _one_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _pairs(cohort: PairedCohort, index: np.ndarray) -> Any:
-    import torch
-    from torch.utils.data import Dataset
+def _pairs(cohort: PairedCohort, index: np.ndarray) -> ECGTextPairs:
+    from medmodal.align import ECGTextPairs
 
-    class Pairs(Dataset[dict[str, Any]]):
-        def __len__(self) -> int:
-            return len(index)
-
-        def __getitem__(self, i: int) -> dict[str, Any]:
-            j = int(index[i])
-            return {"ecg": torch.from_numpy(cohort.signals[j]), "text": cohort.texts[j]}
-
-    return Pairs()
+    return ECGTextPairs(cohort.signals[index], [cohort.texts[i] for i in index])
 
 
-def _train(ctx: SectionContext, cohort: PairedCohort, split: dict[str, np.ndarray]) -> Any:
+def _train(
+    ctx: SectionContext, cohort: PairedCohort, split: dict[str, np.ndarray]
+) -> tuple[nn.Module, TrainResult]:
+    from medmodal.align import contrastive_loss_fn, retrieval_evaluator
     from medmodal.models import create_model
-    from medmodal.train import (
-        TrainConfig,
-        contrastive_loss_fn,
-        fit,
-        retrieval_evaluator,
-        seed_everything,
-    )
+    from medmodal.train import TrainConfig, fit, seed_everything
 
     seed_everything(ctx.seed)  # initial weights too
     model = create_model(
@@ -239,57 +131,32 @@ def _train(ctx: SectionContext, cohort: PairedCohort, split: dict[str, np.ndarra
     return model, result
 
 
-@dataclass
-class _Evaluation:
-    pairs: Any  # RetrievalMetrics, pair-level
-    rhythm: Any  # RetrievalMetrics, a caption of the same rhythm counts
-    zero_shot_accuracy: float
-    zero_shot_confusion: pd.DataFrame
-    similarity: np.ndarray  # (N, N) ECG x text cosine similarity, test set
-    ecg_embeddings: np.ndarray
-    text_embeddings: np.ndarray
+def _evaluate(model: nn.Module, cohort: PairedCohort, index: np.ndarray) -> ClassAlignment:
+    from medmodal.align import evaluate_by_class
 
-
-def _evaluate(model: Any, cohort: PairedCohort, index: np.ndarray) -> _Evaluation:
-    import torch
-
-    from medmodal.align import ECG_TEMPLATES, ZeroShotClassifier, retrieval_metrics
-
-    model.eval()
-    rhythms = [cohort.rhythms[i] for i in index]
-    with torch.no_grad():
-        ecg = model.encode_ecg(torch.from_numpy(cohort.signals[index]), normalize=True)
-        text = model.encode_text([cohort.texts[i] for i in index], normalize=True)
-        pairs = retrieval_metrics(ecg, text, names=("ECG", "report"))
-        by_rhythm = retrieval_metrics(ecg, text, ids=rhythms, names=("ECG", "report"))
-        classes = {name: list(spec[2]) for name, spec in RHYTHMS.items()}
-        zero_shot = ZeroShotClassifier(
-            lambda p: model.encode_text(p, normalize=True), classes, templates=ECG_TEMPLATES
-        )
-        predicted = list(zero_shot.predict(ecg))
-    confusion = pd.crosstab(
-        pd.Series(rhythms, name="true rhythm"), pd.Series(predicted, name="zero-shot call")
-    ).reindex(index=list(RHYTHMS), columns=list(RHYTHMS), fill_value=0)
-    accuracy = float(np.mean([p == t for p, t in zip(predicted, rhythms, strict=True)]))
-    sim = (ecg @ text.T).numpy()
-    return _Evaluation(pairs, by_rhythm, accuracy, confusion, sim, ecg.numpy(), text.numpy())
+    return evaluate_by_class(
+        model, cohort.signals[index], [cohort.texts[i] for i in index],
+        [cohort.rhythms[i] for i in index], zero_shot_classes(),
+        modality="ecg", names=("ECG", "report"),
+    )  # fmt: skip
 
 
 def _content(
     ctx: SectionContext,
     n: int,
     split: dict[str, np.ndarray],
-    result: Any,
-    ev: _Evaluation,
+    result: TrainResult,
+    ev: ClassAlignment,
     figures: list[ReportFigure],
 ) -> SectionContent:
     pairs = ev.pairs.to_frame()
-    rhythm = ev.rhythm.to_frame()
+    rhythm = ev.by_class.to_frame()
     r5 = ev.pairs.recall(5, "a_to_b")
     chance5 = ev.pairs.chance_recall(5)
-    rhythm_r1 = ev.rhythm.recall(1, "a_to_b")
+    rhythm_r1 = ev.by_class.recall(1, "a_to_b")
     confusion = ev.zero_shot_confusion.copy()
     confusion.index.name = "true rhythm"
+    confusion.columns.name = "zero-shot call"
     n_test = len(split["test"])
     return SectionContent(
         intro=(
@@ -345,7 +212,7 @@ def _content(
         ),
         metrics={
             "retrieval": ev.pairs.to_dict(),
-            "rhythm_retrieval": ev.rhythm.to_dict(),
+            "rhythm_retrieval": ev.by_class.to_dict(),
             "zero_shot_accuracy": ev.zero_shot_accuracy,
             "epochs_run": int(result.epochs_run),
             "best_epoch": result.best_epoch,
@@ -355,8 +222,8 @@ def _content(
 
 def _figures(
     ctx: SectionContext,
-    result: Any,
-    ev: _Evaluation,
+    result: TrainResult,
+    ev: ClassAlignment,
     cohort: PairedCohort,
     index: np.ndarray,
 ) -> list[ReportFigure]:
@@ -364,7 +231,7 @@ def _figures(
 
     rhythms = [cohort.rhythms[i] for i in index]
     return alignment_figures(
-        ctx, result, ev.similarity, (ev.ecg_embeddings, ev.text_embeddings), rhythms,
+        ctx, result, ev.similarity, (ev.a_embeddings, ev.b_embeddings), rhythms,
         names=("ECG", "report"),
         titles=("ECG-text contrastive training", "Shared embedding space (PCA of both modalities)"),
         captions=(

@@ -6,8 +6,9 @@
   ``torchrun`` it trains data-parallel (DDP).
 - :class:`TrainConfig` holds its settings; :class:`TrainResult` is what it returns.
 - :func:`save_checkpoint` / :func:`load_checkpoint`: folders of safetensors + JSON.
-- :func:`contrastive_loss_fn` / :func:`retrieval_evaluate` (:func:`retrieval_evaluator`):
-  the CLIP-style case (gathered loss across processes, retrieval recall as the monitor).
+- :func:`fit_alignment`: an alignment task (:mod:`medmodal.align.tasks`) trained with its
+  recipe, loss and evaluation. The contrastive loss and the retrieval evaluation
+  themselves are :mod:`medmodal.align`'s (``contrastive_loss_fn``, ``retrieval_evaluate``).
 """
 
 from medmodal.train.checkpoint import (
@@ -19,11 +20,7 @@ from medmodal.train.checkpoint import (
     save_checkpoint,
 )
 from medmodal.train.config import TrainConfig
-from medmodal.train.contrastive import (
-    contrastive_loss_fn,
-    retrieval_evaluate,
-    retrieval_evaluator,
-)
+from medmodal.train.contrastive import fit_alignment
 from medmodal.train.loop import fit
 from medmodal.train.result import TrainResult
 from medmodal.train.seed import seed_everything
@@ -34,14 +31,12 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainState",
-    "contrastive_loss_fn",
     "find_checkpoint",
     "fit",
+    "fit_alignment",
     "load_checkpoint",
     "read_train_config",
     "restore_checkpoint",
-    "retrieval_evaluate",
-    "retrieval_evaluator",
     "save_checkpoint",
     "seed_everything",
 ]

@@ -1,4 +1,5 @@
-"""Figures of cross-modal alignment: similarity heatmap, retrieval examples, 2-D projection.
+"""Figures of cross-modal alignment: similarity heatmaps (pairs; blocks by class),
+retrieval examples, 2-D projection.
 
 Every function returns a :class:`matplotlib.figure.Figure` (nothing is shown or saved) and
 accepts numpy arrays or torch tensors (moved to the CPU and detached here).
@@ -126,6 +127,54 @@ def plot_similarity_heatmap(
         fontsize=8,
         frameon=False,
     )
+    return fig
+
+
+def plot_similarity_by_class(
+    similarity: Any,
+    labels: Sequence[str],
+    *,
+    names: tuple[str, str] = ("ECG", "report"),
+) -> Figure:
+    """A whole ``(N, N)`` similarity matrix with rows and columns sorted into class blocks.
+
+    Args:
+        similarity: ``(N, N)`` cosine similarity, rows ``names[0]``, columns ``names[1]``.
+        labels: the class of each pair (rows and columns share it).
+        names: display names of the rows' and the columns' modality.
+
+    Raises:
+        InvalidParameterError: the matrix is not square or ``labels`` do not match it.
+
+    Example:
+        >>> import numpy as np
+        >>> sim = np.eye(4) * 2 - 1
+        >>> fig = plot_similarity_by_class(sim, ["b", "a", "b", "a"], names=("image", "text"))
+        >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        ['a', 'b']
+    """
+    where = "plot_similarity_by_class"
+    sim = _array(similarity, "similarity", where)
+    if sim.shape[0] != sim.shape[1] or len(labels) != sim.shape[0]:
+        raise InvalidParameterError(
+            f"{where}: expected an (N, N) matrix and N labels, got {sim.shape} and {len(labels)}"
+        )
+    order = np.argsort(np.asarray(labels), kind="stable")
+    sim = sim[np.ix_(order, order)]
+    sorted_labels = np.asarray(labels)[order]
+    fig = Figure(figsize=(6.8, 5.8), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(sim, cmap="magma", vmin=-1, vmax=1, interpolation="nearest")
+    groups, starts = np.unique(sorted_labels, return_index=True)
+    sizes = [np.sum(sorted_labels == g) for g in groups]
+    centres = [s + (k - 1) / 2 for s, k in zip(starts, sizes, strict=True)]
+    for s in starts[1:]:
+        ax.axhline(s - 0.5, color="white", lw=0.6)
+        ax.axvline(s - 0.5, color="white", lw=0.6)
+    ax.set_yticks(centres, groups)
+    ax.set_xticks(centres, groups, rotation=30, ha="right")
+    ax.set(xlabel=names[1], ylabel=names[0], title=f"Held-out {names[0]} x {names[1]} similarity")
+    fig.colorbar(image, ax=ax, label="cosine similarity")
     return fig
 
 

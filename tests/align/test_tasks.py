@@ -1,0 +1,82 @@
+"""The alignment tasks: registry, recipe, prompts and evaluation on hand-made cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from tests.align.toys import KeywordECGText, TinyClip
+
+from medmodal.align import (
+    TASKS,
+    ECGTextPairs,
+    TrainRecipe,
+    check_model_fits,
+    collate_pairs,
+    get_task,
+    medpix_prompts,
+)
+from medmodal.data.medpix import LOCATION_CATEGORIES
+from medmodal.errors import InvalidParameterError
+
+
+def test_registry_and_task_defaults() -> None:
+    assert TASKS.names() == ("medpix", "ptbxl")
+    assert get_task("ptb-xl").default_model == "ecg-text-clip"
+    assert (get_task("medpix").default_text, get_task("ptbxl").default_text) == (
+        "structured",
+        "report",
+    )
+    assert get_task("medpix").modalities == ("image", "text")
+
+
+@pytest.mark.parametrize("name", TASKS.names())
+def test_every_task_shares_one_recipe_with_overrides(name: str) -> None:
+    task = get_task(name)
+    assert task.train_config() == TrainRecipe()
+    recipe = task.train_config(epochs=3, patience=2, progress=False, out_dir="run")
+    assert (recipe.epochs, recipe.patience, recipe.lr, recipe.weight_decay) == (3, 2, 2e-3, 0.05)
+    assert recipe.to_dict()["progress"] is False and recipe.to_dict()["out_dir"] == "run"
+    assert recipe.to_dict()["monitor"] == "mean_R@10"
+    with pytest.raises(InvalidParameterError, match=r"unknown setting.*'epoch'"):
+        task.train_config(epoch=3)
+
+
+def test_check_model_fits_names_the_missing_tower() -> None:
+    check_model_fits(KeywordECGText(), get_task("ptbxl"))
+    with pytest.raises(InvalidParameterError, match="'medpix' data need image, text"):
+        check_model_fits(KeywordECGText(), get_task("medpix"))
+    with pytest.raises(InvalidParameterError, match="'medpix' data need"):
+        check_model_fits(TinyClip(), get_task("medpix"))  # no modalities attribute
+
+
+def test_medpix_rejects_an_unknown_text_kind() -> None:
+    with pytest.raises(InvalidParameterError, match="text must be 'structured' or 'caption'"):
+        get_task("medpix").load("dev", text="report")
+
+
+def test_prompts_cover_every_class() -> None:
+    prompts = medpix_prompts()
+    assert set(prompts["location_category"].classes) == set(LOCATION_CATEGORIES)
+    assert set(prompts["modality"].classes) == {"CT", "MR"}
+    for prompt in prompts.values():
+        assert all(t.count("{}") == 1 for t in prompt.templates)
+
+
+def test_ecg_evaluation_and_loss_on_a_hand_made_case() -> None:
+    signals = np.zeros((4, 12, 50), dtype=np.float32)
+    signals[[0, 1], 0] = 1.0  # "normal" ECGs point along x
+    signals[[2, 3], 1] = 1.0  # "abnormal" ones along y
+    texts = ["normal ECG", "normal ECG", "abnormal ECG", "myocardial infarction"]
+    labels = pd.DataFrame({"normal": ["normal", "normal", "abnormal", "abnormal"]})
+    data = ECGTextPairs(signals, texts, labels)
+    result = get_task("ptbxl").evaluate(KeywordECGText(), data, split="toy")
+    assert result.zero_shot["normal"] == 1.0
+    assert result.zero_shot_chance["normal"] == 0.5
+    d = result.to_dict()
+    # ECG 0's text ties with ECG 1's (same direction): strict R@1 counts the tie against
+    assert d["a_to_b_R@1"] == 0.0 and d["a_to_b_R@5"] == 1.0
+    assert d["same_text_a_to_b_R@1"] == 0.5  # the two "normal ECG" texts are one text
+    loss = get_task("ptbxl").loss_fn()(KeywordECGText(), collate_pairs([data[i] for i in range(4)]))
+    assert loss.ndim == 0 and torch.isfinite(loss)
