@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from _machine import machine_info  # benchmarks/ is the script's folder, first on sys.path
@@ -42,6 +41,7 @@ from medmodal.align import (
     embed_pairs,
     get_task,
 )
+from medmodal.jsonsafe import dumps
 from medmodal.models import create_model, get_config
 from medmodal.train import fit_alignment
 
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     else:
         results["medpix"] = run_medpix(args)
     results["bars"] = bars(results["medpix"])
-    partial.write_text(json.dumps(results, indent=2, default=_json) + "\n")
+    partial.write_text(dumps(results, indent=2) + "\n")
     if args.reuse_ecg:
         previous = json.loads((args.out / f"{NAME}.json").read_text())
         results["ptbxl"] = previous["ptbxl"]
@@ -253,17 +253,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["ptbxl_settings"] = results["settings"]
     results["total_wall_s"] = time.perf_counter() - started
     results["machine_after"] = {"load_average_1_5_15": machine_info()["load_average_1_5_15"]}
-    (args.out / f"{NAME}.json").write_text(json.dumps(results, indent=2, default=_json) + "\n")
+    (args.out / f"{NAME}.json").write_text(dumps(results, indent=2) + "\n")
     (args.out / f"{NAME}.md").write_text(render(results))
     partial.unlink(missing_ok=True)
     print(json.dumps(results["bars"], indent=2))
     return results
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return str(value)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from medmodal.cli._common import (
     write_json,
 )
 from medmodal.errors import DataFormatError, DataNotFoundError
+from medmodal.jsonsafe import dumps
 
 if TYPE_CHECKING:
     from medmodal.align import AlignEvaluation, Task
@@ -93,7 +94,7 @@ def train(
     payload = _payload(evaluation, run_info)
     payload["best_epoch"] = result.best_epoch
     payload["epochs_run"] = result.epochs_run
-    (out / f"eval_{task.val_split}.json").write_text(json.dumps(_clean(payload), indent=2) + "\n")
+    (out / f"eval_{task.val_split}.json").write_text(dumps(payload, indent=2) + "\n")
     if json_output:
         print_json(payload)
     elif not quiet:
@@ -243,12 +244,6 @@ def _payload(evaluation: AlignEvaluation, info: dict[str, Any]) -> dict[str, Any
         "zero_shot": evaluation.zero_shot,
         "zero_shot_majority": evaluation.zero_shot_chance,
     }
-
-
-def _clean(payload: Any) -> Any:
-    from medmodal.jsonsafe import json_safe
-
-    return json_safe(payload)
 
 
 def _print_tables(evaluation: AlignEvaluation, *, title: str) -> None:
