@@ -108,12 +108,9 @@ class AdamW:
         eps: float = 1e-8,
     ) -> None:
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay}
-        items = list(params)
+        items: list[Any] = list(params)
         groups = items if items and isinstance(items[0], dict) else [{"params": items}]
-        self.param_groups: list[dict[str, Any]] = [
-            _group(g, defaults)
-            for g in groups  # type: ignore[arg-type]
-        ]
+        self.param_groups: list[dict[str, Any]] = [_group(g, defaults) for g in groups]
         if not any(g["params"] for g in self.param_groups):
             raise InvalidParameterError("AdamW: no parameter with requires_grad=True to optimise")
         # per parameter: step count, first and second moment (created at its first step)
@@ -141,7 +138,7 @@ class AdamW:
         states = [self._state(p) for p in ps]
         for s in states:  # bias corrections differ when a parameter skipped steps
             s["step"] += 1
-        grads = [p.grad for p in ps]
+        grads: list[Tensor] = [g for p in ps if (g := p.grad) is not None]
         ms, vs = [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states]
         torch._foreach_mul_(ps, 1 - lr * decay)
         torch._foreach_lerp_(ms, grads, 1 - b1)

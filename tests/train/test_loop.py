@@ -195,6 +195,21 @@ def test_gradients_are_clipped(
     assert max(norms) == pytest.approx(0.5, rel=1e-4)
 
 
+def test_num_threads_holds_during_fit_and_is_restored(
+    train_data: TensorDataset, quick_config: TrainConfig
+) -> None:
+    seen: list[int] = []
+
+    def loss(model: nn.Module, batch: Batch) -> torch.Tensor:
+        seen.append(torch.get_num_threads())
+        return mse_loss(model, batch)
+
+    before = torch.get_num_threads()
+    fit(make_tiny(), train_data, None, quick_config.replace(epochs=1, num_threads=3), loss_fn=loss)
+    assert seen and set(seen) == {3}
+    assert torch.get_num_threads() == before
+
+
 def test_bf16_autocast_runs_the_forward_in_bfloat16(
     train_data: TensorDataset, val_data: TensorDataset, quick_config: TrainConfig
 ) -> None:
