@@ -144,10 +144,11 @@ class AdamW:
         torch._foreach_lerp_(ms, grads, 1 - b1)
         torch._foreach_mul_(vs, b2)
         torch._foreach_addcmul_(vs, grads, grads, value=1 - b2)
-        for p, m, v, s in zip(ps, ms, vs, states, strict=True):
-            t = s["step"]
-            denom = (v.sqrt() / math.sqrt(1 - b2**t)).add_(eps)
-            p.addcdiv_(m, denom, value=-(lr / (1 - b1**t)))
+        steps = [s["step"] for s in states]
+        denom = torch._foreach_sqrt(vs)
+        torch._foreach_div_(denom, [math.sqrt(1 - b2**t) for t in steps])
+        torch._foreach_add_(denom, eps)
+        torch._foreach_addcdiv_(ps, ms, denom, [-(lr / (1 - b1**t)) for t in steps])
 
     def _state(self, p: Tensor) -> dict[str, Any]:
         if p not in self.state:
