@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from medmodal.errors import InvalidParameterError
-from medmodal.fusion import FusionClassifier, FusionConfig, TrainConfig
+from medmodal.fusion import FusionClassifier, FusionConfig, FusionTrainConfig
 
 
 def test_unknown_keys_are_rejected_with_a_suggestion() -> None:
     with pytest.raises(InvalidParameterError, match="did you mean 'epochs'"):
-        TrainConfig.from_dict({"epoch": 3})
+        FusionTrainConfig.from_dict({"epoch": 3})
 
 
 @pytest.mark.parametrize(
@@ -19,9 +19,9 @@ def test_unknown_keys_are_rejected_with_a_suggestion() -> None:
         (FusionConfig, {"combiner": "max"}, "combiner"),
         (FusionConfig, {"dropout": 1.5}, "dropout"),
         (FusionConfig, {"kinds": {"a": "image"}}, "kind of modality 'a'"),
-        (TrainConfig, {"class_weight": "auto"}, "class_weight"),
-        (TrainConfig, {"epochs": 0}, "epochs"),
-        (TrainConfig, {"num_threads": 0}, "num_threads"),
+        (FusionTrainConfig, {"class_weight": "auto"}, "class_weight"),
+        (FusionTrainConfig, {"epochs": 0}, "epochs"),
+        (FusionTrainConfig, {"num_threads": 0}, "num_threads"),
     ],
 )
 def test_bad_values_name_the_field(cls: type, kwargs: dict[str, object], match: str) -> None:
@@ -31,12 +31,12 @@ def test_bad_values_name_the_field(cls: type, kwargs: dict[str, object], match: 
 
 def test_json_round_trip_and_estimator_from_config() -> None:
     fcfg = FusionConfig(method="late", combiner="weighted", hidden=16, kinds={"t": "embedding"})
-    tcfg = TrainConfig(epochs=7, class_weight="balanced")
+    tcfg = FusionTrainConfig(epochs=7, class_weight="balanced")
     assert FusionConfig.from_json(fcfg.to_json()) == fcfg
-    assert TrainConfig.from_json(tcfg.to_json()) == tcfg
+    assert FusionTrainConfig.from_json(tcfg.to_json()) == tcfg
     clf = FusionClassifier.from_config(fcfg, tcfg, verbose=False)
     assert clf.fusion_config() == fcfg
-    assert clf.train_config() == TrainConfig(epochs=7, class_weight="balanced", verbose=False)
+    assert clf.train_config() == FusionTrainConfig(epochs=7, class_weight="balanced", verbose=False)
 
 
 def test_invalid_json_is_an_invalid_parameter() -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from tests.train.conftest import TinyConfig, TinyNet, build_tiny, make_tiny
 from torch import nn
 
 import medmodal.train.checkpoint as ckpt_module
+from medmodal._torch import AdamW
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
 from medmodal.train import (
     TrainConfig,
@@ -19,12 +21,10 @@ from medmodal.train import (
     restore_checkpoint,
     save_checkpoint,
 )
-from medmodal.train.optim import build_optimizer, build_scheduler
+from medmodal.train.optim import LRSchedule, build_optimizer, build_scheduler, warmup_cosine
 
 
-def _trained_objects() -> tuple[
-    TinyNet, torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler
-]:
+def _trained_objects() -> tuple[TinyNet, AdamW, LRSchedule]:
     model = make_tiny(0)
     cfg = TrainConfig(lr=0.01)
     optimizer = build_optimizer(model, cfg)
@@ -70,7 +70,41 @@ def test_round_trip_of_weights_optimizer_scheduler_and_state(tmp_path: Path) -> 
     for i, s in sd1["state"].items():
         assert all(torch.equal(s[k], sd2["state"][i][k]) for k in s)
     assert scheduler2.state_dict() == scheduler.state_dict()
-    assert scheduler2.get_last_lr() == scheduler.get_last_lr()
+    assert [g["lr"] for g in optimizer2.param_groups] == [g["lr"] for g in optimizer.param_groups]
+
+
+def test_a_checkpoint_of_torch_optim_objects_resumes_exactly(tmp_path: Path) -> None:
+    """Run folders written while fit used torch.optim.AdamW + LambdaLR still resume."""
+
+    def steps(model: TinyNet, optimizer: object, scheduler: object, n: int) -> None:
+        g = torch.Generator().manual_seed(n)
+        model.eval()  # no dropout: both runs see the same function
+        for _ in range(n):
+            optimizer.zero_grad()  # type: ignore[attr-defined]
+            model(torch.randn(5, 4, generator=g)).pow(2).mean().backward()
+            optimizer.step()  # type: ignore[attr-defined]
+            scheduler.step()  # type: ignore[attr-defined]
+
+    cfg = TrainConfig(lr=0.01, warmup_steps=2)
+    ref, model = make_tiny(0), make_tiny(0)
+    groups = [
+        {"params": g["params"], "weight_decay": g["weight_decay"]}
+        for g in build_optimizer(ref, cfg).param_groups
+    ]
+    old = torch.optim.AdamW(groups, lr=0.01)
+    old_scheduler = torch.optim.lr_scheduler.LambdaLR(
+        old, partial(warmup_cosine, warmup=2, total=20)
+    )
+    steps(ref, old, old_scheduler, 3)
+    folder = save_checkpoint(tmp_path / "ck", ref, optimizer=old, scheduler=old_scheduler)
+    optimizer = build_optimizer(model, cfg)
+    scheduler = build_scheduler(optimizer, cfg, total_steps=20)
+    restore_checkpoint(folder, model, optimizer=optimizer, scheduler=scheduler)
+    assert scheduler.last_epoch == 3
+    assert [g["lr"] for g in optimizer.param_groups] == [g["lr"] for g in old.param_groups]
+    steps(ref, old, old_scheduler, 4)
+    steps(model, optimizer, scheduler, 4)
+    assert _equal_params(ref, model)
 
 
 def test_loading_never_unpickles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,6 +42,7 @@ def test_unknown_key_is_rejected_with_a_suggestion() -> None:
         ({"betas": (0.9, 1.0)}, "betas must be two numbers"),
         ({"device": "tpu"}, "device must be"),
         ({"epochs": True}, "epochs must be an integer"),
+        ({"num_threads": 0}, "num_threads must be an integer >= 1"),
     ],
 )
 def test_invalid_values_name_the_field(changes: dict[str, Any], message: str) -> None:
@@ -88,6 +89,7 @@ configs = st.builds(
     monitor=st.sampled_from(["val_loss", "mean_R@10", "a_to_b_R@1"]),
     mode=st.sampled_from(["min", "max"]),
     out_dir=st.none() | st.just("runs/x"),
+    num_threads=st.none() | st.integers(1, 64),
 )
 
 

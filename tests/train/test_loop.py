@@ -12,9 +12,9 @@ import pytest
 import torch
 from tests.train.conftest import build_tiny, make_tiny, mse_loss
 from torch import nn
-from torch.optim.optimizer import register_optimizer_step_pre_hook
 from torch.utils.data import Dataset, TensorDataset
 
+from medmodal._torch import AdamW
 from medmodal.errors import (
     DataNotFoundError,
     InvalidParameterError,
@@ -173,24 +173,41 @@ def test_lr_follows_warmup_then_cosine(
     assert lrs[0] == 0.0 and lrs.argmax() == 6 and lrs[-1] > 0.001
 
 
-def test_gradients_are_clipped(train_data: TensorDataset, quick_config: TrainConfig) -> None:
+def test_gradients_are_clipped(
+    train_data: TensorDataset, quick_config: TrainConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
     norms: list[float] = []
+    step = AdamW.step
 
-    def record(optimizer: torch.optim.Optimizer, *_: Any) -> None:
+    def record(optimizer: AdamW) -> None:
         grads = [p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
         norms.append(float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))))
+        step(optimizer)
 
     def huge_loss(model: nn.Module, batch: Batch) -> torch.Tensor:
         return 1e4 * mse_loss(model, batch)
 
-    handle = register_optimizer_step_pre_hook(record)
-    try:
-        cfg = quick_config.replace(epochs=1, grad_clip=0.5)
-        result = fit(make_tiny(), train_data, None, cfg, loss_fn=huge_loss)
-    finally:
-        handle.remove()
+    monkeypatch.setattr(AdamW, "step", record)
+    cfg = quick_config.replace(epochs=1, grad_clip=0.5)
+    result = fit(make_tiny(), train_data, None, cfg, loss_fn=huge_loss)
+    assert len(norms) == len(result.steps) > 0
     assert (result.steps["grad_norm"] > 10).all()  # the logged norm is before clipping
     assert max(norms) == pytest.approx(0.5, rel=1e-4)
+
+
+def test_num_threads_holds_during_fit_and_is_restored(
+    train_data: TensorDataset, quick_config: TrainConfig
+) -> None:
+    seen: list[int] = []
+
+    def loss(model: nn.Module, batch: Batch) -> torch.Tensor:
+        seen.append(torch.get_num_threads())
+        return mse_loss(model, batch)
+
+    before = torch.get_num_threads()
+    fit(make_tiny(), train_data, None, quick_config.replace(epochs=1, num_threads=3), loss_fn=loss)
+    assert seen and set(seen) == {3}
+    assert torch.get_num_threads() == before
 
 
 def test_bf16_autocast_runs_the_forward_in_bfloat16(

@@ -36,9 +36,9 @@ import torch
 from torch import Tensor
 
 from medmodal._optional import require
+from medmodal._torch import num_threads
 from medmodal.errors import InvalidParameterError, MedmodalWarning
 from medmodal.fusion import FusionClassifier
-from medmodal.fusion._training import num_threads
 from medmodal.types import ArrayLike
 
 __all__ = ["Attributions", "integrated_gradients"]

@@ -31,9 +31,9 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
 
+from medmodal._torch import num_threads
 from medmodal.errors import InvalidParameterError
 from medmodal.fusion import FusionClassifier
-from medmodal.fusion._training import num_threads
 from medmodal.types import ArrayLike
 
 __all__ = ["fusion_grad_cam", "grad_cam"]

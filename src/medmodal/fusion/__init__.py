@@ -28,7 +28,7 @@ from medmodal.fusion._base import (
 )
 from medmodal.fusion.attention import AttentionOutput, CrossAttentionFusion
 from medmodal.fusion.compare import FusionComparison, compare_fusion, run_comparison
-from medmodal.fusion.config import FusionConfig, TrainConfig
+from medmodal.fusion.config import FusionConfig, FusionTrainConfig
 from medmodal.fusion.estimator import FusionClassifier
 from medmodal.fusion.serialize import load_fusion_model, save_fusion_model
 
@@ -51,8 +51,8 @@ __all__ = [
     "FusionMethod",
     "FusionModel",
     "FusionOutput",
+    "FusionTrainConfig",
     "ModalitySpec",
-    "TrainConfig",
     "available_methods",
     "compare_fusion",
     "load_fusion_model",

@@ -1,20 +1,26 @@
-"""The training loop of the fusion estimator: shuffled minibatches over in-memory tensors."""
+"""The training loop of the fusion estimator: shuffled minibatches over in-memory tensors.
+
+The optimiser, the best-epoch rule and the weight snapshot are the shared ones of
+:mod:`medmodal._torch` (as in :func:`medmodal.train.fit`); what stays here is what fusion
+alone does: full-batch tensors in memory, shuffled by a seeded generator, a constant
+learning rate, late fusion's per-modality loss terms, and batches of one skipped for
+batch norm.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
+from medmodal._torch import AdamW, copy_weights, is_improvement
 from medmodal.fusion._base import FusionModel, FusionOutput
-from medmodal.fusion.config import TrainConfig
+from medmodal.fusion.config import FusionTrainConfig
+
+#: Early stopping: smallest drop of the validation loss counted as an improvement.
+_MIN_DELTA = 1e-4
 
 
 @dataclass
@@ -30,69 +36,6 @@ class Batch:
 
     def __len__(self) -> int:
         return int(self.present.shape[0])
-
-
-@contextlib.contextmanager
-def num_threads(n: int | None) -> Iterator[None]:
-    """Temporarily ``torch.set_num_threads(n)`` (no-op for ``None``)."""
-    if n is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-class AdamW:
-    """The AdamW update of ``torch.optim.AdamW`` (default betas/eps, no amsgrad) on foreach
-    kernels; constructing ``torch.optim`` optimizers imports ``torch._dynamo``, which costs
-    seconds per process, so this small version keeps short fits and the CLI quick.
-
-    References:
-        Loshchilov I, Hutter F. Decoupled weight decay regularization. ICLR (2019).
-    """
-
-    def __init__(
-        self,
-        params: list[torch.nn.Parameter],
-        *,
-        lr: float,
-        weight_decay: float,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-    ) -> None:
-        self.params = [p for p in params if p.requires_grad]
-        self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros_like(p) for p in self.params]
-        self.steps = [0] * len(self.params)
-
-    def zero_grad(self) -> None:
-        """Forget the gradients."""
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self) -> None:
-        """One update of every parameter that has a gradient."""
-        live = [i for i, p in enumerate(self.params) if p.grad is not None]
-        b1, b2 = self.betas
-        for i in live:  # bias corrections differ when a parameter skipped steps
-            self.steps[i] += 1
-        ps: list[Tensor] = [self.params[i] for i in live]
-        grads: list[Tensor] = [g for i in live if (g := self.params[i].grad) is not None]
-        ms, vs = [self.m[i] for i in live], [self.v[i] for i in live]
-        torch._foreach_mul_(ps, 1 - self.lr * self.weight_decay)
-        torch._foreach_lerp_(ms, grads, 1 - b1)
-        torch._foreach_mul_(vs, b2)
-        torch._foreach_addcmul_(vs, grads, grads, value=1 - b2)
-        for i, p, m, v in zip(live, ps, ms, vs, strict=True):
-            t = self.steps[i]
-            denom = (v.sqrt() / math.sqrt(1 - b2**t)).add_(self.eps)
-            p.addcdiv_(m, denom, value=-self.lr / (1 - b1**t))
 
 
 def loss_fn(
@@ -140,7 +83,7 @@ def fit_network(
     model: FusionModel,
     train: tuple[Batch, Tensor],
     val: tuple[Batch, Tensor] | None,
-    cfg: TrainConfig,
+    cfg: FusionTrainConfig,
     *,
     weight: Tensor | None,
     generator: torch.Generator,
@@ -152,7 +95,9 @@ def fit_network(
     multilabel = model.multilabel
     opt = AdamW(list(model.parameters()), lr=cfg.lr, weight_decay=cfg.weight_decay)
     history: list[dict[str, float]] = []
-    best, best_state, stale = np.inf, None, 0
+    best: float | None = None
+    best_state: dict[str, Tensor] | None = None
+    stale = 0
     bar = tqdm(range(cfg.epochs), desc="fit", unit="epoch", disable=not cfg.verbose, leave=False)
     for epoch in bar:
         model.train()
@@ -174,9 +119,9 @@ def fit_network(
             record["val_loss"] = evaluate_loss(
                 model, val[0], val[1], multilabel=multilabel, batch_size=4096
             )
-            if record["val_loss"] < best - 1e-4:
+            if is_improvement(record["val_loss"], best, min_delta=_MIN_DELTA):
                 best, stale = record["val_loss"], 0
-                best_state = copy.deepcopy(model.state_dict())
+                best_state = copy_weights(model)
             else:
                 stale += 1
         history.append(record)

@@ -1,7 +1,7 @@
 """Fusion configurations: a model part and a training part, dataclasses that reject unknown keys.
 
 :class:`FusionConfig` says how the network is built (strategy, widths, dropout, missing
-modalities); :class:`TrainConfig` says how it is fitted. Both round-trip JSON, and
+modalities); :class:`FusionTrainConfig` says how it is fitted. Both round-trip JSON, and
 :class:`~medmodal.fusion.estimator.FusionClassifier` builds them from its parameters.
 
 Example:
@@ -120,8 +120,14 @@ class FusionConfig(_JsonConfig):
 
 
 @dataclass(frozen=True)
-class TrainConfig(_JsonConfig):
-    """How a fusion network is fitted (full-batch tensors, shuffled minibatches, AdamW)."""
+class FusionTrainConfig(_JsonConfig):
+    """How a fusion network is fitted (full-batch tensors, shuffled minibatches, AdamW).
+
+    Not :class:`medmodal.train.TrainConfig`, the settings of the general loop
+    :func:`medmodal.train.fit` (warm-up + cosine schedule, clipping, checkpoints): a
+    fusion fit is a few seconds over tensors in memory, with a constant learning rate and
+    early stopping on an internal validation split.
+    """
 
     epochs: int = 100  # maximum passes over the training data
     batch_size: int = 256  # samples per optimisation step
@@ -135,7 +141,7 @@ class TrainConfig(_JsonConfig):
     verbose: bool = True  # tqdm progress bar over epochs
 
     def __post_init__(self) -> None:
-        where = "TrainConfig"
+        where = "FusionTrainConfig"
         for name in ("epochs", "batch_size", "patience"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

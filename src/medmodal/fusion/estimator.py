@@ -32,6 +32,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedShuffleSplit
 
+from medmodal._torch import num_threads
 from medmodal.errors import InvalidParameterError, NotFittedError
 from medmodal.fusion._base import (
     FusionMethod,
@@ -41,8 +42,8 @@ from medmodal.fusion._base import (
     resolve_method,
 )
 from medmodal.fusion._data import Scaler, Targets, check_modalities, class_weights, encode_targets
-from medmodal.fusion._training import Batch, fit_network, num_threads
-from medmodal.fusion.config import FusionConfig, TrainConfig
+from medmodal.fusion._training import Batch, fit_network
+from medmodal.fusion.config import FusionConfig, FusionTrainConfig
 from medmodal.fusion.encoders import default_kind
 from medmodal.fusion.missing import presence_masks
 from medmodal.types import ArrayLike
@@ -65,7 +66,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
             signal_depth: network settings, see :class:`~medmodal.fusion.config.FusionConfig`.
         epochs, batch_size, lr, weight_decay, patience, validation_fraction, class_weight,
             random_state, num_threads, verbose: training settings, see
-            :class:`~medmodal.fusion.config.TrainConfig`.
+            :class:`~medmodal.fusion.config.FusionTrainConfig`.
 
     Attributes:
         classes_: class labels (multi-class) or label indices (multi-label).
@@ -131,17 +132,17 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         values = {k: getattr(self, k) for k in _FUSION_KEYS}
         return FusionConfig(method=strategy, kinds=dict(self.kinds or {}), **values)
 
-    def train_config(self) -> TrainConfig:
+    def train_config(self) -> FusionTrainConfig:
         """The training configuration these parameters describe (validated)."""
-        return TrainConfig(**{k: getattr(self, k) for k in _TRAIN_KEYS})
+        return FusionTrainConfig(**{k: getattr(self, k) for k in _TRAIN_KEYS})
 
     @classmethod
     def from_config(
-        cls, fusion: FusionConfig, train: TrainConfig | None = None, **params: Any
+        cls, fusion: FusionConfig, train: FusionTrainConfig | None = None, **params: Any
     ) -> FusionClassifier:
         """An estimator from configuration objects (e.g. read from JSON)."""
         values = {k: v for k, v in fusion.to_dict().items() if k not in ("method", "kinds")}
-        values.update((train or TrainConfig()).to_dict())
+        values.update((train or FusionTrainConfig()).to_dict())
         values.update(params)
         return cls(fusion.method, kinds=dict(fusion.kinds) or None, **values)
 
@@ -308,7 +309,7 @@ def _n_outputs(t: Targets) -> int:
 
 
 def _validation_split(
-    t: Targets, groups: ArrayLike | None, cfg: TrainConfig
+    t: Targets, groups: ArrayLike | None, cfg: FusionTrainConfig
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Indices of the training rows and of the early-stopping validation rows."""
     n = len(t.values)

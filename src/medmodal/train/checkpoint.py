@@ -43,6 +43,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, load_model, save_file, save_model
 from torch import nn
 
+from medmodal._torch import Stateful
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
 from medmodal.train.config import TrainConfig
 from medmodal.train.distributed import unwrap_model
@@ -71,8 +72,8 @@ def save_checkpoint(
     model: nn.Module,
     *,
     train_config: TrainConfig | None = None,
-    optimizer: torch.optim.Optimizer | None = None,
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    optimizer: Stateful | None = None,
+    scheduler: Stateful | None = None,
     state: TrainState | None = None,
 ) -> Path:
     """Write a checkpoint folder at ``path`` atomically (replacing an older one).
@@ -160,8 +161,8 @@ def restore_checkpoint(
     path: str | Path,
     model: nn.Module,
     *,
-    optimizer: torch.optim.Optimizer | None = None,
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    optimizer: Stateful | None = None,
+    scheduler: Stateful | None = None,
 ) -> TrainState:
     """Load a checkpoint into existing objects (weights, optimiser, scheduler); its state.
 

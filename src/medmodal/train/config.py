@@ -60,6 +60,7 @@ class TrainConfig:
     progress: bool = True  # show tqdm progress bars (main process only)
     tensorboard: bool = True  # also log to TensorBoard when it is installed
     device: str = "auto"  # "auto" (CUDA when available), "cpu", "cuda" or "cuda:N"
+    num_threads: int | None = None  # torch.set_num_threads during fit (None: leave as is)
     find_unused_parameters: bool = False  # DDP: set when some parameters get no gradient
     out_dir: str | None = None  # run folder (checkpoints, metrics.csv); None: keep nothing
 
@@ -88,6 +89,8 @@ class TrainConfig:
         _check_int(self.num_workers, "num_workers", 0)
         _check_int(self.log_every, "log_every", 1)
         _check_int(self.seed, "seed", 0)
+        if self.num_threads is not None:
+            _check_int(self.num_threads, "num_threads", 1)
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             _fail(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
 

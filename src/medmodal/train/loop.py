@@ -40,6 +40,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
+from medmodal._torch import AdamW, copy_weights, num_threads
 from medmodal.errors import InvalidParameterError
 from medmodal.train._checks import check_arguments, check_loss, checked_metrics
 from medmodal.train.checkpoint import restore_checkpoint, save_checkpoint
@@ -55,7 +56,7 @@ from medmodal.train.distributed import (
     wrap_model,
 )
 from medmodal.train.logger import MetricLogger
-from medmodal.train.optim import build_optimizer, build_scheduler
+from medmodal.train.optim import LRSchedule, build_optimizer, build_scheduler
 from medmodal.train.result import TrainResult
 from medmodal.train.rundir import BEST, LAST, prepare_run_dir, run_checkpoint
 from medmodal.train.seed import derive_seed, seed_everything
@@ -80,8 +81,8 @@ class _Run:
     val_dataset: Dataset | None
     train_loader: DataLoader
     val_loader: DataLoader | None
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LRScheduler
+    optimizer: AdamW
+    scheduler: LRSchedule
     state: TrainState
     out_dir: Path | None
     logger: MetricLogger
@@ -130,22 +131,23 @@ def fit(
         MedmodalError: a non-finite loss.
     """
     config = check_arguments(model, train_dataset, val_dataset, config, loss_fn, evaluate)
-    ctx = setup_distributed(config.device)
-    run = _start(model, train_dataset, val_dataset, config, ctx, loss_fn, evaluate,
-                 collate_fn, resume)  # fmt: skip
-    try:
-        for epoch in range(run.state.epoch + 1, config.epochs + 1):
-            if run.state.stopped_early:
-                break
-            seed_everything(derive_seed(config.seed, epoch, ctx.rank))
-            row = _train_epoch(run, epoch)
-            if run.val_loader is not None and _is_eval_epoch(epoch, config):
-                row.update(_validate(run))
-            _end_epoch(run, row)
-            _print_summary(run)
-    finally:
-        run.logger.close()
-    _restore_best(run)
+    with num_threads(config.num_threads):
+        ctx = setup_distributed(config.device)
+        run = _start(model, train_dataset, val_dataset, config, ctx, loss_fn, evaluate,
+                     collate_fn, resume)  # fmt: skip
+        try:
+            for epoch in range(run.state.epoch + 1, config.epochs + 1):
+                if run.state.stopped_early:
+                    break
+                seed_everything(derive_seed(config.seed, epoch, ctx.rank))
+                row = _train_epoch(run, epoch)
+                if run.val_loader is not None and _is_eval_epoch(epoch, config):
+                    row.update(_validate(run))
+                _end_epoch(run, row)
+                _print_summary(run)
+        finally:
+            run.logger.close()
+        _restore_best(run)
     return _result(run)
 
 
@@ -307,7 +309,7 @@ def _end_epoch(run: _Run, row: dict[str, float]) -> None:
     state.history.append(row)
     state.stopped_early = state.should_stop(config) and epoch < config.epochs
     if improved and run.out_dir is None:
-        run.best_weights = {k: v.detach().cpu().clone() for k, v in run.model.state_dict().items()}
+        run.best_weights = copy_weights(run.model)
     if run.ctx.is_main and run.out_dir is not None:
         if improved:
             save_checkpoint(run.out_dir / BEST, run.model, train_config=config, state=state)

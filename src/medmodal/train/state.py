@@ -16,10 +16,10 @@ Example:
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from medmodal._torch import is_improvement
 from medmodal.errors import DataFormatError
 from medmodal.train.config import TrainConfig
 
@@ -39,13 +39,7 @@ class TrainState:
 
     def is_improvement(self, value: float, config: TrainConfig) -> bool:
         """Whether ``value`` of the monitored metric beats the best so far."""
-        if not math.isfinite(value):
-            return False
-        if self.best_metric is None:
-            return True
-        if config.mode == "max":
-            return value > self.best_metric + config.min_delta
-        return value < self.best_metric - config.min_delta
+        return is_improvement(value, self.best_metric, mode=config.mode, min_delta=config.min_delta)
 
     def record_evaluation(self, value: float, epoch: int, config: TrainConfig) -> bool:
         """Update the best metric and the early-stopping counter; True when improved."""
