@@ -41,16 +41,16 @@ MODEL: dict[str, Any] = {
 
 def build_medpix(ctx: SectionContext) -> SectionContent:
     """The alignment section trained and evaluated on MedPix 2.0 under ``ctx.data_root``."""
+    from medmodal._torch import num_threads
     from medmodal.align import MedPixTask, embed_pairs
     from medmodal.models import create_model
-    from medmodal.report.align_section import _one_thread
     from medmodal.train import fit_alignment, seed_everything
 
     task = MedPixTask()
     load: dict[str, Any] = {"root": ctx.data_root, "image_size": IMAGE_SIZE, "seed": ctx.seed}
     train_set = task.load(task.train_split, augment=True, **load)
     dev_set = task.load(task.val_split, augment=False, **load)
-    with _one_thread():
+    with num_threads(1):
         seed_everything(ctx.seed)  # initial weights too
         model = create_model("medpix-clip", **MODEL)
         recipe = task.train_config(

@@ -13,8 +13,6 @@ With MedPix 2.0 under the data root, the section trains on its real pairs instea
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,7 +52,10 @@ def build(ctx: SectionContext) -> SectionContent:
     n = N_FULL  # --quick halves the epochs, not the cohort
     cohort = paired_cohort(n, seed=ctx.seed, progress=ctx.progress)
     split = _split(n, ctx.seed)
-    with _one_thread():
+    from medmodal._torch import num_threads
+
+    # Batches of a few dozen short ECGs: one thread is as fast as two and leaves a core free.
+    with num_threads(1):
         model, result = _train(ctx, cohort, split)
         evaluation = _evaluate(model, cohort, split["test"])
     figures = _figures(ctx, result, evaluation, cohort, split["test"])
@@ -71,19 +72,6 @@ def _split(n: int, seed: int) -> dict[str, np.ndarray]:
         "val": np.sort(order[n_test : n_test + n_val]),
         "train": np.sort(order[n_test + n_val :]),
     }
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    # Batches of a few dozen short ECGs: one thread is as fast as two and leaves a core free.
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _pairs(cohort: PairedCohort, index: np.ndarray) -> ECGTextPairs:
