@@ -41,7 +41,7 @@ def _peak_bytes(func: object, *args: object, **kwargs: object) -> tuple[BaseExce
     tracemalloc.start()
     try:
         func(*args, **kwargs)  # type: ignore[operator]
-    except BaseException as exc:  # noqa: BLE001 - returned to the test to assert on
+    except BaseException as exc:
         error = exc
     else:
         raise AssertionError("the read was expected to fail")

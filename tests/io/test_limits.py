@@ -13,7 +13,7 @@ from medmodal.io import DEFAULT_LIMITS, Limits, Record, read_record, write_recor
 
 
 def test_defaults_cover_a_24_hour_12_lead_holter_at_1_khz() -> None:
-    assert DEFAULT_LIMITS == Limits()
+    assert Limits() == DEFAULT_LIMITS
     assert 24 * 3600 * 1000 * 12 <= DEFAULT_LIMITS.max_values < 10**12
     assert 1_000 <= DEFAULT_LIMITS.max_sampling_rate <= 20_000
     assert DEFAULT_LIMITS.max_leads >= 256  # body-surface potential maps
@@ -30,7 +30,7 @@ def test_limits_reject_non_positive_budgets(kwargs: dict[str, float]) -> None:
 
 def test_read_record_checks_the_limits_argument(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", np.zeros(10))
-    with pytest.raises(InvalidParameterError, match="limits must be a medmodal.io.Limits"):
+    with pytest.raises(InvalidParameterError, match=r"limits must be a medmodal\.io\.Limits"):
         read_record(tmp_path / "x.npy", sampling_rate=100, limits={"max_values": 5})  # type: ignore[arg-type]
 
 
