@@ -10,7 +10,7 @@ leads are named ``lead0``, ``lead1``...
 from __future__ import annotations
 
 import contextlib
-import io
+import csv
 import itertools
 import math
 import re
@@ -94,12 +94,13 @@ def _scan(path: Path) -> tuple[int, bool]:
 
 
 def _cells(first: str, sep: str, path: Path) -> list[str]:
+    """The cells of the first line (quotes honoured), split in microseconds."""
+    if sep == r"\s+":
+        return first.split()
     try:
-        row = pd.read_csv(io.StringIO(first), sep=sep, header=None, dtype=str,
-                          keep_default_na=False)  # fmt: skip
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        return next(csv.reader([first.rstrip("\r\n")], delimiter=sep), [])
+    except csv.Error as exc:
         raise DataFormatError(f"cannot parse {path} as CSV: {exc}") from exc
-    return [str(c) for c in row.iloc[0]]
 
 
 def _read_table(
