@@ -17,7 +17,7 @@ import numpy as np
 from medmodal.errors import DataFormatError, InvalidParameterError, MedmodalWarning
 from medmodal.io._formats._common import FORMATS, Format, finish, resolve_rate
 from medmodal.io._formats._npyfile import ArrayHeader, Check, load_arrays
-from medmodal.io._limits import Limits, check_shape
+from medmodal.io._limits import Limits, check_shape, too_large
 from medmodal.io._record import Annotations, LeadSpec, Record
 
 #: Members of an ``.npz`` the reader uses (any others are never decompressed).
@@ -52,24 +52,26 @@ def _orientation(shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 def _checker(path: Path, limits: Limits) -> Check:
-    """Refuse, from its header, any array the reader would not take or cannot afford."""
+    """Refuse, from its header, any array the reader would not take or cannot afford.
+
+    The samples (``signal``, or the lone array of a file) are checked as a record
+    (shape, leads, values); every other array may hold at most ``max_values`` entries.
+    """
 
     def check(key: str, header: ArrayHeader) -> None:
         kind = header.dtype.kind
-        if key in _TEXT_KEYS and kind in "US":
-            return
         if kind == "c":
             raise DataFormatError(
                 f"{path}: {key!r} holds complex numbers ({header.dtype}); a record is real "
                 f"(save np.real or np.abs of it explicitly)"
             )
-        if kind not in "biuf":
-            raise DataFormatError(
-                f"{path}: {key!r} must be numeric, got dtype {header.dtype}"
-                + ("" if key != "signal" else " (samples must be numeric)")
-            )
-        if key in ("signal", "ann_sample", "ann_fs", "fs", "sampling_rate"):
-            return _check_signal(path, header, limits) if key == "signal" else None
+        if not (kind in "biuf" or (key in _TEXT_KEYS and kind in "US")):
+            raise DataFormatError(f"{path}: {key!r} must be numeric, got dtype {header.dtype}")
+        if key == "signal" or key not in _KNOWN:
+            _check_signal(path, header, limits)
+        elif math.prod(header.shape) > limits.max_values:
+            too_large(path, f"the entries of {key!r}", math.prod(header.shape),
+                      limits.max_values, "max_values")  # fmt: skip
 
     return check
 
@@ -88,15 +90,7 @@ def _load(path: Path, limits: Limits) -> dict[str, np.ndarray]:
 
 
 def _signal(arrays: dict[str, np.ndarray], path: Path) -> np.ndarray:
-    key = _signal_key(arrays, path)
-    signal = arrays[key]
-    if key != "signal":  # a lone array under another name: checked as samples now
-        if signal.dtype.kind not in "biuf":
-            raise DataFormatError(f"{path}: samples must be numeric, got dtype {signal.dtype}")
-        if signal.ndim not in (1, 2) or signal.size == 0:
-            raise DataFormatError(
-                f"{path}: samples must be (n_samples,) or (n_samples, n_leads), got {signal.shape}"
-            )
+    signal = arrays[_signal_key(arrays, path)]  # dtype and shape checked from its header
     if signal.ndim == 2 and signal.shape[0] < signal.shape[1]:
         warnings.warn(
             f"{path.name}: array is {signal.shape}, more leads than samples; read it as "
