@@ -109,6 +109,19 @@ def test_wfdb_samples_per_frame_are_checked_against_the_file(tmp_path: Path) -> 
         read_record(path)
 
 
+def test_wfdb_byte_offset_and_signal_count_are_checked_before_reading(tmp_path: Path) -> None:
+    """The offset check held before (a guard); a huge signal count gave an empty message."""
+    path = _wfdb(tmp_path, "r 1 360 1000", "r.dat 16+999999999 200 0 0 0 0 0 ECG")
+    with pytest.raises(DataFormatError, match=r"truncated: 2000 bytes.*1000001999 bytes"):
+        read_record(path)
+    path = _wfdb(tmp_path, "r 1000000000 360 1000", "r.dat 16 200 0 0 0 0 0 ECG")
+    with pytest.raises(DataFormatError, match=r"1000000000.*limit of 1024"):
+        read_record(path)
+    path = _wfdb(tmp_path, "r 3 360 1000", "r.dat 16 200 0 0 0 0 0 ECG")
+    with pytest.raises(DataFormatError, match="declares 3 signals but describes 1"):
+        read_record(path)
+
+
 def test_csv_with_6000_columns_is_refused_from_its_first_line(tmp_path: Path) -> None:
     path = tmp_path / "wide.csv"
     path.write_text(
