@@ -32,6 +32,11 @@ class DataFormatError(MedmodalError, ValueError):
     """A file exists but cannot be read as the format it claims to be."""
 
 
+class RecordTooLargeError(DataFormatError):
+    """A file declares more than a reader's budget allows (samples, leads, sampling rate,
+    decompressed bytes); the message names the file, the field, its value and the limit."""
+
+
 class MissingDependencyError(MedmodalError, ImportError):
     """An optional dependency needed by the called feature is not installed."""
 
@@ -49,4 +54,5 @@ __all__ = [
     "MedmodalWarning",
     "MissingDependencyError",
     "NotFittedError",
+    "RecordTooLargeError",
 ]

@@ -15,9 +15,17 @@ with ``format=``; the names resolve through :data:`FORMATS`:
   ``fs``/``sampling_rate`` (optional ``lead_names``, ``units``).
 
 Bad input raises :class:`~medmodal.errors.DataNotFoundError` (missing file, naming what
-was looked for), :class:`~medmodal.errors.DataFormatError` (corrupt or truncated file) or
-:class:`~medmodal.errors.InvalidParameterError` (unknown format or lead, a
-``sampling_rate`` that contradicts the file).
+was looked for), :class:`~medmodal.errors.DataFormatError` (corrupt or truncated file,
+a stored sampling rate that is NaN, infinite or <= 0),
+:class:`~medmodal.errors.RecordTooLargeError` (the file declares more than the
+:class:`Limits` budget) or :class:`~medmodal.errors.InvalidParameterError` (unknown
+format or lead, a ``sampling_rate`` that contradicts the file).
+
+Budgets: every reader checks what a file declares (rate, samples x leads, leads,
+decompressed bytes, header fields against file sizes) against :class:`Limits` before it
+allocates; the defaults (20 kHz, 2**31 values, 1,024 leads, 17 GiB decompressed, 1 MiB
+headers) are explained in ``medmodal/io/_limits.py``; ``read_record(..., limits=...)``
+raises them.
 
 Example:
     >>> import tempfile, numpy as np
@@ -44,15 +52,18 @@ from medmodal.io._formats._common import check_rate
 from medmodal.io._formats.wfdb import read_annotations as _read_wfdb_annotations
 from medmodal.io._formats.wfdb import read_header as _read_wfdb_header
 from medmodal.io._formats.wfdb import record_base
+from medmodal.io._limits import DEFAULT_LIMITS, Limits, check_limits
 from medmodal.io._record import BEAT_SYMBOLS, Annotations, LeadKey, LeadSpec, Record
 from medmodal.types import PathLike
 
 __all__ = [
     "BEAT_SYMBOLS",
+    "DEFAULT_LIMITS",
     "FORMATS",
     "Annotations",
     "LeadKey",
     "LeadSpec",
+    "Limits",
     "Record",
     "available_formats",
     "infer_format",
@@ -109,6 +120,7 @@ def read_record(
     format: str | None = None,
     sampling_rate: float | None = None,
     leads: LeadSpec | None = None,
+    limits: Limits | None = None,
     **options: Any,
 ) -> Record:
     """Read one record from ``path``.
@@ -122,6 +134,10 @@ def read_record(
         sampling_rate: Hz; required when the file does not store it (``.npy``, CSV without
             a time column), otherwise checked against the file.
         leads: keep only these leads (names or indices), in this order.
+        limits: the input budgets (:class:`Limits`: sampling rate, samples x leads,
+            leads, decompressed bytes, header bytes), checked from what the file
+            declares before anything large is allocated; :data:`DEFAULT_LIMITS` if
+            ``None``. Raise them to read bigger records.
         **options: format-specific, e.g. ``annotation="qrs"`` (wfdb), ``delimiter=";"``
             (csv), ``lead_names=[...]`` (npy).
 
@@ -130,18 +146,23 @@ def read_record(
 
     Raises:
         DataNotFoundError: the file does not exist.
-        DataFormatError: the file is corrupt, truncated or not in the format.
+        DataFormatError: the file is corrupt, truncated or not in the format, or the
+            sampling rate it stores is missing-but-malformed, NaN, infinite or <= 0
+            (pass ``sampling_rate=`` to override a rate the file gets wrong).
+        RecordTooLargeError: the file declares more than ``limits`` allow (a
+            :class:`DataFormatError`; the message names the file, field, value, limit).
         InvalidParameterError: unknown format or lead, or ``sampling_rate`` contradicts
-            the file.
+            the file or is above ``limits.max_sampling_rate``.
     """
     p = _path(path, "read_record")
-    rate = check_rate(sampling_rate, func="read_record")
+    budget = check_limits(limits, "read_record")
+    rate = check_rate(sampling_rate, func="read_record", limits=budget)
     fmt = _format(p, format)
     _check_options(fmt.read, options, f"read_record (format {fmt.name!r})")
     if fmt.name != "wfdb" and not p.is_file():
         what = "a folder, not a file" if p.is_dir() else "no such file"
         raise DataNotFoundError(f"read_record: {p} is {what} ({fmt.name} record expected)")
-    return fmt.read(p, sampling_rate=rate, leads=leads, **options)
+    return fmt.read(p, sampling_rate=rate, leads=leads, limits=budget, **options)
 
 
 if read_record.__doc__:  # the format list comes from the registry, so it cannot drift
@@ -162,7 +183,7 @@ def _check_options(func: Callable[..., object], options: dict[str, Any], where: 
     """Reject keyword options the format's reader/writer does not take, naming those it does."""
     params = inspect.signature(func).parameters
     allowed = [n for n, q in params.items() if q.kind is q.KEYWORD_ONLY]
-    allowed = [n for n in allowed if n not in ("sampling_rate", "leads")]
+    allowed = [n for n in allowed if n not in ("sampling_rate", "leads", "limits")]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise InvalidParameterError(

@@ -23,6 +23,7 @@ import numpy as np
 
 from medmodal.errors import DataFormatError, InvalidParameterError
 from medmodal.io._formats._common import FORMATS, Format, resolve_rate
+from medmodal.io._limits import Limits, check_shape
 from medmodal.io._record import Annotations, LeadSpec, Record
 
 _HEADER_KEYS = ("patientname", "patientcode", "sex", "birthdate", "startdate", "equipment")
@@ -88,22 +89,36 @@ def _meta(reader: Any, path: Path, idx: list[int]) -> dict[str, Any]:
     return meta
 
 
-def read(path: Path, *, sampling_rate: float | None, leads: LeadSpec | None) -> Record:
-    """Read an EDF/EDF+/BDF file; all leads read must share one sampling rate."""
+def _rate(reader: Any, idx: list[int], labels: list[str], given: float | None,
+          path: Path, limits: Limits) -> float:  # fmt: skip
+    rates = [float(reader.getSampleFrequency(i)) for i in idx]
+    if len(set(rates)) > 1:
+        listing = ", ".join(f"{labels[i]} {r:g} Hz" for i, r in zip(idx, rates, strict=True))
+        raise InvalidParameterError(
+            f"read_record: {path.name} stores these leads at different rates ({listing}); "
+            f"pass leads= naming leads of one rate (or resample them separately)"
+        )
+    return resolve_rate(rates[0], given, path, limits=limits, field="the header's sampling rate")
+
+
+def read(
+    path: Path, *, sampling_rate: float | None, leads: LeadSpec | None, limits: Limits
+) -> Record:
+    """Read an EDF/EDF+/BDF file; all leads read must share one sampling rate.
+
+    The rate and samples x leads declared by the header are checked against ``limits``
+    before any samples are read (pyedflib checks the header against the file size).
+    """
     reader = _open(path)
     try:
         labels = [str(s).strip() for s in reader.getSignalLabels()]
         if not labels:
             raise DataFormatError(f"{path}: the EDF file holds no signals")
+        check_shape(path, 0, len(labels), limits, "signals in the header")
         idx = _pick(labels, leads, path)
-        rates = [float(reader.getSampleFrequency(i)) for i in idx]
-        if len(set(rates)) > 1:
-            listing = ", ".join(f"{labels[i]} {r:g} Hz" for i, r in zip(idx, rates, strict=True))
-            raise InvalidParameterError(
-                f"read_record: {path.name} stores these leads at different rates ({listing}); "
-                f"pass leads= naming leads of one rate (or resample them separately)"
-            )
-        rate = resolve_rate(rates[0], sampling_rate, path)
+        rate = _rate(reader, idx, labels, sampling_rate, path, limits)
+        n_samples = max(int(reader.getNSamples()[i]) for i in idx)
+        check_shape(path, n_samples, len(idx), limits, "header")
         signal = np.column_stack([reader.readSignal(i) for i in idx])
         return Record(
             signal,

@@ -10,7 +10,6 @@ References:
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,10 @@ import numpy as np
 
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
 from medmodal.io._formats._common import FORMATS, Format, finish, require_file, resolve_rate
+from medmodal.io._formats._wfdb_header import check_header, header_rate, header_text
+from medmodal.io._limits import DEFAULT_LIMITS, Limits
 from medmodal.io._record import Annotations, LeadSpec, Record
 
-#: Bytes per sample of the WFDB storage formats whose size can be checked up front.
-_BYTES_PER_SAMPLE = {
-    "8": 1.0, "16": 2.0, "61": 2.0, "80": 1.0, "160": 2.0,
-    "212": 1.5, "24": 3.0, "32": 4.0, "310": 4 / 3, "311": 4 / 3,
-}  # fmt: skip
 _SUFFIXES = (".hea", ".dat", ".atr")
 
 
@@ -39,38 +35,34 @@ def _wfdb() -> Any:
     return wfdb
 
 
-def read_header(base: Path) -> Any:
-    """The parsed ``wfdb`` header object of record ``base``."""
-    hea = require_file(base.with_suffix(base.suffix + ".hea"), "WFDB header")
+def read_header(base: Path, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """The parsed ``wfdb`` header object of record ``base`` (its size checked first)."""
+    hea = base.with_suffix(base.suffix + ".hea")
+    header_text(base, limits)
     try:
         return _wfdb().rdheader(str(base))
     except Exception as exc:
         raise DataFormatError(f"cannot parse WFDB header {hea}: {exc}") from exc
 
 
-def _check_sizes(header: Any, base: Path) -> None:
-    """Raise if a ``.dat`` file is shorter than its header says (a truncated copy)."""
-    names = getattr(header, "file_name", None)
-    if not names or header.sig_len is None:
-        return
-    for file_name in dict.fromkeys(names):
-        chans = [i for i, f in enumerate(names) if f == file_name]
-        fmt = str(header.fmt[chans[0]])
-        path = require_file(base.parent / file_name, f"WFDB signal file of {base.name}")
-        if fmt not in _BYTES_PER_SAMPLE:
-            continue
-        offset = (header.byte_offset or [0] * len(names))[chans[0]] or 0
-        need = offset + math.ceil(header.sig_len * len(chans) * _BYTES_PER_SAMPLE[fmt])
-        have = path.stat().st_size
-        if have < need:
-            raise DataFormatError(
-                f"{path} is truncated: {have} bytes, but its header promises "
-                f"{header.sig_len} samples x {len(chans)} leads in format {fmt} ({need} bytes)"
-            )
+def _stores_resolution(path: Path) -> bool:
+    """Whether an annotation file carries its own time resolution (a ``## time
+    resolution`` note); otherwise ``wfdb`` takes the rate from the record header."""
+    return b"## time resolution" in path.read_bytes()
 
 
-def read_annotations(base: Path, extension: str = "atr") -> Annotations:
-    """Annotations of record ``base`` stored in ``<base>.<extension>``."""
+def read_annotations(
+    base: Path,
+    extension: str = "atr",
+    *,
+    record_rate: float | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Annotations:
+    """Annotations of record ``base`` stored in ``<base>.<extension>``.
+
+    Their rate is the one the file stores, else ``record_rate``, else the header's rate
+    field (parsed here, so an invalid one raises instead of becoming 250 Hz).
+    """
     path = require_file(base.with_suffix(base.suffix + "." + extension), "WFDB annotation file")
     with path.open("rb") as fh:
         fh.seek(max(path.stat().st_size - 2, 0))
@@ -84,37 +76,44 @@ def read_annotations(base: Path, extension: str = "atr") -> Annotations:
         ann = _wfdb().rdann(str(base), extension)
     except Exception as exc:
         raise DataFormatError(f"cannot read WFDB annotations {path}: {exc}") from exc
-    rate = ann.fs
-    if rate is None:
-        try:
-            rate = _wfdb().rdheader(str(base)).fs
-        except Exception:
-            rate = None
-    if rate is None:
+    if ann.fs is not None and _stores_resolution(path):
+        rate = resolve_rate(float(ann.fs), None, path, limits=limits, field="time resolution")
+    elif record_rate is not None:
+        rate = record_rate
+    elif base.with_suffix(base.suffix + ".hea").is_file():
+        rate = _header_rate(base, None, path, limits)
+    else:
         raise DataFormatError(f"{path}: no sampling rate in the annotations or a header")
     notes = ["" if n is None else n for n in (ann.aux_note or [""] * len(ann.sample))]
     return Annotations(np.asarray(ann.sample), ann.symbol, notes, float(rate))
 
 
-def _annotations(base: Path, annotation: str | bool | None) -> Annotations | None:
+def _header_rate(base: Path, given: float | None, path: Path, limits: Limits) -> float:
+    """The rate from the header's own text, resolved against ``given``."""
+    value, raw = header_rate(header_text(base, limits))
+    field = f"the header's sampling rate field {raw!r}"
+    return resolve_rate(value, given, path, limits=limits, field=field)
+
+
+def _annotations(
+    base: Path, annotation: str | bool | None, rate: float, limits: Limits
+) -> Annotations | None:
     if annotation is False:
         return None
     extension = "atr" if annotation in (None, True) else str(annotation)
     if annotation is None and not base.with_suffix(base.suffix + ".atr").is_file():
         return None  # optional by default; True or an extension makes it required
-    return read_annotations(base, extension)
+    return read_annotations(base, extension, record_rate=rate, limits=limits)
 
 
 def _rdrecord(base: Path) -> Any:
-    """``wfdb.rdrecord`` with its failures turned into medmodal errors."""
+    """``wfdb.rdrecord`` (after :func:`check_header`) with its failures as medmodal errors."""
     try:
         rec = _wfdb().rdrecord(str(base), physical=True)
     except FileNotFoundError as exc:
         raise DataNotFoundError(f"WFDB record {base}: missing file {exc.filename}") from exc
     except Exception as exc:
-        _check_sizes(read_header(base), base)  # a more precise message when truncated
         raise DataFormatError(f"cannot read WFDB record {base}: {exc}") from exc
-    _check_sizes(rec, base)
     if rec.p_signal is None:
         raise DataFormatError(f"WFDB record {base} has no single-segment signal to read")
     return rec
@@ -125,14 +124,21 @@ def read(
     *,
     sampling_rate: float | None,
     leads: LeadSpec | None,
+    limits: Limits,
     annotation: str | bool | None = None,
 ) -> Record:
     """Read a WFDB record; ``annotation`` picks the annotation extension (default: the
-    ``.atr`` file when present; ``True`` requires it; ``False`` skips annotations)."""
+    ``.atr`` file when present; ``True`` requires it; ``False`` skips annotations).
+
+    The header is checked against ``limits`` and the ``.dat`` sizes before ``wfdb``
+    reads the samples; the rate comes from the header's text (see
+    :func:`~medmodal.io._formats._wfdb_header.header_rate`).
+    """
     base = record_base(path)
-    require_file(base.with_suffix(base.suffix + ".hea"), "WFDB header")
+    header = read_header(base, limits)
+    rate = _header_rate(base, sampling_rate, path, limits)
+    check_header(header, base, limits)
     rec = _rdrecord(base)
-    rate = resolve_rate(float(rec.fs) if rec.fs else None, sampling_rate, path)
     meta: dict[str, Any] = {
         "format": "wfdb",
         "source": str(base),
@@ -150,7 +156,7 @@ def read(
         tuple(rec.units or ["mV"] * rec.n_sig),
         name=base.name,
         meta=meta,
-        annotations=_annotations(base, annotation),
+        annotations=_annotations(base, annotation, rate, limits),
     )
     return finish(record, leads)
 
