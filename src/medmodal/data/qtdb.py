@@ -35,17 +35,18 @@ References:
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from medmodal.data.paths import dataset_dir
+from medmodal.ecg.delineate import FIDUCIAL_NAMES, BeatFiducials
 from medmodal.errors import DataNotFoundError, InvalidParameterError
 from medmodal.io import BEAT_SYMBOLS, Annotations, LeadSpec, Record, read_record
 from medmodal.io import read_annotations as _read_annotations
-from medmodal.types import IntArray, PathLike
+from medmodal.types import PathLike
 
 #: Sampling rate of every record (Hz).
 SAMPLING_RATE = 250.0
@@ -74,9 +75,9 @@ __all__ = [
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: equality is identity
-class Fiducials:
+class Fiducials(BeatFiducials):
     """Annotated fiducial points, one entry per annotated beat (int64 samples, -1 = not
-    marked).
+    marked): the :class:`medmodal.ecg.delineate.BeatFiducials` of the annotators.
 
     Attributes:
         r_peak: the QRS peak mark (the beat code's position).
@@ -90,27 +91,10 @@ class Fiducials:
         annotator: annotation file extension (``"q1c"``...).
     """
 
-    r_peak: IntArray
-    p_onset: IntArray
-    p_peak: IntArray
-    p_offset: IntArray
-    qrs_onset: IntArray
-    qrs_offset: IntArray
-    t_peak: IntArray
-    t_offset: IntArray
     beat_symbol: np.ndarray
     sampling_rate: float
     record: str = ""
     annotator: str = ""
-
-    @property
-    def n_beats(self) -> int:
-        """Number of annotated beats."""
-        return int(self.r_peak.size)
-
-    def points(self) -> dict[str, IntArray]:
-        """``{fiducial name: samples}`` for every fiducial (``r_peak`` included)."""
-        return {name: getattr(self, name) for name in POINT_NAMES}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per beat, one column per fiducial (samples, -1 = not marked)."""
@@ -121,11 +105,7 @@ class Fiducials:
 
 
 #: The fiducial point names of :class:`Fiducials`, in column order.
-POINT_NAMES: tuple[str, ...] = tuple(
-    f.name
-    for f in fields(Fiducials)
-    if f.name not in ("beat_symbol", "sampling_rate", "record", "annotator")
-)
+POINT_NAMES = FIDUCIAL_NAMES
 
 
 @dataclass

@@ -53,8 +53,10 @@ from medmodal.types import ArrayLike, FloatArray, IntArray
 
 __all__ = [
     "DELINEATORS",
+    "FIDUCIAL_NAMES",
     "LEAD_CHOICES",
     "VALIDATION_FILE",
+    "BeatFiducials",
     "Delineation",
     "available_methods",
     "ecg_delineate",
@@ -84,12 +86,16 @@ DELINEATORS.add(
 _LEAD_WINDOW = 0.05
 
 
-@dataclass(frozen=True)
-class Delineation:
+@dataclass(frozen=True, eq=False)  # arrays inside: equality is identity
+class BeatFiducials:
     """Fiducial points of every beat (int64 samples; -1 where a wave is absent).
 
+    The layout shared by a delineation (:class:`Delineation`) and by annotated
+    reference points (:class:`medmodal.data.qtdb.Fiducials`), so that one can be scored
+    against the other point by point (:func:`medmodal.metrics.score_delineation`).
+
     Attributes:
-        r_peak: the R peaks delineated (as given or detected).
+        r_peak: the QRS (R) peak of each beat.
         p_onset: P-wave onset.
         p_peak: P-wave peak (absent in atrial fibrillation and ventricular beats).
         p_offset: P-wave end.
@@ -97,11 +103,6 @@ class Delineation:
         qrs_offset: QRS offset (J point).
         t_peak: T-wave peak.
         t_offset: T-wave end.
-        sampling_rate: Hz.
-        lead: index of the lead that was delineated; -1 when several leads were
-            combined (see ``leads``).
-        method: canonical method name.
-        leads: indices of every lead delineated (one entry for a single lead).
     """
 
     r_peak: IntArray
@@ -112,19 +113,44 @@ class Delineation:
     qrs_offset: IntArray
     t_peak: IntArray
     t_offset: IntArray
-    sampling_rate: float
-    lead: int = 0
-    method: str = "derivative"
-    leads: tuple[int, ...] = ()
 
     @property
     def n_beats(self) -> int:
         """Number of beats."""
         return int(self.r_peak.size)
 
+    def points(self) -> dict[str, IntArray]:
+        """``{fiducial name: samples}`` for every fiducial (``r_peak`` included)."""
+        return {name: getattr(self, name) for name in FIDUCIAL_NAMES}
+
+
+#: The fiducial point names of :class:`BeatFiducials`, in column order.
+FIDUCIAL_NAMES: tuple[str, ...] = tuple(f.name for f in fields(BeatFiducials))
+
+
+@dataclass(frozen=True)
+class Delineation(BeatFiducials):
+    """Fiducial points of every beat found by :func:`ecg_delineate`.
+
+    Attributes:
+        r_peak, p_onset, p_peak, p_offset, qrs_onset, qrs_offset, t_peak, t_offset: the
+            :class:`BeatFiducials` (``r_peak``: the R peaks delineated, as given or
+            detected).
+        sampling_rate: Hz.
+        lead: index of the lead that was delineated; -1 when several leads were
+            combined (see ``leads``).
+        method: canonical method name.
+        leads: indices of every lead delineated (one entry for a single lead).
+    """
+
+    sampling_rate: float
+    lead: int = 0
+    method: str = "derivative"
+    leads: tuple[int, ...] = ()
+
     def to_frame(self) -> pd.DataFrame:
         """One row per beat, one column per fiducial point (samples, -1 = absent)."""
-        frame = pd.DataFrame({name: getattr(self, name) for name in FIDUCIAL_NAMES})
+        frame = pd.DataFrame(self.points())
         frame.index.name = "beat"
         return frame
 
@@ -162,13 +188,6 @@ class Delineation:
         )
         frame.index.name = "beat"
         return frame
-
-
-FIDUCIAL_NAMES = tuple(
-    f.name
-    for f in fields(Delineation)
-    if f.name not in ("sampling_rate", "lead", "method", "leads")
-)
 
 
 def available_methods() -> tuple[str, ...]:

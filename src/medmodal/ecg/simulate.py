@@ -24,12 +24,13 @@ import numbers
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
 
 from medmodal.ecg._simulators import FIDUCIALS, METHODS, RHYTHMS
-from medmodal.ecg._simulators._base import BeatSchedule, RhythmOptions
+from medmodal.ecg._simulators._base import BeatSchedule, Grid, RhythmOptions, RhythmRequest
 from medmodal.ecg._simulators._leads import lead_names
 from medmodal.ecg._simulators._noise import Noise, make_noise
 from medmodal.ecg._validate import check_sampling_rate
@@ -38,6 +39,7 @@ from medmodal.types import FloatArray, IntArray
 
 __all__ = [
     "Noise",
+    "SimulateOptions",
     "SimulatedECG",
     "available_methods",
     "available_rhythms",
@@ -126,22 +128,25 @@ def available_rhythms() -> tuple[str, ...]:
     return RHYTHMS.names()
 
 
+class SimulateOptions(TypedDict, total=False):
+    """The keyword arguments of :func:`ecg_simulate_annotated` (see there)."""
+
+    heart_rate: float
+    rhythm: str
+    n_leads: int
+    noise: float | Noise | Mapping[str, float]
+    seed: int | np.random.Generator | None
+    method: str
+    ectopic_rate: float | None
+    f_wave_amplitude: float | None
+
+
 def ecg_simulate(
-    duration: float,
-    sampling_rate: float,
-    *,
-    heart_rate: float = DEFAULT_HEART_RATE,
-    rhythm: str = "sinus",
-    n_leads: int = 1,
-    noise: float | Noise | Mapping[str, float] = 0.0,
-    seed: int | np.random.Generator | None = None,
-    method: str = "ecgsyn",
-    ectopic_rate: float | None = None,
-    f_wave_amplitude: float | None = None,
+    duration: float, sampling_rate: float, **options: Unpack[SimulateOptions]
 ) -> FloatArray:
     """Simulate an ECG (mV); the signal of :func:`ecg_simulate_annotated`.
 
-    Same arguments as :func:`ecg_simulate_annotated`.
+    Same arguments as :func:`ecg_simulate_annotated` (keywords: :class:`SimulateOptions`).
 
     Returns:
         float64 array, ``(n,)`` for one lead or ``(n, n_leads)``, with
@@ -152,18 +157,7 @@ def ecg_simulate(
         >>> ecg.shape
         (2500, 3)
     """
-    return ecg_simulate_annotated(
-        duration,
-        sampling_rate,
-        heart_rate=heart_rate,
-        rhythm=rhythm,
-        n_leads=n_leads,
-        noise=noise,
-        seed=seed,
-        method=method,
-        ectopic_rate=ectopic_rate,
-        f_wave_amplitude=f_wave_amplitude,
-    ).signal
+    return ecg_simulate_annotated(duration, sampling_rate, **options).signal
 
 
 def ecg_simulate_annotated(
@@ -234,9 +228,10 @@ def ecg_simulate_annotated(
     rhythm_name, method_name = RHYTHMS.resolve(rhythm), METHODS.resolve(method)
     rng_rhythm, rng_shape, rng_noise = _generators(seed)
     duration_s = n_samples / rate
-    schedule = RHYTHMS.get(rhythm_name)(-MARGIN, duration_s + MARGIN, hr, rng_rhythm, options)
+    request = RhythmRequest(-MARGIN, duration_s + MARGIN, hr, options)
+    schedule = RHYTHMS.get(rhythm_name)(request, rng_rhythm)
     _warn_if_rate_replaced(rhythm_name, hr, schedule)
-    rendered = METHODS.get(method_name)(schedule, n_samples, rate, leads, rng_shape)
+    rendered = METHODS.get(method_name)(schedule, Grid(n_samples, rate, leads), rng_shape)
     signal = rendered.signal + make_noise(noise_spec, n_samples, rate, leads, rng_noise)
     keep = rendered.fiducials["r"] >= 0
     fiducials = {name: np.ascontiguousarray(rendered.fiducials[name][keep]) for name in FIDUCIALS}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
@@ -74,20 +73,36 @@ class Rendered:
     fiducials: Mapping[str, IntArray]  # each (n_beats,), -1 where absent / outside
 
 
-class RhythmFn(Protocol):
-    """Signature of a registered rhythm generator."""
+@dataclass(frozen=True)
+class RhythmRequest:
+    """What a rhythm generator is asked for: beats over ``[t_start, t_stop]`` seconds.
 
-    def __call__(
-        self,
-        t_start: float,
-        t_stop: float,
-        heart_rate: float,
-        rng: np.random.Generator,
-        options: RhythmOptions,
-    ) -> BeatSchedule: ...
+    Attributes:
+        t_start: first time (s) the schedule must cover (may be negative).
+        t_stop: last time (s) the schedule must cover.
+        heart_rate: requested mean heart rate (bpm); a rhythm may replace it.
+        options: rhythm-specific knobs.
+    """
+
+    t_start: float
+    t_stop: float
+    heart_rate: float
+    options: RhythmOptions = RhythmOptions()
 
 
-MethodFn = Callable[[BeatSchedule, int, float, int, np.random.Generator], Rendered]
+@dataclass(frozen=True)
+class Grid:
+    """The sample grid a method renders on: ``n_samples`` x ``n_leads`` at ``sampling_rate``."""
+
+    n_samples: int
+    sampling_rate: float
+    n_leads: int
+
+
+#: A registered rhythm generator: ``(request, rng) -> BeatSchedule``.
+RhythmFn = Callable[[RhythmRequest, np.random.Generator], BeatSchedule]
+#: A registered simulation method: ``(schedule, grid, rng) -> Rendered``.
+MethodFn = Callable[[BeatSchedule, Grid, np.random.Generator], Rendered]
 
 #: Rhythm generators, by name.
 RHYTHMS: Registry[RhythmFn] = Registry("rhythm")
@@ -103,6 +118,14 @@ def to_samples(times: FloatArray, sampling_rate: float, n_samples: int) -> IntAr
     idx[(idx < 0) | (idx >= n_samples)] = -1
     out[ok] = idx
     return out
+
+
+def rendered(signal: FloatArray, times: Mapping[str, FloatArray], grid: Grid) -> Rendered:
+    """A method's result: ``signal`` and the nearest sample of every fiducial time (s)."""
+    fiducials = {
+        name: to_samples(t, grid.sampling_rate, grid.n_samples) for name, t in times.items()
+    }
+    return Rendered(signal=signal, fiducials=fiducials)
 
 
 def add_events(

@@ -11,9 +11,12 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import numpy as np
 
-from medmodal.ecg._simulators._base import RHYTHMS, BeatSchedule, RhythmOptions
+from medmodal.ecg._simulators._base import RHYTHMS, BeatSchedule, RhythmFn, RhythmRequest
 from medmodal.types import FloatArray
 
 #: Standard deviation of the sinus heart rate (bpm), as in ECGSYN's ``hrstd`` (scaled up).
@@ -78,54 +81,40 @@ def _schedule(
 
 
 @RHYTHMS.register("sinus", aliases=("normal", "nsr"), description="sinus rhythm with HRV")
-def sinus(
-    t_start: float,
-    t_stop: float,
-    heart_rate: float,
-    rng: np.random.Generator,
-    options: RhythmOptions,
-) -> BeatSchedule:
+def sinus(request: RhythmRequest, rng: np.random.Generator) -> BeatSchedule:
     """Sinus rhythm at ``heart_rate`` with McSharry's LF/HF heart-rate variability."""
+    t_start, t_stop, heart_rate = request.t_start, request.t_stop, request.heart_rate
     mean_rr = 60.0 / heart_rate
     std_rr = mean_rr * SINUS_HR_STD / heart_rate
     times, rr = tachogram(t_start, t_stop, mean_rr, std_rr, rng)
     return _schedule(_beats_from_tachogram(t_start, t_stop, times, rr, rng), heart_rate)
 
 
-@RHYTHMS.register(
+def _sinus_in_range(in_range: Callable[[float], bool], default: float) -> RhythmFn:
+    """Sinus rhythm at ``heart_rate`` where ``in_range(heart_rate)``, else at ``default``."""
+
+    def rhythm(request: RhythmRequest, rng: np.random.Generator) -> BeatSchedule:
+        if not in_range(request.heart_rate):
+            request = replace(request, heart_rate=default)
+        return sinus(request, rng)
+
+    return rhythm
+
+
+RHYTHMS.add(
     "tachycardia",
+    _sinus_in_range(lambda hr: hr > TACHY_MIN, TACHY_DEFAULT),
     aliases=("sinus_tachycardia", "tachy"),
     description=f"sinus tachycardia: heart_rate if above {TACHY_MIN:g} bpm, "
     f"else {TACHY_DEFAULT:g} bpm",
 )
-def tachycardia(
-    t_start: float,
-    t_stop: float,
-    heart_rate: float,
-    rng: np.random.Generator,
-    options: RhythmOptions,
-) -> BeatSchedule:
-    """Sinus rhythm above 100 bpm."""
-    rate = heart_rate if heart_rate > TACHY_MIN else TACHY_DEFAULT
-    return sinus(t_start, t_stop, rate, rng, options)
-
-
-@RHYTHMS.register(
+RHYTHMS.add(
     "bradycardia",
+    _sinus_in_range(lambda hr: hr < BRADY_MAX, BRADY_DEFAULT),
     aliases=("sinus_bradycardia", "brady"),
     description=f"sinus bradycardia: heart_rate if below {BRADY_MAX:g} bpm, "
     f"else {BRADY_DEFAULT:g} bpm",
 )
-def bradycardia(
-    t_start: float,
-    t_stop: float,
-    heart_rate: float,
-    rng: np.random.Generator,
-    options: RhythmOptions,
-) -> BeatSchedule:
-    """Sinus rhythm below 60 bpm."""
-    rate = heart_rate if heart_rate < BRADY_MAX else BRADY_DEFAULT
-    return sinus(t_start, t_stop, rate, rng, options)
 
 
 @RHYTHMS.register(
@@ -134,14 +123,9 @@ def bradycardia(
     description="atrial fibrillation: independent lognormal RR intervals (CV "
     f"{AF_RR_CV:g}) at mean heart_rate, no P waves, fibrillatory f-waves",
 )
-def afib(
-    t_start: float,
-    t_stop: float,
-    heart_rate: float,
-    rng: np.random.Generator,
-    options: RhythmOptions,
-) -> BeatSchedule:
+def afib(request: RhythmRequest, rng: np.random.Generator) -> BeatSchedule:
     """Irregularly irregular ventricular response: RR drawn independently per beat."""
+    t_start, t_stop, heart_rate = request.t_start, request.t_stop, request.heart_rate
     mean_rr = 60.0 / heart_rate
     sigma = np.sqrt(np.log1p(AF_RR_CV**2))
     n_max = int(np.ceil((t_stop - t_start) / min(AF_MIN_RR, mean_rr))) + 4
@@ -149,7 +133,7 @@ def afib(
     rr = np.maximum(rr, min(AF_MIN_RR, 0.6 * mean_rr))
     r_times = t_start + rng.uniform(0.0, 1.0) * rr[0] + np.concatenate(([0.0], np.cumsum(rr)))
     r_times = r_times[: int(np.searchsorted(r_times, t_stop)) + 1]
-    schedule = _schedule(r_times, heart_rate, has_p=False, f_waves=options.f_wave_amplitude)
+    schedule = _schedule(r_times, heart_rate, has_p=False, f_waves=request.options.f_wave_amplitude)
     # Ventricular repolarisation follows the recent rate, not each erratic interval.
     smooth = 0.5 * schedule.cycle + 0.5 * mean_rr
     return BeatSchedule(
@@ -168,27 +152,21 @@ def afib(
     description="sinus rhythm with premature ventricular beats (fraction ectopic_rate, "
     "never two in a row) and full compensatory pauses",
 )
-def pvc(
-    t_start: float,
-    t_stop: float,
-    heart_rate: float,
-    rng: np.random.Generator,
-    options: RhythmOptions,
-) -> BeatSchedule:
+def pvc(request: RhythmRequest, rng: np.random.Generator) -> BeatSchedule:
     """Sinus rhythm in which some beats are replaced by earlier ventricular beats.
 
     A premature beat replaces sinus beat k and comes at a coupling of 55-70 % of the
     sinus RR; sinus beat k is concealed, so beat k+1 keeps its time (full compensatory
     pause: the two intervals around the ectopic beat add up to two sinus cycles).
     """
-    base = sinus(t_start, t_stop, heart_rate, rng, options)
+    base = sinus(request, rng)
     r_times = base.r_times.copy()
     n = r_times.size
     draws = rng.uniform(size=n)
     coupling = rng.uniform(*PVC_COUPLING, size=n)
     ectopic = np.zeros(n, dtype=bool)
     for k in range(1, n - 1):
-        if draws[k] < options.ectopic_rate and not ectopic[k - 1]:
+        if draws[k] < request.options.ectopic_rate and not ectopic[k - 1]:
             ectopic[k] = True
     prev = np.concatenate(([r_times[0] - base.cycle[0]], r_times[:-1]))
     r_times[ectopic] = prev[ectopic] + coupling[ectopic] * (r_times - prev)[ectopic]
@@ -197,5 +175,5 @@ def pvc(
         labels=tuple("V" if e else "N" for e in ectopic),
         has_p=~ectopic,
         cycle=base.cycle,  # each beat keeps the underlying sinus cycle
-        heart_rate=heart_rate,
+        heart_rate=request.heart_rate,
     )

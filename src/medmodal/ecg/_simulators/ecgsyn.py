@@ -42,10 +42,11 @@ from medmodal.ecg._simulators import _leads
 from medmodal.ecg._simulators._base import (
     METHODS,
     BeatSchedule,
+    Grid,
     Rendered,
     add_events,
     fibrillatory_waves,
-    to_samples,
+    rendered,
 )
 from medmodal.types import FloatArray
 
@@ -122,14 +123,9 @@ def fiducial_times(schedule: BeatSchedule) -> dict[str, FloatArray]:
     aliases=("mcsharry", "mcsharry2003"),
     description="McSharry et al. (2003) dynamical model (default)",
 )
-def ecgsyn(
-    schedule: BeatSchedule,
-    n_samples: int,
-    sampling_rate: float,
-    n_leads: int,
-    rng: np.random.Generator,
-) -> Rendered:
+def ecgsyn(schedule: BeatSchedule, grid: Grid, rng: np.random.Generator) -> Rendered:
     """Render ``schedule`` with the ECGSYN model (see the module docstring)."""
+    n_samples, sampling_rate, n_leads = grid.n_samples, grid.sampling_rate, grid.n_leads
     factor = max(1, int(np.ceil(MIN_INTERNAL_RATE / sampling_rate)))
     rate = sampling_rate * factor
     pre = int(np.ceil(PREROLL * sampling_rate)) * factor
@@ -156,5 +152,4 @@ def ecgsyn(
     gains = _leads.f_wave_gains(n_leads)
     z += fibrillatory_waves(n_samples, sampling_rate, schedule.f_wave_amplitude, gains, rng)
     times = fiducial_times(schedule)
-    fiducials = {name: to_samples(t, sampling_rate, n_samples) for name, t in times.items()}
-    return Rendered(signal=z, fiducials=fiducials)
+    return rendered(z, times, grid)

@@ -21,10 +21,11 @@ from medmodal.ecg._simulators import _leads
 from medmodal.ecg._simulators._base import (
     METHODS,
     BeatSchedule,
+    Grid,
     Rendered,
     add_events,
     fibrillatory_waves,
-    to_samples,
+    rendered,
 )
 from medmodal.types import FloatArray
 
@@ -61,14 +62,9 @@ def _waves(schedule: BeatSchedule) -> list[tuple[FloatArray, FloatArray, FloatAr
     aliases=("notebook", "gaussian_bumps"),
     description="the teaching notebook's P/QRS/T Gaussian bumps at fixed offsets",
 )
-def gaussian(
-    schedule: BeatSchedule,
-    n_samples: int,
-    sampling_rate: float,
-    n_leads: int,
-    rng: np.random.Generator,
-) -> Rendered:
+def gaussian(schedule: BeatSchedule, grid: Grid, rng: np.random.Generator) -> Rendered:
     """Render ``schedule`` as sums of Gaussian bumps (see the module docstring)."""
+    n_samples, sampling_rate, n_leads = grid.n_samples, grid.sampling_rate, grid.n_leads
     gains = _lead_gains(n_leads, rng)
     unit = np.zeros(n_samples)  # every lead is this trace times its gain
     waves = _waves(schedule)
@@ -92,5 +88,4 @@ def gaussian(
         "t_peak": t_at,
         "t_offset": t_at + 3 * t_sd,
     }
-    fiducials = {name: to_samples(t, sampling_rate, n_samples) for name, t in times.items()}
-    return Rendered(signal=signal, fiducials=fiducials)
+    return rendered(signal, times, grid)
