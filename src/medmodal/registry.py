@@ -25,6 +25,7 @@ from typing import Generic, TypeVar
 from medmodal.errors import InvalidParameterError
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., object])
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,26 @@ class Registry(Generic[T]):
     def describe(self) -> str:
         """One line per method, for docstrings and ``--help``."""
         return "\n".join(f"- ``{e.name}``: {e.description}" for e in self._entries.values())
+
+    def document(self, obj: F, placeholder: str = "{methods}", *, indent: int = 4) -> F:
+        """Write :meth:`describe` into ``obj``'s docstring at ``placeholder``; returns ``obj``.
+
+        The list of methods a function documents then comes from the registry itself, so
+        it cannot drift from what the function accepts.
+
+        Example:
+            >>> reg = Registry("demo method")
+            >>> reg.add("a", 1, description="the first")
+            >>> def f():
+            ...     pass
+            >>> f.__doc__ = "Methods: {methods}"
+            >>> reg.document(f).__doc__
+            'Methods: - ``a``: the first'
+        """
+        if obj.__doc__:
+            text = self.describe().replace("\n", "\n" + " " * indent)
+            obj.__doc__ = obj.__doc__.replace(placeholder, text)
+        return obj
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):

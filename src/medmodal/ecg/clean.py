@@ -165,7 +165,4 @@ def available_methods() -> tuple[str, ...]:
     return CLEANERS.names()
 
 
-if ecg_clean.__doc__:  # fill the method list from the registry so it cannot drift
-    ecg_clean.__doc__ = ecg_clean.__doc__.replace(
-        "{methods}", CLEANERS.describe().replace("\n", "\n    ")
-    )
+CLEANERS.document(ecg_clean)  # the list comes from the registry: it cannot drift

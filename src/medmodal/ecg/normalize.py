@@ -114,7 +114,4 @@ def available_methods() -> tuple[str, ...]:
     return NORMALIZERS.names()
 
 
-if ecg_normalize.__doc__:  # the method list comes from the registry so it cannot drift
-    ecg_normalize.__doc__ = ecg_normalize.__doc__.replace(
-        "{methods}", NORMALIZERS.describe().replace("\n", "\n    ")
-    )
+NORMALIZERS.document(ecg_normalize)  # the list comes from the registry: it cannot drift

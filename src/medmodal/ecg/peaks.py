@@ -144,7 +144,4 @@ def _detect(checked: CheckedSignal, rate: float, detector: Detector) -> IntArray
     return peaks
 
 
-if ecg_peaks.__doc__:  # the method list comes from the registry so it cannot drift
-    ecg_peaks.__doc__ = ecg_peaks.__doc__.replace(
-        "{methods}", DETECTORS.describe().replace("\n", "\n    ")
-    )
+DETECTORS.document(ecg_peaks)  # the list comes from the registry: it cannot drift

@@ -171,7 +171,4 @@ def available_interpolations() -> tuple[str, ...]:
     return INTERPOLATORS.names()
 
 
-if ecg_rate.__doc__:  # the method list comes from the registry so it cannot drift
-    ecg_rate.__doc__ = ecg_rate.__doc__.replace(
-        "{methods}", INTERPOLATORS.describe().replace("\n", "\n    ")
-    )
+INTERPOLATORS.document(ecg_rate)  # the list comes from the registry: it cannot drift

@@ -193,7 +193,4 @@ def available_edge_policies() -> tuple[str, ...]:
     return EDGES.names()
 
 
-if ecg_segment.__doc__:  # the policy list comes from the registry so it cannot drift
-    ecg_segment.__doc__ = ecg_segment.__doc__.replace(
-        "{edges}", EDGES.describe().replace("\n", "\n    ")
-    )
+EDGES.document(ecg_segment, "{edges}")  # the list comes from the registry: it cannot drift

@@ -165,10 +165,7 @@ def read_record(
     return fmt.read(p, sampling_rate=rate, leads=leads, limits=budget, **options)
 
 
-if read_record.__doc__:  # the format list comes from the registry, so it cannot drift
-    read_record.__doc__ = read_record.__doc__.replace(
-        "{formats}", FORMATS.describe().replace("\n", "\n            ")
-    )
+FORMATS.document(read_record, "{formats}", indent=12)  # from the registry: cannot drift
 
 
 def _path(path: object, func: str) -> Path:
