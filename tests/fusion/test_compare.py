@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from typing import Any, get_type_hints
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ import pytest
 from medmodal.data.synthetic import MultimodalDataset, make_multimodal_classification
 from medmodal.errors import InvalidParameterError
 from medmodal.fusion import compare_fusion, run_comparison
-from medmodal.fusion.compare import fold_splits, robustness_table
+from medmodal.fusion.compare import ComparisonOptions, fold_splits, robustness_table
 from medmodal.metrics.classification import METRICS
 
 #: Tiny networks and few epochs: quick tests assert behaviour, not accuracy records.
@@ -164,3 +165,22 @@ def test_robustness_table_is_method_by_condition() -> None:
     assert robust.loc["late", "AUROC without a"] == pytest.approx(0.5)
     brier = robustness_table(pd.DataFrame(rows), metric="brier")
     assert brier.loc["early", "brier without b"] == pytest.approx(0.1)
+
+
+def test_compare_fusion_options_are_exactly_run_comparisons_keywords() -> None:
+    hints = get_type_hints(run_comparison)
+    keywords = {
+        name: hints[name]
+        for name, p in inspect.signature(run_comparison).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    options = get_type_hints(ComparisonOptions)
+    assert list(options) == list(keywords)
+    assert options == keywords
+
+
+def test_compare_fusion_is_the_table_of_run_comparison(notebook: MultimodalDataset) -> None:
+    kwargs: dict[str, Any] = {"methods": ["early"], "cv": 2, "n_boot": 10, "params": FAST}
+    table = compare_fusion(notebook.X, notebook.y, **kwargs, baselines=False)
+    result = run_comparison(notebook.X, notebook.y, **kwargs, baselines=False)
+    pd.testing.assert_frame_equal(table, result.table)

@@ -5,9 +5,11 @@ name (or alias), or ``"<name>:<modality>"`` for a registered method that takes o
 modality (``"unimodal:ecg"``, the single-modality baseline).
 
 A strategy is an ``nn.Module`` subclass of :class:`FusionModel` built from the modality
-specs, the number of outputs and a :class:`~medmodal.fusion.config.FusionConfig`. Its
-``forward(inputs, present)`` takes one tensor per modality and a ``(B, M)`` presence mask
-(``False`` = the modality is missing for that sample) and returns a :class:`FusionOutput`.
+specs, the number of outputs and a :class:`~medmodal.fusion.config.FusionConfig`; it
+creates its layers in :meth:`FusionModel.build_layers` (the constructor is the base
+class's). Its ``forward(inputs, present)`` takes one tensor per modality and a ``(B, M)``
+presence mask (``False`` = the modality is missing for that sample) and returns a
+:class:`FusionOutput`.
 The base class gives every strategy its modality dropout and the per-modality encoders
 (:meth:`FusionModel.build_encoders`, :meth:`FusionModel.encode`).
 """
@@ -91,6 +93,14 @@ class FusionModel(nn.Module):
         self.config = config
         self.multilabel = multilabel
         self.modality_dropout = ModalityDropout(config.modality_dropout)
+        self.build_layers()
+
+    def build_layers(self) -> None:
+        """Create the strategy's layers from ``self.specs``, ``self.num_outputs``, ``self.config``.
+
+        Called once at the end of ``__init__``; every strategy overrides it.
+        """
+        raise NotImplementedError
 
     def build_encoders(self, kinds: Collection[str] | None = None) -> nn.ModuleDict:
         """One encoder per modality by its kind (only those of ``kinds`` when given).

@@ -37,8 +37,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
 
 from medmodal.errors import InvalidParameterError
-from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
-from medmodal.fusion.config import FusionConfig
+from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput
 from medmodal.fusion.missing import MissingEmbedding
 from medmodal.models.layers import MLP
 
@@ -166,26 +165,19 @@ class AttentionFusion(FusionModel):
     as a single key so they "know" it is absent.
     """
 
-    def __init__(
-        self,
-        specs: tuple[ModalitySpec, ...],
-        num_outputs: int,
-        config: FusionConfig,
-        *,
-        multilabel: bool = False,
-    ) -> None:
-        super().__init__(specs, num_outputs, config, multilabel=multilabel)
-        d, m = config.hidden, len(specs)
+    def build_layers(self) -> None:
+        """Encoders; per modality a type embedding, missing token, attention and FFN block."""
+        cfg, d, m = self.config, self.config.hidden, len(self.specs)
         self.encoders = self.build_encoders()
         self.type_embed = nn.Parameter(torch.randn(m, d) * 0.02)  # (M, D)
         self.missing = MissingEmbedding(m, d)
         self.attn = nn.ModuleList(
-            CrossAttentionFusion(d, config.num_heads, dropout=config.dropout) for _ in specs
+            CrossAttentionFusion(d, cfg.num_heads, dropout=cfg.dropout) for _ in range(m)
         )
-        self.norm1 = nn.ModuleList(nn.LayerNorm(d) for _ in specs)
-        self.norm2 = nn.ModuleList(nn.LayerNorm(d) for _ in specs)
-        self.ffn = nn.ModuleList(MLP(d, d, hidden=2 * d, depth=1) for _ in specs)
-        self.head = MLP(m * d, num_outputs, hidden=d, depth=config.depth, dropout=config.dropout)
+        self.norm1 = nn.ModuleList(nn.LayerNorm(d) for _ in range(m))
+        self.norm2 = nn.ModuleList(nn.LayerNorm(d) for _ in range(m))
+        self.ffn = nn.ModuleList(MLP(d, d, hidden=2 * d, depth=1) for _ in range(m))
+        self.head = MLP(m * d, self.num_outputs, hidden=d, depth=cfg.depth, dropout=cfg.dropout)
 
     def _tokens(
         self, inputs: Mapping[str, Tensor], present: Tensor

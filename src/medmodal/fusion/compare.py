@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -361,28 +361,29 @@ def _score(
     )
 
 
+class ComparisonOptions(TypedDict, total=False):
+    """The keyword arguments of :func:`run_comparison` (their defaults are there)."""
+
+    methods: Sequence[str] | Mapping[str, Mapping[str, Any]]
+    cv: int | Any
+    groups: ArrayLike | None
+    seed: int
+    missing: str | Sequence[str] | None
+    masks: Mapping[str, ArrayLike] | None
+    params: Mapping[str, Any] | None
+    baselines: bool
+    n_boot: int
+    verbose: bool
+
+
 def compare_fusion(
-    X: Mapping[str, ArrayLike],
-    y: ArrayLike,
-    *,
-    methods: Sequence[str] | Mapping[str, Mapping[str, Any]] = DEFAULT_METHODS,
-    cv: int | Any = 5,
-    groups: ArrayLike | None = None,
-    seed: int = 0,
-    missing: str | Sequence[str] | None = None,
-    masks: Mapping[str, ArrayLike] | None = None,
-    params: Mapping[str, Any] | None = None,
-    baselines: bool = True,
-    n_boot: int = 1000,
-    verbose: bool = False,
+    X: Mapping[str, ArrayLike], y: ArrayLike, **options: Unpack[ComparisonOptions]
 ) -> pd.DataFrame:
     """The table of :func:`run_comparison` (one row per method and test condition).
 
-    Columns: ``method``, ``condition`` (``"all"`` or ``"without <modality>"``), ``n``,
-    and for every metric of :data:`~medmodal.metrics.classification.METRICS` its value
-    with ``<metric>_low`` / ``<metric>_high`` bootstrap bounds.
+    Arguments as in :func:`run_comparison`. Columns: ``method``, ``condition`` (``"all"``
+    or ``"without <modality>"``), ``n``, and for every metric of
+    :data:`~medmodal.metrics.classification.METRICS` its value with ``<metric>_low`` /
+    ``<metric>_high`` bootstrap bounds.
     """
-    return run_comparison(
-        X, y, methods=methods, cv=cv, groups=groups, seed=seed, missing=missing, masks=masks,
-        params=params, baselines=baselines, n_boot=n_boot, verbose=verbose,
-    ).table  # fmt: skip
+    return run_comparison(X, y, **options).table

@@ -20,11 +20,11 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from medmodal._config import check_fields
 from medmodal.errors import InvalidParameterError
 
 C = TypeVar("C", bound="_JsonConfig")
@@ -41,19 +41,7 @@ class _JsonConfig:
     @classmethod
     def from_dict(cls: type[C], data: dict[str, Any]) -> C:
         """Build from a mapping; unknown keys raise with a suggestion."""
-        if not isinstance(data, dict):
-            raise InvalidParameterError(
-                f"{cls.__name__}: expected a dict, got {type(data).__name__}"
-            )
-        allowed = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-        for key in data:
-            if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise InvalidParameterError(
-                    f"{cls.__name__}: unknown key {key!r}{hint}; allowed: {', '.join(allowed)}"
-                )
-        return cls(**data)
+        return cls(**check_fields(cls, data))
 
     @classmethod
     def from_json(cls: type[C], text: str) -> C:

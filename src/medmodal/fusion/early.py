@@ -12,8 +12,7 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
-from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
-from medmodal.fusion.config import FusionConfig
+from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput
 from medmodal.models.layers import MLP
 
 
@@ -23,22 +22,16 @@ from medmodal.models.layers import MLP
 class EarlyFusion(FusionModel):
     """Feature-level fusion: ``MLP([x_1, ..., x_M, present])``."""
 
-    def __init__(
-        self,
-        specs: tuple[ModalitySpec, ...],
-        num_outputs: int,
-        config: FusionConfig,
-        *,
-        multilabel: bool = False,
-    ) -> None:
-        super().__init__(specs, num_outputs, config, multilabel=multilabel)
+    def build_layers(self) -> None:
+        """Encoders for the signals only; one MLP over all features and presence flags."""
+        cfg = self.config
         self.signal_encoders = self.build_encoders(kinds=("signal",))
         width = len(self.specs)
         for s in self.specs:
-            width += config.hidden if s.kind == "signal" else int(torch.Size(s.shape).numel())
+            width += cfg.hidden if s.kind == "signal" else int(torch.Size(s.shape).numel())
         self.head = MLP(
-            width, num_outputs, hidden=config.hidden, depth=max(config.depth, 1),
-            dropout=config.dropout,
+            width, self.num_outputs, hidden=cfg.hidden, depth=max(cfg.depth, 1),
+            dropout=cfg.dropout,
         )  # fmt: skip
 
     def forward(

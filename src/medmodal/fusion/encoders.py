@@ -122,23 +122,23 @@ ENCODERS: Registry[Callable[[ModalitySpec, FusionConfig], ModalityEncoder]] = Re
 )
 
 
+def _check_rank(spec: ModalitySpec, ranks: tuple[int, ...], layout: str) -> None:
+    """Raise unless one sample of ``spec`` has one of ``ranks`` dimensions (``layout``)."""
+    if len(spec.shape) not in ranks:
+        raise InvalidParameterError(
+            f"{spec.kind} modality {spec.name!r} needs {layout} data, got sample shape {spec.shape}"
+        )
+
+
 @ENCODERS.register("tabular", description="MLP; one token per feature")
 def _tabular(spec: ModalitySpec, cfg: FusionConfig) -> ModalityEncoder:
-    if len(spec.shape) != 1:
-        raise InvalidParameterError(
-            f"tabular modality {spec.name!r} needs (n, features) data, got sample shape "
-            f"{spec.shape}"
-        )
+    _check_rank(spec, (1,), "(n, features)")
     return TabularEncoder(spec.shape[0], cfg.hidden, depth=cfg.depth, dropout=cfg.dropout)
 
 
 @ENCODERS.register("signal", description="1-D ResNet over (leads, time); strided time tokens")
 def _signal(spec: ModalitySpec, cfg: FusionConfig) -> ModalityEncoder:
-    if len(spec.shape) != 2:
-        raise InvalidParameterError(
-            f"signal modality {spec.name!r} needs (n, leads, time) data, got sample shape "
-            f"{spec.shape}"
-        )
+    _check_rank(spec, (2,), "(n, leads, time)")
     return SignalEncoder(
         spec.shape, cfg.hidden, width=cfg.signal_width, depth=cfg.signal_depth, dropout=cfg.dropout
     )
@@ -146,11 +146,7 @@ def _signal(spec: ModalitySpec, cfg: FusionConfig) -> ModalityEncoder:
 
 @ENCODERS.register("embedding", description="precomputed embeddings: LayerNorm + Linear")
 def _embedding(spec: ModalitySpec, cfg: FusionConfig) -> ModalityEncoder:
-    if len(spec.shape) not in (1, 2):
-        raise InvalidParameterError(
-            f"embedding modality {spec.name!r} needs (n, E) or (n, L, E) data, got sample "
-            f"shape {spec.shape}"
-        )
+    _check_rank(spec, (1, 2), "(n, E) or (n, L, E)")
     return EmbeddingEncoder(spec.shape, cfg.hidden, dropout=cfg.dropout)
 
 

@@ -16,8 +16,7 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
-from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
-from medmodal.fusion.config import FusionConfig
+from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput
 from medmodal.fusion.missing import MissingEmbedding
 from medmodal.models.layers import MLP
 
@@ -28,21 +27,14 @@ from medmodal.models.layers import MLP
 class GatedFusion(FusionModel):
     """Gated multimodal unit over M modalities."""
 
-    def __init__(
-        self,
-        specs: tuple[ModalitySpec, ...],
-        num_outputs: int,
-        config: FusionConfig,
-        *,
-        multilabel: bool = False,
-    ) -> None:
-        super().__init__(specs, num_outputs, config, multilabel=multilabel)
-        d, m = config.hidden, len(specs)
+    def build_layers(self) -> None:
+        """Encoders, missing embeddings, per-modality transforms, the gate and the head."""
+        cfg, d, m = self.config, self.config.hidden, len(self.specs)
         self.encoders = self.build_encoders()
         self.missing = MissingEmbedding(m, d)
-        self.transform = nn.ModuleList(nn.Linear(d, d) for _ in specs)
+        self.transform = nn.ModuleList(nn.Linear(d, d) for _ in range(m))
         self.gate = nn.Linear(m * d, m * d)
-        self.head = MLP(d, num_outputs, hidden=d, depth=config.depth, dropout=config.dropout)
+        self.head = MLP(d, self.num_outputs, hidden=d, depth=cfg.depth, dropout=cfg.dropout)
 
     def forward(
         self, inputs: Mapping[str, Tensor], present: Tensor, *, need_weights: bool = False

@@ -18,8 +18,7 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
-from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
-from medmodal.fusion.config import FusionConfig
+from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput
 from medmodal.fusion.missing import MissingEmbedding
 from medmodal.models.layers import MLP
 
@@ -32,22 +31,14 @@ from medmodal.models.layers import MLP
 class IntermediateFusion(FusionModel):
     """``head([enc_1(x_1), ..., enc_M(x_M)])`` with learned embeddings for missing ones."""
 
-    def __init__(
-        self,
-        specs: tuple[ModalitySpec, ...],
-        num_outputs: int,
-        config: FusionConfig,
-        *,
-        multilabel: bool = False,
-    ) -> None:
-        super().__init__(specs, num_outputs, config, multilabel=multilabel)
-        d = config.hidden
+    def build_layers(self) -> None:
+        """Encoders, missing embeddings and the head over the concatenated latent."""
+        cfg, d, m = self.config, self.config.hidden, len(self.specs)
         self.encoders = self.build_encoders()
-        self.missing = MissingEmbedding(len(specs), d)
+        self.missing = MissingEmbedding(m, d)
         self.head = MLP(
-            len(specs) * d, num_outputs, hidden=d, depth=max(config.depth, 1),
-            dropout=config.dropout,
-        )  # fmt: skip
+            m * d, self.num_outputs, hidden=d, depth=max(cfg.depth, 1), dropout=cfg.dropout
+        )
 
     def forward(
         self, inputs: Mapping[str, Tensor], present: Tensor, *, need_weights: bool = False

@@ -25,8 +25,7 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
-from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput, ModalitySpec
-from medmodal.fusion.config import FusionConfig
+from medmodal.fusion._base import FUSION_METHODS, FusionModel, FusionOutput
 
 _EPS = 1e-6
 
@@ -39,18 +38,11 @@ _EPS = 1e-6
 class LateFusion(FusionModel):
     """Per-modality models combined at the decision level."""
 
-    def __init__(
-        self,
-        specs: tuple[ModalitySpec, ...],
-        num_outputs: int,
-        config: FusionConfig,
-        *,
-        multilabel: bool = False,
-    ) -> None:
-        super().__init__(specs, num_outputs, config, multilabel=multilabel)
-        m, k = len(specs), num_outputs
+    def build_layers(self) -> None:
+        """Encoders, a linear head per modality and the weighted / stacking combiners."""
+        m, k = len(self.specs), self.num_outputs
         self.encoders = self.build_encoders()
-        self.heads = nn.ModuleList(nn.Linear(config.hidden, k) for _ in specs)
+        self.heads = nn.ModuleList(nn.Linear(self.config.hidden, k) for _ in range(m))
         self.weight_logits = nn.Parameter(torch.zeros(m))  # weighted
         self.stack = nn.Linear(m * k + m, k)  # stacking
 

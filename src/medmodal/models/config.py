@@ -20,12 +20,12 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from medmodal._config import check_fields
 from medmodal.errors import InvalidParameterError
 
 C = TypeVar("C")
@@ -158,21 +158,10 @@ _NESTED: dict[str, type] = {
 
 
 def _build(cls: type[C], data: Any) -> C:
-    where = cls.__name__
     if dataclasses.is_dataclass(data) and isinstance(data, cls):
         return data
-    if not isinstance(data, dict):
-        raise InvalidParameterError(f"{where}: expected a dict, got {type(data).__name__}")
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    for key in data:
-        if key not in names:
-            close = difflib.get_close_matches(str(key), names, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InvalidParameterError(
-                f"{where}: unknown key {key!r}{hint}; allowed: {', '.join(names)}"
-            )
     kwargs: dict[str, Any] = {}
-    for key, value in data.items():
+    for key, value in check_fields(cls, data).items():
         nested = _NESTED.get(key) if cls is ModelConfig else None
         if nested is not None and value is not None:
             value = _build(nested, value)
@@ -182,7 +171,7 @@ def _build(cls: type[C], data: Any) -> C:
     try:
         return cls(**kwargs)
     except TypeError as exc:
-        raise InvalidParameterError(f"{where}: {exc}") from exc
+        raise InvalidParameterError(f"{cls.__name__}: {exc}") from exc
 
 
 def _plain(value: Any) -> Any:

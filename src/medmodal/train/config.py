@@ -14,13 +14,13 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from medmodal._config import check_fields
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
 
 _MODES = ("min", "max")
@@ -109,15 +109,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         """Build from a dict, rejecting unknown keys (with a suggestion)."""
-        if not isinstance(d, dict):
-            _fail(f"from_dict expects a dict, got {type(d).__name__}")
-        names = [f.name for f in fields(cls)]
-        for key in d:
-            if key not in names:
-                close = difflib.get_close_matches(str(key), names, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                _fail(f"unknown key {key!r}{hint}; known keys: {', '.join(names)}")
-        kwargs = dict(d)
+        kwargs = dict(check_fields(cls, d))
         if "betas" in kwargs:
             kwargs["betas"] = tuple(kwargs["betas"])
         return cls(**kwargs)
