@@ -64,6 +64,11 @@ def test_prompts_cover_every_class() -> None:
         assert all(t.count("{}") == 1 for t in prompt.templates)
 
 
+def test_each_task_evaluates_with_its_own_prompts() -> None:
+    assert get_task("medpix").prompts().keys() == medpix_prompts().keys()
+    assert list(get_task("ptbxl").prompts()) == ["normal"]
+
+
 def test_ecg_evaluation_and_loss_on_a_hand_made_case() -> None:
     signals = np.zeros((4, 12, 50), dtype=np.float32)
     signals[[0, 1], 0] = 1.0  # "normal" ECGs point along x
@@ -78,5 +83,7 @@ def test_ecg_evaluation_and_loss_on_a_hand_made_case() -> None:
     # ECG 0's text ties with ECG 1's (same direction): strict R@1 counts the tie against
     assert d["a_to_b_R@1"] == 0.0 and d["a_to_b_R@5"] == 1.0
     assert d["same_text_a_to_b_R@1"] == 0.5  # the two "normal ECG" texts are one text
+    assert result.task == "ptbxl" and result.split == "toy"
+    assert list(result.to_frame().index)[:2] == ["ECG→text", "text→ECG"]  # side_names
     loss = get_task("ptbxl").loss_fn()(KeywordECGText(), collate_pairs([data[i] for i in range(4)]))
     assert loss.ndim == 0 and torch.isfinite(loss)

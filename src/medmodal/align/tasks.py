@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 from torch import nn
@@ -27,7 +27,7 @@ from torch import nn
 from medmodal.align.contrastive import PairLossFn, contrastive_loss_fn
 from medmodal.align.evaluate import AlignEvaluation, LabelledPairs, evaluate_alignment
 from medmodal.align.pairs import ECGTextPairs, ImageTextPairs
-from medmodal.align.prompts import medpix_prompts, ptbxl_prompts
+from medmodal.align.prompts import PromptSet, medpix_prompts, ptbxl_prompts
 from medmodal.align.recipe import TrainRecipe
 from medmodal.data.image_transforms import ImageTransform, to_square
 from medmodal.data.medpix import load_medpix
@@ -69,9 +69,12 @@ class Task(Protocol):
 
 
 class _TaskBase:
-    """The recipe and loss every task shares (they differ in data and prompts)."""
+    """The recipe, loss and evaluation every task shares (they differ in data and prompts)."""
 
+    name: str
     modalities: tuple[str, str]
+    #: The retrieval table's names of the two sides.
+    side_names: ClassVar[tuple[str, str]]
 
     def train_config(self, **overrides: object) -> TrainRecipe:
         """The task's training recipe (AdamW 2e-3, weight decay 0.05, 10 % warm-up,
@@ -83,6 +86,19 @@ class _TaskBase:
         """The gathered contrastive loss of the task's pairs (UniCL where items have groups)."""
         return contrastive_loss_fn(self.modalities)
 
+    def prompts(self) -> dict[str, PromptSet]:
+        """The zero-shot prompts: label -> :class:`~medmodal.align.PromptSet`."""
+        raise NotImplementedError
+
+    def evaluate(
+        self, model: nn.Module, dataset: LabelledPairs, *, split: str = ""
+    ) -> AlignEvaluation:
+        """Retrieval both ways and zero-shot accuracy of each label of :meth:`prompts`."""
+        return evaluate_alignment(
+            model, dataset, modalities=self.modalities, prompts=self.prompts(),
+            task=self.name, split=split, names=self.side_names,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True)
 class MedPixTask(_TaskBase):
@@ -92,6 +108,7 @@ class MedPixTask(_TaskBase):
     default_model: str = "medpix-clip"
     default_text: str = "structured"
     modalities: tuple[str, str] = ("image", "text")
+    side_names: ClassVar[tuple[str, str]] = ("image", "text")
     train_split: str = "train"
     val_split: str = "dev"
 
@@ -127,14 +144,9 @@ class MedPixTask(_TaskBase):
             groups=data.header_groups(), seed=seed,
         )  # fmt: skip
 
-    def evaluate(
-        self, model: nn.Module, dataset: LabelledPairs, *, split: str = ""
-    ) -> AlignEvaluation:
-        """Retrieval and zero-shot modality / body region / plane accuracy."""
-        return evaluate_alignment(
-            model, dataset, modalities=self.modalities, prompts=medpix_prompts(),
-            task=self.name, split=split, names=("image", "text"),
-        )  # fmt: skip
+    def prompts(self) -> dict[str, PromptSet]:
+        """Zero-shot prompts of modality, body region and plane."""
+        return medpix_prompts()
 
 
 @dataclass(frozen=True)
@@ -145,6 +157,7 @@ class PTBXLTask(_TaskBase):
     default_model: str = "ecg-text-clip"
     default_text: str = "report"
     modalities: tuple[str, str] = ("ecg", "text")
+    side_names: ClassVar[tuple[str, str]] = ("ECG", "text")
     train_split: str = "train"
     val_split: str = "val"
 
@@ -160,14 +173,9 @@ class PTBXLTask(_TaskBase):
         labels["normal"] = data.normal_labels()
         return ECGTextPairs(data.signals, data.texts, labels)
 
-    def evaluate(
-        self, model: nn.Module, dataset: LabelledPairs, *, split: str = ""
-    ) -> AlignEvaluation:
-        """Retrieval and zero-shot normal-vs-abnormal accuracy."""
-        return evaluate_alignment(
-            model, dataset, modalities=self.modalities, prompts=ptbxl_prompts(),
-            task=self.name, split=split, names=("ECG", "text"),
-        )  # fmt: skip
+    def prompts(self) -> dict[str, PromptSet]:
+        """Zero-shot prompts of normal vs abnormal."""
+        return ptbxl_prompts()
 
 
 #: Alignment data sets by name.

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 
 from medmodal.errors import InvalidParameterError
 from medmodal.models.config import ImageTowerConfig
+from medmodal.models.layers import residual_skip
 from medmodal.registry import Registry
 
 #: Image backbones by name: each is ``build(config) -> nn.Module`` with ``out_dim``.
@@ -49,12 +50,7 @@ class BasicBlock2d(nn.Module):
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_channels)
-        self.skip: nn.Module = nn.Identity()
-        if stride != 1 or in_channels != out_channels:
-            self.skip = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
-                nn.BatchNorm2d(out_channels),
-            )
+        self.skip = residual_skip(in_channels, out_channels, stride=stride, dims=2)
 
     def forward(self, x: Tensor) -> Tensor:
         """``(B, C_in, H, W)`` → ``(B, C_out, H / stride, W / stride)``."""

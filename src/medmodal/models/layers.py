@@ -1,4 +1,5 @@
-"""Small building blocks shared by the encoders: an MLP and a 1-D residual block.
+"""Small building blocks shared by the encoders: an MLP, a 1-D residual block and the
+residual skip connection of the 1-D and 2-D blocks.
 
 Example:
     >>> import torch
@@ -7,6 +8,8 @@ Example:
     torch.Size([3, 8])
     >>> ResidualBlock1d(4, 8, stride=2)(torch.zeros(2, 4, 100)).shape
     torch.Size([2, 8, 50])
+    >>> residual_skip(8, 8, stride=1, dims=2), type(residual_skip(4, 8, stride=1, dims=2))
+    (Identity(), <class 'torch.nn.modules.container.Sequential'>)
 """
 
 from __future__ import annotations
@@ -25,6 +28,22 @@ def _positive(name: str, value: int, where: str) -> None:
 def _probability(name: str, value: float, where: str) -> None:
     if not 0.0 <= float(value) < 1.0:
         raise InvalidParameterError(f"{where}: {name} must be in [0, 1), got {value!r}")
+
+
+_CONV: dict[int, type[nn.Conv1d | nn.Conv2d]] = {1: nn.Conv1d, 2: nn.Conv2d}
+_NORM: dict[int, type[nn.BatchNorm1d | nn.BatchNorm2d]] = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d}
+
+
+def residual_skip(in_channels: int, out_channels: int, *, stride: int, dims: int) -> nn.Module:
+    """The skip connection of a residual block of ``dims``-D convolutions (1 or 2).
+
+    Identity where the block keeps the shape; else a strided 1x1 convolution (no bias)
+    and batch norm that project the input to the block's output.
+    """
+    if stride == 1 and in_channels == out_channels:
+        return nn.Identity()
+    conv = _CONV[dims](in_channels, out_channels, 1, stride, bias=False)
+    return nn.Sequential(conv, _NORM[dims](out_channels))
 
 
 class MLP(nn.Module):
@@ -101,12 +120,7 @@ class ResidualBlock1d(nn.Module):
         self.conv2 = nn.Conv1d(out_channels, out_channels, kernel_size, 1, pad, bias=False)
         self.bn2 = nn.BatchNorm1d(out_channels)
         self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-        self.skip: nn.Module = nn.Identity()
-        if stride != 1 or in_channels != out_channels:
-            self.skip = nn.Sequential(
-                nn.Conv1d(in_channels, out_channels, 1, stride, bias=False),
-                nn.BatchNorm1d(out_channels),
-            )
+        self.skip = residual_skip(in_channels, out_channels, stride=stride, dims=1)
 
     def forward(self, x: Tensor) -> Tensor:
         """``(B, C_in, T)`` → ``(B, C_out, ceil(T / stride))``."""

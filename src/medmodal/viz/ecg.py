@@ -182,26 +182,17 @@ def plot_peaks(
     t = np.arange(x.size) / sampling_rate
     shown = slice(window.start, window.stop)
     ax.plot(t[shown], x[shown], color=COLORS["trace"], lw=0.8, label=lead_name, zorder=2)
-    in_view = det[(det >= window.start) & (det < window.stop)]
+    in_view = _in_view(det, window)
     if reference is None:
         ax.plot(t[in_view], x[in_view], "v", color=COLORS["peak"], ms=6, label="R peak")
     else:
         ref = as_indices(reference, "reference")
         _draw_matching(ax, t, x, in_view, ref, window, tolerance * sampling_rate)
     if too_close is not None:
-        close = as_indices(too_close, "too_close")
-        close = close[(close >= window.start) & (close < window.stop)]
+        close = _in_view(as_indices(too_close, "too_close"), window)
         if close.size:
-            ax.plot(
-                t[close],
-                x[close],
-                "o",
-                mfc="none",
-                mec=COLORS["false"],
-                ms=11,
-                mew=1.4,
-                label="< 200 ms apart: one is an extra detection",
-            )
+            label = "< 200 ms apart: one is an extra detection"
+            _rings(ax, t[close], x[close], color=COLORS["false"], mew=1.4, label=label)
     _paper_axes(ax, t[window.start], t[window.stop - 1], x[shown])
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"{lead_name} ({units})")
@@ -344,7 +335,7 @@ def _draw_matching(
     window: slice,
     tolerance: float,
 ) -> None:
-    ref = ref[(ref >= window.start) & (ref < window.stop)]
+    ref = _in_view(ref, window)
     if ref.size and det.size:
         nearest_ref = np.min(np.abs(det[:, None] - ref[None, :]), axis=1)
         nearest_det = np.min(np.abs(ref[:, None] - det[None, :]), axis=1)
@@ -355,13 +346,14 @@ def _draw_matching(
     ax.plot(t[det[hit]], x[det[hit]], "v", color=COLORS["peak"], ms=7, label="detected")
     ax.plot(t[det[~hit]], x[det[~hit]], "X", color=COLORS["false"], ms=9, label="false detection")
     missed = ref[nearest_det > tolerance]
-    ax.plot(
-        t[missed],
-        x[missed],
-        "o",
-        mfc="none",
-        mec=COLORS["missed"],
-        ms=11,
-        mew=2,
-        label="missed beat",
-    )
+    _rings(ax, t[missed], x[missed], color=COLORS["missed"], mew=2, label="missed beat")
+
+
+def _in_view(indices: IntArray, window: slice) -> IntArray:
+    """The sample indices inside ``window``."""
+    return indices[(indices >= window.start) & (indices < window.stop)]
+
+
+def _rings(ax: Axes, t: FloatArray, y: FloatArray, *, color: str, mew: float, label: str) -> None:
+    """Open circles (11 pt) at the points ``(t, y)``."""
+    ax.plot(t, y, "o", mfc="none", mec=color, ms=11, mew=mew, label=label)
