@@ -121,7 +121,7 @@ def test_resume_needs_a_checkpoint_and_a_run_is_not_overwritten(
     with pytest.raises(InvalidParameterError, match=r"needs config\.out_dir"):
         fit(make_tiny(), train_data, None, quick_config, loss_fn=mse_loss, resume=True)
     fit(make_tiny(), train_data, None, cfg, loss_fn=mse_loss)
-    with pytest.raises(InvalidParameterError, match="already holds a run"):
+    with pytest.raises(InvalidParameterError, match="refusing to write into"):
         fit(make_tiny(), train_data, None, cfg, loss_fn=mse_loss)
 
 

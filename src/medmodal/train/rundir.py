@@ -23,8 +23,8 @@ Example:
     >>> try:
     ...     claim_run_dir(folder)
     ... except InvalidParameterError as err:
-    ...     print(str(err)[:40])
-    claim_run_dir: refusing to write into /
+    ...     print(str(err).split(" into ")[0])
+    claim_run_dir: refusing to write
     >>> claim_run_dir(folder / "run") == folder / "run"
     True
 """
@@ -50,7 +50,11 @@ _COSMETIC = ("log_every", "progress", "tensorboard", "num_workers", "device", "o
 
 
 def check_run_dir(
-    out_dir: str | Path, *, resume: bool = False, overwrite: bool = False, caller: str = "fit"
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    caller: str = "check_run_dir",
 ) -> Path:
     """Refuse a run folder a run may not write into; reads only, changes nothing.
 
@@ -60,7 +64,7 @@ def check_run_dir(
             (also one a crash left between the renames of a save).
         overwrite: the run in ``out_dir`` is replaced: allowed when its ``best/`` and
             ``last/`` (if any) are checkpoints; other files are kept.
-        caller: the function named in errors.
+        caller: the function or command named in errors (e.g. ``"align train"``).
 
     Returns:
         ``out_dir`` as a path.
@@ -100,7 +104,11 @@ def check_run_dir(
 
 
 def claim_run_dir(
-    out_dir: str | Path, *, resume: bool = False, overwrite: bool = False, caller: str = "fit"
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    caller: str = "claim_run_dir",
 ) -> Path:
     """Check ``out_dir`` (:func:`check_run_dir`), then make it ready for the run.
 
@@ -130,7 +138,7 @@ def prepare_run_dir(
         if resume:
             raise InvalidParameterError("fit: resume=True needs config.out_dir (the run folder)")
         return None
-    out_dir = check_run_dir(config.out_dir, resume=resume, overwrite=overwrite)
+    out_dir = check_run_dir(config.out_dir, resume=resume, overwrite=overwrite, caller="fit")
     barrier(ctx)  # every rank has looked before the main one writes
     if ctx.is_main:
         _claim(out_dir, resume=resume, overwrite=overwrite)
