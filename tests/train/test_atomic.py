@@ -16,14 +16,20 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 import medmodal.train._atomic as atomic
-from medmodal.train import TrainConfig, TrainState, find_checkpoint, fit, load_checkpoint
-from medmodal.train import save_checkpoint
+from medmodal.train import (
+    TrainConfig,
+    TrainState,
+    find_checkpoint,
+    fit,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 NO_PID = 4_194_305  # above the largest pid_max Linux allows: no process has it
 TAG = f"{NO_PID}-0123abcd"
 
 
-class _Killed(RuntimeError):
+class _KilledError(RuntimeError):
     """The process died here: this and every later disk operation fails."""
 
 
@@ -35,7 +41,7 @@ def _kill_at(step: int | None, mp: pytest.MonkeyPatch) -> Iterator[list[str]]:
     def wrap(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
         def op(*args: Any, **kwargs: Any) -> Any:
             if step is not None and len(done) >= step:
-                raise _Killed(f"killed before {name} (step {len(done)})")
+                raise _KilledError(f"killed before {name} (step {len(done)})")
             done.append(name)
             return real(*args, **kwargs)
 
@@ -72,7 +78,7 @@ def test_a_kill_between_any_two_steps_of_the_saves_leaves_a_consistent_resumable
 
     for step in range(len(ops)):
         run = tmp_path / f"run{step}"
-        with _kill_at(step, monkeypatch), pytest.raises(_Killed):
+        with _kill_at(step, monkeypatch), pytest.raises(_KilledError):
             fit(make_tiny(0), train_data, val_data, cfg.replace(out_dir=str(run)), loss_fn=mse_loss)
         best, last = atomic.resolve(run / "best"), atomic.resolve(run / "last")
         if best is not None:  # a run folder is served its best copy, never last/
@@ -81,9 +87,10 @@ def test_a_kill_between_any_two_steps_of_the_saves_leaves_a_consistent_resumable
         if last is not None:
             state = load_checkpoint(last, build_model=build_tiny).state
             assert state.epoch in (1, 2) and best is not None
-            assert state.best_epoch is not None and state.best_epoch <= load_checkpoint(
-                best, build_model=build_tiny
-            ).state.epoch  # best/ holds the best epoch last/ names (or a later one)
+            assert (
+                state.best_epoch is not None
+                and state.best_epoch <= load_checkpoint(best, build_model=build_tiny).state.epoch
+            )  # best/ holds the best epoch last/ names (or a later one)
         # resumed: every weight comes from last/; restarted (no last/ yet): same init
         resumed = make_tiny(5) if last is not None else make_tiny(0)
         how = {"resume": True} if last is not None else {"overwrite": True}
