@@ -238,3 +238,52 @@ def test_lomb_with_gaps_everywhere_gives_nan_bands_and_says_why() -> None:
         hrv = ecg_hrv(peaks, fs, method="lomb", artifact_threshold=None)
     assert np.isnan(hrv.lf_ms2) and np.isnan(hrv.hf_ms2)
     assert any("dense enough" in note for note in hrv.notes)
+
+
+def test_lomb_on_five_beats_101_samples_apart_at_1_hz_is_nan_with_a_note() -> None:
+    """Issue 13: this raised IndexError (an empty periodogram average)."""
+    hrv = ecg_hrv(np.cumsum([101] * 5), 1, method="lomb", artifact_threshold=None)
+    assert hrv.mean_nn_ms == 101_000.0 and hrv.sdnn_ms == 0.0
+    assert np.isnan(hrv.lf_ms2) and np.isnan(hrv.hf_ms2) and hrv.notes
+
+
+@pytest.mark.parametrize("rate", [1e-300, 0.5, 20_000.5, 1e300, np.inf, -360, 0])
+def test_non_physical_sampling_rates_are_refused(rate: float) -> None:
+    """Issue 13: 1e-300 Hz returned infinite intervals."""
+    with pytest.raises(InvalidParameterError, match="ecg_hrv: sampling_rate must be"):
+        ecg_hrv(np.arange(0, 3000, 3), rate)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    peaks=st.one_of(
+        hnp.arrays(
+            dtype=st.sampled_from([np.int64, np.uint64, np.float64, np.int16]),
+            shape=st.integers(0, 60),
+            elements={"allow_nan": True, "allow_infinity": True},
+        ).map(np.sort),
+        st.lists(st.integers(1, 2**55), min_size=0, max_size=200).map(np.cumsum),
+        st.lists(st.integers(1, 5_000), min_size=0, max_size=400).map(np.cumsum),
+    ),
+    rate=st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.floats(1.0, 20_000.0),
+        st.floats(0.0, 1e-200),  # tiny rates made infinite intervals
+        st.sampled_from([1, 128, 360, 1000, 20_000]),
+    ),
+    method=st.sampled_from(available_methods()),
+    threshold=st.sampled_from([None, 0.2, 0.05]),
+)
+def test_property_any_peaks_and_rate_give_finite_or_nan_values_or_a_medmodal_error(
+    peaks, rate, method, threshold
+) -> None:
+    """Issue 13: nothing but MedmodalError escapes, and no value is ever infinite."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no stray numpy/scipy warnings either
+        try:
+            hrv = ecg_hrv(peaks, rate, method=method, artifact_threshold=threshold)
+        except MedmodalError:
+            return
+    values = {f: v for f, v in hrv.to_dict().items() if isinstance(v, float)}
+    assert not [f for f, v in values.items() if np.isinf(v)], values
+    assert not np.isinf(hrv.nn_ms).any() and not np.isinf(hrv.nn_times_s).any()

@@ -147,8 +147,8 @@ def test_a_failure_mid_save_leaves_the_previous_checkpoint_intact(
 
 def test_a_crash_between_the_two_renames_is_recovered(tmp_path: Path) -> None:
     save_checkpoint(tmp_path / "last", make_tiny(0), state=TrainState(epoch=3))
-    (tmp_path / "last").rename(tmp_path / ".last.old-123-abc")  # the moment of the crash
-    assert find_checkpoint(tmp_path / "last") == tmp_path / ".last.old-123-abc"
+    (tmp_path / "last").rename(tmp_path / ".last.old-123-0123abcd")  # the moment of the crash
+    assert find_checkpoint(tmp_path / "last") == tmp_path / ".last.old-123-0123abcd"
     assert load_checkpoint(tmp_path / "last", build_model=build_tiny).state.epoch == 3
 
 

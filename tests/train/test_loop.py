@@ -106,7 +106,7 @@ def test_resume_after_a_crash_between_the_checkpoint_renames(
     trained = make_tiny(0)
     fit(trained, train_data, None, cfg, loss_fn=mse_loss)
     # A crash mid-swap leaves only the renamed-away copy of last/.
-    (tmp_path / "run" / "last").rename(tmp_path / "run" / ".last.old-1-x")
+    (tmp_path / "run" / "last").rename(tmp_path / "run" / ".last.old-1-0123abcd")
     resumed = make_tiny(7)
     result = fit(resumed, train_data, None, cfg, loss_fn=mse_loss, resume=True)
     assert result.epochs_run == 2 and _same(_weights(resumed), _weights(trained))
@@ -121,7 +121,7 @@ def test_resume_needs_a_checkpoint_and_a_run_is_not_overwritten(
     with pytest.raises(InvalidParameterError, match=r"needs config\.out_dir"):
         fit(make_tiny(), train_data, None, quick_config, loss_fn=mse_loss, resume=True)
     fit(make_tiny(), train_data, None, cfg, loss_fn=mse_loss)
-    with pytest.raises(InvalidParameterError, match="already holds a run"):
+    with pytest.raises(InvalidParameterError, match="refusing to write into"):
         fit(make_tiny(), train_data, None, cfg, loss_fn=mse_loss)
 
 

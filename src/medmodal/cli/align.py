@@ -70,7 +70,7 @@ def train(
     import torch
 
     from medmodal.align import check_model_fits, get_task
-    from medmodal.train import fit_alignment, seed_everything
+    from medmodal.train import claim_run_dir, fit_alignment, seed_everything
 
     torch.set_num_threads(max(1, threads))
     task = get_task(data)
@@ -86,10 +86,10 @@ def train(
         epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, out_dir=str(out),
         progress=not quiet, tensorboard=False,
     )  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
+    claim_run_dir(out, caller="align train")  # a non-empty --out is refused untouched
     run_info = {"data": task.name, "text": text, "model": net.config.name, "seed": seed}
     (out / RUN_FILE).write_text(json.dumps(run_info, indent=2) + "\n")
-    result = fit_alignment(net, task, train_set, val_set, recipe)
+    result = fit_alignment(net, task, train_set, val_set, recipe, overwrite=True)  # claimed
     evaluation = task.evaluate(net, val_set, split=task.val_split)
     payload = _payload(evaluation, run_info)
     payload["best_epoch"] = result.best_epoch

@@ -32,6 +32,7 @@ import scipy.signal
 
 from medmodal.ecg._validate import as_peaks, check_sampling_rate
 from medmodal.errors import InvalidParameterError
+from medmodal.io import DEFAULT_LIMITS
 from medmodal.registry import Registry
 from medmodal.types import ArrayLike, BoolArray, FloatArray
 
@@ -41,6 +42,10 @@ HF_BAND = (0.15, 0.40)
 #: Shortest NN series (s) for HF and LF: ~10 cycles of each band's lowest frequency.
 MIN_SECONDS_HF = 60.0
 MIN_SECONDS_LF = 120.0
+#: Sampling rates (Hz) of the peak indices: 1 Hz (indices in whole seconds) up to the
+#: highest rate any reader accepts (real ECG hardware, :class:`medmodal.io.Limits`).
+#: Outside, intervals are not physical (1e-300 Hz makes every interval infinite).
+SAMPLING_RATE_RANGE = (1.0, DEFAULT_LIMITS.max_sampling_rate)
 #: Physiological bounds (s) of an NN interval, and the local-median window (intervals).
 NN_BOUNDS = (0.2, 3.0)
 MEDIAN_WINDOW = 11
@@ -201,7 +206,8 @@ def ecg_hrv(
 
     Args:
         peaks: sorted, unique, non-negative R-peak sample indices (at least 2).
-        sampling_rate: Hz.
+        sampling_rate: Hz of the peak indices, within ``SAMPLING_RATE_RANGE``
+            (1 Hz to 20 kHz).
         method: frequency-domain estimator (see above).
         artifact_threshold: relative deviation from the local median above which an
             interval is removed (default 0.2), or ``None`` to keep every interval.
@@ -232,7 +238,7 @@ def ecg_hrv(
         Biomed Eng 48(11):1342-1347 (2001).
     """
     func = "ecg_hrv"
-    rate = check_sampling_rate(sampling_rate, func=func)
+    rate = _check_rate(sampling_rate, func=func)
     spectrum = SPECTRA.get(method)
     threshold = _check_threshold(artifact_threshold, func=func)
     beats = as_peaks(peaks, func=func, min_peaks=2)
@@ -344,6 +350,17 @@ def _band_power(
     inside = (freqs >= band[0]) & (freqs < band[1])
     power = float(psd[inside].sum() * (freqs[1] - freqs[0]))
     return power if power > floor else 0.0
+
+
+def _check_rate(sampling_rate: object, *, func: str) -> float:
+    rate = check_sampling_rate(sampling_rate, func=func)
+    low, high = SAMPLING_RATE_RANGE
+    if not low <= rate <= high:
+        raise InvalidParameterError(
+            f"{func}: sampling_rate must be between {low:g} and {high:g} Hz (the rate of "
+            f"the peak indices), got {sampling_rate!r}"
+        )
+    return rate
 
 
 def _check_threshold(value: object, *, func: str) -> float | None:

@@ -5,7 +5,10 @@
   stopping, progress bar, ``metrics.csv`` (+ TensorBoard), exact ``resume``; under
   ``torchrun`` it trains data-parallel (DDP).
 - :class:`TrainConfig` holds its settings; :class:`TrainResult` is what it returns.
-- :func:`save_checkpoint` / :func:`load_checkpoint`: folders of safetensors + JSON.
+- :func:`save_checkpoint` / :func:`load_checkpoint`: folders of safetensors + JSON, saved
+  crash-safe.
+- :func:`claim_run_dir` / :func:`check_run_dir`: a run folder is written only when new or
+  empty, resumed (``resume=True``) or replaced (``overwrite=True``).
 - :func:`fit_alignment`: an alignment task (:mod:`medmodal.align.tasks`) trained with its
   recipe, loss and evaluation. The contrastive loss and the retrieval evaluation
   themselves are :mod:`medmodal.align`'s (``contrastive_loss_fn``, ``retrieval_evaluate``).
@@ -23,6 +26,7 @@ from medmodal.train.config import TrainConfig
 from medmodal.train.contrastive import fit_alignment
 from medmodal.train.loop import fit
 from medmodal.train.result import TrainResult
+from medmodal.train.rundir import check_run_dir, claim_run_dir
 from medmodal.train.seed import seed_everything
 from medmodal.train.state import TrainState
 
@@ -31,6 +35,8 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainState",
+    "check_run_dir",
+    "claim_run_dir",
     "find_checkpoint",
     "fit",
     "fit_alignment",

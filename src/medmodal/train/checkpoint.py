@@ -10,10 +10,13 @@ A checkpoint folder holds
   and its scalars/structure (param groups), plus the LR scheduler's state;
 - ``history.json``: the per-epoch and per-step logs, so a resumed run reports all of them.
 
-Saving writes a hidden sibling folder, flushes it and renames it into place, so a crash
-while saving leaves the previous checkpoint untouched. A run folder written by
-:func:`medmodal.train.fit` holds ``last/`` (for resuming) and ``best/`` checkpoints;
-:func:`load_checkpoint` accepts either a checkpoint or a run folder (``best`` first).
+Saving writes a hidden sibling folder, flushes it and renames it into place with the
+protocol of :mod:`medmodal.train._atomic`: a crash or a kill at any point leaves the old
+or the new checkpoint, which :func:`find_checkpoint` finds (reading changes nothing on
+disk); the next save finishes an interrupted one and removes the hidden folders a killed
+save left. A run folder written by :func:`medmodal.train.fit` holds ``last/`` (for
+resuming) and ``best/`` checkpoints; :func:`load_checkpoint` accepts either a checkpoint
+or a run folder (``best`` first, also while a save of ``best`` was interrupted).
 
 Example:
     >>> import tempfile
@@ -29,11 +32,7 @@ Example:
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,7 @@ from torch import nn
 
 from medmodal._torch import Stateful
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
+from medmodal.train._atomic import replace_folder, resolve
 from medmodal.train.config import TrainConfig
 from medmodal.train.distributed import unwrap_model
 from medmodal.train.seed import derive_seed
@@ -93,7 +93,7 @@ def save_checkpoint(
     path = Path(path)
     model = unwrap_model(model)
     state = state or TrainState()
-    with _atomic_folder(path) as tmp:
+    with replace_folder(path) as tmp:
         save_model(model, str(tmp / WEIGHTS))
         record = {
             "format": FORMAT,
@@ -194,13 +194,17 @@ def read_train_config(path: str | Path) -> TrainConfig | None:
 
 
 def find_checkpoint(path: str | Path) -> Path:
-    """The checkpoint folder for ``path``: itself, or a run folder's ``best``/``last``."""
+    """The checkpoint folder for ``path``: itself, or a run folder's ``best``/``last``.
+
+    A save interrupted between its renames is resolved to the copy it left (a hidden
+    sibling), so a run folder is never served its ``last`` while a ``best`` exists.
+    Nothing on disk changes.
+    """
     path = Path(path)
-    if not path.exists():
-        path = _recover_interrupted(path)
     for candidate in (path, path / "best", path / "last"):
-        if (candidate / CONFIG).is_file():
-            return candidate
+        folder = resolve(candidate)
+        if folder is not None and (folder / CONFIG).is_file():
+            return folder
     raise DataNotFoundError(
         f"no checkpoint at {path}: expected a folder with {CONFIG} and {WEIGHTS} "
         "(or a run folder with best/ or last/)"
@@ -208,41 +212,6 @@ def find_checkpoint(path: str | Path) -> Path:
 
 
 # --------------------------------------------------------------------------- files
-
-
-@contextmanager
-def _atomic_folder(target: Path) -> Iterator[Path]:
-    """Yield a temporary sibling folder; on success swap it in place of ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp = target.parent / f".{target.name}.tmp-{tag}"
-    tmp.mkdir()
-    try:
-        yield tmp
-        for file in tmp.iterdir():
-            _fsync(file)
-        old = target.parent / f".{target.name}.old-{tag}"
-        if target.exists():
-            os.rename(target, old)  # two renames: a directory cannot replace a full one
-        os.rename(tmp, target)
-        _fsync(target.parent)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _recover_interrupted(target: Path) -> Path:
-    """A crash between the two renames leaves only ``.name.old-*``: use that copy."""
-    olds = sorted(target.parent.glob(f".{target.name}.old-*"), key=os.path.getmtime)
-    return olds[-1] if olds else target
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_json(path: Path, obj: Any) -> None:

@@ -34,6 +34,9 @@ def fit_alignment(
     train_set: LabelledPairs,
     val_set: LabelledPairs,
     recipe: TrainRecipe | None = None,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Train ``model`` on ``task``'s pairs with its recipe, loss and evaluation.
 
@@ -42,6 +45,8 @@ def fit_alignment(
         task: the alignment task (:func:`medmodal.align.get_task`).
         train_set, val_set: splits from ``task.load``.
         recipe: ``task.train_config(...)`` (default: the task's own, unchanged).
+        resume, overwrite: passed to :func:`~medmodal.train.fit` (continue or replace
+            the run in the recipe's ``out_dir``; a non-empty one is refused otherwise).
 
     Returns:
         The :class:`TrainResult`; the history holds the task's evaluation metrics
@@ -55,5 +60,5 @@ def fit_alignment(
 
     return fit(
         model, train_set, val_set, config, loss_fn=task.loss_fn(), evaluate=evaluate,  # type: ignore[arg-type]
-        collate_fn=collate_pairs,
+        collate_fn=collate_pairs, resume=resume, overwrite=overwrite,
     )  # fmt: skip

@@ -99,6 +99,7 @@ def fit(
     evaluate: EvaluateFn | None = None,
     collate_fn: Callable[[list[Any]], Any] | None = None,
     resume: bool = False,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Train ``model`` on ``train_dataset``; evaluate on ``val_dataset`` every epoch.
 
@@ -119,6 +120,10 @@ def fit(
         collate_fn: passed to the ``DataLoader`` (default: ``default_collate``).
         resume: continue the run saved in ``config.out_dir/last`` exactly where it
             stopped (same weights, optimiser moments, schedule and data order).
+        overwrite: replace the run in ``config.out_dir``: its checkpoints, metrics and
+            event files are removed first (other files are kept). Without ``resume`` or
+            ``overwrite`` a non-empty ``out_dir`` is refused and left as it was (see
+            :mod:`medmodal.train.rundir`).
 
     Returns:
         A :class:`TrainResult`: per-epoch and per-step history, best metric and epoch,
@@ -126,7 +131,7 @@ def fit(
 
     Raises:
         InvalidParameterError: bad arguments, a monitored metric the evaluation does not
-            produce, an ``out_dir`` that already holds a run without ``resume``.
+            produce, a non-empty ``out_dir`` without ``resume`` or ``overwrite``.
         DataNotFoundError: ``resume=True`` without a checkpoint to resume from.
         MedmodalError: a non-finite loss.
     """
@@ -134,7 +139,7 @@ def fit(
     with num_threads(config.num_threads):
         ctx = setup_distributed(config.device)
         run = _start(model, train_dataset, val_dataset, config, ctx, loss_fn, evaluate,
-                     collate_fn, resume)  # fmt: skip
+                     collate_fn, resume, overwrite)  # fmt: skip
         try:
             for epoch in range(run.state.epoch + 1, config.epochs + 1):
                 if run.state.stopped_early:
@@ -164,9 +169,10 @@ def _start(
     evaluate: EvaluateFn | None,
     collate_fn: Callable[[list[Any]], Any] | None,
     resume: bool,
+    overwrite: bool,
 ) -> _Run:
     """Seed, place the model, build loaders, optimiser and schedule; load a resume point."""
-    out_dir = prepare_run_dir(config, resume=resume, is_main=ctx.is_main)
+    out_dir = prepare_run_dir(config, resume=resume, overwrite=overwrite, ctx=ctx)
     seed_everything(config.seed, deterministic=config.deterministic)
     model.to(ctx.device)
     train_loader = _loader(train_dataset, config, ctx, collate_fn, train=True)
