@@ -150,7 +150,7 @@ def test_gallery_feeds_the_service(run_dir: Path, medpix_dir: Path, tmp_path: Pa
 
     rows = _dev_rows(medpix_dir)
     ct_ids = {str(r["image"]) for r in rows if r["Type"] == "CT"}
-    client = TestClient(create_app(Settings(models_dir=models)))
+    client = TestClient(create_app(Settings(models_dir=models)), base_url="http://localhost")
     text = client.post(
         "/v1/align/search",
         data={

@@ -61,7 +61,9 @@ def make_client(upload_tmp: Path) -> Iterator[Callable[..., TestClient]]:
 
     def make(**overrides: Any) -> TestClient:
         settings = Settings(tmp_dir=upload_tmp, **overrides)
-        client = TestClient(create_app(settings), raise_server_exceptions=False)
+        # a loopback Host: the app answers only its allowed hosts (DNS rebinding)
+        app = create_app(settings)
+        client = TestClient(app, base_url="http://localhost", raise_server_exceptions=False)
         clients.append(client)
         return client
 

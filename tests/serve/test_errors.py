@@ -267,7 +267,9 @@ def test_api_key_from_the_environment(monkeypatch: pytest.MonkeyPatch, upload_tm
     from medmodal.serve.settings import Settings
 
     monkeypatch.setenv("MEDMODAL_API_KEY", "env-key")
-    client = TestClient(create_app(Settings.from_env(tmp_dir=upload_tmp)))
+    client = TestClient(
+        create_app(Settings.from_env(tmp_dir=upload_tmp)), base_url="http://localhost"
+    )
     assert client.get("/v1/models").status_code == 401
     assert client.get("/v1/models", headers={"X-API-Key": "env-key"}).status_code == 200
 

@@ -294,3 +294,74 @@ def test_gallery_round_trip(tmp_path: Path) -> None:
     with pytest.raises(DataFormatError, match="do not match"):
         load_gallery(tmp_path)
     assert load_gallery(tmp_path / "nowhere") is None
+
+
+# ------------------------------------------------------------------ hostile (issue 13)
+
+
+@pytest.mark.parametrize(("fmt", "accepted"), [("JPEG", True), ("TIFF", False), ("WEBP", False),
+                                               ("BMP", False), ("GIF", False)])  # fmt: skip
+def test_image_search_decodes_png_and_jpeg_only(
+    model_client: TestClient, fmt: str, accepted: bool
+) -> None:
+    """Pillow's other decoders (TIFF, WEBP, EPS...) are never tried on an upload."""
+    from PIL import Image
+
+    pixels = np.random.default_rng(0).integers(0, 256, (SIZE, SIZE), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buffer, format=fmt)
+    r = model_client.post(
+        "/v1/align/search",
+        data={"model": "tiny-image"},
+        files={"image": ("q.png", buffer.getvalue(), "image/png")},
+    )
+    if accepted:
+        assert r.status_code == 200, r.text
+    else:
+        _error(r, 422, "image")
+
+
+def test_image_is_not_nullable_in_the_schema(model_client: TestClient) -> None:
+    """schemathesis sent ``image="null"`` because the schema allowed null; it no longer does,
+    and a text field sent as ``image`` is a 422 naming it."""
+    spec = model_client.get("/openapi.json").json()
+    image = spec["components"]["schemas"]["Body_align_search_v1_align_search_post"]
+    assert "anyOf" not in image["properties"]["image"]
+    r = model_client.post("/v1/align/search", data={"model": "tiny-image", "image": "null"})
+    _error(r, 422, "image")
+
+
+@pytest.fixture(scope="module")
+def fusion_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    from medmodal.data.synthetic import make_multimodal_classification
+    from medmodal.fusion import FusionClassifier
+
+    data = make_multimodal_classification(120, seed=0)
+    clf = FusionClassifier("early", epochs=2, batch_size=64, verbose=False, num_threads=1)
+    clf.fit(data.X, data.y)
+    root = tmp_path_factory.mktemp("fusion-models")
+    clf.save(root / "f")
+    return root, {name: values[:3].tolist() for name, values in data.X.items()}
+
+
+def test_fusion_predict_validates_every_sample(
+    make_client: Callable[..., TestClient], fusion_models: tuple[Path, dict]
+) -> None:
+    """Old code broadcast ``[7]`` and ``7``, took strings and booleans as numbers, ignored
+    unknown modalities and refused ``null`` in a batch of one."""
+    root, rows = fusion_models
+    client = make_client(models_dir=root)
+    url = "/v1/fusion/predict"
+    name = next(iter(rows))
+    assert client.post(url, json={"model": "f", "inputs": rows}).status_code == 200
+    for bad in ([7], 7, ["1"] * len(rows[name][0]), [True] * len(rows[name][0]), [[1.0]]):
+        sample = {**rows, name: [bad, *rows[name][1:]]}
+        r = client.post(url, json={"model": "f", "inputs": sample})
+        _error(r, 422, f"inputs.{name}")
+    r = client.post(url, json={"model": "f", "inputs": {**rows, "extra": [[1.0]] * 3}})
+    assert "extra" in _error(r, 422, "inputs")
+    one = {k: v[:1] for k, v in rows.items()}
+    one[name] = [None]
+    r = client.post(url, json={"model": "f", "inputs": one})
+    assert r.status_code == 200, r.text
+    assert len(r.json()["probabilities"]) == 1

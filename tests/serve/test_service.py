@@ -126,6 +126,9 @@ def test_cli_serve_runs_uvicorn_with_the_app(
     assert result.exit_code == 0, result.output
     assert calls[0]["port"] == 8123 and calls[0]["host"] == "127.0.0.1"
     assert calls[0]["access_log"] is False
+    assert calls[0]["limit_concurrency"] == 256 and calls[0]["timeout_keep_alive"] == 5
+    assert calls[0]["http"].read_timeout_s == 20.0
+    assert calls[0]["h11_max_incomplete_event_size"] == 64 * 1024
     settings = calls[0]["app"].state.settings
     assert settings.models_dir == tmp_path and settings.max_upload_bytes == 2 * 1024 * 1024
     assert "serve" in CliRunner().invoke(app, ["--help"]).output

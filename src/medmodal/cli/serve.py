@@ -34,25 +34,37 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the ECG analysis API, model endpoints and the web page (set MEDMODAL_API_KEY
-    to require an API key on every /v1 call)."""
+    to require an API key on every /v1 call, MEDMODAL_ALLOWED_HOSTS to the names clients
+    use when not on loopback)."""
     import logging
+    import os
 
     from medmodal._optional import require
 
     uvicorn = require("uvicorn", extra="serve", feature="medmodal serve")
     require("fastapi", extra="serve", feature="medmodal serve")
     from medmodal.serve.app import create_app
-    from medmodal.serve.settings import Settings
+    from medmodal.serve.server import uvicorn_options
+    from medmodal.serve.settings import LOOPBACK_HOSTS, Settings
 
     if quiet:
         log_level = "warning"
     max_bytes = None if max_upload_mb is None else int(max_upload_mb * 1024 * 1024)
-    settings = Settings.from_env(models_dir=models_dir, max_upload_bytes=max_bytes)
+    hosts = None
+    if host not in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::") and not os.environ.get(
+        "MEDMODAL_ALLOWED_HOSTS"
+    ):
+        hosts = (*LOOPBACK_HOSTS, host)  # the address it is bound to answers too
+    settings = Settings.from_env(
+        models_dir=models_dir, max_upload_bytes=max_bytes, allowed_hosts=hosts
+    )
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     if not quiet:
         console.print(f"medmodal service on http://{shown}:{port}/  (API docs: /docs)")
     if settings.api_key is None and host not in ("127.0.0.1", "localhost", "::1"):
         err_console.print("[yellow]warning:[/yellow] no MEDMODAL_API_KEY set on a public interface")
-    # uvicorn's own access log prints raw paths and queries; ours logs route templates only
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=False)
+    # connection limits and read/keep-alive timeouts from the settings; no uvicorn access
+    # log (it prints raw paths and queries; ours logs route templates only)
+    options = uvicorn_options(settings)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, **options)

@@ -1,7 +1,7 @@
 """One JSON shape for every error: ``{"error": {"code", "message", "field"}}``.
 
 Handlers turn request-validation errors (422 naming the field), HTTP errors (401, 404,
-405, 413), medmodal's own errors and unexpected ones (500, without details) into it.
+405, 413, 504), medmodal's own errors and unexpected ones (500, without details) into it.
 Nothing here logs a message text: messages may quote file names or values.
 """
 
@@ -15,7 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from medmodal.errors import DataNotFoundError, MedmodalError, MissingDependencyError
+from medmodal.errors import (
+    DataNotFoundError,
+    MedmodalError,
+    MissingDependencyError,
+    RecordTooLargeError,
+)
 
 log = logging.getLogger("medmodal.serve")
 
@@ -30,6 +35,7 @@ _CODES = {
     422: "invalid_parameter",
     500: "internal_error",
     503: "unavailable",
+    504: "timeout",
 }
 
 
@@ -89,6 +95,8 @@ async def _medmodal(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, MissingDependencyError):
         return error_response(503, str(exc))
     status = 404 if isinstance(exc, DataNotFoundError) else 422
+    if isinstance(exc, RecordTooLargeError):
+        status = 413
     return error_response(status, str(exc))
 
 

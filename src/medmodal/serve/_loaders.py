@@ -20,8 +20,10 @@ from medmodal.serve._errors import ServiceError
 from medmodal.serve.gallery import Gallery, load_gallery, rank
 from medmodal.serve.model_store import LOADERS, StoredModel
 
-#: Largest image side and pixel count accepted for a query image.
+#: Largest pixel count accepted for a query image.
 MAX_PIXELS = 40_000_000
+#: The only image formats decoded (Pillow's other decoders are never tried).
+IMAGE_FORMATS = ("PNG", "JPEG")
 
 
 def _unavailable(kind: str, what: str) -> ServiceError:
@@ -97,7 +99,7 @@ def _decode_image(data: bytes, model: Any) -> np.ndarray:
     from medmodal.data.image_transforms import ImageTransform
 
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as img:
             if img.width * img.height > MAX_PIXELS:
                 raise ServiceError(422, "image has too many pixels", field="image")
             grey = np.asarray(img.convert("L"))
@@ -146,14 +148,15 @@ class FusionPredictor:
         self.estimator = estimator
 
     def predict(self, inputs: dict[str, list[Any]]) -> dict[str, Any]:
-        X = {name: _modality_array(name, rows) for name, rows in inputs.items()}
-        counts = {name: len(rows) for name, rows in X.items()}
+        shapes = self._shapes(inputs)
+        counts = {name: len(rows) for name, rows in inputs.items()}
         if len(set(counts.values())) != 1:
             raise ServiceError(
                 422,
                 f"every modality needs the same number of samples, got {counts}",
                 field="inputs",
             )
+        X = {name: _modality_array(name, rows, shapes[name]) for name, rows in inputs.items()}
         try:
             proba = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
         except MedmodalError as exc:
@@ -166,20 +169,67 @@ class FusionPredictor:
             "predictions": [classes[i] for i in np.argmax(proba, axis=1)],
         }
 
+    def _shapes(self, inputs: dict[str, list[Any]]) -> dict[str, tuple[int, ...] | None]:
+        """The per-sample shape of each modality the model was fitted on (``specs_``);
+        unknown or missing modalities are refused. Without specs, the first sample's."""
+        specs = getattr(self.estimator, "specs_", None)
+        if specs is None:
+            return dict.fromkeys(inputs)
+        shapes = {str(s.name): tuple(int(n) for n in s.shape) for s in specs}
+        unknown, missing = sorted(set(inputs) - set(shapes)), sorted(set(shapes) - set(inputs))
+        if unknown or missing:
+            problem = f"unknown modalities {unknown}" if unknown else f"missing {missing}"
+            raise ServiceError(
+                422,
+                f"model {self.name!r} takes the modalities {sorted(shapes)} ({problem}; "
+                "send null for a sample without one)",
+                field="inputs",
+            )
+        return {name: shapes[name] for name in inputs}
 
-def _modality_array(name: str, rows: list[Any]) -> np.ndarray:
-    """Nested lists -> float array; a ``null`` sample becomes an all-NaN row (missing)."""
+
+def _modality_array(name: str, rows: list[Any], shape: tuple[int, ...] | None) -> np.ndarray:
+    """Nested lists of numbers -> float array of ``(len(rows), *shape)``; a ``null``
+    sample becomes an all-NaN row (missing). Strict: every sample has exactly ``shape``
+    (nothing is broadcast) and holds only numbers (no strings, booleans or nulls)."""
     present = [r for r in rows if r is not None]
-    if not present:
-        raise ServiceError(422, f"modality {name!r} has no sample", field=f"inputs.{name}")
-    try:
-        shape = np.asarray(present[0], dtype=np.float64).shape
-        out = np.full((len(rows), *shape), np.nan)
-        for i, row in enumerate(rows):
-            if row is not None:
-                out[i] = np.asarray(row, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ServiceError(
-            422, f"modality {name!r}: samples must be numbers of one shape", field=f"inputs.{name}"
-        ) from None
+    if shape is None:
+        if not present:
+            raise ServiceError(422, f"modality {name!r} has no sample", field=f"inputs.{name}")
+        shape = _shape_of(present[0])
+    out = np.full((len(rows), *shape), np.nan)
+    for i, row in enumerate(rows):
+        if row is None:
+            continue
+        if not _matches(row, shape):
+            raise ServiceError(
+                422,
+                f"modality {name!r}, sample {i}: expected numbers in nested lists of shape "
+                f"{list(shape)}",
+                field=f"inputs.{name}",
+            )
+        out[i] = np.asarray(row, dtype=np.float64)
     return out
+
+
+def _shape_of(value: Any) -> tuple[int, ...]:
+    shape: list[int] = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return tuple(shape)
+
+
+def _matches(value: Any, shape: tuple[int, ...]) -> bool:
+    """Whether ``value`` is nested lists of exactly ``shape`` holding finite numbers.
+
+    Example:
+        >>> _matches([[1, 2.5]], (1, 2)), _matches([7], (3,)), _matches([True], (1,))
+        (True, False, False)
+    """
+    if not shape:
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        return is_number and bool(np.isfinite(value))
+    if not isinstance(value, list) or len(value) != shape[0]:
+        return False
+    return all(_matches(v, shape[1:]) for v in value)

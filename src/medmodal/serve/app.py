@@ -2,15 +2,16 @@
 
 Routes: ``GET /`` (the web page), ``GET /health``, ``POST /v1/ecg/analyze``,
 ``GET /v1/models``, ``POST /v1/fusion/predict``, ``POST /v1/align/search``, and the
-OpenAPI docs at ``/docs`` and ``/redoc`` (``/openapi.json``), served offline. Every
-``/v1`` route needs the API key when one is set; request bodies are capped; every error
-is JSON (see ``schemas.ErrorResponse``).
+OpenAPI docs at ``/docs`` and ``/redoc`` (``/openapi.json``), served offline under a
+Content-Security-Policy. Every ``/v1`` route needs the API key when one is set (checked
+before the body is read); only ``Settings.allowed_hosts`` are answered (loopback names by
+default); request bodies are capped; every error is JSON (see ``schemas.ErrorResponse``).
 
 Example:
     >>> from fastapi.testclient import TestClient
     >>> from medmodal.serve.app import create_app
     >>> from medmodal.serve.settings import Settings
-    >>> client = TestClient(create_app(Settings()))
+    >>> client = TestClient(create_app(Settings()), base_url="http://localhost")
     >>> client.get("/health").json()["status"]
     'ok'
 """
@@ -32,7 +33,14 @@ from medmodal.serve.model_store import ModelStore
 from medmodal.serve.routes_ecg import ecg_router
 from medmodal.serve.routes_models import models_router
 from medmodal.serve.schemas import Health
-from medmodal.serve.security import AccessLogMiddleware, BodyLimitMiddleware, api_key_dependency
+from medmodal.serve.security import (
+    AccessLogMiddleware,
+    ApiKeyMiddleware,
+    BodyLimitMiddleware,
+    DocsCspMiddleware,
+    TrustedHostMiddleware,
+    api_key_dependency,
+)
 from medmodal.serve.settings import Settings
 
 DESCRIPTION = """Clinical decision support over medmodal: ECG analysis (heart rate, HRV,
@@ -96,6 +104,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return FileResponse(static / "index.html", media_type="text/html", headers=PAGE_HEADERS)
 
     app.mount("/static", StaticFiles(directory=static), name="static")
+    # the last added runs first: log, host, key (before any body is read), body size
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key)
+    app.add_middleware(DocsCspMiddleware)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(AccessLogMiddleware)
     return app

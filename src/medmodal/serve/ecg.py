@@ -1,9 +1,12 @@
 """``POST /v1/ecg/analyze`` behind the route: read the upload, run the pipeline, answer.
 
-Everything here is synchronous and CPU-bound; the route runs it in the thread pool so the
-event loop keeps serving. The upload's temporary folder lives only while the record is
-read. Library errors become 422s naming the field at fault (``file``, ``sampling_rate``
-or ``lead``), with the temporary path cut out of their text.
+Everything here is synchronous; the route runs it in the thread pool so the event loop
+keeps serving. The upload is saved in that thread, then read and analysed in a worker
+process with a deadline (:mod:`medmodal.serve.worker`), within the readers' budgets
+(:func:`read_limits`: a record too large for them is a 413 before it is loaded). The
+upload's temporary folder lives until the worker is done. Library errors become 422s
+naming the field at fault (``file``, ``sampling_rate`` or ``lead``), with the temporary
+path cut out of their text.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import contextlib
 import io
 import threading
 import warnings
+import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +25,13 @@ from typing import Any
 from medmodal.ecg.process import ECGResult, ecg_process
 from medmodal.ecg.quality import Quality
 from medmodal.ecg.rhythm import Rhythm
-from medmodal.errors import MedmodalError, MedmodalWarning
-from medmodal.io import Record, read_record
+from medmodal.errors import MedmodalError, MedmodalWarning, RecordTooLargeError
+from medmodal.io import Limits, Record, read_record
 from medmodal.jsonsafe import json_safe
 from medmodal.serve._errors import ServiceError
 from medmodal.serve.settings import Settings
 from medmodal.serve.uploads import Upload, save_upload, upload_folder
+from medmodal.serve.worker import run_with_deadline
 
 #: Seconds of trace at the top of the figure (drawn on ECG paper; the grid is two line
 #: collections, so its cost does not grow with the length shown).
@@ -46,19 +51,41 @@ class AnalyzeParams:
 def analyze_upload(
     files: Sequence[Upload], params: AnalyzeParams, settings: Settings
 ) -> dict[str, Any]:
-    """Read the uploaded record, analyse it and return the response body."""
+    """Save the upload, then read and analyse the record in a worker process that is
+    stopped after ``settings.analysis_timeout_s`` (504); return the response body."""
     with upload_folder(settings) as folder:
         path, fmt = save_upload(files, folder, settings)
-        record = _read(path, fmt, params, folder)
-    record = _select_lead(record, params.lead)
-    if record.signal.size > settings.max_values:
-        raise ServiceError(
-            422,
-            f"the record holds {record.signal.size} samples x leads; the limit is "
-            f"{settings.max_values} (crop it or pick one lead)",
-            field="file",
+        job = AnalysisJob(path, fmt, folder, params, settings)
+        body: dict[str, Any] = run_with_deadline(
+            analyze_record, (job,), timeout_s=settings.analysis_timeout_s
         )
+    return body
+
+
+@dataclass(frozen=True)
+class AnalysisJob:
+    """What a worker needs: the saved record, its format, the request and the settings."""
+
+    path: Path
+    fmt: str
+    folder: Path
+    params: AnalyzeParams
+    settings: Settings
+
+
+def analyze_record(job: AnalysisJob) -> dict[str, Any]:
+    """Read the saved record within the service's budgets, analyse it, return the body."""
+    params, settings = job.params, job.settings
     with collect_notes() as notes:
+        record = _read(job)
+        record = _select_lead(record, params.lead)
+        if record.signal.size > settings.max_values:
+            raise ServiceError(
+                422,
+                f"the record holds {record.signal.size} samples x leads; the limit is "
+                f"{settings.max_values} (crop it or pick one lead)",
+                field="file",
+            )
         try:
             result = ecg_process(
                 record.signal,
@@ -69,20 +96,35 @@ def analyze_upload(
             )
         except MedmodalError as exc:
             raise ServiceError(422, f"cannot analyse this record: {exc}", field="file") from None
-    body = result_body(result, fmt, notes)
+    body = result_body(result, job.fmt, notes)
     if params.plot:
         body["plot_png"] = overview_png(result)
     return body
 
 
-def _read(path: Path, fmt: str, params: AnalyzeParams, folder: Path) -> Record:
+def read_limits(settings: Settings) -> Limits:
+    """The readers' budgets in the service: its value and extracted-size limits."""
+    return Limits(
+        max_values=settings.max_values, max_decompressed_bytes=settings.max_extracted_bytes
+    )
+
+
+def _read(job: AnalysisJob) -> Record:
+    path, fmt, folder = job.path, job.fmt, job.folder
     try:
-        return read_record(path, format=fmt, sampling_rate=params.sampling_rate)
+        return read_record(
+            path, format=fmt, sampling_rate=job.params.sampling_rate,
+            limits=read_limits(job.settings),
+        )  # fmt: skip
+    except RecordTooLargeError as exc:
+        message = _scrub(str(exc), path, folder)
+        raise ServiceError(413, f"the {fmt} record is too large: {message}", field="file") from None
     except MedmodalError as exc:
         message = _scrub(str(exc), path, folder)
         field = "sampling_rate" if "sampling_rate" in message else "file"
         raise ServiceError(422, f"cannot read the {fmt} record: {message}", field=field) from None
-    except (OSError, ValueError, EOFError, UnicodeDecodeError) as exc:  # readers' own errors
+    except (OSError, ValueError, EOFError, UnicodeDecodeError, TypeError, AttributeError,
+            KeyError, IndexError, zipfile.BadZipFile) as exc:  # fmt: skip
         raise ServiceError(
             422, f"cannot read the {fmt} record ({type(exc).__name__})", field="file"
         ) from None
@@ -98,7 +140,7 @@ def _scrub(message: str, path: Path, folder: Path) -> str:
 def _select_lead(record: Record, lead: str | None) -> Record:
     if lead is None or lead == "":
         return record
-    key: str | int = int(lead) if lead.isdigit() else lead
+    key: str | int = int(lead) if lead.isdecimal() else lead  # not isdigit: "²" is a digit
     try:
         return record.select([key])
     except MedmodalError:

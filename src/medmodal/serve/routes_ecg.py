@@ -8,6 +8,7 @@ import anyio
 import anyio.to_thread
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
+from medmodal.io import DEFAULT_LIMITS
 from medmodal.serve.ecg import AnalyzeParams, analyze_upload
 from medmodal.serve.schemas import ECGAnalysis, ErrorResponse
 from medmodal.serve.settings import Settings
@@ -15,9 +16,12 @@ from medmodal.serve.settings import Settings
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": text}
     for code, text in (
+        (400, "malformed request body (multipart or JSON that cannot be parsed) or Host"),
         (401, "missing or wrong API key (when the service has one)"),
-        (413, "request or extracted upload too large"),
+        (413, "request, extracted upload or declared record too large"),
         (422, "invalid file or parameter; `error.field` names it"),
+        (503, "the analysis worker stopped (out of memory)"),
+        (504, "the analysis ran past the service's time limit and was stopped"),
     )
 }
 
@@ -33,13 +37,18 @@ def ecg_router(settings: Settings) -> APIRouter:
         file: Annotated[
             list[UploadFile],
             File(
+                min_length=1,
                 description="the record: one CSV/TSV, EDF/BDF, .npy/.npz or .zip file, or "
-                "a WFDB record's .hea + .dat (+ .atr) files"
+                "a WFDB record's .hea + .dat (+ .atr) files",
             ),
         ],
         sampling_rate: Annotated[
             float | None,
-            Form(gt=0, le=100_000, description="Hz; needed by .npy and CSV without time"),
+            Form(
+                gt=0,
+                le=DEFAULT_LIMITS.max_sampling_rate,
+                description="Hz; needed by .npy and CSV without time",
+            ),
         ] = None,
         lead: Annotated[
             str | None,
@@ -55,8 +64,9 @@ def ecg_router(settings: Settings) -> APIRouter:
     ) -> Any:
         """Analyse one ECG record: heart rate, HRV, rhythm and quality per window, R peaks.
 
-        The analysis runs in the thread pool (at most ``max_concurrent_analyses`` at
-        once); the upload's temporary folder is removed as soon as the record is read.
+        The analysis runs in a worker process (at most ``max_concurrent_analyses`` at
+        once, each stopped after ``analysis_timeout_s``: 504); the upload's temporary
+        folder is removed as soon as the worker is done.
         """
         uploads = [(f.filename, f.file) for f in file]
         params = AnalyzeParams(sampling_rate, lead, window, plot or plot_field)

@@ -70,9 +70,9 @@ def models_router(store: ModelStore) -> APIRouter:
         text: Annotated[
             str | None, Form(max_length=2000, description="query text -> nearest images")
         ] = None,
-        image: Annotated[
-            UploadFile | None, File(description="query image (PNG/JPEG) -> nearest captions")
-        ] = None,
+        image: Annotated[  # not "| None": a multipart part cannot be null (the schema says so)
+            UploadFile, File(description="query image (PNG/JPEG) -> nearest captions")
+        ] = None,  # type: ignore[assignment]
         top_k: Annotated[int, Form(ge=1, le=100)] = 5,
     ) -> Any:
         """Nearest gallery images for a text, or nearest captions for an image."""
