@@ -383,9 +383,6 @@ def available_methods() -> tuple[str, ...]:
     return SPECTRA.names()
 
 
-if ecg_hrv.__doc__:  # the method list comes from the registry so it cannot drift
-    ecg_hrv.__doc__ = ecg_hrv.__doc__.replace(
-        "{methods}", SPECTRA.describe().replace("\n", "\n    ")
-    )
+SPECTRA.document(ecg_hrv)  # the method list comes from the registry: it cannot drift
 
 __all__ = ["HRV", "available_methods", "ecg_hrv", "nn_mask"]
