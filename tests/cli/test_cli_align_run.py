@@ -178,3 +178,53 @@ def test_overwrite_replaces_the_run_and_keeps_other_files(
     assert (out / "notes.txt").read_text() == "mine"
     assert json.loads((out / "align.json").read_text())["text"] == "caption"
     assert len((out / "metrics.csv").read_text().strip().splitlines()) == 2
+
+
+def test_eval_refuses_an_existing_out_file(
+    one_epoch_run: Path, medpix_dir: Path, tmp_path: Path, snapshot: Snapshot
+) -> None:
+    out = tmp_path / "dev.json"
+    out.write_text("my results")
+    args = ["align", "eval", "--checkpoint", str(one_epoch_run), "--data-root", str(medpix_dir),
+            "--out", str(out), "--quiet", "--threads", "1"]  # fmt: skip
+    before = snapshot(tmp_path)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    _one_line_error(result.output, "already exists", "--overwrite")
+    assert snapshot(tmp_path) == before
+    assert CliRunner().invoke(app, [*args, "--overwrite"]).exit_code == 0
+    assert json.loads(out.read_text())["split"] == "dev"
+
+
+def test_gallery_refuses_another_models_folder(
+    one_epoch_run: Path, medpix_dir: Path, tmp_path: Path, snapshot: Snapshot
+) -> None:
+    """The issue: ``align gallery --out`` overwrote a fusion model's files."""
+    fusion_model = tmp_path / "fusion-model"
+    fusion_model.mkdir()
+    (fusion_model / "config.json").write_text('{"kind": "fusion"}')
+    (fusion_model / "model.safetensors").write_bytes(b"fusion weights")
+    args = ["align", "gallery", "--checkpoint", str(one_epoch_run), "--data-root",
+            str(medpix_dir), "--out", str(fusion_model), "--quiet", "--threads", "1"]  # fmt: skip
+    before = snapshot(tmp_path)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    _one_line_error(result.output, "not empty", "--overwrite")
+    assert snapshot(tmp_path) == before
+
+
+def test_gallery_in_the_checkpoint_folder_is_written_once(
+    medpix_dir: Path, tiny_config: Path, tmp_path: Path, snapshot: Snapshot
+) -> None:
+    run = tmp_path / "run"
+    trained = CliRunner().invoke(app, _train(medpix_dir, tiny_config, run, "--epochs", "1"))
+    assert trained.exit_code == 0, trained.output
+    args = ["align", "gallery", "--checkpoint", str(run), "--data-root", str(medpix_dir),
+            "--quiet", "--threads", "1"]  # fmt: skip
+    assert CliRunner().invoke(app, args).exit_code == 0
+    before = snapshot(run)
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 2
+    _one_line_error(again.output, "gallery.safetensors", "--overwrite")
+    assert snapshot(run) == before
+    assert CliRunner().invoke(app, [*args, "--overwrite"]).exit_code == 0

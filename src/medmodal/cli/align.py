@@ -15,8 +15,10 @@ from medmodal.cli._common import (
     DataRootOption,
     JsonOption,
     OutFileOption,
+    OverwriteOption,
     QuietOption,
     ThreadsOption,
+    check_out_files,
     console,
     handle_errors,
     print_json,
@@ -244,12 +246,18 @@ def evaluate(
     ] = None,
     threads: ThreadsOption = 2,
     out: OutFileOption = None,
+    overwrite: OverwriteOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Retrieval (R@1/5/10 both ways) and zero-shot accuracy of a trained model."""
+    """Retrieval (R@1/5/10 both ways) and zero-shot accuracy of a trained model.
+
+    An existing --out file is refused unless --overwrite.
+    """
     from medmodal.align import check_model_fits
 
+    if out is not None:
+        check_out_files([out], overwrite=overwrite, caller="align eval")
     net, task, info = _load_run(checkpoint, data, threads, text)
     check_model_fits(net, task)
     size = net.config.image.image_size if net.config.image is not None else 0
@@ -291,16 +299,20 @@ def gallery(
         ),
     ] = None,
     threads: ThreadsOption = 2,
+    overwrite: OverwriteOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Build the search gallery of an image-text model for the service's /v1/align/search.
 
     Encodes every image and caption of a data set's split with the trained model and saves
-    them (gallery.safetensors + gallery.json) beside the model's config and weights.
+    them (gallery.safetensors + gallery.json) beside the model's config and weights. A
+    non-empty --out, or a gallery already in the checkpoint folder, is refused unless
+    --overwrite.
     """
-    from medmodal.cli._align_gallery import build_gallery
+    from medmodal.cli._align_gallery import build_gallery, check_gallery_target
 
+    check_gallery_target(checkpoint, out, overwrite=overwrite)
     net, task, info = _load_run(checkpoint, data, threads, text)
     summary = build_gallery(
         net, task, checkpoint, out, split=split, root=data_root, text=info["text"]
