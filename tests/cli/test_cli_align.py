@@ -130,7 +130,7 @@ def test_gallery_defaults_to_the_checkpoint_folder_and_rejects_ecg_data(
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert (run_dir / "best" / "gallery.safetensors").is_file()
-    wrong = CliRunner().invoke(app, [*base, "--data", "ptbxl"])
+    wrong = CliRunner().invoke(app, [*base, "--data", "ptbxl", "--overwrite"])
     assert wrong.exit_code == 2 and "use --data medpix" in wrong.output
 
 
