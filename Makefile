@@ -28,7 +28,7 @@ install-dev: $(VENV)/.installed-dev
 
 ## demo: install into .venv and run the main job (report in medmodal-report/)
 demo: $(VENV)/.installed
-	$(BIN)/medmodal demo --out medmodal-report
+	$(BIN)/medmodal demo --out medmodal-report --overwrite
 
 ## test: install with dev extras, then lint, type-check and run the quick test suite
 test: $(VENV)/.installed-dev

@@ -5,70 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 from typer.testing import CliRunner
 
 from medmodal.cli.app import app
 
-REGIONS = ("Head", "Thorax")
-#: dev images: enough that R@10 (the early-stopping monitor) does not saturate at once
+#: dev images of the ``medpix_dir`` fixture (tests/cli/conftest.py)
 DEV_N = 40
-TINY_MODEL = {
-    "name": "tiny-clip",
-    "embed_dim": 16,
-    "image": {"widths": [8, 16], "image_size": 32},
-    "text": {"max_length": 32},
-    "image_head": {"hidden": 32},
-    "text_head": {"hidden": 32},
-}
-
-
-def _image(modality: str, rng: np.random.Generator) -> np.ndarray:
-    """CT: a bright disc on black; MR: horizontal stripes. Random size and offset."""
-    h, w = rng.integers(40, 64, size=2)
-    yy, xx = np.mgrid[:h, :w]
-    if modality == "CT":
-        cy, cx, r = h / 2 + rng.integers(-4, 5), w / 2 + rng.integers(-4, 5), min(h, w) / 3
-        img = ((yy - cy) ** 2 + (xx - cx) ** 2 < r**2) * 220.0
-    else:
-        img = (np.sin(yy / rng.uniform(1.5, 3.0)) > 0) * 160.0 + 40
-    return np.clip(img + rng.normal(0, 10, (h, w)), 0, 255).astype(np.uint8)
-
-
-def _write(folder: Path, split: str, n: int, first_case: int, rng: np.random.Generator) -> None:
-    rows = []
-    for i in range(n):
-        modality = "CT" if i % 2 == 0 else "MR"
-        case = f"MPX{first_case + i // 2}"
-        image = f"{case}_synpic{first_case * 100 + i}"
-        Image.fromarray(_image(modality, rng)).save(folder / "images" / f"{image}.png")
-        caption = "round dense structure" if modality == "CT" else "striped signal pattern"
-        rows.append({
-            "Type": modality, "U_id": case, "image": image,
-            "Description": {"Caption": caption, "Modality": modality, "Plane": "Axial"},
-            "Location": "Generalized", "Location Category": REGIONS[i // 2 % 2],
-        })  # fmt: skip
-    text = "\n".join(json.dumps(r) for r in rows) + "\n"
-    (folder / "splits" / f"descriptions_{split}.jsonl").write_text(text)
 
 
 @pytest.fixture(scope="module")
-def medpix_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("medpix")
-    (folder / "images").mkdir()
-    (folder / "splits").mkdir()
-    rng = np.random.default_rng(7)
-    _write(folder, "train", 48, 1000, rng)
-    _write(folder, "dev", DEV_N, 2000, rng)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def run_dir(medpix_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    config = tmp_path_factory.mktemp("cfg") / "tiny.json"
-    config.write_text(json.dumps(TINY_MODEL))
+def run_dir(medpix_dir: Path, tiny_config: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    config = tiny_config
     out = tmp_path_factory.mktemp("runs") / "run"
     args = ["align", "train", "--model", str(config), "--data", "medpix", "--data-root",
             str(medpix_dir), "--out", str(out), "--epochs", "12", "--batch-size", "16",
@@ -182,7 +130,7 @@ def test_gallery_defaults_to_the_checkpoint_folder_and_rejects_ecg_data(
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert (run_dir / "best" / "gallery.safetensors").is_file()
-    wrong = CliRunner().invoke(app, [*base, "--data", "ptbxl"])
+    wrong = CliRunner().invoke(app, [*base, "--data", "ptbxl", "--overwrite"])
     assert wrong.exit_code == 2 and "use --data medpix" in wrong.output
 
 
@@ -198,14 +146,13 @@ def test_eval_out_and_quiet(run_dir: Path, medpix_dir: Path, tmp_path: Path) -> 
 
 
 def test_seeded_training_reproduces_whatever_the_global_rng(
-    medpix_dir: Path, tmp_path: Path
+    medpix_dir: Path, tiny_config: Path, tmp_path: Path
 ) -> None:
     """The seed covers the initial weights: the global RNG state before the run is moot."""
     import torch
     from safetensors.torch import load_file
 
-    config = tmp_path / "tiny.json"
-    config.write_text(json.dumps(TINY_MODEL))
+    config = tiny_config
     weights = []
     for i, state in enumerate((1, 2)):
         torch.manual_seed(state)

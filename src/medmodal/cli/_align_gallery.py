@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from medmodal.align import ImageTextPairs
+from medmodal.cli._common import check_out_dir, check_out_files
 from medmodal.errors import InvalidParameterError
 from medmodal.types import PathLike
 
@@ -22,7 +23,30 @@ if TYPE_CHECKING:
     from medmodal.align import Task
     from medmodal.models import CLIPModel
 
-__all__ = ["build_gallery"]
+__all__ = ["build_gallery", "check_gallery_target"]
+
+
+def check_gallery_target(checkpoint: PathLike, out: PathLike | None, *, overwrite: bool) -> Path:
+    """The model folder ``align gallery`` would write, refused before any work when it may
+    not be written: a non-empty ``out`` (another model's files, say), or a gallery already
+    in the checkpoint folder, without ``overwrite``. Reads only.
+
+    Returns:
+        The folder the gallery goes to.
+
+    Raises:
+        InvalidParameterError: as above; nothing on disk has changed.
+        DataNotFoundError: no checkpoint at ``checkpoint``.
+    """
+    from medmodal.serve.gallery import GALLERY_JSON, GALLERY_TENSORS
+    from medmodal.train import find_checkpoint
+
+    source = find_checkpoint(Path(checkpoint))
+    if out is not None and Path(out).resolve() != source.resolve():
+        return check_out_dir(Path(out), overwrite=overwrite, caller="align gallery")
+    files = [source / GALLERY_TENSORS, source / GALLERY_JSON]
+    check_out_files(files, overwrite=overwrite, caller="align gallery")
+    return source
 
 
 def build_gallery(

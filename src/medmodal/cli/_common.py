@@ -13,7 +13,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from medmodal.errors import MedmodalError
+from medmodal.errors import InvalidParameterError, MedmodalError
 from medmodal.jsonsafe import dumps
 
 P = ParamSpec("P")
@@ -42,6 +42,15 @@ OutDirOption = Annotated[
     Path | None,
     typer.Option("--out", "-o", help="Write the results (tables, figures) into this folder."),
 ]
+#: ``--overwrite``: the one way to write into an output that exists (see :func:`check_out_dir`).
+OverwriteOption = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Write into an existing non-empty --out (files of the same name are replaced, "
+        "nothing else is deleted); without it such an --out is refused and left as it is.",
+    ),
+]
 ThreadsOption = Annotated[int, typer.Option("--threads", help="torch CPU threads.")]
 CheckpointOption = Annotated[
     Path, typer.Option("--checkpoint", help="Run folder (from align train) or checkpoint folder.")
@@ -67,6 +76,45 @@ def write_json(path: Path, payload: Any) -> None:
     """Write ``payload`` as strict JSON (NaN becomes null) to ``path``, creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dumps(payload) + "\n", encoding="utf-8")
+
+
+def check_out_dir(folder: Path, *, overwrite: bool, caller: str) -> Path:
+    """Refuse an output folder a command may not write into; reads only, changes nothing.
+
+    A folder output must be new or empty, or the user passed ``--overwrite``; a path that
+    is a file is always refused. Commands call this before they compute or write anything.
+
+    Raises:
+        InvalidParameterError: ``folder`` is a file, or a non-empty folder without
+            ``overwrite``.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise InvalidParameterError(f"{caller}: --out {folder} is a file, not a folder")
+    if not overwrite and folder.is_dir() and any(folder.iterdir()):
+        names = sorted(p.name for p in folder.iterdir())
+        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+        raise InvalidParameterError(
+            f"{caller}: --out {folder} is not empty ({len(names)} entries: {shown}); "
+            "pass --overwrite to write into it anyway, or choose a new or empty folder"
+        )
+    return folder
+
+
+def check_out_files(files: list[Path], *, overwrite: bool, caller: str) -> None:
+    """Refuse output files that exist (unless ``overwrite``) or are folders; reads only.
+
+    Raises:
+        InvalidParameterError: one of ``files`` is a folder, or exists without ``overwrite``.
+    """
+    for file in files:
+        if file.is_dir():
+            raise InvalidParameterError(f"{caller}: output {file} is a folder, not a file")
+    existing = [str(f) for f in files if f.exists()]
+    if existing and not overwrite:
+        raise InvalidParameterError(
+            f"{caller}: {', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
+            "pass --overwrite to replace, or choose another --out"
+        )
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

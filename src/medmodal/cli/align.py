@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -14,15 +15,16 @@ from medmodal.cli._common import (
     DataRootOption,
     JsonOption,
     OutFileOption,
+    OverwriteOption,
     QuietOption,
-    SeedOption,
     ThreadsOption,
+    check_out_files,
     console,
     handle_errors,
     print_json,
     write_json,
 )
-from medmodal.errors import DataFormatError, DataNotFoundError
+from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
 from medmodal.jsonsafe import dumps
 
 if TYPE_CHECKING:
@@ -36,21 +38,40 @@ app = typer.Typer(
 
 #: Settings of a run that evaluation must reuse (written as RUN_DIR/align.json).
 RUN_FILE = "align.json"
+#: The checkpoint ``align train --resume`` continues from (inside the run folder).
+LAST_CHECKPOINT = "last"
 
 
 @app.command("train")
 @handle_errors
 def train(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (checkpoints, metrics).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Run folder (checkpoints, metrics, align.json): new or empty, or an earlier "
+            "run with --resume (continue it) or --overwrite (replace it).",
+        ),
+    ],
     model: Annotated[
         str | None,
         typer.Option("--model", help="Model name or config .json (default: the data's own)."),
     ] = None,
-    data: Annotated[str, typer.Option("--data", help="Data set: medpix or ptbxl.")] = "medpix",
+    data: Annotated[
+        str | None, typer.Option("--data", help="Data set: medpix or ptbxl (default: medpix).")
+    ] = None,
     data_root: DataRootOption = None,
-    epochs: Annotated[int, typer.Option("--epochs", help="Passes over the training set.")] = 40,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Pairs per step.")] = 64,
-    lr: Annotated[float, typer.Option("--lr", help="Peak learning rate (AdamW).")] = 2e-3,
+    epochs: Annotated[
+        int | None,
+        typer.Option("--epochs", help="Passes over the training set (default: 40).", min=1),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="Pairs per step (default: 64).", min=1)
+    ] = None,
+    lr: Annotated[
+        float | None, typer.Option("--lr", help="Peak learning rate, AdamW (default: 2e-3).")
+    ] = None,
     text: Annotated[
         str | None,
         typer.Option(
@@ -62,34 +83,60 @@ def train(
         int,
         typer.Option("--threads", help="torch CPU threads (1 is fastest for these small models)."),
     ] = 1,
-    seed: SeedOption = 0,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: 0).")] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the run in --out from its last epoch (model, data, text and seed "
+            "from its align.json; epochs, batch size and lr from its last checkpoint unless "
+            "given).",
+        ),
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace the run in --out (its checkpoints, metrics and align.json; other "
+            "files are kept).",
+        ),
+    ] = False,
     quiet: QuietOption = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Train a contrastive model on a data set's train split; evaluate on its dev split."""
+    """Train a contrastive model on a data set's train split; evaluate on its dev split.
+
+    An existing non-empty --out is refused unless --resume or --overwrite; a refused run
+    changes nothing in it.
+    """
     import torch
 
-    from medmodal.align import check_model_fits, get_task
-    from medmodal.train import claim_run_dir, fit_alignment, seed_everything
+    from medmodal.align import check_model_fits
+    from medmodal.train import TrainConfig, claim_run_dir, fit_alignment
 
     torch.set_num_threads(max(1, threads))
-    task = get_task(data)
-    text = text or task.default_text
-    seed_everything(seed)  # the initial weights too: a seeded run reproduces
-    net = _model(model or task.default_model)
+    run = _run_settings(out, resume=resume, overwrite=overwrite, data=data, text=text,
+                        model=model, seed=seed)  # fmt: skip
+    task, net = run.task, run.net
     check_model_fits(net, task)
-    size = net.config.image.image_size if net.config.image is not None else 0
-    load: dict[str, Any] = {"root": data_root, "image_size": size, "text": text}
-    train_set = task.load(task.train_split, augment=True, seed=seed, **load)
-    val_set = task.load(task.val_split, augment=False, seed=seed, **load)
     recipe = task.train_config(
-        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, out_dir=str(out),
-        progress=not quiet, tensorboard=False,
+        **_schedule(out, resume, epochs=epochs, batch_size=batch_size, lr=lr),
+        seed=run.seed, out_dir=str(out), progress=not (quiet or json_output),
+        tensorboard=False,
     )  # fmt: skip
-    claim_run_dir(out, caller="align train")  # a non-empty --out is refused untouched
-    run_info = {"data": task.name, "text": text, "model": net.config.name, "seed": seed}
-    (out / RUN_FILE).write_text(json.dumps(run_info, indent=2) + "\n")
-    result = fit_alignment(net, task, train_set, val_set, recipe, overwrite=True)  # claimed
+    TrainConfig.from_dict(recipe.to_dict())  # a bad recipe is refused before any write
+    size = net.config.image.image_size if net.config.image is not None else 0
+    load: dict[str, Any] = {"root": data_root, "image_size": size, "text": run.text}
+    train_set = task.load(task.train_split, augment=True, seed=run.seed, **load)
+    val_set = task.load(task.val_split, augment=False, seed=run.seed, **load)
+    claim_run_dir(out, resume=resume, overwrite=overwrite, caller="align train")
+    run_info = {"data": task.name, "text": run.text, "model": net.config.name, "seed": run.seed}
+    if not resume:  # a resumed run keeps its own align.json
+        (out / RUN_FILE).write_text(json.dumps(run_info, indent=2) + "\n")
+    # the folder is claimed: fit replaces nothing but what this command wrote there
+    result = fit_alignment(
+        net, task, train_set, val_set, recipe, resume=resume, overwrite=not resume
+    )
     evaluation = task.evaluate(net, val_set, split=task.val_split)
     payload = _payload(evaluation, run_info)
     payload["best_epoch"] = result.best_epoch
@@ -100,6 +147,89 @@ def train(
     elif not quiet:
         _print_tables(evaluation, title=f"{net.config.name} on {task.name} {task.val_split}")
         console.print(f"run folder: {out} (best epoch {result.best_epoch})")
+
+
+@dataclass(frozen=True)
+class _RunSettings:
+    """What ``align train`` trains: the task, the model, its text kind and seed."""
+
+    task: Task
+    net: CLIPModel
+    text: str
+    seed: int
+
+
+def _run_settings(
+    out: Path,
+    *,
+    resume: bool,
+    overwrite: bool,
+    data: str | None,
+    text: str | None,
+    model: str | None,
+    seed: int | None,
+) -> _RunSettings:
+    """The flags' run, or with ``--resume`` the run saved in ``out`` (flags that contradict
+    its ``align.json`` are refused). Reads only: nothing is written here."""
+    from medmodal.align import get_task
+    from medmodal.train import check_run_dir, load_checkpoint, seed_everything
+
+    if resume and overwrite:
+        raise InvalidParameterError(
+            "align train: --resume continues the run in --out, --overwrite replaces it; "
+            "pass one of them"
+        )
+    if not (resume or overwrite) and out.is_dir() and any(out.iterdir()):
+        raise InvalidParameterError(
+            f"align train: --out {out} is not empty; pass --resume to continue the run in "
+            "it, --overwrite to replace that run, or choose a new or empty folder"
+        )
+    check_run_dir(out, resume=resume, overwrite=overwrite, caller="align train")
+    if not resume:
+        task = get_task(data or "medpix")
+        seed = 0 if seed is None else seed
+        seed_everything(seed)  # the initial weights too: a seeded run reproduces
+        net = _model(model or task.default_model)
+        return _RunSettings(task, net, text or task.default_text, seed)
+    saved = _saved_run(out)
+    given = {"data": data, "text": text, "seed": seed}
+    given["model"] = None if model is None else _model(model).config.name
+    clash = [f"--{k} {v} (the run's: {saved[k]})" for k, v in given.items()
+             if v is not None and v != saved[k]]  # fmt: skip
+    if clash:
+        raise InvalidParameterError(
+            f"align train --resume: {', '.join(clash)} contradict{'s' if len(clash) == 1 else ''}"
+            f" {out / RUN_FILE}; drop the flag or start a new run"
+        )
+    seed_everything(int(saved["seed"]))
+    net = cast("CLIPModel", load_checkpoint(out / LAST_CHECKPOINT).model)
+    return _RunSettings(get_task(str(saved["data"])), net, str(saved["text"]), int(saved["seed"]))
+
+
+def _saved_run(out: Path) -> dict[str, Any]:
+    """The settings in ``out/align.json`` (data, text, model, seed); all four must be there."""
+    info = _run_info(out) if (out / RUN_FILE).is_file() else {}
+    missing = [k for k in ("data", "text", "model", "seed") if k not in info]
+    if missing:
+        raise DataFormatError(
+            f"align train --resume: {out / RUN_FILE} is missing or lacks {', '.join(missing)}; "
+            "only runs written by align train can be resumed"
+        )
+    return info
+
+
+def _schedule(
+    out: Path, resume: bool, *, epochs: int | None, batch_size: int | None, lr: float | None
+) -> dict[str, Any]:
+    """Epochs, batch size and lr given as flags, else the resumed run's (else the task's
+    recipe keeps its defaults)."""
+    from medmodal.train import read_train_config
+
+    given = {"epochs": epochs, "batch_size": batch_size, "lr": lr}
+    saved = read_train_config(out / LAST_CHECKPOINT) if resume else None
+    if saved is not None:
+        given = {k: getattr(saved, k) if v is None else v for k, v in given.items()}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 @app.command("eval")
@@ -116,12 +246,18 @@ def evaluate(
     ] = None,
     threads: ThreadsOption = 2,
     out: OutFileOption = None,
+    overwrite: OverwriteOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Retrieval (R@1/5/10 both ways) and zero-shot accuracy of a trained model."""
+    """Retrieval (R@1/5/10 both ways) and zero-shot accuracy of a trained model.
+
+    An existing --out file is refused unless --overwrite.
+    """
     from medmodal.align import check_model_fits
 
+    if out is not None:
+        check_out_files([out], overwrite=overwrite, caller="align eval")
     net, task, info = _load_run(checkpoint, data, threads, text)
     check_model_fits(net, task)
     size = net.config.image.image_size if net.config.image is not None else 0
@@ -163,16 +299,20 @@ def gallery(
         ),
     ] = None,
     threads: ThreadsOption = 2,
+    overwrite: OverwriteOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Build the search gallery of an image-text model for the service's /v1/align/search.
 
     Encodes every image and caption of a data set's split with the trained model and saves
-    them (gallery.safetensors + gallery.json) beside the model's config and weights.
+    them (gallery.safetensors + gallery.json) beside the model's config and weights. A
+    non-empty --out, or a gallery already in the checkpoint folder, is refused unless
+    --overwrite.
     """
-    from medmodal.cli._align_gallery import build_gallery
+    from medmodal.cli._align_gallery import build_gallery, check_gallery_target
 
+    check_gallery_target(checkpoint, out, overwrite=overwrite)
     net, task, info = _load_run(checkpoint, data, threads, text)
     summary = build_gallery(
         net, task, checkpoint, out, split=split, root=data_root, text=info["text"]

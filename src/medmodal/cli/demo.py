@@ -13,8 +13,10 @@ from medmodal.cli._common import (
     DataRootOption,
     JsonOption,
     OutOption,
+    OverwriteOption,
     QuietOption,
     SeedOption,
+    check_out_dir,
     console,
     err_console,
     handle_errors,
@@ -34,6 +36,7 @@ def demo(
         list[str] | None,
         typer.Option("--section", help="Run only this section (repeatable): ecg, fusion, ..."),
     ] = None,
+    overwrite: OverwriteOption = False,
     quiet: QuietOption = False,
     json_out: JsonOption = False,
 ) -> None:
@@ -46,11 +49,13 @@ def demo(
     to real data: full 30-minute MIT-BIH records (ECG), MIT-BIH beats of held-out patients
     (fusion), MedPix 2.0 images and captions (alignment), MIT-BIH windows with annotated
     PVCs (attention); about 5 minutes on 2 cores. Exits 1 when a section failed (its error
-    is shown in the report).
+    is shown in the report). An existing non-empty --out (an earlier report too) is
+    refused unless --overwrite.
     """
     from medmodal.data.paths import DataRoot
     from medmodal.report.runner import run_report
 
+    check_out_dir(out, overwrite=overwrite, caller="demo")
     summary = run_report(
         out,
         quick=quick,

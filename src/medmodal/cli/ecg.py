@@ -14,7 +14,10 @@ from rich.table import Table
 from medmodal.cli._common import (
     DataRootOption,
     JsonOption,
+    OverwriteOption,
     QuietOption,
+    check_out_dir,
+    check_out_files,
     console,
     err_console,
     handle_errors,
@@ -53,10 +56,14 @@ def analyze(
             "--out",
             "-o",
             "--plot",
-            help="Write the overview figure (PNG) here, and the first 10 s on ECG paper "
-            "(3x4 page for 12-lead records) next to it as <name>_paper.png (--plot: old name).",
+            help="Figures: a file ending .png, .svg or .pdf gets the overview and, beside "
+            "it, <name>_paper.<ext> (the first 10 s on ECG paper; 3x4 page for 12-lead); "
+            "a folder (existing, or a path without suffix) gets <record>.png and "
+            "<record>_paper.png inside. Existing figures are refused unless --overwrite "
+            "(--plot: old name).",
         ),
     ] = None,
+    overwrite: OverwriteOption = False,
     method: Annotated[str, typer.Option("--method", help="R-peak detector.")] = "default",
     powerline: Annotated[
         str,
@@ -81,6 +88,9 @@ def analyze(
     from medmodal.ecg.process import ecg_process
     from medmodal.io import read_record
 
+    figures = None if out is None else figure_paths(out, path)
+    if figures is not None:
+        check_out_files(list(figures), overwrite=overwrite, caller="ecg analyze")
     record = read_record(path, format=format, sampling_rate=sampling_rate)
     if lead is not None:
         record = record.select([int(lead) if lead.isdigit() else lead])
@@ -96,19 +106,20 @@ def analyze(
             metadata=record.meta,
         )
     notes = list(dict.fromkeys(str(w.message) for w in caught))
-    if out is not None:
+    if figures is not None:
         from medmodal.viz.ecg import plot_overview
         from medmodal.viz.ecg_12lead import plot_12lead
 
-        out.parent.mkdir(parents=True, exist_ok=True)
-        plot_overview(result, units=record.units).savefig(out, dpi=120)
+        overview, paper = figures
+        overview.parent.mkdir(parents=True, exist_ok=True)
+        plot_overview(result, units=record.units).savefig(overview, dpi=120)
         plot_12lead(
             result.cleaned,
             result.sampling_rate,
             lead_names=result.lead_names,
             units=record.units,
             title=f"{record.name or path.name}: first 10 s, cleaned as analysed",
-        ).savefig(_paper_path(out), dpi=150)
+        ).savefig(paper, dpi=150)
     if json_output:
         print_json(_payload(record.name, result, notes))
         return
@@ -116,15 +127,40 @@ def analyze(
         console.print(summary_table(record.name or path.name, result.summary()))
         for note in notes:
             err_console.print(f"[yellow]warning:[/yellow] {note}", highlight=False)
-        if out is not None:
-            console.print(f"figure: {out}")
-            paper = _paper_path(out)
-            console.print(f"ECG paper (12-lead: 3x4 page; else one strip per lead): {paper}")
+        if figures is not None:
+            console.print(f"figure: {figures[0]}")
+            console.print(f"ECG paper (12-lead: 3x4 page; else one strip per lead): {figures[1]}")
 
 
-def _paper_path(out: Path) -> Path:
-    """Where ``analyze --out`` writes the ECG-paper page: ``<name>_paper.<ext>`` beside it."""
-    return out.with_name(f"{out.stem}_paper{out.suffix}")
+#: What ``ecg analyze --out FILE`` may end with (matplotlib writes each).
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def figure_paths(out: Path, record: Path) -> tuple[Path, Path]:
+    """The overview and ECG-paper files ``ecg analyze --out`` writes.
+
+    ``out`` ending in a :data:`FIGURE_SUFFIXES` suffix is the overview, its paper page
+    ``<name>_paper.<ext>`` beside it; an existing folder or a path without suffix is a
+    folder holding ``<record>.png`` and ``<record>_paper.png``. Anything else is refused
+    (so ``--out DIR`` never writes ``DIR.png`` beside the folder).
+
+    Example:
+        >>> figure_paths(Path("figs/a.svg"), Path("r.hea"))
+        (PosixPath('figs/a.svg'), PosixPath('figs/a_paper.svg'))
+        >>> figure_paths(Path("figs"), Path("data/100.hea"))
+        (PosixPath('figs/100.png'), PosixPath('figs/100_paper.png'))
+
+    Raises:
+        InvalidParameterError: ``out`` has another suffix and is no folder.
+    """
+    if out.suffix.lower() in FIGURE_SUFFIXES and not out.is_dir():
+        return out, out.with_name(f"{out.stem}_paper{out.suffix}")
+    if out.is_dir() or not out.suffix:
+        return out / f"{record.stem}.png", out / f"{record.stem}_paper.png"
+    raise InvalidParameterError(
+        f"ecg analyze: --out {out} must be a figure file ending "
+        f"{', '.join(FIGURE_SUFFIXES)} or a folder (an existing one, or a path without suffix)"
+    )
 
 
 @app.command("bench")
@@ -141,9 +177,11 @@ def bench(
         typer.Option(
             "--out",
             "-o",
-            help="Folder for ecg_qrs.md and ecg_qrs.json (default: ./medmodal-bench/).",
+            help="Folder for ecg_qrs.md and ecg_qrs.json (default: ./medmodal-bench/); "
+            "refused when not empty unless --overwrite.",
         ),
     ] = None,
+    overwrite: OverwriteOption = False,
     data_root: DataRootOption = None,
     quick: Annotated[
         bool,
@@ -167,6 +205,7 @@ def bench(
             f"the benchmark script {script} is not here: benchmarks ship with the source "
             "checkout, run this command from a clone of the repository"
         )
+    check_out_dir(bench_out(out), overwrite=overwrite, caller="ecg bench")
     argv = ["--jobs", str(jobs)]
     if quick:
         argv += ["--no-peers", "--no-timing", "--no-resample", "--process-records", ""]

@@ -19,8 +19,10 @@ from medmodal.cli._common import (
     DataRootOption,
     JsonOption,
     OutDirOption,
+    OverwriteOption,
     QuietOption,
     SeedOption,
+    check_out_dir,
     console,
     handle_errors,
 )
@@ -84,6 +86,7 @@ def compare(
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum training epochs.")] = 100,
     n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples.")] = 1000,
     out: OutDirOption = None,
+    overwrite: OverwriteOption = False,
     data_root: DataRootOption = None,
     max_records: Annotated[
         int | None,
@@ -107,9 +110,13 @@ def compare(
     --data mitdb: MIT-BIH beats (both leads, RR features, age/sex; AAMI N/S/V/F), folds
     grouped by subject. --data ptbxl: PTB-XL 12-lead ECG + metadata, five diagnostic
     superclasses (multi-label), folds grouped by patient. Both read --data-root (default
-    $MEDMODAL_DATA); --quick or --max-records keeps the run to minutes.
+    $MEDMODAL_DATA); --quick or --max-records keeps the run to minutes. A non-empty --out
+    is refused unless --overwrite.
     """
     from medmodal.fusion import run_comparison
+
+    if out is not None:
+        check_out_dir(out, overwrite=overwrite, caller="fusion compare")
 
     if quick:
         cv, epochs, n_boot = 2, 1, min(n_boot, 50)
