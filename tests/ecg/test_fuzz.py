@@ -120,7 +120,7 @@ def peak_sets(draw: st.DrawFn) -> Any:
     if kind == "random":
         values = st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=True))
         return draw(st.lists(values, max_size=40))
-    return draw(st.sampled_from(ODD + [np.array([2**62, 2**62 + 1]), [1.5, 2.5], [[1, 2]]]))
+    return draw(st.sampled_from([*ODD, np.array([2**62, 2**62 + 1]), [1.5, 2.5], [[1, 2]]]))
 
 
 def _opt_peaks() -> st.SearchStrategy[Any]:

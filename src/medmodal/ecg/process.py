@@ -35,8 +35,8 @@ from medmodal.ecg.intervals import ClinicalIntervals, choose_interval_lead, ecg_
 from medmodal.ecg.peaks import _peaks_unchecked
 from medmodal.ecg.powerline import Powerline, resolve_powerline
 from medmodal.ecg.quality import Quality, _quality_unchecked
-from medmodal.ecg.resample import AnalysisPlan, analysis_plan
 from medmodal.ecg.rate import ecg_rate
+from medmodal.ecg.resample import AnalysisPlan, analysis_plan
 from medmodal.ecg.rhythm import Rhythm, ecg_rhythm
 from medmodal.ecg.rr import RRIntervals, ecg_rr
 from medmodal.errors import InvalidParameterError
