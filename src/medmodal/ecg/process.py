@@ -340,7 +340,7 @@ def _to_original(
     rhythm = ecg_rhythm(peaks, rate, n_samples=n, window=options.window)
     delineation, intervals = result.delineation, result.intervals
     if delineation is not None:
-        points = {
+        points: dict[str, Any] = {
             k: plan.index_to_original(v, n)
             for k, v in delineation.points().items()
             if k != "r_peak"
