@@ -36,6 +36,7 @@ from medmodal.ecg.peaks import _peaks_unchecked
 from medmodal.ecg.powerline import Powerline, resolve_powerline
 from medmodal.ecg.quality import Quality, _quality_unchecked
 from medmodal.ecg.rate import ecg_rate
+from medmodal.ecg.resample import AnalysisPlan, analysis_plan
 from medmodal.ecg.rhythm import Rhythm, ecg_rhythm
 from medmodal.ecg.rr import RRIntervals, ecg_rr
 from medmodal.errors import InvalidParameterError
@@ -71,6 +72,11 @@ class ECGResult:
             delineated).
         powerline: the mains notch applied and how it was chosen.
         peak_lead_reason: how the R peaks were placed, in words.
+        analysis_rate: Hz the analysis ran at: ``sampling_rate``, or
+            :data:`~medmodal.ecg.resample.ANALYSIS_RATE` or just below for records
+            sampled faster (:mod:`medmodal.ecg.resample`); every sample index of the
+            result is at ``sampling_rate`` either way.
+        notes: caveats of the analysis, in words (e.g. the resampling).
     """
 
     sampling_rate: float
@@ -88,8 +94,12 @@ class ECGResult:
     intervals: ClinicalIntervals | None = None
     powerline: Powerline | None = None
     peak_lead_reason: str = ""
+    analysis_rate: float | None = None
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.analysis_rate is None:  # analysed at the caller's rate
+            object.__setattr__(self, "analysis_rate", self.sampling_rate)
         if self.rr is None:  # built by hand: flag the intervals of the peaks given
             object.__setattr__(self, "rr", ecg_rr(self.peaks, self.sampling_rate))
 
@@ -162,7 +172,8 @@ class ECGResult:
         ``detail``, ``text``), ``heart_rate`` (:meth:`RRIntervals.summary`), ``rhythm``
         and ``rhythm_fractions``, ``quality`` and ``quality_fractions``, ``hrv``
         (:meth:`HRV.to_dict`, when there are 3 beats) and ``intervals``
-        (:meth:`ClinicalIntervals.summary`, when delineated).
+        (:meth:`ClinicalIntervals.summary`, when delineated); ``analysis_rate_hz`` and
+        ``notes`` when the record was analysed at a lower rate (:mod:`.resample`).
         """
         out: dict[str, Any] = {
             "duration_s": self.duration_s,
@@ -182,6 +193,10 @@ class ECGResult:
             out["hrv"] = self.hrv.to_dict()
         if self.intervals is not None:
             out["intervals"] = self.intervals.summary()
+        if self.analysis_rate != self.sampling_rate:
+            out["analysis_rate_hz"] = self.analysis_rate
+        if self.notes:
+            out["notes"] = list(self.notes)
         return out
 
 
@@ -225,6 +240,12 @@ def ecg_process(
         metadata: the record's metadata (``Record.meta``); ``powerline_hz`` and
             ``powerline_source`` are read.
 
+    A record sampled above :data:`~medmodal.ecg.resample.ANALYSIS_RATE` (1 kHz) is
+    analysed on a polyphase-resampled copy, so the work grows with its duration, not
+    with duration x rate^2; R peaks are mapped back and refined to the extremum at the
+    caller's rate, every index of the result is in the caller's samples, and
+    :attr:`ECGResult.analysis_rate` and :attr:`ECGResult.notes` say so.
+
     Returns:
         An :class:`ECGResult`.
 
@@ -236,31 +257,57 @@ def ecg_process(
     func = "ecg_process"
     rate = check_sampling_rate(sampling_rate, func=func)
     checked = as_signal(signal, rate, func=func)
-    data = checked.data
     names = _lead_names(lead_names, checked.n_leads)
-    meta = dict(metadata or {})
+    options = _Options(method, clean_method, powerline, window, delineate, dict(metadata or {}))
+    plan = analysis_plan(rate)
+    if not plan.resamples:
+        return _analyse(checked, rate, names, options)
+    # Work proportional to duration, not duration x rate^2: analyse a resampled copy.
+    data = plan.to_analysis(checked.data)
+    extremes = tuple((float(lead.min()), float(lead.max())) for lead in data.T)
+    copy = CheckedSignal(data, was_1d=False, flat_leads=checked.flat_leads, extremes=extremes)
+    return _to_original(_analyse(copy, plan.analysis_rate, names, options), checked, plan, options)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The analysis options of :func:`ecg_process`, passed on as one value."""
+
+    method: str
+    clean_method: str
+    powerline: float | str | None
+    window: float
+    delineate: bool
+    metadata: dict[str, Any]
+
+
+def _analyse(
+    checked: CheckedSignal, rate: float, names: tuple[str, ...], options: _Options
+) -> ECGResult:
+    """Every step of :func:`ecg_process` on a validated signal at ``rate``."""
+    data = checked.data
     mains = resolve_powerline(
-        powerline,
+        options.powerline,
         data,
         rate,
-        metadata_hz=meta.get("powerline_hz"),
-        metadata_source=meta.get("powerline_source"),
-        func=func,
+        metadata_hz=options.metadata.get("powerline_hz"),
+        metadata_source=options.metadata.get("powerline_source"),
+        func="ecg_process",
     )
     # The signal is validated once, above; every step below takes it as validated.
-    cleaned = _clean_unchecked(checked, rate, method=clean_method, powerline=mains.hz)
+    cleaned = _clean_unchecked(checked, rate, method=options.clean_method, powerline=mains.hz)
     usable = [i for i in range(checked.n_leads) if i not in checked.flat_leads]
     band = CheckedSignal(cleaned, was_1d=False, flat_leads=checked.flat_leads)
-    peaks = _peaks_unchecked(_leads(band, usable), rate, method=method)
+    peaks = _peaks_unchecked(_leads(band, usable), rate, method=options.method)
     n = checked.n_samples
     rate_bpm = ecg_rate(peaks, rate, desired_length=n) if peaks.size >= 2 else np.full(n, np.nan)
     rr = ecg_rr(peaks, rate)
-    rhythm = ecg_rhythm(peaks, rate, n_samples=n, window=window)
+    rhythm = ecg_rhythm(peaks, rate, n_samples=n, window=options.window)
     hrv = _hrv(peaks, rate, rhythm) if peaks.size >= MIN_BEATS_HRV else None
-    quality = _quality_unchecked(checked, rate, peaks=peaks, cleaned=cleaned, window=window)
+    quality = _quality_unchecked(checked, rate, peaks=peaks, cleaned=cleaned, window=options.window)
     peak_lead = usable[_peak_lead(cleaned[:, usable], peaks, rate)] if usable else 0
     delineation, intervals = None, None
-    if delineate and peaks.size:
+    if options.delineate and peaks.size:
         delineation, intervals = _delineate(band, rate, peaks, names, usable, rr, rhythm)
     return ECGResult(
         sampling_rate=rate,
@@ -278,6 +325,49 @@ def ecg_process(
         intervals=intervals,
         powerline=mains,
         peak_lead_reason=_peak_lead_reason(names, usable, peak_lead),
+    )
+
+
+def _to_original(
+    result: ECGResult, checked: CheckedSignal, plan: AnalysisPlan, options: _Options
+) -> ECGResult:
+    """An analysis-rate result in the caller's units: R peaks refined to the extremum at
+    the caller's rate, fiducials mapped, and what depends on the peaks measured again."""
+    rate, n = plan.sampling_rate, checked.n_samples
+    cleaned = plan.to_original(result.cleaned, n)
+    peaks = plan.refine_peaks(result.peaks, cleaned[:, result.peak_lead])
+    rr = ecg_rr(peaks, rate)
+    rhythm = ecg_rhythm(peaks, rate, n_samples=n, window=options.window)
+    delineation, intervals = result.delineation, result.intervals
+    if delineation is not None:
+        points: dict[str, Any] = {
+            k: plan.index_to_original(v, n)
+            for k, v in delineation.points().items()
+            if k != "r_peak"
+        }
+        delineation = replace(delineation, **points, r_peak=peaks, sampling_rate=rate)
+        old = result.intervals
+        intervals = ecg_intervals(
+            delineation,
+            rr,
+            rhythm,
+            lead_name=None if old is None else old.lead,
+            lead_reason="" if old is None else old.lead_reason,
+        )
+    return replace(
+        result,
+        sampling_rate=rate,
+        raw=checked.data,
+        cleaned=cleaned,
+        peaks=peaks,
+        rate_bpm=ecg_rate(peaks, rate, desired_length=n) if peaks.size >= 2 else np.full(n, np.nan),
+        hrv=_hrv(peaks, rate, rhythm) if peaks.size >= MIN_BEATS_HRV else None,
+        rhythm=rhythm,
+        delineation=delineation,
+        rr=rr,
+        intervals=intervals,
+        analysis_rate=plan.analysis_rate,
+        notes=(plan.note(),),
     )
 
 
