@@ -208,3 +208,19 @@ def test_property_any_valid_input_is_calibrated_or_a_clear_error(
         return
     assert np.isfinite(out.signal).all()
     assert ecg_snr(ecg.signal, out.noise, rate, peaks=ecg.r_peaks) == pytest.approx(snr, abs=1e-6)
+
+
+def test_noise_rms_of_huge_signals_is_finite() -> None:
+    """Found by the 10,000-case fuzz run: squares of ~1e300 overflowed to inf."""
+    from medmodal.ecg import ecg_simulate
+    from medmodal.ecg.noise import ecg_add_noise
+    from medmodal.ecg.snr import noise_rms
+
+    noisy = ecg_add_noise(
+        ecg_simulate(5, 100, seed=0) * 1e300, 100, snr_db=0.0, kind="electrode_motion", seed=0
+    )
+    frame = noisy.to_frame()
+    assert np.isfinite(frame["noise_rms"]).all()
+    t = np.arange(2500) / 250
+    wave = np.sin(2 * np.pi * 10 * t)
+    assert noise_rms(wave * 1e300, 250) == pytest.approx(noise_rms(wave, 250) * 1e300)

@@ -93,12 +93,20 @@ def noise_rms(noise: ArrayLike, sampling_rate: float) -> float:
     return segment_rms(x, rate)
 
 
+#: Above this amplitude a square may overflow float64; RMS is then taken in peak units.
+_SQUARE_SAFE = 1e150
+
+
 def segment_rms(x: FloatArray, rate: float) -> float:
     """:func:`noise_rms` of a validated 1-D array (no checks)."""
     width = max(1, round(RMS_WINDOW * rate))
     n_windows = max(1, x.size // width)
     blocks = x[: n_windows * width].reshape(n_windows, -1) if x.size >= width else x[None, :]
     centred = blocks - blocks.mean(axis=1, keepdims=True)
+    peak = float(np.max(np.abs(centred))) if centred.size else 0.0
+    if peak > _SQUARE_SAFE:  # squares would overflow: measure in units of the peak
+        scaled = centred / peak
+        return peak * _trimmed_mean(np.sqrt(np.mean(scaled * scaled, axis=1)))
     return _trimmed_mean(np.sqrt(np.mean(centred * centred, axis=1)))
 
 
