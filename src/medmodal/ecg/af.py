@@ -253,7 +253,7 @@ def _result(
     name: str,
     used_p: bool,
 ) -> AFResult:
-    starts, stops = window_bounds(length, rate, window_s)
+    starts, stops = window_bounds(length, rate, window_s, func="ecg_af")
     start_s, end_s = starts / rate, stops / rate
     owner = np.searchsorted(stops, beats[1:], side="right")
     counts = np.bincount(owner, minlength=starts.size)[: starts.size].astype(np.int64)
