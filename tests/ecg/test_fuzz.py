@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from medmodal import ecg
-from medmodal.ecg import clean, delineate, hrv, noise, normalize, peaks, rate, segment, simulate
+from medmodal.ecg import af, clean, delineate, hrv, noise, normalize, peaks, rate, segment, simulate
 from medmodal.ecg.rr import ecg_rr
 from medmodal.errors import MedmodalError
 
@@ -172,6 +172,20 @@ CASES: dict[
                 {
                     "method": anything(hrv.available_methods()),
                     "artifact_threshold": st.one_of(st.none(), numbers(-1, 2)),
+                }
+            ),
+        ),
+    ),
+    "ecg_af": (
+        ecg.ecg_af,
+        st.tuples(
+            st.tuples(peak_sets(), RATES),
+            st.fixed_dictionaries(
+                {
+                    "signal": st.one_of(st.none(), SIGNALS.map(lambda case: case[0])),
+                    "method": anything(af.available_methods()),
+                    "n_samples": st.one_of(st.none(), st.integers(-5, 200_000)),
+                    "window": numbers(-1, 60),
                 }
             ),
         ),

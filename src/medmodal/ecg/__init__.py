@@ -12,6 +12,7 @@ Example:
     True
 """
 
+from medmodal.ecg.af import AFResult, ecg_af
 from medmodal.ecg.batch import BatchResult, ecg_process_many
 from medmodal.ecg.clean import ecg_clean
 from medmodal.ecg.delineate import Delineation, ecg_delineate
@@ -28,6 +29,7 @@ from medmodal.ecg.simulate import SimulatedECG, ecg_simulate, ecg_simulate_annot
 
 __all__ = [
     "HRV",
+    "AFResult",
     "BatchResult",
     "Beats",
     "Delineation",
@@ -37,6 +39,7 @@ __all__ = [
     "Rhythm",
     "SimulatedECG",
     "ecg_add_noise",
+    "ecg_af",
     "ecg_clean",
     "ecg_delineate",
     "ecg_hrv",

@@ -67,10 +67,27 @@ class WindowedLabels:
         )
 
 
-def window_bounds(n_samples: int, sampling_rate: float, window: float) -> tuple[IntArray, IntArray]:
+#: The most windows one call may label (10**6 ten-second windows = 116 days).
+MAX_WINDOWS = 10**6
+
+
+def window_bounds(
+    n_samples: int, sampling_rate: float, window: float, *, func: str = "window_bounds"
+) -> tuple[IntArray, IntArray]:
     """Non-overlapping windows of ``window`` s; a remainder shorter than half a window is
-    merged into the last window (a signal shorter than one window is one window)."""
+    merged into the last window (a signal shorter than one window is one window).
+
+    Raises:
+        InvalidParameterError: more than :data:`MAX_WINDOWS` windows (implausible peaks,
+            rate or length: refused before any allocation).
+    """
     size = max(1, round(window * sampling_rate))
+    if n_samples / size > MAX_WINDOWS:
+        raise InvalidParameterError(
+            f"{func}: {n_samples} samples at {sampling_rate:g} Hz make more than "
+            f"{MAX_WINDOWS:.0e} windows of {window:g} s; check the peaks, sampling rate "
+            "and n_samples"
+        )
     starts = np.arange(0, n_samples, size, dtype=np.int64)
     if starts.size > 1 and n_samples - starts[-1] < size / 2:
         starts = starts[:-1]

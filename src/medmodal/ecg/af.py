@@ -1,0 +1,307 @@
+"""Atrial fibrillation from R peaks (and P waves): episodes, burden, per-window labels.
+
+``ecg_af`` marks every RR interval AF-like or not with the chosen method (registry
+below), joins AF-like intervals into episodes (gaps under :data:`MERGE_GAP_S` closed,
+episodes under :data:`MIN_EPISODE_S` dropped: the clinical 30 s definition) and labels
+each window ``"af"`` when episodes cover at least half of it, ``"not_af"`` otherwise, or
+``"unknown"`` with the reason when the window (or the whole recording) has too few
+beats to judge: short or odd input never raises.
+
+Validation on the MIT-BIH rhythm annotations (EC57 AF statistics, development and check
+halves stated): ``benchmarks/ecg_af.py`` -> ``benchmarks/results/ecg_af.md``.
+
+Example:
+    >>> from medmodal.ecg.simulate import ecg_simulate_annotated
+    >>> from medmodal.ecg.af import ecg_af
+    >>> sim = ecg_simulate_annotated(120, 250, rhythm="afib", seed=0)
+    >>> res = ecg_af(sim.r_peaks, 250, signal=sim.signal)
+    >>> res.overall, res.burden_pct > 90
+    ('af', True)
+    >>> ecg_af([100, 300, 500], 250).label
+    ('unknown',)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from medmodal.ecg._af import cosen, irregularity
+from medmodal.ecg._validate import as_peaks, as_signal, check_sampling_rate
+from medmodal.ecg._windows import WindowedLabels, check_window, window_bounds
+from medmodal.ecg.delineate import ecg_delineate
+from medmodal.errors import InvalidParameterError
+from medmodal.registry import Registry
+from medmodal.types import ArrayLike, BoolArray, FloatArray, IntArray
+
+__all__ = ["AF_METHODS", "LABELS", "AFResult", "available_methods", "ecg_af"]
+
+LABELS = ("af", "not_af", "unknown")
+#: Fewest RR intervals in a recording for any AF decision (one 12-beat COSEn segment).
+MIN_INTERVALS = 12
+#: A window with fewer RR intervals ending in it is ``"unknown"``.
+MIN_WINDOW_INTERVALS = 4
+#: Shortest AF episode kept (s): the clinical definition of an AF episode.
+MIN_EPISODE_S = 30.0
+#: AF-like runs closer than this (s) are one episode.
+MERGE_GAP_S = 10.0
+#: RR intervals outside this range (s) are gaps in detection (missed or extra beats),
+#: never AF.
+RR_RANGE_S = (0.2, 3.0)
+
+#: An AF method: ``(RR intervals (s), P wave before each interval's end beat or None)
+#: -> AF-like flag per interval``.
+AFMethod = Callable[[FloatArray, BoolArray | None], BoolArray]
+
+#: The AF detectors that ``ecg_af(..., method=...)`` accepts.
+AF_METHODS: Registry[AFMethod] = Registry("AF detection method")
+AF_METHODS.add(
+    "irregularity",
+    irregularity.detect,
+    aliases=("default",),
+    description="ours: median |ΔRR| and (RR, ΔRR) dispersion of 64-interval windows "
+    "normalised by their median RR, plus the absence of P waves when ``signal`` is given "
+    "(thresholds chosen on a MIT-BIH development half, benchmarks/results/ecg_af.md)",
+)
+AF_METHODS.add(
+    "cosen",
+    cosen.detect,
+    aliases=("lake2011", "coefficient-of-sample-entropy"),
+    description="the coefficient of sample entropy of Lake & Moorman (2011) on 12-beat "
+    "segments, threshold -1.4 (RR only)",
+)
+
+
+def available_methods() -> tuple[str, ...]:
+    """Canonical names of the registered AF methods (``"default"`` is an alias)."""
+    return AF_METHODS.names()
+
+
+@dataclass(frozen=True, eq=False)
+class AFResult(WindowedLabels):
+    """AF per window, the AF episodes and the burden.
+
+    Attributes:
+        start_s, end_s, label, reason: the windows (``label`` one of ``LABELS``).
+        af_fraction: share of each window inside AF episodes.
+        n_intervals: RR intervals ending in each window.
+        window_s: requested window length.
+        episode_start_s, episode_end_s: AF episodes in seconds (keyword-only).
+        burden_pct: time in AF episodes, % of the recording.
+        method: canonical method name.
+        used_p_waves: whether P waves were examined (a signal was given to a method that
+            uses them).
+    """
+
+    LABELS: ClassVar[tuple[str, ...]] = LABELS
+
+    af_fraction: FloatArray
+    n_intervals: IntArray
+    episode_start_s: FloatArray = field(kw_only=True)
+    episode_end_s: FloatArray = field(kw_only=True)
+    burden_pct: float = field(kw_only=True)
+    method: str = field(kw_only=True)
+    used_p_waves: bool = field(kw_only=True)
+
+    _EPISODE_FIELDS: ClassVar[tuple[str, ...]] = (
+        "window_s",
+        "episode_start_s",
+        "episode_end_s",
+        "burden_pct",
+        "method",
+        "used_p_waves",
+    )
+
+    @property
+    def overall(self) -> str:
+        """``"af"`` when any AF episode was found, ``"unknown"`` when no window could be
+        judged, else ``"not_af"``."""
+        if self.episode_start_s.size:
+            return "af"
+        return "unknown" if all(lab == "unknown" for lab in self.label) else "not_af"
+
+    @property
+    def n_episodes(self) -> int:
+        """Number of AF episodes."""
+        return int(self.episode_start_s.size)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per window with its label, reason and evidence."""
+        names = [f.name for f in fields(self) if f.name not in self._EPISODE_FIELDS]
+        return pd.DataFrame({name: getattr(self, name) for name in names})
+
+    def episodes_frame(self) -> pd.DataFrame:
+        """One row per AF episode: ``start_s``, ``end_s``, ``duration_s``."""
+        return pd.DataFrame(
+            {
+                "start_s": self.episode_start_s,
+                "end_s": self.episode_end_s,
+                "duration_s": self.episode_end_s - self.episode_start_s,
+            }
+        )
+
+
+def ecg_af(
+    peaks: ArrayLike,
+    sampling_rate: float,
+    *,
+    signal: ArrayLike | None = None,
+    method: str = "default",
+    n_samples: int | None = None,
+    window: float = 10.0,
+) -> AFResult:
+    """Detect atrial fibrillation: episodes, burden and a label per window.
+
+    Methods:
+    {methods}
+
+    Args:
+        peaks: sorted, unique, non-negative R-peak samples (any number, none included:
+            too few give ``"unknown"`` windows with the reason).
+        sampling_rate: Hz (any rate: every statistic is relative to the local RR).
+        signal: the ECG the peaks come from, ``(n_samples,)`` or ``(n_samples,
+            n_leads)``; when given, methods that use P waves delineate it
+            (:func:`medmodal.ecg.delineate.ecg_delineate`) and AF needs them absent.
+        method: AF method name or alias (see above and :func:`available_methods`).
+        n_samples: recording length; defaults to the signal's, else just past the last
+            peak.
+        window: window length in seconds (>= 2) of the per-window labels.
+
+    Returns:
+        An :class:`AFResult`.
+
+    Raises:
+        InvalidParameterError: bad peaks, sampling rate, method, ``n_samples`` or
+            window, or peaks beyond the signal.
+        InvalidSignalError: a signal given but unreadable (not 1-D/2-D numeric, flat).
+
+    Example:
+        >>> import numpy as np
+        >>> sinus = np.cumsum(np.full(150, 0.8 * 250)).astype(int)
+        >>> res = ecg_af(sinus, 250, method="cosen")
+        >>> res.overall, res.burden_pct
+        ('not_af', 0.0)
+
+    References:
+        Lake DE, Moorman JR. Accurate estimation of entropy in very short physiological
+        time series: the problem of atrial fibrillation detection in implanted
+        ventricular devices. Am J Physiol Heart Circ Physiol 300(1):H319-H325 (2011).
+        Lian J, Wang L, Muessig D. A simple method to detect atrial fibrillation using RR
+        intervals. Am J Cardiol 107(10):1494-1497 (2011).
+    """
+    func = "ecg_af"
+    rate = check_sampling_rate(sampling_rate, func=func)
+    window_s = check_window(window, func=func)
+    name = AF_METHODS.resolve(method)
+    detector = AF_METHODS.get(name)
+    length = _check_n_samples(n_samples, func=func)
+    checked = None if signal is None else as_signal(signal, rate, func=func)
+    if length is None and checked is not None:
+        length = checked.n_samples
+    beats = as_peaks(peaks, func=func, n_samples=length)
+    if length is None:
+        length = int(beats[-1]) + 1 if beats.size else 1
+    rr = np.diff(beats) / rate
+    uses_p = checked is not None and name == "irregularity" and rr.size >= MIN_INTERVALS
+    flags = np.zeros(rr.size, dtype=bool)
+    if rr.size >= MIN_INTERVALS:
+        p_present = _p_present(checked.data, rate, beats) if uses_p and checked else None
+        ok = (rr >= RR_RANGE_S[0]) & (rr <= RR_RANGE_S[1])
+        flags = np.asarray(detector(rr, p_present), dtype=bool) & ok
+    episodes = _episodes(beats, flags, rate)
+    return _result(beats, rate, length, window_s, episodes, name=name, used_p=uses_p)
+
+
+AF_METHODS.document(ecg_af)
+
+
+def _p_present(data: FloatArray, rate: float, beats: IntArray) -> BoolArray:
+    """Whether the delineator found a P wave before the beat ending each interval."""
+    marks = ecg_delineate(data, rate, peaks=beats)
+    return np.asarray(marks.p_peak[1:] >= 0, dtype=bool)
+
+
+def _episodes(beats: IntArray, flags: BoolArray, rate: float) -> FloatArray:
+    """``(n, 2)`` AF episodes in seconds from the per-interval flags."""
+    if not flags.any():
+        return np.empty((0, 2))
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    starts = beats[np.flatnonzero(edges == 1)] / rate
+    stops = beats[np.flatnonzero(edges == -1)] / rate  # the end beat of the last interval
+    keep_start, keep_stop = [starts[0]], [stops[0]]
+    for s, e in zip(starts[1:], stops[1:], strict=True):
+        if s - keep_stop[-1] < MERGE_GAP_S:
+            keep_stop[-1] = e
+        else:
+            keep_start.append(s)
+            keep_stop.append(e)
+    spans = np.column_stack([keep_start, keep_stop])
+    return spans[spans[:, 1] - spans[:, 0] >= MIN_EPISODE_S]
+
+
+def _result(
+    beats: IntArray,
+    rate: float,
+    length: int,
+    window_s: float,
+    episodes: FloatArray,
+    *,
+    name: str,
+    used_p: bool,
+) -> AFResult:
+    starts, stops = window_bounds(length, rate, window_s, func="ecg_af")
+    start_s, end_s = starts / rate, stops / rate
+    owner = np.searchsorted(stops, beats[1:], side="right")
+    counts = np.bincount(owner, minlength=starts.size)[: starts.size].astype(np.int64)
+    covered = np.zeros(starts.size)
+    for e_start, e_stop in episodes:
+        covered += np.clip(np.minimum(end_s, e_stop) - np.maximum(start_s, e_start), 0, None)
+    fraction = covered / (end_s - start_s)
+    labelled = [
+        _label(int(c), float(f), total=beats.size - 1)
+        for c, f in zip(counts, fraction, strict=True)
+    ]
+    return AFResult(
+        start_s=start_s,
+        end_s=end_s,
+        label=tuple(lab for lab, _ in labelled),
+        reason=tuple(why for _, why in labelled),
+        af_fraction=fraction,
+        n_intervals=counts,
+        window_s=window_s,
+        episode_start_s=episodes[:, 0].copy(),
+        episode_end_s=episodes[:, 1].copy(),
+        burden_pct=float(100.0 * (episodes[:, 1] - episodes[:, 0]).sum() / (length / rate)),
+        method=name,
+        used_p_waves=used_p,
+    )
+
+
+def _label(count: int, fraction: float, *, total: int) -> tuple[str, str]:
+    if total < MIN_INTERVALS:
+        return "unknown", (
+            f"too few beats: the recording has {max(total, 0)} RR interval(s); AF "
+            f"detection needs at least {MIN_INTERVALS}"
+        )
+    if count < MIN_WINDOW_INTERVALS and fraction < 0.5:
+        return "unknown", (
+            f"too few beats: {count} RR interval(s) in the window; {MIN_WINDOW_INTERVALS} "
+            "are needed"
+        )
+    if fraction >= 0.5:
+        return "af", f"{100 * fraction:.0f} % of the window lies in an AF episode"
+    return "not_af", f"{100 * fraction:.0f} % of the window lies in an AF episode"
+
+
+def _check_n_samples(n_samples: object, *, func: str) -> int | None:
+    if n_samples is None:
+        return None
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        raise InvalidParameterError(
+            f"{func}: n_samples must be a positive integer or None, got {n_samples!r}"
+        )
+    return int(n_samples)
