@@ -86,8 +86,11 @@ def ecg_like(draw: st.DrawFn) -> tuple[Any, Any]:
 
 @st.composite
 def raw_arrays(draw: st.DrawFn) -> tuple[Any, Any]:
-    """Arrays of arbitrary floats, any shape up to 3-D."""
-    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=1200))
+    """Arrays of arbitrary floats, any shape up to 3-D (at most ~1.4 M values: the
+    generator itself must not need gigabytes; 1200 x 1200 x 1200 would be 13 GiB)."""
+    dims = draw(st.integers(1, 3))
+    side = {1: 1200, 2: 1200, 3: 110}[dims]
+    shape = draw(hnp.array_shapes(min_dims=dims, max_dims=dims, min_side=0, max_side=side))
     elements = st.floats(allow_nan=True, allow_infinity=True, width=64)
     return draw(hnp.arrays(np.float64, shape, elements=elements)), draw(RATES)
 

@@ -179,5 +179,7 @@ def snr_sqi(
         noise = rms[min(lo // second, n_seconds - 1) : max(hi // second, lo // second + 1)]
         if beats.size and noise.size:
             size = max(float(np.median(noise)), 1e-12 * float(np.median(beats)) + 1e-300)
-            out[i] = 20.0 * np.log10(float(np.median(beats)) / (np.sqrt(8.0) * size))
+            with np.errstate(all="ignore"):  # a flat or overflowing window: NaN, never inf
+                value = 20.0 * np.log10(float(np.median(beats)) / (np.sqrt(8.0) * size))
+            out[i] = value if np.isfinite(value) else np.nan
     return out

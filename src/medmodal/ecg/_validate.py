@@ -24,8 +24,13 @@ MIN_SECONDS = 2.0
 CLIP_FRACTION = 0.005
 
 
+#: Sampling rates every ECG function accepts (Hz): below 1 Hz no heartbeat is resolved,
+#: above 1 MHz no ECG hardware records; outside, times overflow or lose all meaning.
+SAMPLING_RATE_LIMITS = (1.0, 1e6)
+
+
 def check_sampling_rate(sampling_rate: object, *, func: str) -> float:
-    """Return ``sampling_rate`` as a positive finite float or raise.
+    """Return ``sampling_rate`` as a float within :data:`SAMPLING_RATE_LIMITS` or raise.
 
     Example:
         >>> check_sampling_rate(360, func="ecg_peaks")
@@ -40,6 +45,11 @@ def check_sampling_rate(sampling_rate: object, *, func: str) -> float:
     if not np.isfinite(rate) or rate <= 0:
         raise InvalidParameterError(
             f"{func}: sampling_rate must be a positive number in Hz, got {sampling_rate!r}"
+        )
+    low, high = SAMPLING_RATE_LIMITS
+    if not low <= rate <= high:
+        raise InvalidParameterError(
+            f"{func}: sampling_rate must be between {low:g} and {high:g} Hz, got {rate:g}"
         )
     return rate
 

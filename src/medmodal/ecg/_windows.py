@@ -81,13 +81,14 @@ def window_bounds(
         InvalidParameterError: more than :data:`MAX_WINDOWS` windows (implausible peaks,
             rate or length: refused before any allocation).
     """
-    size = max(1, round(window * sampling_rate))
-    if n_samples / size > MAX_WINDOWS:
+    span = window * sampling_rate
+    if not np.isfinite(span) or n_samples / max(1.0, span) > MAX_WINDOWS:
         raise InvalidParameterError(
-            f"{func}: {n_samples} samples at {sampling_rate:g} Hz make more than "
-            f"{MAX_WINDOWS:.0e} windows of {window:g} s; check the peaks, sampling rate "
-            "and n_samples"
+            f"{func}: {n_samples} samples at {sampling_rate:g} Hz in windows of {window:g} s "
+            f"make more than {MAX_WINDOWS:.0e} windows (or overflow); check the peaks, "
+            "sampling rate, window and n_samples"
         )
+    size = max(1, round(span))
     starts = np.arange(0, n_samples, size, dtype=np.int64)
     if starts.size > 1 and n_samples - starts[-1] < size / 2:
         starts = starts[:-1]

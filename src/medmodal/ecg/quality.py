@@ -195,7 +195,7 @@ def _grade_windows(
 ) -> Quality:
     """Grade every window of a validated signal from its evidence (the best lead wins)."""
     usable = _usable(checked)
-    starts, stops = window_bounds(checked.n_samples, rate, window_s)
+    starts, stops = window_bounds(checked.n_samples, rate, window_s, func="ecg_quality")
     per_lead = [
         _lead_evidence(
             _column(checked.data, k), _column(band, k), beats, rate, starts, stops, detector

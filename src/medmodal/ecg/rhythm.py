@@ -49,8 +49,6 @@ BRADYCARDIA_BPM = 60.0
 IRREGULARITY_THRESHOLD = 0.06
 NRMSSD_THRESHOLD = 0.1
 MIN_INTERVALS = 4
-#: Most windows a recording may make (a month of 10 s windows is 260,000).
-MAX_WINDOWS = 10**6
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,12 +132,7 @@ def ecg_rhythm(
                 f"{func}: without peaks, n_samples is needed to know the recording's length"
             )
         length = int(beats[-1]) + 1
-    if length / (window_s * rate) > MAX_WINDOWS:
-        raise InvalidParameterError(
-            f"{func}: {length} samples at {rate:g} Hz make more than {MAX_WINDOWS:.0e} "
-            f"windows of {window_s:g} s; check the peaks, sampling rate and n_samples"
-        )
-    starts, stops = window_bounds(length, rate, window_s)
+    starts, stops = window_bounds(length, rate, window_s, func=func)
     rr = np.diff(beats) / rate
     owner = np.searchsorted(stops, beats[1:], side="right")  # window of each interval's end
     cut = np.searchsorted(owner, np.arange(starts.size + 1))  # owner is sorted
