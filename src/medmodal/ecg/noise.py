@@ -236,8 +236,15 @@ def ecg_add_noise(
             raise InvalidSignalError(f"{func}: the noise is constant where it would be added")
         gain[lead] = amplitude[lead] / (np.sqrt(8.0) * size) * 10.0 ** (-target / 20.0)
         added[:, lead] = _switched(gain[lead] * source[:, lead], bounds)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = data + added
+    if not (np.isfinite(total).all() and np.isfinite(amplitude).all()):
+        raise InvalidSignalError(
+            f"{func}: the signal's amplitude (up to {float(np.max(np.abs(data))):.3g}) is too "
+            "large to add noise without overflowing float64; rescale it (e.g. to mV)"
+        )
     return NoisyECG(
-        signal=checked.restore(data + added),
+        signal=checked.restore(total),
         noise=checked.restore(added),
         noisy=mask,
         kind=kind_name,
