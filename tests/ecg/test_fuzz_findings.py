@@ -45,8 +45,8 @@ def test_noise_on_a_signal_near_the_float_limit_is_an_error_not_inf() -> None:
     """Noise added to a signal scaled to ~1.7e308 overflowed to inf in the result."""
     from medmodal.ecg import ecg_simulate
     from medmodal.ecg.noise import ecg_add_noise
-    from medmodal.errors import InvalidSignalError
+    from medmodal.errors import InvalidSignalError, MedmodalWarning
 
     x = ecg_simulate(5, 250, seed=0) * 1.7e308
-    with pytest.warns(Warning), pytest.raises(InvalidSignalError, match="too large"):
+    with pytest.warns(MedmodalWarning), pytest.raises(InvalidSignalError, match="too large"):
         ecg_add_noise(x, 250, snr_db=0.0, kind="electrode_motion", seed=0)
