@@ -205,18 +205,52 @@ def ecg_af(
     beats = as_peaks(peaks, func=func, n_samples=length)
     if length is None:
         length = int(beats[-1]) + 1 if beats.size else 1
-    rr = np.diff(beats) / rate
-    uses_p = checked is not None and name == "irregularity" and rr.size >= MIN_INTERVALS
-    flags = np.zeros(rr.size, dtype=bool)
-    if rr.size >= MIN_INTERVALS:
-        p_present = _p_present(checked.data, rate, beats) if uses_p and checked else None
-        ok = (rr >= RR_RANGE_S[0]) & (rr <= RR_RANGE_S[1])
-        flags = np.asarray(detector(rr, p_present), dtype=bool) & ok
-    episodes = _episodes(beats, flags, rate)
-    return _result(beats, rate, length, window_s, episodes, name=name, used_p=uses_p)
+    uses_p = checked is not None and name == "irregularity" and beats.size > MIN_INTERVALS
+    p_present = _p_present(checked.data, rate, beats) if uses_p and checked else None
+    return _detect(beats, rate, length, window_s, name, detector, p_present)
 
 
 AF_METHODS.document(ecg_af)
+
+
+def _af_with_p_waves(
+    peaks: IntArray,
+    sampling_rate: float,
+    *,
+    p_present: BoolArray | None,
+    n_samples: int,
+    window: float,
+) -> AFResult:
+    """:func:`ecg_af` (default method) on validated peaks, with the P-wave presence per
+    beat already known (``p_present[i]``: a P wave before beat ``i``; None: RR only), so
+    :func:`~medmodal.ecg.process.ecg_process` reuses its delineation."""
+    name = AF_METHODS.resolve("default")
+    uses_p = p_present is not None and name == "irregularity"
+    before_end = None if p_present is None or not uses_p else np.asarray(p_present[1:], dtype=bool)
+    window_s = check_window(window, func="ecg_af")
+    return _detect(
+        peaks, sampling_rate, n_samples, window_s, name, AF_METHODS.get(name), before_end
+    )
+
+
+def _detect(
+    beats: IntArray,
+    rate: float,
+    length: int,
+    window_s: float,
+    name: str,
+    detector: AFMethod,
+    p_present: BoolArray | None,
+) -> AFResult:
+    """Flag the intervals, group them into episodes and label the windows."""
+    rr = np.diff(beats) / rate
+    uses_p = p_present is not None and rr.size >= MIN_INTERVALS
+    flags = np.zeros(rr.size, dtype=bool)
+    if rr.size >= MIN_INTERVALS:
+        ok = (rr >= RR_RANGE_S[0]) & (rr <= RR_RANGE_S[1])
+        flags = np.asarray(detector(rr, p_present if uses_p else None), dtype=bool) & ok
+    episodes = _episodes(beats, flags, rate)
+    return _result(beats, rate, length, window_s, episodes, name=name, used_p=uses_p)
 
 
 def _p_present(data: FloatArray, rate: float, beats: IntArray) -> BoolArray:
