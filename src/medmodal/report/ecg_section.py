@@ -171,12 +171,29 @@ def excerpt_table(reports: Sequence[ExcerptReport]) -> pd.DataFrame:
                 "HR range bpm": f"{_rate(heart['min_bpm'])}-{_rate(heart['max_bpm'])}",
                 "RR flagged": f"{heart['n_flagged']} of {heart['n_intervals']}",
                 "rhythm": s["rhythm"],
+                "AF": af_text(s.get("atrial_fibrillation")),
                 "quality": s["quality"],
                 "SDNN ms": hrv.get("sdnn_ms", np.nan),
                 "RMSSD ms": hrv.get("rmssd_ms", np.nan),
             }
         )
     return pd.DataFrame(rows)
+
+
+def af_text(block: dict[str, Any] | None) -> str:
+    """One line for the ``atrial_fibrillation`` block of :meth:`ECGResult.summary`.
+
+    Example:
+        >>> af_text({"label": "none", "burden_pct": 0.0, "n_episodes": 0, "reason": ""})
+        'none (0 % burden)'
+    """
+    if not block:
+        return ""
+    if block["label"] == "unknown":
+        return f"unknown ({block['reason']})"
+    text = f"{block['label']} ({block['burden_pct']:.0f} % burden"
+    episodes = block["n_episodes"]
+    return text + (f", {episodes} episode{'s' if episodes != 1 else ''})" if episodes else ")")
 
 
 def intervals_table(reports: Sequence[ExcerptReport]) -> pd.DataFrame:
@@ -264,7 +281,9 @@ def build(ctx: SectionContext) -> SectionContent:
         ),
         headline=(
             f"{len(reports)} records, Se {pooled_se:.2f} %, +P {pooled_ppv:.2f} %, "
-            + ", ".join(f"{r.name} {r.summary['rhythm']}" for r in reports)
+            + ", ".join(
+                f"{r.name} {r.summary.get('rhythm_name', r.summary['rhythm'])}" for r in reports
+            )
         ),
         metrics={
             "records": [r.name for r in reports],
