@@ -53,15 +53,17 @@ def test_sinus_record_reports_no_af_and_keeps_pr(sinus_record: ECGResult) -> Non
 
 
 def test_af_uses_the_delineation_p_waves(af_record: ECGResult) -> None:
-    """ecg_process's AF equals ecg_af on the same peaks with the cleaned signal."""
-    assert af_record.af.used_p_waves
-    rr_only = ecg_af(af_record.peaks, 250, n_samples=af_record.n_samples)
-    assert not rr_only.used_p_waves
+    """ecg_process's AF equals ecg_af on the same peaks and cleaned signal, P waves used."""
+    af = af_record.af
+    assert af is not None and af.used_p_waves
+    direct = ecg_af(af_record.peaks, 250, signal=af_record.cleaned)
+    assert direct.label == af.label
+    np.testing.assert_allclose(direct.episode_start_s, af.episode_start_s)
 
 
 def test_ecg_intervals_af_windows_remove_pr_only_there(sinus_record: ECGResult) -> None:
     """Marking the first half of a sinus record as AF blanks PR only in those beats."""
-    af, d, old = sinus_record.af, d, sinus_record.intervals
+    af, d, old = sinus_record.af, sinus_record.delineation, sinus_record.intervals
     assert af is not None and d is not None and old is not None
     half = len(af.label) // 2
     labels = tuple("af" if i < half else lab for i, lab in enumerate(af.label))
