@@ -11,7 +11,7 @@ import pytest
 
 from medmodal.ecg import ecg_af, ecg_simulate_annotated
 from medmodal.ecg.intervals import ecg_intervals
-from medmodal.ecg.process import ECGResult, af_summary, ecg_process
+from medmodal.ecg.process import ECGResult, ecg_process
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +83,10 @@ def test_short_record_af_unknown_with_reason() -> None:
     assert block["label"] == "unknown" and "too few beats" in block["reason"]
 
 
-def test_af_summary_none() -> None:
-    assert af_summary(None) is None
+def test_hand_built_result_gets_rr_only_af(sinus_record: ECGResult) -> None:
+    rebuilt = replace(sinus_record, af=None)
+    assert rebuilt.af is not None and not rebuilt.af.used_p_waves
+    assert rebuilt.summary()["atrial_fibrillation"]["label"] == "none"
 
 
 def test_resampled_record_keeps_af() -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,8 @@ from medmodal.types import ArrayLike, BoolArray, FloatArray, IntArray
 __all__ = ["AF_METHODS", "LABELS", "AFResult", "available_methods", "ecg_af"]
 
 LABELS = ("af", "not_af", "unknown")
+#: The overall label in words, as :meth:`AFResult.summary` gives it.
+OVERALL_NAMES = {"af": "atrial fibrillation", "not_af": "none", "unknown": "unknown"}
 #: Fewest RR intervals in a recording for any AF decision (one 12-beat COSEn segment).
 MIN_INTERVALS = 12
 #: A window with fewer RR intervals ending in it is ``"unknown"``.
@@ -128,6 +130,37 @@ class AFResult(WindowedLabels):
     def n_episodes(self) -> int:
         """Number of AF episodes."""
         return int(self.episode_start_s.size)
+
+    def summary(self) -> dict[str, Any]:
+        """The ``atrial_fibrillation`` block of :meth:`ECGResult.summary
+        <medmodal.ecg.process.ECGResult.summary>`.
+
+        Keys: ``label`` (``"atrial fibrillation"``, ``"none"`` or ``"unknown"``),
+        ``overall`` (``"af"``/``"not_af"``/``"unknown"``), ``burden_pct``,
+        ``n_episodes``, ``episodes`` (``start_s``/``end_s``), ``method``,
+        ``used_p_waves`` and ``reason`` (why the record could not be judged; ``""``
+        otherwise).
+
+        Example:
+            >>> sinus = np.cumsum(np.full(150, 200)).astype(int)
+            >>> block = ecg_af(sinus, 250).summary()
+            >>> block["label"], block["burden_pct"], block["n_episodes"]
+            ('none', 0.0, 0)
+        """
+        overall = self.overall
+        return {
+            "label": OVERALL_NAMES[overall],
+            "overall": overall,
+            "burden_pct": float(self.burden_pct),
+            "n_episodes": self.n_episodes,
+            "episodes": [
+                {"start_s": float(a), "end_s": float(b)}
+                for a, b in zip(self.episode_start_s, self.episode_end_s, strict=True)
+            ],
+            "method": self.method,
+            "used_p_waves": bool(self.used_p_waves),
+            "reason": str(self.reason[0]) if overall == "unknown" and len(self.reason) else "",
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """One row per window with its label, reason and evidence."""

@@ -179,7 +179,7 @@ class ECGResult:
         ``detail``, ``text``), ``heart_rate`` (:meth:`RRIntervals.summary`), ``rhythm``
         and ``rhythm_fractions`` (``rhythm_name``: the rhythm in words, "atrial
         fibrillation" where :func:`~medmodal.ecg.af.ecg_af` finds it in an irregular
-        rhythm), ``atrial_fibrillation`` (:func:`af_summary`), ``quality`` and
+        rhythm), ``atrial_fibrillation`` (:meth:`AFResult.summary`), ``quality`` and
         ``quality_fractions``, ``hrv``
         (:meth:`HRV.to_dict`, when there are 3 beats) and ``intervals``
         (:meth:`ClinicalIntervals.summary`, when delineated); ``analysis_rate_hz`` and
@@ -197,7 +197,7 @@ class ECGResult:
             "rhythm": self.rhythm.overall,
             "rhythm_fractions": self.rhythm.fractions,
             "rhythm_name": _rhythm_name(self.rhythm.overall, self.af),
-            "atrial_fibrillation": af_summary(self.af),
+            "atrial_fibrillation": None if self.af is None else self.af.summary(),
             "quality": self.quality.overall,
             "quality_fractions": self.quality.fractions,
         }
@@ -454,44 +454,6 @@ def _af(
         )
     signal = cleaned if cleaned.shape[1] and peaks.size else None
     return ecg_af(peaks, rate, signal=signal, n_samples=n_samples, window=window)
-
-
-#: How :meth:`ECGResult.summary` names the overall AF label.
-AF_NAMES = {"af": "atrial fibrillation", "not_af": "none", "unknown": "unknown"}
-
-
-def af_summary(af: AFResult | None) -> dict[str, Any] | None:
-    """The ``atrial_fibrillation`` block of :meth:`ECGResult.summary`.
-
-    Keys: ``label`` (``"atrial fibrillation"``, ``"none"`` or ``"unknown"``),
-    ``overall`` (``"af"``/``"not_af"``/``"unknown"``), ``burden_pct``, ``n_episodes``,
-    ``episodes`` (``start_s``/``end_s``), ``method``, ``used_p_waves`` and ``reason``
-    (why the record could not be judged; ``""`` otherwise).
-
-    Example:
-        >>> import numpy as np
-        >>> from medmodal.ecg.af import ecg_af
-        >>> sinus = np.cumsum(np.full(150, 200)).astype(int)
-        >>> block = af_summary(ecg_af(sinus, 250))
-        >>> block["label"], block["burden_pct"], block["n_episodes"]
-        ('none', 0.0, 0)
-    """
-    if af is None:
-        return None
-    overall = af.overall
-    return {
-        "label": AF_NAMES[overall],
-        "overall": overall,
-        "burden_pct": float(af.burden_pct),
-        "n_episodes": af.n_episodes,
-        "episodes": [
-            {"start_s": float(a), "end_s": float(b)}
-            for a, b in zip(af.episode_start_s, af.episode_end_s, strict=True)
-        ],
-        "method": af.method,
-        "used_p_waves": bool(af.used_p_waves),
-        "reason": str(af.reason[0]) if overall == "unknown" and len(af.reason) else "",
-    }
 
 
 def _rhythm_name(overall: str, af: AFResult | None) -> str:
