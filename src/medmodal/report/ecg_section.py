@@ -274,9 +274,12 @@ def build(ctx: SectionContext) -> SectionContent:
             "is the most common "
             "10-second label: 'irregular' flags windows whose RR intervals vary beyond sinus "
             "arrhythmia (ectopic beats or atrial fibrillation), so it is a screening flag, "
-            "not a diagnosis. High SDNN with 'irregular' windows (as in atrial fibrillation) "
+            "not a diagnosis. The AF column is ecg_af's verdict (RR irregularity and "
+            "absent P waves; benchmarks/results/ecg_af.md) with the time in AF episodes. "
+            "High SDNN with 'irregular' windows (as in atrial fibrillation) "
             "measures chaotic rhythm, not healthy variability. PR is withheld where the "
-            "rhythm is irregular (no P wave to time it from in atrial fibrillation), and QT "
+            "rhythm is irregular or AF is found (no P wave to time it from in atrial "
+            "fibrillation), and QT "
             "until T-wave ends are validated against cardiologists."
         ),
         headline=(
