@@ -281,7 +281,9 @@ def af_rows(block: dict[str, Any] | None) -> list[tuple[str, str]]:
         return [("atrial fibrillation", f"unknown: {block['reason']}")]
     spans = ", ".join(f"{e['start_s']:.0f}-{e['end_s']:.0f} s" for e in block["episodes"][:5])
     more = " ..." if block["n_episodes"] > 5 else ""
-    text = f"{block['label']} ({block['burden_pct']:.1f} % burden, {block['n_episodes']} episodes"
+    count = block["n_episodes"]
+    text = f"{block['label']} ({block['burden_pct']:.1f} % burden, {count} episode"
+    text += "" if count == 1 else "s"
     return [("atrial fibrillation", text + (f": {spans}{more})" if spans else ")"))]
 
 
