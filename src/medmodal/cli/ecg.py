@@ -250,7 +250,10 @@ def summary_table(title: str, summary: dict[str, Any]) -> Table:
     table.add_row("beats", f"{summary['n_beats']} ({summary['peak_lead_reason']})")
     for name, value in heart_rate_rows(summary["heart_rate"]):
         table.add_row(name, value)
-    table.add_row("rhythm", _fractions(summary["rhythm"], summary["rhythm_fractions"]))
+    rhythm = summary.get("rhythm_name", summary["rhythm"])
+    table.add_row("rhythm", _fractions(rhythm, summary["rhythm_fractions"]))
+    for name, value in af_rows(summary.get("atrial_fibrillation")):
+        table.add_row(name, value)
     table.add_row("quality", _fractions(summary["quality"], summary["quality_fractions"]))
     hrv = summary.get("hrv")
     if hrv:
@@ -268,6 +271,20 @@ def summary_table(title: str, summary: dict[str, Any]) -> Table:
     for name, value in interval_rows(summary.get("intervals")):
         table.add_row(name, value)
     return table
+
+
+def af_rows(block: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The atrial-fibrillation line of the table: label, burden and episodes (s)."""
+    if not block:
+        return []
+    if block["label"] == "unknown":
+        return [("atrial fibrillation", f"unknown: {block['reason']}")]
+    spans = ", ".join(f"{e['start_s']:.0f}-{e['end_s']:.0f} s" for e in block["episodes"][:5])
+    more = " ..." if block["n_episodes"] > 5 else ""
+    count = block["n_episodes"]
+    text = f"{block['label']} ({block['burden_pct']:.1f} % burden, {count} episode"
+    text += "" if count == 1 else "s"
+    return [("atrial fibrillation", text + (f": {spans}{more})" if spans else ")"))]
 
 
 def heart_rate_rows(heart_rate: dict[str, Any]) -> list[tuple[str, str]]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,8 @@ from medmodal.types import ArrayLike, BoolArray, FloatArray, IntArray
 __all__ = ["AF_METHODS", "LABELS", "AFResult", "available_methods", "ecg_af"]
 
 LABELS = ("af", "not_af", "unknown")
+#: The overall label in words, as :meth:`AFResult.summary` gives it.
+OVERALL_NAMES = {"af": "atrial fibrillation", "not_af": "none", "unknown": "unknown"}
 #: Fewest RR intervals in a recording for any AF decision (one 12-beat COSEn segment).
 MIN_INTERVALS = 12
 #: A window with fewer RR intervals ending in it is ``"unknown"``.
@@ -129,6 +131,37 @@ class AFResult(WindowedLabels):
         """Number of AF episodes."""
         return int(self.episode_start_s.size)
 
+    def summary(self) -> dict[str, Any]:
+        """The ``atrial_fibrillation`` block of :meth:`ECGResult.summary
+        <medmodal.ecg.process.ECGResult.summary>`.
+
+        Keys: ``label`` (``"atrial fibrillation"``, ``"none"`` or ``"unknown"``),
+        ``overall`` (``"af"``/``"not_af"``/``"unknown"``), ``burden_pct``,
+        ``n_episodes``, ``episodes`` (``start_s``/``end_s``), ``method``,
+        ``used_p_waves`` and ``reason`` (why the record could not be judged; ``""``
+        otherwise).
+
+        Example:
+            >>> sinus = np.cumsum(np.full(150, 200)).astype(int)
+            >>> block = ecg_af(sinus, 250).summary()
+            >>> block["label"], block["burden_pct"], block["n_episodes"]
+            ('none', 0.0, 0)
+        """
+        overall = self.overall
+        return {
+            "label": OVERALL_NAMES[overall],
+            "overall": overall,
+            "burden_pct": float(self.burden_pct),
+            "n_episodes": self.n_episodes,
+            "episodes": [
+                {"start_s": float(a), "end_s": float(b)}
+                for a, b in zip(self.episode_start_s, self.episode_end_s, strict=True)
+            ],
+            "method": self.method,
+            "used_p_waves": bool(self.used_p_waves),
+            "reason": str(self.reason[0]) if overall == "unknown" and len(self.reason) else "",
+        }
+
     def to_frame(self) -> pd.DataFrame:
         """One row per window with its label, reason and evidence."""
         names = [f.name for f in fields(self) if f.name not in self._EPISODE_FIELDS]
@@ -205,18 +238,52 @@ def ecg_af(
     beats = as_peaks(peaks, func=func, n_samples=length)
     if length is None:
         length = int(beats[-1]) + 1 if beats.size else 1
-    rr = np.diff(beats) / rate
-    uses_p = checked is not None and name == "irregularity" and rr.size >= MIN_INTERVALS
-    flags = np.zeros(rr.size, dtype=bool)
-    if rr.size >= MIN_INTERVALS:
-        p_present = _p_present(checked.data, rate, beats) if uses_p and checked else None
-        ok = (rr >= RR_RANGE_S[0]) & (rr <= RR_RANGE_S[1])
-        flags = np.asarray(detector(rr, p_present), dtype=bool) & ok
-    episodes = _episodes(beats, flags, rate)
-    return _result(beats, rate, length, window_s, episodes, name=name, used_p=uses_p)
+    uses_p = checked is not None and name == "irregularity" and beats.size > MIN_INTERVALS
+    p_present = _p_present(checked.data, rate, beats) if uses_p and checked else None
+    return _detect(beats, rate, length, window_s, name, detector, p_present)
 
 
 AF_METHODS.document(ecg_af)
+
+
+def _af_with_p_waves(
+    peaks: IntArray,
+    sampling_rate: float,
+    *,
+    p_present: BoolArray | None,
+    n_samples: int,
+    window: float,
+) -> AFResult:
+    """:func:`ecg_af` (default method) on validated peaks, with the P-wave presence per
+    beat already known (``p_present[i]``: a P wave before beat ``i``; None: RR only), so
+    :func:`~medmodal.ecg.process.ecg_process` reuses its delineation."""
+    name = AF_METHODS.resolve("default")
+    uses_p = p_present is not None and name == "irregularity"
+    before_end = None if p_present is None or not uses_p else np.asarray(p_present[1:], dtype=bool)
+    window_s = check_window(window, func="ecg_af")
+    return _detect(
+        peaks, sampling_rate, n_samples, window_s, name, AF_METHODS.get(name), before_end
+    )
+
+
+def _detect(
+    beats: IntArray,
+    rate: float,
+    length: int,
+    window_s: float,
+    name: str,
+    detector: AFMethod,
+    p_present: BoolArray | None,
+) -> AFResult:
+    """Flag the intervals, group them into episodes and label the windows."""
+    rr = np.diff(beats) / rate
+    uses_p = p_present is not None and rr.size >= MIN_INTERVALS
+    flags = np.zeros(rr.size, dtype=bool)
+    if rr.size >= MIN_INTERVALS:
+        ok = (rr >= RR_RANGE_S[0]) & (rr <= RR_RANGE_S[1])
+        flags = np.asarray(detector(rr, p_present if uses_p else None), dtype=bool) & ok
+    episodes = _episodes(beats, flags, rate)
+    return _result(beats, rate, length, window_s, episodes, name=name, used_p=uses_p)
 
 
 def _p_present(data: FloatArray, rate: float, beats: IntArray) -> BoolArray:

@@ -7,9 +7,10 @@ decides which beats and which measurements may be reported:
   (:func:`medmodal.ecg.rr.ecg_rr`), so premature beats, the beat after a pause and
   beats next to an extra detection are left out;
 - **PR** needs a P wave, and is only defined in a regular rhythm: beats in windows
-  labelled ``irregular`` or ``undetermined`` (``PR_EXCLUDED_RHYTHMS``; atrial
-  fibrillation and flutter labels join it when the rhythm classifier gives them) are
-  left out, and PR is withheld when P waves were found before fewer than half of the
+  labelled ``irregular`` or ``undetermined`` (``PR_EXCLUDED_RHYTHMS``) and beats in
+  windows that :func:`medmodal.ecg.af.ecg_af` labels ``"af"`` (atrial fibrillation has
+  no P waves; the reason says "atrial fibrillation") are left out, and PR is withheld
+  when P waves were found before fewer than half of the
   dominant beats in regular windows (``MIN_P_SHARE``: scattered "P waves" in an
   irregular record are fibrillation waves or noise);
 - **QRS** duration is reported from the dominant beats;
@@ -50,6 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from medmodal.ecg.af import AFResult
 from medmodal.ecg.delineate import Delineation
 from medmodal.ecg.rhythm import Rhythm
 from medmodal.ecg.rr import RRIntervals
@@ -185,6 +187,7 @@ def ecg_intervals(
     lead_name: str | None = None,
     lead_reason: str = "",
     validation: DelineationValidation | None = None,
+    af: AFResult | None = None,
 ) -> ClinicalIntervals:
     """Gate the per-beat intervals of ``delineation`` (see the module for the rules).
 
@@ -195,6 +198,8 @@ def ecg_intervals(
         lead_name: name of the delineated lead (default ``lead<k>``).
         lead_reason: why that lead, for the outputs.
         validation: QT-database figures for the QT gate (default: the shipped file).
+        af: AF per window (:func:`medmodal.ecg.af.ecg_af`): beats in windows labelled
+            ``"af"`` give no PR (None: no AF windows known).
 
     Raises:
         InvalidParameterError: ``rr`` was measured on other beats than ``delineation``.
@@ -208,8 +213,10 @@ def ecg_intervals(
     dominant = np.concatenate([[False], rr.nn]) if rr.peaks.size else np.zeros(0, dtype=bool)
     beats = pd.DataFrame({name: raw[name].to_numpy(dtype=np.float64) for name in _COLUMNS})
     beats.loc[~dominant, list(_COLUMNS[1:])] = np.nan
-    regular = _regular(rhythm, delineation.r_peak / delineation.sampling_rate)
-    pr_withheld, pr_note = _gate_pr(beats, dominant, regular, rhythm)
+    times = delineation.r_peak / delineation.sampling_rate
+    in_af = _in_af(af, times)
+    regular = _regular(rhythm, times) & ~in_af
+    pr_withheld, pr_note = _gate_pr(beats, dominant, regular, rhythm, af_share=_af_share(af))
     leads = delineation.leads or (delineation.lead,)
     gate = qt_gate(validation, method=delineation.method, convention=convention_for(len(leads)))
     if not gate.passed:
@@ -237,8 +244,28 @@ def _regular(rhythm: Rhythm | None, times: FloatArray) -> BoolArray:
     return allowed[window]
 
 
+def _in_af(af: AFResult | None, times: FloatArray) -> BoolArray:
+    """Whether each beat lies in a window that ``af`` labels ``"af"``."""
+    if af is None or times.size == 0 or not len(af.label):
+        return np.zeros(times.size, dtype=bool)
+    window = np.clip(np.searchsorted(af.end_s, times, side="right"), 0, len(af.label) - 1)
+    return np.array([lab == "af" for lab in af.label], dtype=bool)[window]
+
+
+def _af_share(af: AFResult | None) -> float:
+    """Share of the windows labelled ``"af"`` (0 without AF)."""
+    if af is None or not len(af.label):
+        return 0.0
+    return sum(lab == "af" for lab in af.label) / len(af.label)
+
+
 def _gate_pr(
-    beats: pd.DataFrame, dominant: BoolArray, regular: BoolArray, rhythm: Rhythm | None
+    beats: pd.DataFrame,
+    dominant: BoolArray,
+    regular: BoolArray,
+    rhythm: Rhythm | None,
+    *,
+    af_share: float = 0.0,
 ) -> tuple[str, str]:
     """Blank PR where it does not count; return (withheld reason, note)."""
     candidates = dominant & regular
@@ -249,6 +276,14 @@ def _gate_pr(
         return "PR withheld: the rhythm is unknown", ""
     shares = {k: v for k, v in rhythm.fractions.items() if k in PR_EXCLUDED_RHYTHMS and v > 0}
     time_out = ", ".join(f"{100 * v:.0f} % of the time {k}" for k, v in shares.items())
+    if af_share > 0:
+        af_text = f"{100 * af_share:.0f} % of the time atrial fibrillation"
+        time_out = f"{af_text}, {time_out}" if time_out else af_text
+    if candidates.sum() == 0 and af_share > 0:
+        return (
+            f"PR withheld: atrial fibrillation ({time_out}); PR needs a P wave in a regular rhythm",
+            "",
+        )
     if candidates.sum() == 0:
         why = f" ({time_out})" if time_out else ""
         return (

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from medmodal.ecg._validate import CheckedSignal, as_signal, check_sampling_rate
+from medmodal.ecg.af import AFResult, _af_with_p_waves, ecg_af
 from medmodal.ecg.clean import _clean_unchecked
 from medmodal.ecg.delineate import Delineation, _delineate_unchecked
 from medmodal.ecg.hrv import HRV, ecg_hrv
@@ -77,6 +78,8 @@ class ECGResult:
             sampled faster (:mod:`medmodal.ecg.resample`); every sample index of the
             result is at ``sampling_rate`` either way.
         notes: caveats of the analysis, in words (e.g. the resampling).
+        af: atrial fibrillation per window, episodes and burden
+            (:func:`medmodal.ecg.af.ecg_af`, P waves from :attr:`delineation`).
     """
 
     sampling_rate: float
@@ -96,12 +99,16 @@ class ECGResult:
     peak_lead_reason: str = ""
     analysis_rate: float | None = None
     notes: tuple[str, ...] = ()
+    af: AFResult | None = None
 
     def __post_init__(self) -> None:
         if self.analysis_rate is None:  # analysed at the caller's rate
             object.__setattr__(self, "analysis_rate", self.sampling_rate)
         if self.rr is None:  # built by hand: flag the intervals of the peaks given
             object.__setattr__(self, "rr", ecg_rr(self.peaks, self.sampling_rate))
+        if self.af is None:  # built by hand: AF from the RR intervals
+            af = ecg_af(self.peaks, self.sampling_rate, n_samples=self.n_samples)
+            object.__setattr__(self, "af", af)
 
     @property
     def n_samples(self) -> int:
@@ -170,7 +177,10 @@ class ECGResult:
         Keys: ``duration_s``, ``sampling_rate_hz``, ``leads``, ``n_beats``,
         ``peak_lead`` and ``peak_lead_reason``, ``powerline`` (``hz``, ``source``,
         ``detail``, ``text``), ``heart_rate`` (:meth:`RRIntervals.summary`), ``rhythm``
-        and ``rhythm_fractions``, ``quality`` and ``quality_fractions``, ``hrv``
+        and ``rhythm_fractions`` (``rhythm_name``: the rhythm in words, "atrial
+        fibrillation" where :func:`~medmodal.ecg.af.ecg_af` finds it in an irregular
+        rhythm), ``atrial_fibrillation`` (:meth:`AFResult.summary`), ``quality`` and
+        ``quality_fractions``, ``hrv``
         (:meth:`HRV.to_dict`, when there are 3 beats) and ``intervals``
         (:meth:`ClinicalIntervals.summary`, when delineated); ``analysis_rate_hz`` and
         ``notes`` when the record was analysed at a lower rate (:mod:`.resample`).
@@ -186,6 +196,8 @@ class ECGResult:
             "heart_rate": self.rr_intervals.summary(),
             "rhythm": self.rhythm.overall,
             "rhythm_fractions": self.rhythm.fractions,
+            "rhythm_name": _rhythm_name(self.rhythm.overall, self.af),
+            "atrial_fibrillation": None if self.af is None else self.af.summary(),
             "quality": self.quality.overall,
             "quality_fractions": self.quality.fractions,
         }
@@ -306,9 +318,14 @@ def _analyse(
     hrv = _hrv(peaks, rate, rhythm) if peaks.size >= MIN_BEATS_HRV else None
     quality = _quality_unchecked(checked, rate, peaks=peaks, cleaned=cleaned, window=options.window)
     peak_lead = usable[_peak_lead(cleaned[:, usable], peaks, rate)] if usable else 0
-    delineation, intervals = None, None
+    delineation, intervals, lead = None, None, ("", "")
     if options.delineate and peaks.size:
-        delineation, intervals = _delineate(band, rate, peaks, names, usable, rr, rhythm)
+        delineation, lead = _delineate(band, rate, peaks, names, usable)
+    af = _af(peaks, rate, n, options.window, delineation, band.data[:, usable])
+    if delineation is not None:
+        intervals = ecg_intervals(
+            delineation, rr, rhythm, lead_name=lead[0], lead_reason=lead[1], af=af
+        )
     return ECGResult(
         sampling_rate=rate,
         raw=data,
@@ -325,6 +342,7 @@ def _analyse(
         intervals=intervals,
         powerline=mains,
         peak_lead_reason=_peak_lead_reason(names, usable, peak_lead),
+        af=af,
     )
 
 
@@ -339,6 +357,7 @@ def _to_original(
     rr = ecg_rr(peaks, rate)
     rhythm = ecg_rhythm(peaks, rate, n_samples=n, window=options.window)
     delineation, intervals = result.delineation, result.intervals
+    usable = [i for i in range(checked.n_leads) if i not in checked.flat_leads]
     if delineation is not None:
         points: dict[str, Any] = {
             k: plan.index_to_original(v, n)
@@ -346,6 +365,8 @@ def _to_original(
             if k != "r_peak"
         }
         delineation = replace(delineation, **points, r_peak=peaks, sampling_rate=rate)
+    af = _af(peaks, rate, n, options.window, delineation, cleaned[:, usable])
+    if delineation is not None:
         old = result.intervals
         intervals = ecg_intervals(
             delineation,
@@ -353,6 +374,7 @@ def _to_original(
             rhythm,
             lead_name=None if old is None else old.lead,
             lead_reason="" if old is None else old.lead_reason,
+            af=af,
         )
     return replace(
         result,
@@ -368,6 +390,7 @@ def _to_original(
         intervals=intervals,
         analysis_rate=plan.analysis_rate,
         notes=(plan.note(),),
+        af=af,
     )
 
 
@@ -396,10 +419,9 @@ def _delineate(
     peaks: IntArray,
     names: tuple[str, ...],
     usable: list[int],
-    rr: RRIntervals,
-    rhythm: Rhythm,
-) -> tuple[Delineation, ClinicalIntervals]:
-    """Delineate on the interval lead (or the delineator's choice) and gate the intervals."""
+) -> tuple[Delineation, tuple[str, str]]:
+    """Delineate on the interval lead (or the delineator's choice); the delineation and
+    the lead's name and reason."""
     lead, reason = choose_interval_lead(names, usable)
     if lead is None:
         delineation = _delineate_unchecked(band, rate, peaks=peaks, leads=usable)
@@ -412,8 +434,33 @@ def _delineate(
         single = _delineate_unchecked(_leads(band, [lead]), rate, peaks=peaks)
         delineation = replace(single, lead=lead, leads=(lead,))
     lead_name = "+".join(names[k] for k in delineation.leads)
-    intervals = ecg_intervals(delineation, rr, rhythm, lead_name=lead_name, lead_reason=reason)
-    return delineation, intervals
+    return delineation, (lead_name, reason)
+
+
+def _af(
+    peaks: IntArray,
+    rate: float,
+    n_samples: int,
+    window: float,
+    delineation: Delineation | None,
+    cleaned: FloatArray,
+) -> AFResult:
+    """AF once per analysis: the P waves of ``delineation`` when there is one, else the
+    cleaned usable leads are delineated by :func:`~medmodal.ecg.af.ecg_af`."""
+    if delineation is not None:
+        p_present = np.asarray(delineation.p_peak >= 0, dtype=bool)
+        return _af_with_p_waves(
+            peaks, rate, p_present=p_present, n_samples=n_samples, window=window
+        )
+    signal = cleaned if cleaned.shape[1] and peaks.size else None
+    return ecg_af(peaks, rate, signal=signal, n_samples=n_samples, window=window)
+
+
+def _rhythm_name(overall: str, af: AFResult | None) -> str:
+    """The rhythm label in words: "atrial fibrillation" where an irregular rhythm is AF."""
+    if overall == "irregular" and af is not None and af.overall == "af":
+        return "atrial fibrillation"
+    return overall
 
 
 def _leads(checked: CheckedSignal, leads: list[int]) -> CheckedSignal:

@@ -171,12 +171,29 @@ def excerpt_table(reports: Sequence[ExcerptReport]) -> pd.DataFrame:
                 "HR range bpm": f"{_rate(heart['min_bpm'])}-{_rate(heart['max_bpm'])}",
                 "RR flagged": f"{heart['n_flagged']} of {heart['n_intervals']}",
                 "rhythm": s["rhythm"],
+                "AF": af_text(s.get("atrial_fibrillation")),
                 "quality": s["quality"],
                 "SDNN ms": hrv.get("sdnn_ms", np.nan),
                 "RMSSD ms": hrv.get("rmssd_ms", np.nan),
             }
         )
     return pd.DataFrame(rows)
+
+
+def af_text(block: dict[str, Any] | None) -> str:
+    """One line for the ``atrial_fibrillation`` block of :meth:`ECGResult.summary`.
+
+    Example:
+        >>> af_text({"label": "none", "burden_pct": 0.0, "n_episodes": 0, "reason": ""})
+        'none (0 % burden)'
+    """
+    if not block:
+        return ""
+    if block["label"] == "unknown":
+        return f"unknown ({block['reason']})"
+    text = f"{block['label']} ({block['burden_pct']:.0f} % burden"
+    episodes = block["n_episodes"]
+    return text + (f", {episodes} episode{'s' if episodes != 1 else ''})" if episodes else ")")
 
 
 def intervals_table(reports: Sequence[ExcerptReport]) -> pd.DataFrame:
@@ -257,14 +274,19 @@ def build(ctx: SectionContext) -> SectionContent:
             "is the most common "
             "10-second label: 'irregular' flags windows whose RR intervals vary beyond sinus "
             "arrhythmia (ectopic beats or atrial fibrillation), so it is a screening flag, "
-            "not a diagnosis. High SDNN with 'irregular' windows (as in atrial fibrillation) "
+            "not a diagnosis. The AF column is ecg_af's verdict (RR irregularity and "
+            "absent P waves; benchmarks/results/ecg_af.md) with the time in AF episodes. "
+            "High SDNN with 'irregular' windows (as in atrial fibrillation) "
             "measures chaotic rhythm, not healthy variability. PR is withheld where the "
-            "rhythm is irregular (no P wave to time it from in atrial fibrillation), and QT "
+            "rhythm is irregular or AF is found (no P wave to time it from in atrial "
+            "fibrillation), and QT "
             "until T-wave ends are validated against cardiologists."
         ),
         headline=(
             f"{len(reports)} records, Se {pooled_se:.2f} %, +P {pooled_ppv:.2f} %, "
-            + ", ".join(f"{r.name} {r.summary['rhythm']}" for r in reports)
+            + ", ".join(
+                f"{r.name} {r.summary.get('rhythm_name', r.summary['rhythm'])}" for r in reports
+            )
         ),
         metrics={
             "records": [r.name for r in reports],

@@ -172,6 +172,8 @@ def result_body(result: ECGResult, fmt: str, notes: Sequence[str]) -> dict[str, 
         "intervals": json_safe(summary.get("intervals")),
         "powerline": json_safe(summary["powerline"]),
         "rhythm": _windows(result.rhythm, with_rate=True),
+        "rhythm_name": summary["rhythm_name"],
+        "atrial_fibrillation": json_safe(summary["atrial_fibrillation"]),
         "quality": _windows(result.quality, with_rate=False),
         "r_peaks": [int(p) for p in result.peaks],
         "beats": {

@@ -131,6 +131,26 @@ class WindowedLabels(_Model):
     windows: list[Window]
 
 
+class AFEpisode(_Model):
+    """One atrial fibrillation episode."""
+
+    start_s: float
+    end_s: float
+
+
+class AtrialFibrillation(_Model):
+    """Atrial fibrillation over the record (:func:`medmodal.ecg.ecg_af`)."""
+
+    label: str = Field(description="'atrial fibrillation', 'none' or 'unknown'")
+    overall: str = Field(description="'af', 'not_af' or 'unknown'")
+    burden_pct: float = Field(description="time in AF episodes, % of the recording")
+    n_episodes: int
+    episodes: list[AFEpisode]
+    method: str
+    used_p_waves: bool = Field(description="whether the absence of P waves was examined")
+    reason: str = Field(description="why the record could not be judged ('' otherwise)")
+
+
 class ECGAnalysis(_Model):
     """``POST /v1/ecg/analyze``: what :func:`medmodal.ecg.ecg_process` measured."""
 
@@ -143,6 +163,11 @@ class ECGAnalysis(_Model):
     intervals: Intervals | None = Field(description="PR, QRS, QT/QTc (null: no beats)")
     powerline: Powerline
     rhythm: WindowedLabels
+    rhythm_name: str = Field(
+        description="the overall rhythm in words ('atrial fibrillation' where an irregular "
+        "rhythm is AF)"
+    )
+    atrial_fibrillation: AtrialFibrillation | None = Field(description="AF episodes and burden")
     quality: WindowedLabels
     r_peaks: list[int] = Field(description="R-peak sample indices")
     beats: BeatSeries

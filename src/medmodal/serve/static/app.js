@@ -65,9 +65,14 @@ function render(data) {
   const rec = data.record;
   $("record-info").textContent =
     `${fmt(rec.duration_s, 0)} s at ${fmt(rec.sampling_rate_hz, 0)} Hz, leads ${rec.leads.join(", ")}`;
-  $("rhythm").textContent = data.rhythm.overall;
+  $("rhythm").textContent = data.rhythm_name || data.rhythm.overall;
   $("rhythm").className = `value label-${data.rhythm.overall}`;
   $("rhythm-fractions").textContent = fractions(data.rhythm.fractions);
+  const af = data.atrial_fibrillation;
+  $("af").textContent = af ? af.label : "–";
+  $("af-detail").textContent = !af ? "" : af.label === "unknown" ? af.reason
+    : `${fmt(af.burden_pct, 1)} % burden, ${af.n_episodes} episode(s)` +
+      af.episodes.slice(0, 5).map((e) => ` · ${fmt(e.start_s, 0)}–${fmt(e.end_s, 0)} s`).join("");
   $("quality").textContent = data.quality.overall;
   $("quality").className = `value label-${data.quality.overall}`;
   $("quality-fractions").textContent = fractions(data.quality.fractions);

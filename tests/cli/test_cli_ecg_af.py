@@ -1,0 +1,48 @@
+"""``medmodal ecg analyze`` shows atrial fibrillation in its table and JSON (issue 14)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from medmodal.cli.app import app
+from medmodal.ecg import ecg_simulate_annotated
+
+runner = CliRunner()
+
+
+def _csv(tmp_path: Path, rhythm: str) -> str:
+    sim = ecg_simulate_annotated(120, 250, rhythm=rhythm, heart_rate=70, seed=2)
+    path = tmp_path / f"{rhythm}.csv"
+    np.savetxt(path, sim.signal, header="II", comments="", delimiter=",")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("rhythm", "label", "name"),
+    [("afib", "atrial fibrillation", "atrial fibrillation"), ("sinus", "none", "sinus")],
+)
+def test_json_has_the_af_block(tmp_path: Path, rhythm: str, label: str, name: str) -> None:
+    args = ["ecg", "analyze", _csv(tmp_path, rhythm), "--sampling-rate", "250", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["summary"]
+    block = summary["atrial_fibrillation"]
+    assert block["label"] == label and summary["rhythm_name"] == name
+    if rhythm == "sinus":
+        assert block["burden_pct"] == 0.0 and block["n_episodes"] == 0
+    else:
+        assert block["burden_pct"] > 90 and block["episodes"][0]["end_s"] > 100
+        assert "atrial fibrillation" in summary["intervals"]["pr_withheld"]
+
+
+def test_table_has_one_af_line(tmp_path: Path) -> None:
+    args = ["ecg", "analyze", _csv(tmp_path, "afib"), "--sampling-rate", "250"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "% burden" in line]
+    assert len(lines) == 1 and "atrial fibrillation" in lines[0]
