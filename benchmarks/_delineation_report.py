@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
 
 import _machine
+from _tuning_log import log_lines
 from medmodal.metrics.delineation import FIDUCIALS
 
-LOG_START, LOG_END = "<!-- tuning-log:start -->", "<!-- tuning-log:end -->"
 PEERS = ("neurokit2_dwt", "ecgpuwave")
 METHOD_LABELS = {
     "medmodal": "medmodal",
@@ -40,17 +38,6 @@ CSE = {"p_onset": 10.2, "p_offset": 12.7, "qrs_onset": 6.5, "qrs_offset": 11.6, 
 #: Issue 11's absolute bars (ms).
 MEAN_BAR = 10.0
 SD_BARS = {"qrs_offset": 11.6, "t_offset": 30.6}
-
-
-def kept_section(path: Path) -> str:
-    """The hand-written tuning log of an existing results file (kept across runs)."""
-    if path.is_file():
-        found = re.search(
-            re.escape(LOG_START) + r"(.*?)" + re.escape(LOG_END), path.read_text(), re.S
-        )
-        if found:
-            return found.group(1).strip("\n")
-    return "_(no tuning log yet)_"
 
 
 def _fid(result: dict, subset: str, convention: str, method: str, fid: str) -> dict | None:
@@ -249,12 +236,7 @@ def markdown(result: dict, log: str) -> str:
         "",
         *_worst_md(result),
         "",
-        "## Tuning log",
-        "",
-        LOG_START,
-        log,
-        LOG_END,
-        "",
+        *log_lines(log),
     ]
     return "\n".join(out)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import numpy as np
 from scipy.signal import welch
 
 import _machine
+from _tuning_log import log_lines
 from medmodal.ecg.noise import NOISE_KINDS
 
 OURS = "medmodal clean + default"
@@ -22,7 +22,6 @@ HELD_OUT = {
     "medmodal": {"24": 99.94, "18": 99.72, "12": 95.34, "6": 86.31, "0": 77.77, "-6": 71.70},
     "XQRS": {"24": 99.97, "18": 99.97, "12": 98.13, "6": 89.97, "0": 81.48, "-6": 68.35},
 }
-LOG_START, LOG_END = "<!-- tuning-log:start -->", "<!-- tuning-log:end -->"
 BANDS = ((0.5, 5.0), (5.0, 15.0), (15.0, 40.0), (40.0, 180.0))
 
 
@@ -245,17 +244,6 @@ def _held_out_md() -> list[str]:
     return lines
 
 
-def kept_section(path: Path) -> str:
-    """The hand-written tuning log of an existing results file (kept across runs)."""
-    if path.is_file():
-        found = re.search(
-            re.escape(LOG_START) + r"(.*?)" + re.escape(LOG_END), path.read_text(), re.S
-        )
-        if found:
-            return found.group(1).strip("\n")
-    return "_(no tuning log yet)_"
-
-
 def markdown(result: dict, log: str) -> str:
     """The results file."""
     info = result["machine"]
@@ -304,12 +292,7 @@ def markdown(result: dict, log: str) -> str:
         "",
         *_spectra_md(result),
         "",
-        "## Tuning log",
-        "",
-        LOG_START,
-        log,
-        LOG_END,
-        "",
+        *log_lines(log),
     ]
     return "\n".join(lines)
 

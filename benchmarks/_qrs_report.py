@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import _machine
+from _tuning_log import log_lines
 from medmodal.metrics.qrs import QRSScore, pool
 
 DEFAULT = "medmodal default"
 PIPELINE = "medmodal clean + default"
 NK_DEFAULT = "neurokit2 default"
-LOG_START, LOG_END = "<!-- tuning-log:start -->", "<!-- tuning-log:end -->"
 BARS = {"f1": 99.80, "se": 99.70, "ppv": 99.70, "speed_ratio": 3.0, "rate_delta": 0.30}
 
 
@@ -150,17 +149,6 @@ def record_table(method: dict) -> list[str]:
     return lines
 
 
-def kept_section(path: Path) -> str:
-    """The hand-written tuning log of an existing results file (kept across runs)."""
-    if path.is_file():
-        found = re.search(
-            re.escape(LOG_START) + r"(.*?)" + re.escape(LOG_END), path.read_text(), re.S
-        )
-        if found:
-            return found.group(1).strip("\n")
-    return "_(no tuning log yet)_"
-
-
 def _bars_md(result: dict) -> list[str]:
     lines = ["| bar | measured | met |", "|---|---|---|"]
     for b in result["bars"]:
@@ -254,12 +242,7 @@ def markdown(result: dict, log: str) -> str:
         "",
         SCORING,
         "",
-        "## Tuning log",
-        "",
-        LOG_START,
-        log,
-        LOG_END,
-        "",
+        *log_lines(log),
         "## Per-record results",
         "",
     ]

@@ -52,6 +52,7 @@ from joblib import Parallel, delayed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _delineation_report as report
 import _machine
+from _tuning_log import kept_section
 from medmodal.data import qtdb
 from medmodal.ecg.clean import ecg_clean
 from medmodal.ecg.delineate import DELINEATORS, ecg_delineate
@@ -342,7 +343,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "ecg_delineation.json").write_text(json.dumps(result, indent=1) + "\n")
     md = args.out / "ecg_delineation.md"
-    md.write_text(report.markdown(result, report.kept_section(md)))
+    md.write_text(report.markdown(result, kept_section(md)))
     complete = len(records) == len(everything) and not args.no_peers
     if complete and not args.no_summary:
         SUMMARY.write_text(json.dumps(summary_file(result), indent=1) + "\n")

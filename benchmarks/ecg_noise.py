@@ -56,6 +56,8 @@ from joblib import Parallel, delayed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _machine
 import _noise_report
+from _peers import neurokit, xqrs
+from _tuning_log import kept_section
 from medmodal.data.mitdb import PACED_RECORDS, RECORDS, load_record
 from medmodal.ecg.clean import ecg_clean
 from medmodal.ecg.noise import ecg_add_noise, noise_from_recording
@@ -139,33 +141,14 @@ def scenarios(split: str) -> list[Scenario]:
     return out
 
 
-def _nk(method: str) -> Method:
-    def run(x: np.ndarray, fs: float) -> np.ndarray:
-        import neurokit2 as nk
-
-        cleaned = nk.ecg_clean(x, sampling_rate=fs, method=method)
-        _, info = nk.ecg_peaks(cleaned, sampling_rate=fs, method=method)
-        return np.asarray(info["ECG_R_Peaks"], dtype=np.int64)
-
-    return run
-
-
-def _xqrs(x: np.ndarray, fs: float) -> np.ndarray:
-    from wfdb.processing import XQRS
-
-    detector = XQRS(sig=x, fs=fs)
-    detector.detect(verbose=False)
-    return np.asarray(detector.qrs_inds, dtype=np.int64)
-
-
 OURS: dict[str, Method] = {
     "medmodal clean + default": lambda x, fs: ecg_peaks(ecg_clean(x, fs), fs),
     "medmodal default": lambda x, fs: ecg_peaks(x, fs),
 }
 PEERS: dict[str, Method] = {
-    "wfdb XQRS": _xqrs,
-    "neurokit2 default": _nk("neurokit"),
-    "neurokit2 pantompkins1985": _nk("pantompkins1985"),
+    "wfdb XQRS": xqrs,
+    "neurokit2 default": neurokit("neurokit"),
+    "neurokit2 pantompkins1985": neurokit("pantompkins1985"),
 }
 
 
@@ -383,7 +366,7 @@ def main(argv: list[str] | None = None) -> dict:
     runs_path.write_text(json.dumps(tables, separators=(",", ":")) + "\n")
     (args.out / f"{args.name}.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
     md_path = args.out / f"{args.name}.md"
-    md_path.write_text(_noise_report.markdown(result, _noise_report.kept_section(md_path)))
+    md_path.write_text(_noise_report.markdown(result, kept_section(md_path)))
     print(_noise_report.summary(result))
     return result
 

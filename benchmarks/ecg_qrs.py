@@ -35,6 +35,8 @@ from scipy.signal import resample_poly
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _machine
 import _qrs_report
+from _peers import neurokit, xqrs
+from _tuning_log import kept_section
 from medmodal.data.mitdb import RECORDS, load_record
 from medmodal.ecg.peaks import ecg_peaks
 from medmodal.metrics.qrs import QRSScore, match_beats, reference_beats
@@ -60,25 +62,6 @@ def _clean() -> Callable[[np.ndarray, float], np.ndarray] | None:
     except ImportError:
         return None
     return ecg_clean
-
-
-def _nk(method: str) -> Method:
-    import neurokit2 as nk
-
-    def run(x: np.ndarray, fs: float) -> np.ndarray:
-        cleaned = nk.ecg_clean(x, sampling_rate=fs, method=method)
-        _, info = nk.ecg_peaks(cleaned, sampling_rate=fs, method=method)
-        return np.asarray(info["ECG_R_Peaks"], dtype=np.int64)
-
-    return run
-
-
-def _xqrs(x: np.ndarray, fs: float) -> np.ndarray:
-    from wfdb.processing import XQRS
-
-    detector = XQRS(sig=x, fs=fs)
-    detector.detect(verbose=False)
-    return np.asarray(detector.qrs_inds, dtype=np.int64)
 
 
 def methods(with_peers: bool) -> list[Entry]:
@@ -110,13 +93,13 @@ def methods(with_peers: bool) -> list[Entry]:
         ]
     if with_peers:
         out += [
-            Entry("neurokit2 default", _nk("neurokit"), "nk.ecg_clean + nk.ecg_peaks"),
+            Entry("neurokit2 default", neurokit("neurokit"), "nk.ecg_clean + nk.ecg_peaks"),
             Entry(
                 "neurokit2 pantompkins1985",
-                _nk("pantompkins1985"),
+                neurokit("pantompkins1985"),
                 "nk.ecg_clean + nk.ecg_peaks (method='pantompkins1985')",
             ),
-            Entry("wfdb XQRS", _xqrs, "XQRS(sig, fs).detect(verbose=False)"),
+            Entry("wfdb XQRS", xqrs, "XQRS(sig, fs).detect(verbose=False)"),
         ]
     return out
 
@@ -266,7 +249,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             result["methods"], result["resampling"], result["ecg_process"]
         )
         json_path.write_text(json.dumps(result, indent=1, default=str) + "\n")
-        md_path.write_text(_qrs_report.markdown(result, _qrs_report.kept_section(md_path)))
+        md_path.write_text(_qrs_report.markdown(result, kept_section(md_path)))
         print(_qrs_report.summary(result))
         return result
     records = list(RECORDS) if args.records == "all" else args.records.split(",")
@@ -294,7 +277,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "ecg_qrs.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
     md_path = args.out / "ecg_qrs.md"
-    log = _qrs_report.kept_section(md_path)
+    log = kept_section(md_path)
     md_path.write_text(_qrs_report.markdown(result, log))
     print(_qrs_report.summary(result))
     return result
