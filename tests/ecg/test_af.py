@@ -57,8 +57,8 @@ def test_p_waves_veto_irregular_sinus_rhythm() -> None:
     the signal is given, but is AF-like from the RR intervals alone."""
     af = ecg_simulate_annotated(120, 250, rhythm="afib", seed=2)
     rr = np.diff(af.r_peaks) / 250
-    assert irregularity.detect(rr, None).mean() > 0.9
-    assert not irregularity.detect(rr, np.ones(rr.size, dtype=bool)).any()
+    assert irregularity.detect(rr, None, None).mean() > 0.9
+    assert not irregularity.detect(rr, np.ones(rr.size, dtype=bool), None).any()
 
 
 def test_mitdb_201_excerpt(mitdb_dir: Path) -> None:

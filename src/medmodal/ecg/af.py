@@ -5,7 +5,10 @@ below), joins AF-like intervals into episodes (gaps under :data:`MERGE_GAP_S` cl
 episodes under :data:`MIN_EPISODE_S` dropped: the clinical 30 s definition) and labels
 each window ``"af"`` when episodes cover at least half of it, ``"not_af"`` otherwise, or
 ``"unknown"`` with the reason when the window (or the whole recording) has too few
-beats to judge: short or odd input never raises.
+beats to judge, or (default method) too few usable intervals: pauses, premature beats
+with their compensatory pause and, with a signal, beats unlike the dominant QRS shape
+(ectopic, paced-fusion or noisy beats) are no AF evidence. Short, noisy or odd input
+never raises.
 
 Validation on the MIT-BIH rhythm annotations (EC57 AF statistics, development and check
 halves stated): ``benchmarks/ecg_af.py`` -> ``benchmarks/results/ecg_af.md``.
@@ -30,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from medmodal.ecg._af import cosen, irregularity
+from medmodal.ecg._af import cosen, irregularity, morphology
 from medmodal.ecg._validate import as_peaks, as_signal, check_sampling_rate
 from medmodal.ecg._windows import WindowedLabels, check_window, window_bounds
 from medmodal.ecg.delineate import ecg_delineate
@@ -55,9 +58,9 @@ MERGE_GAP_S = 10.0
 #: never AF.
 RR_RANGE_S = (0.2, 3.0)
 
-#: An AF method: ``(RR intervals (s), P wave before each interval's end beat or None)
-#: -> AF-like flag per interval``.
-AFMethod = Callable[[FloatArray, BoolArray | None], BoolArray]
+#: An AF method: ``(RR intervals (s), P wave before each interval's end beat or None,
+#: QRS unlike the dominant shape per beat or None) -> AF-like flag per interval``.
+AFMethod = Callable[[FloatArray, BoolArray | None, BoolArray | None], BoolArray]
 
 #: The AF detectors that ``ecg_af(..., method=...)`` accepts.
 AF_METHODS: Registry[AFMethod] = Registry("AF detection method")
@@ -66,8 +69,10 @@ AF_METHODS.add(
     irregularity.detect,
     aliases=("default",),
     description="ours: median |ΔRR| and (RR, ΔRR) dispersion of 64-interval windows "
-    "normalised by their median RR, plus the absence of P waves when ``signal`` is given "
-    "(thresholds chosen on a MIT-BIH development half, benchmarks/results/ecg_af.md)",
+    "normalised by their median RR, without pauses, premature-beat/compensatory-pause "
+    "pairs and (when ``signal`` is given) beats unlike the dominant QRS shape, plus the "
+    "absence of P waves when ``signal`` is given (thresholds chosen on a MIT-BIH "
+    "development half, benchmarks/results/ecg_af.md)",
 )
 AF_METHODS.add(
     "cosen",
@@ -198,7 +203,9 @@ def ecg_af(
         sampling_rate: Hz (any rate: every statistic is relative to the local RR).
         signal: the ECG the peaks come from, ``(n_samples,)`` or ``(n_samples,
             n_leads)``; when given, methods that use P waves delineate it
-            (:func:`medmodal.ecg.delineate.ecg_delineate`) and AF needs them absent.
+            (:func:`medmodal.ecg.delineate.ecg_delineate`) and AF needs them absent;
+            the default method also sets aside beats whose QRS differs from the
+            dominant shape (ectopic, aberrant, fusion or noisy beats).
         method: AF method name or alias (see above and :func:`available_methods`).
         n_samples: recording length; defaults to the signal's, else just past the last
             peak.
@@ -240,7 +247,8 @@ def ecg_af(
         length = int(beats[-1]) + 1 if beats.size else 1
     uses_p = checked is not None and name == "irregularity" and beats.size > MIN_INTERVALS
     p_present = _p_present(checked.data, rate, beats) if uses_p and checked else None
-    return _detect(beats, rate, length, window_s, name, detector, p_present)
+    odd = morphology.odd_beats(checked.data, rate, beats) if uses_p and checked else None
+    return _detect(beats, rate, length, window_s, name, detector, p_present, odd)
 
 
 AF_METHODS.document(ecg_af)
@@ -253,16 +261,24 @@ def _af_with_p_waves(
     p_present: BoolArray | None,
     n_samples: int,
     window: float,
+    signal: FloatArray | None = None,
 ) -> AFResult:
     """:func:`ecg_af` (default method) on validated peaks, with the P-wave presence per
     beat already known (``p_present[i]``: a P wave before beat ``i``; None: RR only), so
-    :func:`~medmodal.ecg.process.ecg_process` reuses its delineation."""
+    :func:`~medmodal.ecg.process.ecg_process` reuses its delineation. ``signal``: the
+    validated ``(n_samples, n_leads)`` ECG the peaks come from, for the QRS-shape check
+    (None: RR and P waves only, as before that check existed)."""
     name = AF_METHODS.resolve("default")
     uses_p = p_present is not None and name == "irregularity"
     before_end = None if p_present is None or not uses_p else np.asarray(p_present[1:], dtype=bool)
     window_s = check_window(window, func="ecg_af")
+    odd = None
+    if signal is not None and name == "irregularity" and peaks.size > MIN_INTERVALS:
+        odd = morphology.odd_beats(
+            np.asarray(signal, dtype=float).reshape(signal.shape[0], -1), sampling_rate, peaks
+        )
     return _detect(
-        peaks, sampling_rate, n_samples, window_s, name, AF_METHODS.get(name), before_end
+        peaks, sampling_rate, n_samples, window_s, name, AF_METHODS.get(name), before_end, odd
     )
 
 
@@ -274,16 +290,20 @@ def _detect(
     name: str,
     detector: AFMethod,
     p_present: BoolArray | None,
+    odd: BoolArray | None = None,
 ) -> AFResult:
     """Flag the intervals, group them into episodes and label the windows."""
     rr = np.diff(beats) / rate
     uses_p = p_present is not None and rr.size >= MIN_INTERVALS
     flags = np.zeros(rr.size, dtype=bool)
+    usable = None
     if rr.size >= MIN_INTERVALS:
         ok = (rr >= RR_RANGE_S[0]) & (rr <= RR_RANGE_S[1])
-        flags = np.asarray(detector(rr, p_present if uses_p else None), dtype=bool) & ok
+        flags = np.asarray(detector(rr, p_present if uses_p else None, odd), dtype=bool) & ok
+        if name == "irregularity":
+            usable = irregularity.judgeable(irregularity.usable(rr, odd) & ok)
     episodes = _episodes(beats, flags, rate)
-    return _result(beats, rate, length, window_s, episodes, name=name, used_p=uses_p)
+    return _result(beats, rate, length, window_s, episodes, name=name, used_p=uses_p, usable=usable)
 
 
 def _p_present(data: FloatArray, rate: float, beats: IntArray) -> BoolArray:
@@ -319,18 +339,22 @@ def _result(
     *,
     name: str,
     used_p: bool,
+    usable: BoolArray | None = None,
 ) -> AFResult:
     starts, stops = window_bounds(length, rate, window_s, func="ecg_af")
     start_s, end_s = starts / rate, stops / rate
     owner = np.searchsorted(stops, beats[1:], side="right")
     counts = np.bincount(owner, minlength=starts.size)[: starts.size].astype(np.int64)
+    good = counts
+    if usable is not None:
+        good = np.bincount(owner, weights=usable, minlength=starts.size)[: starts.size]
     covered = np.zeros(starts.size)
     for e_start, e_stop in episodes:
         covered += np.clip(np.minimum(end_s, e_stop) - np.maximum(start_s, e_start), 0, None)
     fraction = covered / (end_s - start_s)
     labelled = [
-        _label(int(c), float(f), total=beats.size - 1)
-        for c, f in zip(counts, fraction, strict=True)
+        _label(int(c), float(f), total=beats.size - 1, usable=int(g))
+        for c, f, g in zip(counts, fraction, good, strict=True)
     ]
     return AFResult(
         start_s=start_s,
@@ -348,7 +372,7 @@ def _result(
     )
 
 
-def _label(count: int, fraction: float, *, total: int) -> tuple[str, str]:
+def _label(count: int, fraction: float, *, total: int, usable: int) -> tuple[str, str]:
     if total < MIN_INTERVALS:
         return "unknown", (
             f"too few beats: the recording has {max(total, 0)} RR interval(s); AF "
@@ -358,6 +382,14 @@ def _label(count: int, fraction: float, *, total: int) -> tuple[str, str]:
         return "unknown", (
             f"too few beats: {count} RR interval(s) in the window; {MIN_WINDOW_INTERVALS} "
             "are needed"
+        )
+    if 2 * usable < count and fraction < 0.5:
+        return "unknown", (
+            f"too few usable RR intervals: {count - usable} of the {count} in the window lie "
+            f"where fewer than {100 * irregularity.MIN_USABLE:.0f} % of the "
+            f"{irregularity.WIDTH} intervals around are usable (the others are pauses, "
+            "premature beats with their compensatory pause or beats unlike the dominant QRS "
+            "shape: ectopic, aberrant or noisy)"
         )
     if fraction >= 0.5:
         return "af", f"{100 * fraction:.0f} % of the window lies in an AF episode"

@@ -60,9 +60,10 @@ def cosen(rr: FloatArray) -> float:
     return float(-np.log(a / b) + np.log(2 * r) - np.log(rr.mean()))
 
 
-def detect(rr: FloatArray, p_present: BoolArray | None) -> BoolArray:
-    """AF flag of each RR interval: that of its 12-beat segment (``p_present`` unused)."""
-    del p_present
+def detect(rr: FloatArray, p_present: BoolArray | None, odd: BoolArray | None) -> BoolArray:
+    """AF flag of each RR interval: that of its 12-beat segment (RR only, as published:
+    ``p_present`` and ``odd`` are unused)."""
+    del p_present, odd
     flags = np.zeros(rr.size, dtype=bool)
     n_segments = max(1, rr.size // SEGMENT)
     bounds = [i * SEGMENT for i in range(n_segments)] + [rr.size]

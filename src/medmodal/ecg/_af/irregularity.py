@@ -1,20 +1,35 @@
-"""Our AF detector: RR irregularity and dispersion around the local median, and the
-absence of P waves when the signal is there.
+"""Our AF detector: RR irregularity and dispersion of the intervals between like beats,
+and the absence of P waves when the signal is there.
 
-For every RR interval, the window of :data:`WIDTH` intervals around it is divided by its
-median (so the rule works at any heart and sampling rate) and two statistics are taken:
+1. **Usable intervals.** Intervals that are no evidence of AF are set aside: pauses and
+   missed beats (longer than :data:`PAUSE` times the local median RR), the short-long
+   pair of a premature beat followed by its compensatory pause (after the ectopic-beat
+   filter of Petrenas et al. 2015; the pair sums to about two local intervals), and,
+   with a signal, intervals that begin or end on a beat whose QRS differs from its
+   neighbours' dominant shape (ventricular, aberrant, fusion or noisy beats:
+   :mod:`medmodal.ecg._af.morphology`). AF beats are supraventricular and keep the
+   dominant shape.
+2. **Irregularity.** On the usable intervals, the window of :data:`WIDTH` intervals
+   around each one is divided by its median (so the rule works at any heart and
+   sampling rate) and two statistics are taken: ``irregularity``, the median |ΔRR| of
+   the normalised intervals, and ``dispersion``, the occupied cells of the normalised
+   (RR, ΔRR) map (cells of :data:`CELL`) per interval (after the non-empty cell count of
+   Lian et al. 2011, made scale-free): regular rhythms, bigeminy and trigeminy fill few
+   cells, AF scatters over many.
+3. **P waves.** With a signal, fewer than :data:`MAX_P_FRACTION` of the :data:`P_WIDTH`
+   usable intervals around an interval may end on a beat with a P wave.
 
-- ``irregularity``: median |ΔRR| of the normalised intervals. Medians make it robust to
-  isolated ectopic beats, which move only two or three successive differences.
-- ``dispersion``: occupied cells of the normalised (RR, ΔRR) map (cells of
-  :data:`CELL`) per interval. Regular rhythms, and bigeminy or trigeminy whose intervals
-  take two or three values, fill few cells; AF scatters over many (after the non-empty
-  cell count of Lian et al. 2011, made scale-free).
+An interval is AF-like when both statistics exceed their thresholds, P waves are absent
+and at least :data:`MIN_USABLE` of its window is usable; set-aside intervals take the
+verdict of the nearest usable one. All constants were chosen on the development half of
+MIT-BIH fixed before tuning (``benchmarks/ecg_af.py``: AF records 201, 202, 210 and
+every other record without AF); the check half was not looked at.
 
-An interval is AF-like when both exceed their thresholds and, with a signal, fewer than
-:data:`MAX_P_FRACTION` of the window's beats have a P wave. All constants were chosen on
-the development half of MIT-BIH fixed before tuning (``benchmarks/ecg_af.py``: AF records
-201, 202, 210 and every other record without AF); the check half was not looked at.
+References:
+    Petrenas A, Marozas V, Sörnmo L. Low-complexity detection of atrial fibrillation in
+    continuous long-term monitoring. Comput Biol Med 65:184-191 (2015).
+    Lian J, Wang L, Muessig D. A simple method to detect atrial fibrillation using RR
+    intervals. Am J Cardiol 107(10):1494-1497 (2011).
 """
 
 from __future__ import annotations
@@ -32,8 +47,18 @@ CELL = 0.05
 MIN_IRREGULARITY = 0.03
 #: ...and the occupied cells per interval exceed this...
 MIN_DISPERSION = 0.5
-#: ...and (with a signal) fewer than this fraction of the window's beats have a P wave.
+#: ...and (with a signal) fewer than this fraction of the P_WIDTH usable intervals
+#: around it end on a beat with a P wave...
 MAX_P_FRACTION = 0.3
+P_WIDTH = 16
+#: ...and at least this fraction of its window is usable.
+MIN_USABLE = 0.5
+#: A pause: longer than this many local median RR intervals.
+PAUSE = 1.6
+#: A premature beat: the interval before it is shorter than ``1 - PREMATURE`` local
+#: medians, the one after longer than ``1 + COMPENSATORY``, and the two sum to two
+#: local medians within ``PAIR_TOLERANCE``.
+PREMATURE, COMPENSATORY, PAIR_TOLERANCE = 0.1, 0.1, 0.15
 
 
 def statistics(rr: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -51,11 +76,51 @@ def statistics(rr: FloatArray) -> tuple[FloatArray, FloatArray]:
     return irregularity, occupied / diffs.shape[1]
 
 
-def detect(rr: FloatArray, p_present: BoolArray | None) -> BoolArray:
-    """AF-like flag of each RR interval (see the module docstring)."""
-    irregularity, dispersion = statistics(rr)
+def usable(rr: FloatArray, odd: BoolArray | None = None) -> BoolArray:
+    """Intervals that count as AF evidence (step 1 of the module docstring).
+
+    Example:
+        >>> rr = np.array([0.8] * 10 + [0.5, 1.1] + [0.8] * 10 + [2.0] + [0.8] * 10)
+        >>> np.flatnonzero(~usable(rr)).tolist()
+        [10, 11, 22]
+    """
+    relative = rr / np.median(rr[centred_windows(rr.size, WIDTH)], axis=1)
+    keep = relative < PAUSE
+    pair = (
+        (relative[:-1] < 1 - PREMATURE)
+        & (relative[1:] > 1 + COMPENSATORY)
+        & (np.abs(relative[:-1] + relative[1:] - 2) < PAIR_TOLERANCE)
+    )
+    keep[:-1] &= ~pair
+    keep[1:] &= ~pair
+    if odd is not None:
+        keep &= ~odd[:-1] & ~odd[1:]
+    return np.asarray(keep, dtype=bool)
+
+
+def detect(rr: FloatArray, p_present: BoolArray | None, odd: BoolArray | None = None) -> BoolArray:
+    """AF-like flag of each RR interval (see the module docstring).
+
+    Args:
+        rr: RR intervals (s).
+        p_present: per interval, a P wave before its end beat (None: RR only).
+        odd: per beat (``rr.size + 1``), an unlike QRS shape (None: no signal).
+    """
+    keep = usable(rr, odd)
+    index = np.flatnonzero(keep)
+    if index.size < 12:
+        return np.zeros(rr.size, dtype=bool)
+    irregularity, dispersion = statistics(rr[index])
     flags = (irregularity > MIN_IRREGULARITY) & (dispersion > MIN_DISPERSION)
     if p_present is not None:
-        p_fraction = p_present.astype(float)[centred_windows(rr.size, WIDTH)].mean(axis=1)
-        flags &= p_fraction < MAX_P_FRACTION
-    return np.asarray(flags, dtype=bool)
+        p_used = p_present[index].astype(float)
+        flags &= p_used[centred_windows(index.size, P_WIDTH)].mean(axis=1) < MAX_P_FRACTION
+    nearest = np.clip(np.searchsorted(index, np.arange(rr.size)), 0, index.size - 1)
+    return np.asarray(flags[nearest] & judgeable(keep), dtype=bool)
+
+
+def judgeable(keep: BoolArray) -> BoolArray:
+    """Intervals whose window of :data:`WIDTH` has at least :data:`MIN_USABLE` usable ones
+    (``keep``: :func:`usable`); the others cannot be judged (noise or frequent ectopy)."""
+    share = keep.astype(float)[centred_windows(keep.size, WIDTH)].mean(axis=1)
+    return np.asarray(share >= MIN_USABLE, dtype=bool)
