@@ -385,7 +385,8 @@ def _label(count: int, fraction: float, *, total: int, usable: int) -> tuple[str
         )
     if 2 * usable < count and fraction < 0.5:
         return "unknown", (
-            f"too few usable RR intervals: {count - usable} of the {count} in the window lie "
+            "too noisy or too many ectopic beats to judge: "
+            f"{count - usable} of the {count} RR intervals in the window lie "
             f"where fewer than {100 * irregularity.MIN_USABLE:.0f} % of the "
             f"{irregularity.WIDTH} intervals around are usable (the others are pauses, "
             "premature beats with their compensatory pause or beats unlike the dominant QRS "
