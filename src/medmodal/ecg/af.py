@@ -387,7 +387,7 @@ def _label(count: int, fraction: float, *, total: int, usable: int) -> tuple[str
         return "unknown", (
             "too noisy or too many ectopic beats to judge: "
             f"{count - usable} of the {count} RR intervals in the window lie "
-            f"where fewer than {100 * irregularity.MIN_USABLE:.0f} % of the "
+            f"where fewer than {100 * irregularity.LOW_USABLE:.0f} % of the "
             f"{irregularity.WIDTH} intervals around are usable (the others are pauses, "
             "premature beats with their compensatory pause or beats unlike the dominant QRS "
             "shape: ectopic, aberrant or noisy)"

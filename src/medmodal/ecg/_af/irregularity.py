@@ -20,10 +20,15 @@ and the absence of P waves when the signal is there.
    usable intervals around an interval may end on a beat with a P wave.
 
 An interval is AF-like when both statistics exceed their thresholds, P waves are absent
-and at least :data:`MIN_USABLE` of its window is usable; set-aside intervals take the
-verdict of the nearest usable one. All constants were chosen on the development half of
-MIT-BIH fixed before tuning (``benchmarks/ecg_af.py``: AF records 201, 202, 210 and
-every other record without AF); the check half was not looked at.
+and at least :data:`MIN_USABLE` of its window is usable. Where only
+:data:`LOW_USABLE` to :data:`MIN_USABLE` of the window is usable (AF with frequent
+ventricular or paced beats, or noise), AF needs the stronger evidence of
+:data:`STRONG`; below :data:`LOW_USABLE` the window cannot be judged. Set-aside
+intervals take the verdict of the nearest usable one.
+
+All constants were chosen on the development half of MIT-BIH fixed before tuning
+(``benchmarks/ecg_af.py``: AF records 201, 202, 210 and every other record of the rest);
+the check half was used for no choice (tuning log in ``benchmarks/results/ecg_af.md``).
 
 References:
     Petrenas A, Marozas V, Sörnmo L. Low-complexity detection of atrial fibrillation in
@@ -53,6 +58,10 @@ MAX_P_FRACTION = 0.3
 P_WIDTH = 16
 #: ...and at least this fraction of its window is usable.
 MIN_USABLE = 0.5
+#: With LOW_USABLE to MIN_USABLE of the window usable, AF needs irregularity, dispersion
+#: and P fraction beyond these (stronger) thresholds; below LOW_USABLE, no verdict.
+LOW_USABLE = 0.2
+STRONG = (0.06, 0.6, 0.05)
 #: A pause: longer than this many local median RR intervals.
 PAUSE = 1.6
 #: A premature beat: the interval before it is shorter than ``1 - PREMATURE`` local
@@ -111,16 +120,27 @@ def detect(rr: FloatArray, p_present: BoolArray | None, odd: BoolArray | None = 
     if index.size < 12:
         return np.zeros(rr.size, dtype=bool)
     irregularity, dispersion = statistics(rr[index])
-    flags = (irregularity > MIN_IRREGULARITY) & (dispersion > MIN_DISPERSION)
+    p_fraction = np.zeros(index.size)
     if p_present is not None:
         p_used = p_present[index].astype(float)
-        flags &= p_used[centred_windows(index.size, P_WIDTH)].mean(axis=1) < MAX_P_FRACTION
+        p_fraction = p_used[centred_windows(index.size, P_WIDTH)].mean(axis=1)
+    flags = (
+        (irregularity > MIN_IRREGULARITY)
+        & (dispersion > MIN_DISPERSION)
+        & (p_fraction < MAX_P_FRACTION)
+    )
+    strong = (irregularity > STRONG[0]) & (dispersion > STRONG[1]) & (p_fraction < STRONG[2])
     nearest = np.clip(np.searchsorted(index, np.arange(rr.size)), 0, index.size - 1)
-    return np.asarray(flags[nearest] & judgeable(keep), dtype=bool)
+    share = _usable_share(keep)
+    out = np.where(share >= MIN_USABLE, flags[nearest], strong[nearest] & (share >= LOW_USABLE))
+    return np.asarray(out, dtype=bool)
+
+
+def _usable_share(keep: BoolArray) -> FloatArray:
+    return np.asarray(keep.astype(float)[centred_windows(keep.size, WIDTH)].mean(axis=1))
 
 
 def judgeable(keep: BoolArray) -> BoolArray:
-    """Intervals whose window of :data:`WIDTH` has at least :data:`MIN_USABLE` usable ones
+    """Intervals whose window of :data:`WIDTH` has at least :data:`LOW_USABLE` usable ones
     (``keep``: :func:`usable`); the others cannot be judged (noise or frequent ectopy)."""
-    share = keep.astype(float)[centred_windows(keep.size, WIDTH)].mean(axis=1)
-    return np.asarray(share >= MIN_USABLE, dtype=bool)
+    return np.asarray(_usable_share(keep) >= LOW_USABLE, dtype=bool)
