@@ -121,3 +121,19 @@ def test_process_hook_with_signal_matches_ecg_af() -> None:
     direct = ecg_af(sim.r_peaks, 250, signal=sim.signal)
     assert hooked.label == direct.label
     assert np.array_equal(hooked.episode_start_s, direct.episode_start_s)
+
+
+def test_af_among_frequent_odd_beats_needs_strong_evidence() -> None:
+    """Irregular RR where every third beat is odd (a third of the intervals usable) is
+    still AF on strong evidence; with every other beat odd nothing is usable: no verdict."""
+    rng = np.random.default_rng(1)
+    rr = rng.uniform(0.45, 1.15, 300)
+    odd = np.zeros(rr.size + 1, dtype=bool)
+    odd[::3] = True
+    share = irregularity.usable(rr, odd).mean()
+    assert irregularity.LOW_USABLE <= share < irregularity.MIN_USABLE
+    assert irregularity.detect(rr, np.zeros(rr.size, dtype=bool), odd).mean() > 0.9
+    assert not irregularity.detect(rr, np.ones(rr.size, dtype=bool), odd).any()
+    odd[::2] = True
+    assert not irregularity.detect(rr, None, odd).any()
+    assert not irregularity.judgeable(irregularity.usable(rr, odd)).any()
