@@ -232,6 +232,9 @@ def ecg_af(
         ventricular devices. Am J Physiol Heart Circ Physiol 300(1):H319-H325 (2011).
         Lian J, Wang L, Muessig D. A simple method to detect atrial fibrillation using RR
         intervals. Am J Cardiol 107(10):1494-1497 (2011).
+        Petrenas A, Marozas V, Sörnmo L. Low-complexity detection of atrial fibrillation
+        in continuous long-term monitoring. Comput Biol Med 65:184-191 (2015) (ectopic
+        beats set aside before the irregularity measure).
     """
     func = "ecg_af"
     rate = check_sampling_rate(sampling_rate, func=func)
