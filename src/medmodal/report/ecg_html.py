@@ -42,12 +42,15 @@ h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1rem 0 .4rem}
 dl.meta{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;margin:.4rem 0}
 dl.meta div{display:flex;gap:.35rem}dl.meta dt{font-weight:600}dl.meta dd{margin:0}
 figure{margin:.5rem 0}figure img{width:100%;max-width:260mm;height:auto;display:block}
-.columns{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:0 1.5rem}
+.columns{display:grid;grid-template-columns:minmax(0,1fr);gap:0 1.5rem}
+@media screen and (min-width:900px){
+ .columns{grid-template-columns:minmax(0,1.7fr) minmax(0,1fr) minmax(0,1fr)}}
+.measures th,.measures td:nth-child(2){white-space:nowrap}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 caption{text-align:left;color:var(--muted);font-size:.85rem;padding-bottom:.2rem}
 th,td{text-align:left;vertical-align:top;padding:.15rem .4rem;border-bottom:1px solid var(--line)}
 thead th{color:var(--muted);font-weight:600}tbody th{font-weight:600}
-ul{margin:.2rem 0;padding-left:1.1rem}li{margin:.1rem 0}
+ul{margin:.2rem 0;padding-left:1.1rem}li{margin:.1rem 0;overflow-wrap:anywhere}
 @page{size:A4 landscape;margin:7mm}
 @media print{
  body{max-width:none;padding:0;font-size:6.8pt;line-height:1.18}
@@ -57,7 +60,7 @@ ul{margin:.2rem 0;padding-left:1.1rem}li{margin:.1rem 0}
  .screen-only{display:none}
  figure{margin:.5mm 0}figure img{width:260mm;max-width:none}
  table{font-size:6.4pt}th,td{padding:.1mm .8mm}
- .measures th,.measures td:nth-child(2),.measures td:nth-child(3){white-space:nowrap}
+ .measures td:nth-child(3){white-space:nowrap}
  .columns{grid-template-columns:minmax(0,1.8fr) minmax(0,1fr) minmax(0,1fr);gap:0 4mm}
 }
 """
