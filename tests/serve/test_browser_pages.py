@@ -187,6 +187,17 @@ def test_clinicians_page_and_pdf_from_the_web_page(
     page = context.new_page()
     page.goto(url + "/")
     page.set_input_files("#file", [str(record_files["csv"])])
+    # the web page's results print on one page, without controls
+    page.click("#analyze")
+    sync_api.expect(page.locator("#status")).to_have_text("Done.", timeout=60_000)
+    page.emulate_media(media="print")
+    assert page.is_hidden("#analyze") and page.is_hidden("#windows-table")
+    assert page.is_visible("#figure") and page.is_visible("#hrv-table")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    results = page.pdf(print_background=True)  # Letter: the smaller of Letter and A4
+    (ARTIFACTS / "browser-results-print.pdf").write_bytes(results)
+    assert _pages(results) == 1
+    page.emulate_media(media="screen")
     # the clinician's page opens in a new tab under its own CSP (inline style by hash)
     with page.expect_popup(timeout=60_000) as popup_info:
         page.click("#report-html")
