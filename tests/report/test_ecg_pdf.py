@@ -137,3 +137,21 @@ def test_pdf_bytes_without_poppler(result_100: ECGResult) -> None:
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     assert data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") == 1
     assert b"ECG analysis: 100" in data  # /Title
+
+
+@pytest.mark.data
+@needs_poppler
+@needs_text
+def test_ptbxl_record_on_the_standard_page(tmp_path: Path, ptbxl_dir: Path) -> None:
+    """A real PTB-XL 12-lead record (leads named AVR, AVL, AVF) gets the 3 x 4 page."""
+    from medmodal.io import read_record
+
+    header = sorted((ptbxl_dir / "records100").rglob("*.hea"))[0]
+    record = read_record(header)
+    result = ecg_process(record.signal, record.sampling_rate, lead_names=record.lead_names)
+    pdf = write_ecg_pdf(tmp_path / "ptbxl.pdf", result, record_name=record.name, units=record.units)
+    pages = render(pdf)
+    assert len(pages) == 1 and grid_fraction(pages[0]) > 0.05
+    text = text_of(pdf)
+    assert "3 x 4 leads of 2.5 s" in text and "aVR" in text
+    assert "amplitude unit" not in text  # PTB-XL is in mV: no uncalibrated-unit note
