@@ -79,7 +79,7 @@ def report_router(settings: Settings, limiter: anyio.CapacityLimiter) -> APIRout
 
     @router.post(
         "/analyze/report.html",
-        response_class=HTMLResponse,
+        response_class=Response,  # not HTMLResponse: the errors stay documented as JSON
         responses={**ERRORS, 200: {"content": {"text/html": {}}, "description": "the page"}},
     )
     async def analyze_html(
