@@ -63,6 +63,15 @@ def analyze(
             "(--plot: old name).",
         ),
     ] = None,
+    pdf: Annotated[
+        Path | None,
+        typer.Option(
+            "--pdf",
+            help="Also write the one-page clinician's PDF (A4 landscape: header, strips on "
+            "ECG paper, measurements with normal ranges, findings, what was withheld and "
+            "why) to this file ending .pdf; refused when it exists unless --overwrite.",
+        ),
+    ] = None,
     overwrite: OverwriteOption = False,
     method: Annotated[str, typer.Option("--method", help="R-peak detector.")] = "default",
     powerline: Annotated[
@@ -91,6 +100,8 @@ def analyze(
     figures = None if out is None else figure_paths(out, path)
     if figures is not None:
         check_out_files(list(figures), overwrite=overwrite, caller="ecg analyze")
+    if pdf is not None:
+        check_pdf_path(pdf, overwrite=overwrite)
     record = read_record(path, format=format, sampling_rate=sampling_rate)
     if lead is not None:
         record = record.select([int(lead) if lead.isdigit() else lead])
@@ -120,6 +131,12 @@ def analyze(
             units=record.units,
             title=f"{record.name or path.name}: first 10 s, cleaned as analysed",
         ).savefig(paper, dpi=150)
+    if pdf is not None:
+        from medmodal.report.ecg_pdf import write_ecg_pdf
+
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        name = record.name or path.name
+        write_ecg_pdf(pdf, result, record_name=name, units=record.units, notes=notes)
     if json_output:
         print_json(_payload(record.name, result, notes))
         return
@@ -130,6 +147,8 @@ def analyze(
         if figures is not None:
             console.print(f"figure: {figures[0]}")
             console.print(f"ECG paper (12-lead: 3x4 page; else one strip per lead): {figures[1]}")
+        if pdf is not None:
+            console.print(f"PDF (one page): {pdf}")
 
 
 #: What ``ecg analyze --out FILE`` may end with (matplotlib writes each).
@@ -161,6 +180,13 @@ def figure_paths(out: Path, record: Path) -> tuple[Path, Path]:
         f"ecg analyze: --out {out} must be a figure file ending "
         f"{', '.join(FIGURE_SUFFIXES)} or a folder (an existing one, or a path without suffix)"
     )
+
+
+def check_pdf_path(pdf: Path, *, overwrite: bool) -> None:
+    """Refuse an ``--pdf`` path that does not end .pdf, or exists without --overwrite."""
+    if pdf.suffix.lower() != ".pdf" or pdf.is_dir():
+        raise InvalidParameterError(f"ecg analyze: --pdf {pdf} must be a file ending .pdf")
+    check_out_files([pdf], overwrite=overwrite, caller="ecg analyze")
 
 
 @app.command("bench")

@@ -1,6 +1,7 @@
 """The FastAPI application: :func:`create_app` wires settings, routes and the web page.
 
-Routes: ``GET /`` (the web page), ``GET /health``, ``POST /v1/ecg/analyze``,
+Routes: ``GET /`` (the web page), ``GET /health``, ``POST /v1/ecg/analyze`` (and its
+clinician's page: ``POST /v1/ecg/analyze/report.pdf`` and ``.../report.html``),
 ``GET /v1/models``, ``POST /v1/fusion/predict``, ``POST /v1/align/search``, and the
 OpenAPI docs at ``/docs`` and ``/redoc`` (``/openapi.json``), served offline under a
 Content-Security-Policy. Every ``/v1`` route needs the API key when one is set (checked
@@ -22,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -32,6 +34,7 @@ from medmodal.serve._errors import install_error_handlers
 from medmodal.serve.model_store import ModelStore
 from medmodal.serve.routes_ecg import ecg_router
 from medmodal.serve.routes_models import models_router
+from medmodal.serve.routes_report import report_router
 from medmodal.serve.schemas import Health
 from medmodal.serve.security import (
     AccessLogMiddleware,
@@ -85,7 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.models = store
     install_error_handlers(app)
     secured = [Depends(api_key_dependency(settings))]
-    app.include_router(ecg_router(settings), dependencies=secured)
+    # one limit for every analysis (JSON, PDF or HTML answer)
+    limiter = anyio.CapacityLimiter(settings.max_concurrent_analyses)
+    app.include_router(ecg_router(settings, limiter), dependencies=secured)
+    app.include_router(report_router(settings, limiter), dependencies=secured)
     app.include_router(models_router(store), dependencies=secured)
 
     @app.get("/health", response_model=Health, tags=["service"])

@@ -17,7 +17,7 @@ import io
 import threading
 import warnings
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,32 +49,57 @@ class AnalyzeParams:
 
 
 def analyze_upload(
-    files: Sequence[Upload], params: AnalyzeParams, settings: Settings
-) -> dict[str, Any]:
+    files: Sequence[Upload],
+    params: AnalyzeParams,
+    settings: Settings,
+    *,
+    task: Callable[[AnalysisJob], Any] | None = None,
+) -> Any:
     """Save the upload, then read and analyse the record in a worker process that is
-    stopped after ``settings.analysis_timeout_s`` (504); return the response body."""
+    stopped after ``settings.analysis_timeout_s`` (504); return the response body
+    (:func:`analyze_record`'s, or ``task``'s: an importable function of the job)."""
     with upload_folder(settings) as folder:
         path, fmt = save_upload(files, folder, settings)
-        job = AnalysisJob(path, fmt, folder, params, settings)
-        body: dict[str, Any] = run_with_deadline(
-            analyze_record, (job,), timeout_s=settings.analysis_timeout_s
+        job = AnalysisJob(path, fmt, folder, params, settings, upload_name(files))
+        return run_with_deadline(
+            task or analyze_record, (job,), timeout_s=settings.analysis_timeout_s
         )
-    return body
 
 
 @dataclass(frozen=True)
 class AnalysisJob:
-    """What a worker needs: the saved record, its format, the request and the settings."""
+    """What a worker needs: the saved record, its format, the request and the settings
+    (and the uploaded file's own name, without its folders)."""
 
     path: Path
     fmt: str
     folder: Path
     params: AnalyzeParams
     settings: Settings
+    name: str = "record"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A finished analysis: the record as read, the result, the warnings in words."""
+
+    record: Record
+    result: ECGResult
+    notes: list[str]
 
 
 def analyze_record(job: AnalysisJob) -> dict[str, Any]:
     """Read the saved record within the service's budgets, analyse it, return the body."""
+    done = run_analysis(job)
+    body = result_body(done.result, job.fmt, done.notes)
+    if job.params.plot:
+        body["plot_png"] = overview_png(done.result)
+    return body
+
+
+def run_analysis(job: AnalysisJob) -> Analysis:
+    """Read the saved record within the service's budgets and analyse it (422/413 on bad
+    input, naming the field)."""
     params, settings = job.params, job.settings
     with collect_notes() as notes:
         record = _read(job)
@@ -96,10 +121,16 @@ def analyze_record(job: AnalysisJob) -> dict[str, Any]:
             )
         except MedmodalError as exc:
             raise ServiceError(422, f"cannot analyse this record: {exc}", field="file") from None
-    body = result_body(result, job.fmt, notes)
-    if params.plot:
-        body["plot_png"] = overview_png(result)
-    return body
+    return Analysis(record, result, notes)
+
+
+def upload_name(files: Sequence[Upload]) -> str:
+    """The first uploaded file's name without folders or suffix (``203.csv`` -> ``203``),
+    printable ASCII only, at most 64 characters; ``"record"`` when there is none."""
+    raw = str(files[0][0] or "") if files else ""
+    stem = Path(raw.replace("\\", "/")).name.split(".")[0]
+    clean = "".join(c for c in stem if c.isascii() and c.isprintable() and c not in "\"';<>")
+    return clean[:64] or "record"
 
 
 def read_limits(settings: Settings) -> Limits:

@@ -26,11 +26,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def ecg_router(settings: Settings) -> APIRouter:
-    """The ECG routes, bound to ``settings``."""
+def ecg_router(settings: Settings, limiter: anyio.CapacityLimiter | None = None) -> APIRouter:
+    """The ECG routes, bound to ``settings`` (and ``limiter``, shared with the report
+    routes; default: one of ``settings.max_concurrent_analyses``)."""
     router = APIRouter(prefix="/v1/ecg", tags=["ecg"])
     # at most this many analyses in the thread pool at once; the others wait their turn
-    limiter = anyio.CapacityLimiter(settings.max_concurrent_analyses)
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(settings.max_concurrent_analyses)
 
     @router.post("/analyze", response_model=ECGAnalysis, responses=ERRORS)
     async def analyze(

@@ -118,6 +118,7 @@ function render(data) {
 }
 
 async function analyze(event) {
+  if (event.submitter && event.submitter.dataset.report) return; // report.js: page or PDF
   event.preventDefault();
   const files = $("file").files;
   if (!files.length) { setStatus("Choose a file first.", true); return; }
