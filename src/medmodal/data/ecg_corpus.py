@@ -81,26 +81,28 @@ def make_ecg_corpus(
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     special = rng.permutation(count)[: n_bad + n_odd]
-    defects = {int(i): ("corrupt", CORRUPTIONS[k % len(CORRUPTIONS)])
-               for k, i in enumerate(special[:n_bad])}  # fmt: skip
-    defects.update(
-        {int(i): ("pathological", PATHOLOGIES[k % len(PATHOLOGIES)])
-         for k, i in enumerate(special[n_bad:])}  # fmt: skip
-    )
+    defects = {
+        int(i): ("corrupt", CORRUPTIONS[k % len(CORRUPTIONS)])
+        for k, i in enumerate(special[:n_bad])
+    }
+    defects |= {
+        int(i): ("pathological", PATHOLOGIES[k % len(PATHOLOGIES)])
+        for k, i in enumerate(special[n_bad:])
+    }
     rows = []
     for index in range(count):
         kind, defect = defects.get(index, ("normal", ""))
         settings = _draw(rng, index, seed)
-        rows.append(
-            _write_one(out, f"ecg{index:06d}", kind, defect, settings,
-                       duration, sampling_rate, n_leads)  # fmt: skip
-        )
+        name = f"ecg{index:06d}"
+        rows.append(_write_one(out, name, kind, defect, settings, duration, sampling_rate, n_leads))
     return pd.DataFrame(rows)
 
 
 def _count(value: object, name: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise InvalidParameterError(f"make_ecg_corpus: {name} must be an int >= {low}, got {value!r}")
+        raise InvalidParameterError(
+            f"make_ecg_corpus: {name} must be an int >= {low}, got {value!r}"
+        )
     return int(value)
 
 

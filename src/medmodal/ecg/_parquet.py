@@ -37,13 +37,17 @@ class PartWriter:
     Args:
         folder: the dataset folder (created).
         columns: ``(name, type)`` of every column.
+        run: the run's part of the file names (random by default; tables written
+            together share it, so their parts pair up by name).
     """
 
-    def __init__(self, folder: Path, columns: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self, folder: Path, columns: Sequence[tuple[str, str]], run: str | None = None
+    ) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.schema = schema(columns)
-        self.run = uuid.uuid4().hex[:8]
+        self.run = run or uuid.uuid4().hex[:8]
 
     def write(self, task: int, rows: list[dict[str, Any]] | pd.DataFrame) -> Path:
         """Write one part (atomically) and return its path."""

@@ -1,4 +1,4 @@
-"""Calls with a time limit: a persistent helper process that can be killed mid-record.
+"""Calls with a time limit: a long-lived helper process that can be killed mid-record.
 
 A record that runs past its limit cannot be stopped inside the process running it (numpy
 code ignores thread interrupts, and Dask or joblib run tasks off the main thread, where
@@ -28,9 +28,24 @@ from typing import Any
 #: Seconds a new helper may take to import numpy, scipy and medmodal before giving up.
 STARTUP_LIMIT_S = 300.0
 
-_BOOT = (
-    "import sys; from medmodal.ecg._runner import serve; serve(int(sys.argv[1]), int(sys.argv[2]))"
-)
+#: The helper's loop: answer each ``(func, arg)`` with ``("ok", value)`` or ``("error",
+#: reason)``. Inline, so that starting a helper imports nothing but the standard library.
+_BOOT = """
+import sys
+from multiprocessing.connection import Connection
+requests = Connection(int(sys.argv[1]), writable=False)
+answers = Connection(int(sys.argv[2]), readable=False)
+while True:
+    try:
+        func, arg = requests.recv()
+    except EOFError:
+        break
+    try:
+        answers.send(("ok", func(arg)))
+    except Exception as exc:
+        lines = str(exc).splitlines()
+        answers.send(("error", type(exc).__name__ + (": " + lines[0] if lines else "")))
+"""
 
 
 @dataclass(frozen=True)
@@ -43,34 +58,16 @@ class Outcome:
     seconds: float = 0.0  # time of the call itself (not the start of a helper)
 
 
-def serve(read_fd: int, write_fd: int) -> None:
-    """The helper's loop: answer each ``(func, arg)`` with ``("ok", value)`` or an error."""
-    requests, answers = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
-    while True:
-        try:
-            func, arg = requests.recv()
-        except EOFError:  # the worker is gone
-            return
-        try:
-            answers.send(("ok", func(arg)))
-        except Exception as exc:
-            answers.send(("error", reason(exc)))
-
-
 def reason(exc: BaseException) -> str:
     """One line naming the exception: ``"ValueError: first line of the message"``."""
     lines = str(exc).splitlines()
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
-def _ping(arg: Any) -> Any:
-    return arg
-
-
 class _Helper:
     """One helper process and its two pipes."""
 
-    def __init__(self) -> None:
+    def __init__(self, warm_up: tuple[Callable[[Any], Any], Any] | None) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         env = dict(os.environ)
@@ -87,7 +84,9 @@ class _Helper:
         os.close(from_child_w)
         self.requests = Connection(to_child_w, readable=False)
         self.answers = Connection(from_child_r, writable=False)
-        outcome = self.call(_ping, None, STARTUP_LIMIT_S)  # imports do not count as record time
+        # Imports and first-call costs (numpy, scipy...) do not count as record time.
+        first, arg = warm_up or (abs, 0)
+        outcome = self.call(first, arg, STARTUP_LIMIT_S)
         if outcome.status != "ok":
             self.close()
             raise RuntimeError(f"the record helper process did not start: {outcome.reason}")
@@ -122,11 +121,19 @@ class _Helper:
 _local = threading.local()
 
 
-def call_with_limit(func: Callable[[Any], Any], arg: Any, limit: float | None) -> Outcome:
+def call_with_limit(
+    func: Callable[[Any], Any],
+    arg: Any,
+    limit: float | None,
+    *,
+    warm_up: tuple[Callable[[Any], Any], Any] | None = None,
+) -> Outcome:
     """``func(arg)`` with at most ``limit`` seconds (``None``: in this process, no limit).
 
     ``func`` must be a module-level function and ``arg`` picklable. Exceptions of ``func``
-    become ``Outcome("error", reason=...)``; they never propagate.
+    become ``Outcome("error", reason=...)``; they never propagate. ``warm_up`` is a
+    ``(function, argument)`` call a new helper makes first, without the limit (imports
+    and caches that should not count against the first record).
     """
     if limit is None:
         began = time.perf_counter()
@@ -137,7 +144,10 @@ def call_with_limit(func: Callable[[Any], Any], arg: Any, limit: float | None) -
         return Outcome("ok", value, seconds=time.perf_counter() - began)
     helper: _Helper | None = getattr(_local, "helper", None)
     if helper is None or not helper.alive:
-        helper = _local.helper = _Helper()
+        try:
+            helper = _local.helper = _Helper(warm_up)
+        except RuntimeError as exc:
+            return Outcome("error", reason=str(exc))
         atexit.register(helper.close)
     began = time.perf_counter()
     outcome = helper.call(func, arg, limit)

@@ -102,7 +102,9 @@ def ecg_process_many(
     workers = check_workers(n_jobs, "ecg_process_many", "n_jobs")
     run = ENGINES.get(engine)
     limit = check_timeout(timeout, "ecg_process_many")
-    settings = _Settings(sampling_rate, lead, format, keep_results, limit, process_options)
+    settings = _Settings(
+        sampling_rate, lead, format, keep_results, limit, process_options, _delay_for_tests()
+    )
     chunks = [
         _Chunk(tuple(range(lo, hi)), tuple(items[lo:hi]), settings)
         for lo, hi in task_bounds(len(items), workers)
@@ -114,8 +116,10 @@ def ecg_process_many(
         for index, outcome in run(_run_chunk, chunks, workers=workers, client=client):
             chunk = chunks[index]
             if isinstance(outcome, Exception):  # the worker was lost: every record failed
-                outcome = [(i, _name(s), None, f"task lost: {reason(outcome)}", None)
-                           for i, s in zip(chunk.indices, chunk.sources, strict=True)]
+                outcome = [
+                    (i, _name(s), None, f"task lost: {reason(outcome)}", None)
+                    for i, s in zip(chunk.indices, chunk.sources, strict=True)
+                ]
             done.update((row[0], row) for row in outcome)
             bar.update(len(chunk.indices))
     return _collect([done[i] for i in range(len(items))], len(items))
@@ -161,8 +165,7 @@ def _collect(processed: list[_Processed], total: int) -> BatchResult:
             results[name] = result
     if errors:
         warnings.warn(
-            f"ecg_process_many: {len(errors)} of {total} record(s) failed; "
-            "see BatchResult.errors",
+            f"ecg_process_many: {len(errors)} of {total} record(s) failed; see BatchResult.errors",
             MedmodalWarning,
             stacklevel=3,
         )
@@ -206,6 +209,7 @@ class _Settings:
     keep: bool
     timeout: float | None
     options: dict[str, Any]
+    delay: tuple[tuple[str, ...], float] = ((), 0.0)  # test-only, see _delay_for_tests
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,9 @@ def _run_chunk(chunk: _Chunk) -> list[_Processed]:
     out: list[_Processed] = []
     settings = chunk.settings
     for index, source in zip(chunk.indices, chunk.sources, strict=True):
-        outcome = call_with_limit(_process_one, (source, settings), settings.timeout)
+        outcome = call_with_limit(
+            _process_one, (source, settings), settings.timeout, warm_up=(warm_up, None)
+        )
         if outcome.status == "ok":
             out.append((index, *outcome.value))
         else:
@@ -258,7 +264,6 @@ def analyse_record(
     )
     if lead is not None:
         record = record.select([lead])
-    _test_delay(record.name or _name(source))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MedmodalWarning)
         options = {"metadata": record.meta, **options}  # e.g. the record's mains frequency
@@ -271,15 +276,32 @@ def analyse_record(
     return result, fixes
 
 
+def warm_up(_: object = None) -> None:
+    """Analyse a short simulated record once: the imports and caches a first record needs."""
+    from medmodal.ecg.simulate import ecg_simulate
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ecg_process(ecg_simulate(10, 250, n_leads=2, seed=0), 250)
+
+
 #: Test-only: records named in this variable (comma-separated) sleep for
 #: ``_MEDMODAL_TEST_DELAY_S`` seconds before processing, to exercise the time limits.
 _TEST_DELAY_RECORDS = "_MEDMODAL_TEST_DELAY_RECORDS"
 
 
-def _test_delay(name: str) -> None:
-    names = os.environ.get(_TEST_DELAY_RECORDS)
-    if names and name in names.split(","):
-        time.sleep(float(os.environ.get("_MEDMODAL_TEST_DELAY_S", "60")))
+def _delay_for_tests() -> tuple[tuple[str, ...], float]:
+    """Test-only: the records to slow down and by how much, read where the run starts."""
+    names = os.environ.get(_TEST_DELAY_RECORDS, "")
+    return tuple(n for n in names.split(",") if n), float(
+        os.environ.get("_MEDMODAL_TEST_DELAY_S", "60")
+    )
+
+
+def _sleep_if_named(name: str, delay: tuple[tuple[str, ...], float]) -> None:
+    """Test-only: sleep if ``name`` is one of the records of :func:`_delay_for_tests`."""
+    if name in delay[0]:
+        time.sleep(delay[1])
 
 
 def _process_one(
@@ -287,6 +309,7 @@ def _process_one(
 ) -> tuple[str, dict[str, Any] | None, str | None, ECGResult | None]:
     source, s = arg
     name = _name(source)
+    _sleep_if_named(name, s.delay)
     try:
         result, fixes = analyse_record(
             source, sampling_rate=s.sampling_rate, lead=s.lead, format=s.format, **s.options

@@ -16,10 +16,13 @@ under the same paths; the table is written by this process.
 Example:
     >>> import tempfile, pandas as pd
     >>> from pathlib import Path
-    >>> from medmodal.data.ecg_corpus import make_ecg_corpus
+    >>> from medmodal.ecg import ecg_simulate
+    >>> from medmodal.io import Record, write_record
     >>> folder = Path(tempfile.mkdtemp())
-    >>> _ = make_ecg_corpus(folder / "records", 3, seed=0, corrupt=0, pathological=0)
-    >>> run = ecg_process_corpus(folder / "records", folder / "features.parquet",
+    >>> for i in range(3):
+    ...     ecg = ecg_simulate(10, 250, n_leads=2, seed=i)
+    ...     _ = write_record(Record(ecg, 250, ("II", "V1")), folder / f"rec{i}.hea")
+    >>> run = ecg_process_corpus(folder, folder / "features.parquet",
     ...                          engine="joblib", workers=1, progress=False)
     >>> run.n_ok, sorted(pd.read_parquet(run.path)["status"])
     (3, ['ok', 'ok', 'ok'])
@@ -41,7 +44,16 @@ from medmodal.ecg._engines import ENGINES
 from medmodal.ecg._parquet import PartWriter
 from medmodal.ecg._rows import BEAT_COLUMNS, RECORD_COLUMNS, beat_rows, failed_row, record_row
 from medmodal.ecg._runner import call_with_limit, reason
-from medmodal.ecg.batch import _expand, analyse_record, check_timeout, check_workers, task_bounds
+from medmodal.ecg.batch import (
+    _delay_for_tests,
+    _expand,
+    _sleep_if_named,
+    analyse_record,
+    check_timeout,
+    check_workers,
+    task_bounds,
+    warm_up,
+)
 from medmodal.errors import InvalidParameterError, MedmodalError
 from medmodal.io import Record
 from medmodal.types import PathLike
@@ -95,6 +107,7 @@ class _Settings:
     timeout: float | None
     beats: bool
     options: dict[str, Any]
+    delay: tuple[tuple[str, ...], float] = ((), 0.0)  # test-only, see batch._delay_for_tests
 
 
 @dataclass(frozen=True)
@@ -159,8 +172,9 @@ def ecg_process_corpus(
     paths = _paths(sources, func)
     run_engine = ENGINES.get(engine)
     n_workers = check_workers(workers, func)
+    limit = check_timeout(timeout, func)
     settings = _Settings(
-        sampling_rate, lead, format, check_timeout(timeout, func), beats, process_options
+        sampling_rate, lead, format, limit, beats, process_options, _delay_for_tests()
     )
     start = time.perf_counter()
     records, beat_parts = _writers(Path(out), beats, resume, func)
@@ -203,7 +217,7 @@ ENGINES.document(ecg_process_corpus, indent=12)
 
 
 def _paths(sources: PathLike | Iterable[PathLike], func: str) -> list[str]:
-    items = list(_expand(sources))  # type: ignore[arg-type]
+    items = list(_expand(sources))
     if not items:
         from medmodal.errors import DataNotFoundError
 
@@ -213,7 +227,7 @@ def _paths(sources: PathLike | Iterable[PathLike], func: str) -> list[str]:
             f"{func}: sources must be record files (rows are keyed by path for resume); "
             "for Record objects use ecg_process_many"
         )
-    return list(dict.fromkeys(str(Path(item).resolve()) for item in items))
+    return list(dict.fromkeys(str(Path(item).resolve()) for item in items))  # type: ignore[arg-type]
 
 
 def _per_task(value: object, func: str) -> int | None:
@@ -224,7 +238,9 @@ def _per_task(value: object, func: str) -> int | None:
     return value
 
 
-def _writers(out: Path, beats: bool, resume: bool, func: str) -> tuple[PartWriter, PartWriter | None]:
+def _writers(
+    out: Path, beats: bool, resume: bool, func: str
+) -> tuple[PartWriter, PartWriter | None]:
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"{func}: {out} is a file; out must be a dataset folder")
     if out.exists() and any(out.iterdir()) and not resume:
@@ -236,7 +252,7 @@ def _writers(out: Path, beats: bool, resume: bool, func: str) -> tuple[PartWrite
     records.clean()
     if not beats:
         return records, None
-    beat_parts = PartWriter(beats_path(out), BEAT_COLUMNS)
+    beat_parts = PartWriter(beats_path(out), BEAT_COLUMNS, run=records.run)
     beat_parts.clean()
     beat_parts.keep_only({p.name for p in records.parts()})  # beats of unfinished tasks
     return records, beat_parts
@@ -246,7 +262,9 @@ def _run_task(task: _Task) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
     """Runs on a worker: every record of one task, each within the time limit."""
     rows, frames = [], []
     for path in task.paths:
-        outcome = call_with_limit(_analyse, (path, task.settings), task.settings.timeout)
+        outcome = call_with_limit(
+            _analyse, (path, task.settings), task.settings.timeout, warm_up=(warm_up, None)
+        )
         seconds = outcome.seconds
         name = Path(path).stem
         if outcome.status != "ok":
@@ -266,6 +284,7 @@ def _analyse(
     arg: tuple[str, _Settings],
 ) -> tuple[dict[str, Any] | None, str, pd.DataFrame | None]:
     path, s = arg
+    _sleep_if_named(Path(path).stem, s.delay)
     try:
         result, fixes = analyse_record(
             path, sampling_rate=s.sampling_rate, lead=s.lead, format=s.format, **s.options

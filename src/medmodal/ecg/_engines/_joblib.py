@@ -31,8 +31,7 @@ def run_joblib(
         from medmodal.errors import InvalidParameterError
 
         raise InvalidParameterError(
-            "engine 'joblib' runs on this machine only; client= and scheduler= need "
-            "engine='dask'"
+            "engine 'joblib' runs on this machine only; client= and scheduler= need engine='dask'"
         )
     job = delayed(_indexed)
     parallel = Parallel(n_jobs=workers, return_as="generator_unordered")
