@@ -201,7 +201,20 @@ def render(payload: dict[str, Any]) -> str:
         "",
         "Worker memory is each worker process plus its record helper process (the process "
         "that runs records under the time limit). The client (this process, writing the "
-        f"Parquet parts) peaked at {max(r['peak_client_mb'] for r in runs):.0f} MB.",
+        f"Parquet parts) peaked at {max(r['peak_client_mb'] for r in runs):.0f} MB. "
+        "Worker memory over the run (mean of the largest worker, second fifth → last "
+        "fifth of the samples): "
+        + "; ".join(
+            f"{r['workers']} worker(s): {r['memory_flat']['second_fifth_mb']:.0f} → "
+            f"{r['memory_flat']['last_fifth_mb']:.0f} MB"
+            for r in runs
+            if r["memory_flat"]
+        )
+        + ".",
+        "",
+        "The machine's two cores were shared with other jobs during this run (load "
+        "averages above); records/s and the efficiency are what this contended machine "
+        "gave, not what two quiet cores give.",
     ]
     if one is not None and payload.get("same_records"):
         same = payload["same_records"]
