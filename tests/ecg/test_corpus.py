@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -14,7 +15,7 @@ from medmodal.ecg._engines import available_engines
 from medmodal.ecg._parquet import PartWriter
 from medmodal.ecg.batch import ecg_process_many
 from medmodal.ecg.corpus import BEAT_COLUMNS, RECORD_COLUMNS, beats_path, ecg_process_corpus
-from medmodal.errors import InvalidParameterError, MedmodalWarning
+from medmodal.errors import InvalidParameterError, MedmodalWarning, MissingDependencyError
 from medmodal.io import read_record
 
 SMALL = {"duration": 10.0, "sampling_rate": 250.0, "n_leads": 2}
@@ -167,3 +168,14 @@ def test_ecg_process_many_on_dask_equals_joblib(corpus) -> None:
         dask = ecg_process_many(corpus[0], engine="dask", n_jobs=2, progress=False, timeout=60)
     pd.testing.assert_frame_equal(local.to_frame(), dask.to_frame())
     assert local.errors == dask.errors
+
+
+@pytest.mark.parametrize(("module", "engine"), [("distributed", "dask"), ("pyarrow", "joblib")])
+def test_missing_optional_packages_name_the_extra(
+    corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, engine: str
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
+    with pytest.raises(MissingDependencyError, match=r"pip install 'medmodal\[scale\]'"):
+        ecg_process_corpus(corpus[0], tmp_path / "o", engine=engine, workers=1, progress=False)
+    if module == "pyarrow":
+        assert not (tmp_path / "o").exists()

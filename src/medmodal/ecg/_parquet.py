@@ -44,9 +44,9 @@ class PartWriter:
     def __init__(
         self, folder: Path, columns: Sequence[tuple[str, str]], run: str | None = None
     ) -> None:
+        self.schema = schema(columns)  # first: without pyarrow, no folder is made
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.schema = schema(columns)
         self.run = run or uuid.uuid4().hex[:8]
 
     def write(self, task: int, rows: list[dict[str, Any]] | pd.DataFrame) -> Path:
