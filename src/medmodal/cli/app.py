@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 import medmodal
-from medmodal.cli import align, demo, ecg, fusion, models, serve
+from medmodal.cli import align, demo, ecg, ecg_batch, fusion, models, serve
 from medmodal.cli._common import STATE
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=True,
 )
+ecg.app.command("batch")(ecg_batch.batch)
 app.add_typer(ecg.app, name="ecg")
 app.add_typer(align.app, name="align")
 app.add_typer(models.app, name="models")
