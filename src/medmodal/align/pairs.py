@@ -87,7 +87,10 @@ class ImageTextPairs(Dataset[dict[str, Any]]):
     def plain(self) -> ImageTextPairs:
         """The same images and texts without augmentation, text views or groups."""
         return ImageTextPairs(
-            self.images, self.texts, ImageTransform(self.transform.size), self.labels
+            self.images,
+            self.texts,
+            ImageTransform(self.transform.size, mean=self.transform.mean, std=self.transform.std),
+            self.labels,
         )
 
 
