@@ -84,6 +84,17 @@ class ImageTextPairs(Dataset[dict[str, Any]]):
             item["group"] = int(self.groups[i])
         return item
 
+    def head(self, n: int) -> ImageTextPairs:
+        """The first ``n`` pairs, with the same transform, views and groups (smoke runs)."""
+        k = max(1, min(int(n), len(self)))
+        return ImageTextPairs(
+            self.images[:k], self.texts[:k], self.transform,
+            self.labels.iloc[:k].reset_index(drop=True),
+            views=None if self.views is None else self.views[:k], view_rate=self.view_rate,
+            groups=None if self.groups is None else self.groups[:k],
+            seed=int(self._rng.integers(2**31)),
+        )  # fmt: skip
+
     def plain(self) -> ImageTextPairs:
         """The same images and texts without augmentation, text views or groups."""
         return ImageTextPairs(
@@ -117,6 +128,13 @@ class ECGTextPairs(Dataset[dict[str, Any]]):
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         return {"ecg": torch.from_numpy(self.signals[i]), "text": self.texts[i], "index": i}
+
+    def head(self, n: int) -> ECGTextPairs:
+        """The first ``n`` pairs (smoke runs)."""
+        k = max(1, min(int(n), len(self)))
+        return ECGTextPairs(
+            self.signals[:k], self.texts[:k], self.labels.iloc[:k].reset_index(drop=True)
+        )
 
 
 def collate_pairs(items: list[dict[str, Any]]) -> dict[str, Any]:

@@ -239,6 +239,12 @@ class PTBXLTask(_TaskBase):
     test_split: str = "test"
     evaluation: str = "prompted"
 
+    def __post_init__(self) -> None:
+        if self.evaluation != "prompted":
+            raise InvalidParameterError(
+                f"PTBXLTask: evaluation must be 'prompted', got {self.evaluation!r}"
+            )
+
     def load(
         self, split: str, *, root: PathLike | None = None, image_size: int = 0,
         augment: bool = False, seed: int = 0, text: str = "report",
