@@ -64,6 +64,7 @@ def medpix_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "splits").mkdir()
     rng = np.random.default_rng(7)
     _write(folder, "train", 48, 1000, rng)
+    _write(folder, "val", DEV_N, 3000, rng)  # the folder's own val: not carved from train
     _write(folder, "dev", DEV_N, 2000, rng)
     return folder
 

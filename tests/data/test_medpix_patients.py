@@ -115,6 +115,19 @@ def test_val_is_carved_from_train_by_patient(folder: Path) -> None:
         medpix_patients(folder, val_fraction=1.0)
 
 
+def test_a_folder_with_its_own_val_split_keeps_it(tmp_path: Path) -> None:
+    folder = write_medpix(
+        tmp_path / "mp",
+        {
+            "train": [(f"C{i}", "CT") for i in range(20)],
+            "val": [("V1", "MR")],
+            "dev": [("D1", "CT")],
+        },
+    )
+    patients = medpix_patients(folder, val_fraction=0.5)
+    assert patients.cases("val") == {"V1"} and len(patients.cases("train")) == 20
+
+
 @pytest.mark.data
 def test_shared_medpix_splits_are_patient_clean() -> None:
     from medmodal.data.paths import has_dataset

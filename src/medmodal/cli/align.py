@@ -8,8 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.table import Table
 
+from medmodal.cli._align_output import (
+    QUICK_PAIRS,
+    SMOKE_LINE,
+    announce,
+    image_options,
+    payload_of,
+    print_tables,
+)
 from medmodal.cli._common import (
     CheckpointOption,
     DataRootOption,
@@ -28,7 +35,7 @@ from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameter
 from medmodal.jsonsafe import dumps
 
 if TYPE_CHECKING:
-    from medmodal.align import AlignEvaluation, Task
+    from medmodal.align import Task
     from medmodal.models import CLIPModel
 
 app = typer.Typer(
@@ -84,6 +91,30 @@ def train(
         typer.Option("--threads", help="torch CPU threads (1 is fastest for these small models)."),
     ] = 1,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: 0).")] = None,
+    evaluation: Annotated[
+        str | None,
+        typer.Option(
+            "--evaluation",
+            help="medpix: prompted (structured captions; labels are training targets) or "
+            "zero-shot (free-text captions only; default: prompted).",
+        ),
+    ] = None,
+    pretrained: Annotated[
+        bool,
+        typer.Option("--pretrained", help="Start the image tower from its ImageNet weights."),
+    ] = False,
+    lock_image: Annotated[
+        int | None,
+        typer.Option("--lock-image", help="Image-tower layers kept frozen (LiT; -1: all).", min=-1),
+    ] = None,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help="Smoke run: 1 epoch on the first 128 training and 64 validation pairs "
+            "(checks the setup in about a minute; not a result).",
+        ),
+    ] = False,
     resume: Annotated[
         bool,
         typer.Option(
@@ -104,10 +135,11 @@ def train(
     quiet: QuietOption = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Train a contrastive model on a data set's train split; evaluate on its dev split.
+    """Train a contrastive model on a data set's train split; choose the epoch on val.
 
-    An existing non-empty --out is refused unless --resume or --overwrite; a refused run
-    changes nothing in it.
+    MedPix splits are patient-clean: train fits, val picks the epoch (and is scored here),
+    dev is the test (score it once with align eval). An existing non-empty --out is
+    refused unless --resume or --overwrite; a refused run changes nothing in it.
     """
     import torch
 
@@ -116,37 +148,48 @@ def train(
 
     torch.set_num_threads(max(1, threads))
     run = _run_settings(out, resume=resume, overwrite=overwrite, data=data, text=text,
-                        model=model, seed=seed)  # fmt: skip
+                        model=model, seed=seed, evaluation=evaluation,
+                        pretrained=pretrained, lock_image=lock_image)  # fmt: skip
     task, net = run.task, run.net
     check_model_fits(net, task)
-    recipe = task.train_config(
-        **_schedule(out, resume, epochs=epochs, batch_size=batch_size, lr=lr),
-        seed=run.seed, out_dir=str(out), progress=not (quiet or json_output),
-        tensorboard=False,
-    )  # fmt: skip
+    schedule = _schedule(out, resume, epochs=epochs, batch_size=batch_size, lr=lr)
+    if quick:
+        schedule["epochs"] = 1
+    recipe = task.train_config(**schedule, seed=run.seed, out_dir=str(out),
+                               progress=not (quiet or json_output), tensorboard=False)  # fmt: skip
     TrainConfig.from_dict(recipe.to_dict())  # a bad recipe is refused before any write
-    size = net.config.image.image_size if net.config.image is not None else 0
-    load: dict[str, Any] = {"root": data_root, "image_size": size, "text": run.text}
+    load: dict[str, Any] = {"root": data_root, "text": run.text, **image_options(net)}
     train_set = task.load(task.train_split, augment=True, seed=run.seed, **load)
     val_set = task.load(task.val_split, augment=False, seed=run.seed, **load)
+    if quick:
+        train_set, val_set = train_set.head(QUICK_PAIRS[0]), val_set.head(QUICK_PAIRS[1])  # type: ignore[attr-defined]
+    announce(net, task, train_set, recipe.epochs, recipe.batch_size, quick=quick,
+              show=not (quiet or json_output))  # fmt: skip
     claim_run_dir(out, resume=resume, overwrite=overwrite, caller="align train")
-    run_info = {"data": task.name, "text": run.text, "model": net.config.name, "seed": run.seed}
+    run_info = {"data": task.name, "evaluation": task.evaluation, "text": run.text,
+                "model": net.config.name, "seed": run.seed,
+                "pretrained": run.pretrained}  # fmt: skip
     if not resume:  # a resumed run keeps its own align.json
         (out / RUN_FILE).write_text(json.dumps(run_info, indent=2) + "\n")
     # the folder is claimed: fit replaces nothing but what this command wrote there
     result = fit_alignment(
         net, task, train_set, val_set, recipe, resume=resume, overwrite=not resume
     )
-    evaluation = task.evaluate(net, val_set, split=task.val_split)
-    payload = _payload(evaluation, run_info)
-    payload["best_epoch"] = result.best_epoch
-    payload["epochs_run"] = result.epochs_run
+    evaluation_result = task.evaluate(net, val_set, split=task.val_split)
+    payload = payload_of(evaluation_result, run_info)
+    payload |= {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+                "n_train": len(train_set), "n_val": len(val_set), "skipped": 0,
+                "smoke_run": quick}  # fmt: skip
     (out / f"eval_{task.val_split}.json").write_text(dumps(payload, indent=2) + "\n")
     if json_output:
         print_json(payload)
     elif not quiet:
-        _print_tables(evaluation, title=f"{net.config.name} on {task.name} {task.val_split}")
-        console.print(f"run folder: {out} (best epoch {result.best_epoch})")
+        title = f"{net.config.name} on {task.name} {task.val_split} ({task.evaluation})"
+        print_tables(evaluation_result, title=title)
+        console.print(f"run folder: {out} (best epoch {result.best_epoch}; {len(train_set)} "
+                      f"training and {len(val_set)} validation pairs, none skipped)")  # fmt: skip
+        if quick:
+            console.print(SMOKE_LINE, highlight=False)
 
 
 @dataclass(frozen=True)
@@ -157,6 +200,7 @@ class _RunSettings:
     net: CLIPModel
     text: str
     seed: int
+    pretrained: bool = False
 
 
 def _run_settings(
@@ -168,6 +212,9 @@ def _run_settings(
     text: str | None,
     model: str | None,
     seed: int | None,
+    evaluation: str | None = None,
+    pretrained: bool = False,
+    lock_image: int | None = None,
 ) -> _RunSettings:
     """The flags' run, or with ``--resume`` the run saved in ``out`` (flags that contradict
     its ``align.json`` are refused). Reads only: nothing is written here."""
@@ -186,13 +233,18 @@ def _run_settings(
         )
     check_run_dir(out, resume=resume, overwrite=overwrite, caller="align train")
     if not resume:
-        task = get_task(data or "medpix")
+        task = get_task(data or "medpix", **({"evaluation": evaluation} if evaluation else {}))
         seed = 0 if seed is None else seed
         seed_everything(seed)  # the initial weights too: a seeded run reproduces
-        net = _model(model or task.default_model)
-        return _RunSettings(task, net, text or task.default_text, seed)
-    saved = _saved_run(out)
-    given = {"data": data, "text": text, "seed": seed}
+        net = _model(model or task.default_model, pretrained=pretrained, lock_image=lock_image)
+        return _RunSettings(task, net, text or task.default_text, seed, pretrained)
+    if pretrained or lock_image is not None:
+        raise InvalidParameterError(
+            "align train --resume: --pretrained and --lock-image apply to a new run; the "
+            "resumed run continues from its own weights"
+        )
+    saved = {"evaluation": "prompted", **_saved_run(out)}
+    given = {"data": data, "text": text, "seed": seed, "evaluation": evaluation}
     given["model"] = None if model is None else _model(model).config.name
     clash = [f"--{k} {v} (the run's: {saved[k]})" for k, v in given.items()
              if v is not None and v != saved[k]]  # fmt: skip
@@ -203,7 +255,19 @@ def _run_settings(
         )
     seed_everything(int(saved["seed"]))
     net = cast("CLIPModel", load_checkpoint(out / LAST_CHECKPOINT).model)
-    return _RunSettings(get_task(str(saved["data"])), net, str(saved["text"]), int(saved["seed"]))
+    task = _saved_task(saved)
+    return _RunSettings(task, net, str(saved["text"]), int(saved["seed"]))
+
+
+def _saved_task(info: dict[str, Any], data: str | None = None) -> Task:
+    """The task of a run's ``align.json`` (its evaluation; runs before it: prompted)."""
+    from medmodal.align import get_task
+
+    name = data or str(info.get("data", "medpix"))
+    evaluation = info.get("evaluation")
+    if evaluation and evaluation != "prompted":
+        return get_task(name, evaluation=str(evaluation))
+    return get_task(name)
 
 
 def _saved_run(out: Path) -> dict[str, Any]:
@@ -260,18 +324,17 @@ def evaluate(
         check_out_files([out], overwrite=overwrite, caller="align eval")
     net, task, info = _load_run(checkpoint, data, threads, text)
     check_model_fits(net, task)
-    size = net.config.image.image_size if net.config.image is not None else 0
     dataset = task.load(
-        split, root=data_root, image_size=size, augment=False, seed=0, text=info["text"]
+        split, root=data_root, augment=False, seed=0, text=info["text"], **image_options(net)
     )
     evaluation = task.evaluate(net, dataset, split=split)
-    payload = _payload(evaluation, info)
+    payload = payload_of(evaluation, info)
     if out is not None:
         write_json(out, payload)
     if json_output:
         print_json(payload)
     elif not quiet:
-        _print_tables(evaluation, title=f"{net.config.name} on {task.name} {split}")
+        print_tables(evaluation, title=f"{net.config.name} on {task.name} {split}")
         if out is not None:
             console.print(f"wrote {out}")
 
@@ -334,24 +397,28 @@ def _load_run(
     (``info["text"]``: ``text``, else the run's text kind, else the task's default)."""
     import torch
 
-    from medmodal.align import get_task
     from medmodal.train import find_checkpoint, load_checkpoint
 
     torch.set_num_threads(max(1, threads))
     info = _run_info(checkpoint)
-    task = get_task(data or info.get("data", "medpix"))
+    task = _saved_task(info, data)
     ckpt = load_checkpoint(find_checkpoint(checkpoint))
     text = text or info.get("text") or task.default_text
     info = {**info, "checkpoint": str(ckpt.path), "text": text}
     return cast("CLIPModel", ckpt.model), task, info
 
 
-def _model(name: str) -> CLIPModel:
+def _model(name: str, *, pretrained: bool = False, lock_image: int | None = None) -> CLIPModel:
     """A named model, or one built from a JSON config file (``*.json``)."""
     from medmodal.models import create_model, model_from_config
 
     if not name.endswith(".json"):
-        return create_model(name)
+        return create_model(name, pretrained=pretrained, lock_image=lock_image)
+    if pretrained or lock_image is not None:
+        raise InvalidParameterError(
+            "align train: --pretrained and --lock-image need a named model "
+            "(e.g. medpix-clip-effnet), not a config file"
+        )
     path = Path(name)
     if not path.is_file():
         raise DataNotFoundError(f"model config file not found: {path}")
@@ -372,33 +439,3 @@ def _run_info(path: Path) -> dict[str, Any]:
                 return {}
             return info if isinstance(info, dict) else {}
     return {}
-
-
-def _payload(evaluation: AlignEvaluation, info: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **info,
-        "task": evaluation.task,
-        "split": evaluation.split,
-        "n": evaluation.n,
-        "metrics": evaluation.to_dict(),
-        "zero_shot": evaluation.zero_shot,
-        "zero_shot_majority": evaluation.zero_shot_chance,
-    }
-
-
-def _print_tables(evaluation: AlignEvaluation, *, title: str) -> None:
-    frame = evaluation.to_frame()
-    table = Table(title=f"Retrieval: {title} (N = {evaluation.n})")
-    table.add_column("direction")
-    for column in frame.columns:
-        table.add_column(str(column), justify="right")
-    for name, row in frame.iterrows():
-        cells = [f"{v:.3f}" if "R@" in str(c) else f"{v:.1f}" for c, v in row.items()]
-        table.add_row(str(name), *cells)
-    console.print(table)
-    zs = Table(title="Zero-shot classification")
-    for column in ("label", "accuracy", "majority class"):
-        zs.add_column(column, justify="right" if column != "label" else "left")
-    for label, accuracy in evaluation.zero_shot.items():
-        zs.add_row(label, f"{accuracy:.3f}", f"{evaluation.zero_shot_chance[label]:.3f}")
-    console.print(zs)

@@ -287,7 +287,7 @@ def patient_splits(
 
     A group with cases in more than one split moves to ``train`` whole; then
     ``round(val_fraction * groups in train)`` train groups, drawn with ``seed``, form
-    ``val``.
+    ``val`` (unless the folder has its own ``val`` split file, which is kept).
 
     Raises:
         InvalidParameterError: ``val_fraction`` outside [0, 1), or no ``train`` split.
@@ -309,7 +309,7 @@ def patient_splits(
         if len({file_split[c] for c in cases}) > 1:
             split.update(dict.fromkeys(cases, "train"))
     train_groups = sorted({group[c] for c, s in split.items() if s == "train"})
-    n_val = round(val_fraction * len(train_groups))
+    n_val = 0 if "val" in frames else round(val_fraction * len(train_groups))
     rng = np.random.default_rng(seed)
     for g in rng.permutation(train_groups)[:n_val]:
         split.update(dict.fromkeys(members[int(g)], "val"))
