@@ -208,7 +208,7 @@ def test_zero_shot_run_and_epoch_estimate(
             "--json",
             "--threads",
             "1",
-        ],  # fmt: skip
+        ],
     )
     assert evaluated.exit_code == 0, evaluated.output
     payload = json.loads(evaluated.stdout)
