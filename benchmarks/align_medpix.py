@@ -170,7 +170,7 @@ def _compare_sets(
         task.load(task.test_split, augment=False, **load),
     ]
     if args.quick:
-        sets = [d.head(n) for d, n in zip(sets, QUICK_PAIRS, strict=True)]
+        sets = [d.sample(n) for d, n in zip(sets, QUICK_PAIRS, strict=True)]
     return sets
 
 

@@ -84,14 +84,16 @@ class ImageTextPairs(Dataset[dict[str, Any]]):
             item["group"] = int(self.groups[i])
         return item
 
-    def head(self, n: int) -> ImageTextPairs:
-        """The first ``n`` pairs, with the same transform, views and groups (smoke runs)."""
-        k = max(1, min(int(n), len(self)))
+    def sample(self, n: int) -> ImageTextPairs:
+        """``n`` pairs spread evenly over the set (file order kept), with the same
+        transform, views and groups: a smoke run's subset that spans every class."""
+        keep = _spread(len(self), n)
         return ImageTextPairs(
-            self.images[:k], self.texts[:k], self.transform,
-            self.labels.iloc[:k].reset_index(drop=True),
-            views=None if self.views is None else self.views[:k], view_rate=self.view_rate,
-            groups=None if self.groups is None else self.groups[:k],
+            self.images[keep], [self.texts[i] for i in keep], self.transform,
+            self.labels.iloc[keep].reset_index(drop=True),
+            views=None if self.views is None else [self.views[i] for i in keep],
+            view_rate=self.view_rate,
+            groups=None if self.groups is None else self.groups[keep],
             seed=int(self._rng.integers(2**31)),
         )  # fmt: skip
 
@@ -129,12 +131,17 @@ class ECGTextPairs(Dataset[dict[str, Any]]):
     def __getitem__(self, i: int) -> dict[str, Any]:
         return {"ecg": torch.from_numpy(self.signals[i]), "text": self.texts[i], "index": i}
 
-    def head(self, n: int) -> ECGTextPairs:
-        """The first ``n`` pairs (smoke runs)."""
-        k = max(1, min(int(n), len(self)))
-        return ECGTextPairs(
-            self.signals[:k], self.texts[:k], self.labels.iloc[:k].reset_index(drop=True)
-        )
+    def sample(self, n: int) -> ECGTextPairs:
+        """``n`` pairs spread evenly over the set (smoke runs)."""
+        keep = _spread(len(self), n)
+        labels = self.labels.iloc[keep].reset_index(drop=True)
+        return ECGTextPairs(self.signals[keep], [self.texts[i] for i in keep], labels)
+
+
+def _spread(size: int, n: int) -> np.ndarray:
+    """``min(n, size)`` (at least 1) evenly spaced indices of ``range(size)``."""
+    k = max(1, min(int(n), size))
+    return np.unique(np.linspace(0, size - 1, k).round().astype(np.int64))
 
 
 def collate_pairs(items: list[dict[str, Any]]) -> dict[str, Any]:

@@ -162,7 +162,7 @@ def train(
     train_set = task.load(task.train_split, augment=True, seed=run.seed, **load)
     val_set = task.load(task.val_split, augment=False, seed=run.seed, **load)
     if quick:
-        train_set, val_set = train_set.head(QUICK_PAIRS[0]), val_set.head(QUICK_PAIRS[1])  # type: ignore[attr-defined]
+        train_set, val_set = train_set.sample(QUICK_PAIRS[0]), val_set.sample(QUICK_PAIRS[1])  # type: ignore[attr-defined]
     announce(net, task, train_set, recipe.epochs, recipe.batch_size, quick=quick,
               show=not (quiet or json_output))  # fmt: skip
     claim_run_dir(out, resume=resume, overwrite=overwrite, caller="align train")
