@@ -38,6 +38,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -285,9 +286,12 @@ def patient_splits(
 ) -> PatientSplits:
     """Patient groups, each in one split; ``val`` carved out of ``train`` by group.
 
-    A group with cases in more than one split moves to ``train`` whole; then
-    ``round(val_fraction * groups in train)`` train groups, drawn with ``seed``, form
-    ``val`` (unless the folder has its own ``val`` split file, which is kept).
+    A group with cases in more than one split moves to ``train`` whole; then each train
+    group goes to ``val`` when a number drawn from its first case id and ``seed``
+    (uniform in [0, 1), SHA-256) is below ``val_fraction``: about that share of the
+    groups, and a group's draw does not depend on which other cases or splits the folder
+    holds (a folder with a test split gets the same val). A folder with its own ``val``
+    split file keeps it.
 
     Raises:
         InvalidParameterError: ``val_fraction`` outside [0, 1), or no ``train`` split.
@@ -308,12 +312,17 @@ def patient_splits(
     for cases in members.values():
         if len({file_split[c] for c in cases}) > 1:
             split.update(dict.fromkeys(cases, "train"))
-    train_groups = sorted({group[c] for c, s in split.items() if s == "train"})
-    n_val = 0 if "val" in frames else round(val_fraction * len(train_groups))
-    rng = np.random.default_rng(seed)
-    for g in rng.permutation(train_groups)[:n_val]:
-        split.update(dict.fromkeys(members[int(g)], "val"))
+    if "val" not in frames:
+        for g in sorted({group[c] for c, s in split.items() if s == "train"}):
+            if _draw(min(members[g]), seed) < val_fraction:
+                split.update(dict.fromkeys(members[g], "val"))
     return PatientSplits(tuple(matches), group, file_split, split, val_fraction, seed)
+
+
+def _draw(case: str, seed: int) -> float:
+    """A uniform number in [0, 1) fixed by the case id and the seed."""
+    digest = hashlib.sha256(f"medpix-val:{seed}:{case}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def near_duplicates(
