@@ -121,8 +121,9 @@ def render(results: dict[str, Any]) -> str:
         f"{rule['age_tolerance_years']:g} year) and sex must be compatible. Two signals, or one "
         f"near-duplicate image (>= {rule['near_duplicate']}) whatever the metadata, make one "
         "patient. The patient's cases form one group; a group in more than one split moves "
-        f"to train; then {rule['val_fraction']:.0%} of the train groups (seed "
-        f"{rule['val_seed']}) form val. Choose everything on val; score dev once.",
+        "to train; then each train group joins val with probability "
+        f"{rule['val_fraction']:.0%} (a draw fixed by its first case id and seed "
+        f"{rule['val_seed']}). Choose everything on val; score dev once.",
         "",
         "## Same patient (the rule merges them)",
         "",
