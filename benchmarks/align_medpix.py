@@ -16,10 +16,21 @@ at how the English MiniLM tokenises and embeds German report phrases.
 Bars (issue 4) on MedPix dev: R@10 ≥ 4× random both ways, zero-shot CT/MR ≥ 95 %,
 body region ≥ 75 %.
 
+Comparison (issue 15, ``--compare``): the from-scratch tower (``medpix-clip``) and the
+ImageNet-pretrained EfficientNet-Lite0 (``medpix-clip-effnet``, ``pretrained=True``),
+each under both named evaluations (prompted classification; true zero-shot), for each
+seed: trained on the patient-clean train split, epoch chosen on val, dev scored once as
+the test; Wilson 95 % intervals per run and mean ± sd over seeds
+(``align_medpix_compare.md``). ``--quick`` is a smoke run (1 epoch on a few pairs; its
+page says "not a result").
+
 Usage::
 
     python benchmarks/align_medpix.py [--epochs 60] [--ecg-epochs 30] [--data-root DIR]
         [--image-size 96] [--threads 1] [--reuse-ecg]
+    python benchmarks/align_medpix.py --compare [--towers scratch pretrained]
+        [--evaluations prompted zero-shot] [--seeds 0 1 2] [--epochs 40]
+        [--pretrained-lr 5e-4] [--lock-image 0] [--quick --out /tmp/quick]
 """
 
 from __future__ import annotations
@@ -140,6 +151,108 @@ def run_medpix(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+#: Comparison towers: name -> (model config, pretrained weights).
+TOWERS = {"scratch": ("medpix-clip", False), "pretrained": ("medpix-clip-effnet", True)}
+EVALUATIONS = ("prompted", "zero-shot")
+GOALS = {"R@10": 0.40, "modality": 0.95, "location_category": 0.75}
+QUICK_PAIRS = (128, 64, 64)  # train, val, test pairs of a --quick smoke run
+
+
+def _compare_sets(
+    task: Task, model: torch.nn.Module, args: argparse.Namespace, seed: int
+) -> list[Any]:
+    image = model.config.image  # type: ignore[union-attr]
+    load = {"root": args.data_root, "image_size": image.image_size,
+            "normalize": (image.mean, image.std), "seed": seed}  # fmt: skip
+    sets = [
+        task.load(task.train_split, augment=True, **load),
+        task.load(task.val_split, augment=False, **load),
+        task.load(task.test_split, augment=False, **load),
+    ]
+    if args.quick:
+        sets = [d.sample(n) for d, n in zip(sets, QUICK_PAIRS, strict=True)]
+    return sets
+
+
+def compare_run(tower: str, evaluation: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Train one tower under one evaluation with one seed; epoch on val, test once."""
+    task = get_task("medpix", evaluation=evaluation)
+    name, pretrained = TOWERS[tower]
+    torch.manual_seed(seed)
+    lock = args.lock_image if pretrained else None
+    model = create_model(name, pretrained=pretrained, lock_image=lock)
+    train_set, val_set, test_set = _compare_sets(task, model, args, seed)
+    recipe = task.train_config(
+        epochs=1 if args.quick else args.epochs, batch_size=args.batch_size, seed=seed,
+        lr=args.pretrained_lr if pretrained else args.lr, restore_best=True,
+        progress=not args.quiet, tensorboard=False,
+    )  # fmt: skip
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    result = fit_alignment(model, task, train_set, val_set, recipe)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    test = task.evaluate(model, test_set, split=task.test_split)
+    return {
+        "tower": tower, "evaluation": evaluation, "seed": seed, "model": name,
+        "pretrained": pretrained, "lock_image": lock, "lr": recipe.lr,
+        "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+        "train_cpu_s": cpu, "train_wall_s": wall, "test": test.to_dict(),
+        "n": {"train": len(train_set), "val": len(val_set), "test": len(test_set)},
+    }  # fmt: skip
+
+
+def _summarise(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    import numpy as np
+
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for run in runs:
+        out.setdefault(f"{run['tower']}/{run['evaluation']}", {})
+    for key in out:
+        group = [r for r in runs if f"{r['tower']}/{r['evaluation']}" == key]
+        for metric in ("a_to_b_R@10", "b_to_a_R@10", "zs_modality", "zs_location_category",
+                       "zs_plane"):  # fmt: skip
+            values = np.array([r["test"][metric] for r in group], dtype=float)
+            sd = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+            out[key][metric] = {"mean": float(values.mean()), "sd": sd, "n_seeds": len(values)}
+    return out
+
+
+def compare_goals(summary: dict[str, dict[str, dict[str, float]]]) -> dict[str, bool]:
+    """Issue 15's goals for every tower's prompted and zero-shot runs (means over seeds)."""
+    goals = {}
+    for key, s in summary.items():
+        goals[f"{key}: R@10 >= {GOALS['R@10']:.2f} both ways"] = min(
+            s["a_to_b_R@10"]["mean"], s["b_to_a_R@10"]["mean"]) >= GOALS["R@10"]  # fmt: skip
+        if key.endswith("/prompted"):
+            goals[f"{key}: modality >= 95 %"] = s["zs_modality"]["mean"] >= GOALS["modality"]
+            goals[f"{key}: body region >= 75 %"] = (
+                s["zs_location_category"]["mean"] >= GOALS["location_category"]
+            )
+    return goals
+
+
+def run_compare(args: argparse.Namespace) -> dict[str, Any]:
+    from _align_compare_report import render as render_compare
+
+    torch.set_num_threads(args.threads)
+    settings = {k: str(v) for k, v in vars(args).items()}
+    results: dict[str, Any] = {"settings": settings, "quick": args.quick}
+    results["machine"] = machine_info(("torch",))
+    runs = []
+    for tower in args.towers:
+        for evaluation in args.evaluations:
+            for seed in [0] if args.quick else args.seeds:
+                print(f"{tower} / {evaluation} / seed {seed} ...", flush=True)
+                runs.append(compare_run(tower, evaluation, seed, args))
+    results |= {"runs": runs, "n": runs[0]["n"], "summary": _summarise(runs)}
+    results["goals"] = compare_goals(results["summary"])
+    name = "align_medpix_compare_quick" if args.quick else "align_medpix_compare"
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{name}.json").write_text(dumps(results, indent=2) + "\n")
+    (args.out / f"{name}.md").write_text(render_compare(results))
+    print(json.dumps(results["goals"], indent=2))
+    return results
+
+
 def german_probe() -> dict[str, Any]:
     """How the English MiniLM sees German report phrases (tokens and similarities)."""
     from medmodal.models.config import TextTowerConfig
@@ -221,13 +334,30 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-medpix", action="store_true", help="reuse a partial run's MedPix")
     parser.add_argument("--render-only", action="store_true", help="rewrite the .md from .json")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    return parser.parse_args(argv)
+    compare = "towers x evaluations x seeds on the clean splits (issue 15)"
+    parser.add_argument("--compare", action="store_true", help=compare)
+    parser.add_argument("--towers", nargs="+", choices=list(TOWERS), default=list(TOWERS))
+    parser.add_argument("--evaluations", nargs="+", choices=EVALUATIONS,
+                        default=list(EVALUATIONS))  # fmt: skip
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--pretrained-lr", type=float, default=5e-4,
+                        help="peak lr of the pretrained tower's runs (choose on val)")  # fmt: skip
+    lock = "pretrained tower: leading layers kept frozen (LiT; -1 all)"
+    parser.add_argument("--lock-image", type=int, default=0, help=lock)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 1 epoch, 1 seed, a few pairs (not a result)")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.quick and not args.compare:
+        parser.error("--quick goes with --compare")
+    return args
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = _parse(argv)
     from _align_report import render
 
+    if args.compare:
+        return run_compare(args)
     if args.render_only:
         results = json.loads((args.out / f"{NAME}.json").read_text())
         (args.out / f"{NAME}.md").write_text(render(results))

@@ -59,3 +59,23 @@ def test_ecg_pairs_clip_to_5_mv_and_reject_a_mismatch() -> None:
     assert float(pairs[0]["ecg"].max()) == 5.0 and pairs[1]["index"] == 1
     with pytest.raises(InvalidParameterError, match="ECGTextPairs: 2 ECGs for 3 texts"):
         ECGTextPairs(np.zeros((2, 1, 4)), ["a", "b", "c"])
+
+
+def test_sample_spreads_over_the_set_and_keeps_pairs_together() -> None:
+    import pandas as pd
+
+    n = 10
+    images = np.arange(n, dtype=np.uint8)[:, None, None].repeat(8, 1).repeat(8, 2)
+    labels = pd.DataFrame({"modality": ["CT"] * 5 + ["MR"] * 5})
+    texts = [f"text {i}" for i in range(n)]
+    pairs = ImageTextPairs(images, texts, ImageTransform(8), labels,
+                           views=[(t, t[:4]) for t in texts], groups=np.arange(n) % 3)  # fmt: skip
+    sub = pairs.sample(4)
+    assert sub.texts == ["text 0", "text 3", "text 6", "text 9"]
+    assert [int(im[0, 0]) for im in sub.images] == [0, 3, 6, 9]
+    assert set(sub.labels["modality"]) == {"CT", "MR"}  # both classes, unlike the first 4
+    assert sub.groups is not None and sub.groups.tolist() == [0, 0, 0, 0]
+    assert sub.views is not None and sub.views[1] == ("text 3", "text")
+    assert len(pairs.sample(50)) == n and len(pairs.sample(0)) == 1
+    ecg = ECGTextPairs(np.zeros((n, 12, 5), np.float32), texts, labels).sample(2)
+    assert ecg.texts == ["text 0", "text 9"] and list(ecg.labels["modality"]) == ["CT", "MR"]

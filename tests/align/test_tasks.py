@@ -79,7 +79,10 @@ def test_ecg_evaluation_and_loss_on_a_hand_made_case() -> None:
     result = get_task("ptbxl").evaluate(KeywordECGText(), data, split="toy")
     assert result.zero_shot["normal"] == 1.0
     assert result.zero_shot_chance["normal"] == 0.5
+    assert result.zero_shot_n == {"normal": 4} and result.evaluation == "prompted"
     d = result.to_dict()
+    # Wilson 95 % interval of 4/4: [0.510, 1]
+    assert (round(d["zs_normal_low"], 3), d["zs_normal_high"], d["zs_normal_n"]) == (0.510, 1.0, 4)
     # ECG 0's text ties with ECG 1's (same direction): strict R@1 counts the tie against
     assert d["a_to_b_R@1"] == 0.0 and d["a_to_b_R@5"] == 1.0
     assert d["same_text_a_to_b_R@1"] == 0.5  # the two "normal ECG" texts are one text

@@ -25,15 +25,19 @@ TINY_MODEL = {
 
 
 def _image(modality: str, rng: np.random.Generator) -> np.ndarray:
-    """CT: a bright disc on black; MR: horizontal stripes. Random size and offset."""
+    """CT: a bright disc on black; MR: horizontal stripes. Random size, offset and a
+    random shading ramp (no two patients' images are near-duplicates)."""
     h, w = rng.integers(40, 64, size=2)
     yy, xx = np.mgrid[:h, :w]
     if modality == "CT":
-        cy, cx, r = h / 2 + rng.integers(-4, 5), w / 2 + rng.integers(-4, 5), min(h, w) / 3
+        cy, cx = h / 2 + rng.integers(-6, 7), w / 2 + rng.integers(-6, 7)
+        r = min(h, w) / rng.uniform(2.6, 4.0)
         img = ((yy - cy) ** 2 + (xx - cx) ** 2 < r**2) * 220.0
     else:
         img = (np.sin(yy / rng.uniform(1.5, 3.0)) > 0) * 160.0 + 40
-    return np.clip(img + rng.normal(0, 10, (h, w)), 0, 255).astype(np.uint8)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = 120 * ((xx / w - 0.5) * np.cos(angle) + (yy / h - 0.5) * np.sin(angle))
+    return np.clip(img + ramp + rng.normal(0, 10, (h, w)), 0, 255).astype(np.uint8)
 
 
 def _write(folder: Path, split: str, n: int, first_case: int, rng: np.random.Generator) -> None:
@@ -60,6 +64,7 @@ def medpix_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "splits").mkdir()
     rng = np.random.default_rng(7)
     _write(folder, "train", 48, 1000, rng)
+    _write(folder, "val", DEV_N, 3000, rng)  # the folder's own val: not carved from train
     _write(folder, "dev", DEV_N, 2000, rng)
     return folder
 

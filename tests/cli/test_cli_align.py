@@ -29,8 +29,11 @@ def run_dir(medpix_dir: Path, tiny_config: Path, tmp_path_factory: pytest.TempPa
 def test_train_writes_a_run(run_dir: Path) -> None:
     assert (run_dir / "best" / "model.safetensors").is_file()
     assert json.loads((run_dir / "align.json").read_text())["text"] == "structured"
-    payload = json.loads((run_dir / "eval_dev.json").read_text())
-    assert payload["n"] == DEV_N
+    payload = json.loads((run_dir / "eval_val.json").read_text())
+    # the folder's own val split picks the epoch; dev is the test
+    assert payload["n"] == payload["n_val"] == DEV_N and payload["n_train"] == 48
+    assert payload["skipped"] == 0 and payload["smoke_run"] is False
+    assert payload["evaluation"] == "prompted"
     assert set(payload["zero_shot"]) == {"modality", "location_category", "plane"}
 
 
@@ -57,7 +60,8 @@ def test_eval_table_and_errors(run_dir: Path, medpix_dir: Path) -> None:
     base = ["align", "eval", "--checkpoint", str(run_dir), "--data-root", str(medpix_dir)]
     table = runner.invoke(app, [*base, "--split", "dev", "--threads", "1"])
     assert table.exit_code == 0, table.output
-    assert "Retrieval" in table.stdout and "Zero-shot" in table.stdout
+    assert "Retrieval" in table.stdout and "Prompted classification" in table.stdout
+    assert "95 % interval" in table.stdout
     missing = runner.invoke(app, [*base, "--split", "test"])
     assert missing.exit_code == 2
     assert "split 'test' not found" in missing.output
@@ -165,3 +169,80 @@ def test_seeded_training_reproduces_whatever_the_global_rng(
     assert weights[0].keys() == weights[1].keys()
     for key, value in weights[0].items():
         torch.testing.assert_close(value, weights[1][key], rtol=0, atol=0)
+
+
+def test_quick_smoke_run_says_it_is_not_a_result(
+    medpix_dir: Path, tiny_config: Path, tmp_path: Path
+) -> None:
+    args = ["align", "train", "--model", str(tiny_config), "--data-root", str(medpix_dir),
+            "--out", str(tmp_path / "run"), "--quick", "--threads", "1"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("smoke run — not a result") == 2  # before and after
+    payload = json.loads((tmp_path / "run" / "eval_val.json").read_text())
+    assert payload["smoke_run"] is True and payload["epochs_run"] == 1
+
+
+def test_zero_shot_run_and_epoch_estimate(
+    medpix_dir: Path, tiny_config: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    args = ["align", "train", "--model", str(tiny_config), "--data-root", str(medpix_dir),
+            "--out", str(out), "--epochs", "1", "--evaluation", "zero-shot",
+            "--threads", "1"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "s per epoch" in result.output and "min in all" in result.output
+    assert "True zero-shot classification" in result.output
+    info = json.loads((out / "align.json").read_text())
+    assert (info["evaluation"], info["text"]) == ("zero-shot", "caption")
+    evaluated = CliRunner().invoke(
+        app,
+        [
+            "align",
+            "eval",
+            "--checkpoint",
+            str(out),
+            "--data-root",
+            str(medpix_dir),
+            "--json",
+            "--threads",
+            "1",
+        ],
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    payload = json.loads(evaluated.stdout)
+    assert payload["evaluation"] == "zero-shot" and payload["split"] == "dev"
+    assert payload["metrics"]["zs_modality_low"] <= payload["zero_shot"]["modality"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--evaluation", "zero-shot", "--text", "structured"], "labels in the training text"),
+        (["--evaluation", "fewshot"], "evaluation must be one of"),
+        (["--pretrained"], "pretrained and --lock-image need a named model"),
+    ],
+)
+def test_bad_train_flags_are_one_line_errors(
+    medpix_dir: Path, tiny_config: Path, tmp_path: Path, extra: list[str], message: str
+) -> None:
+    args = ["align", "train", "--model", str(tiny_config), "--data-root", str(medpix_dir),
+            "--out", str(tmp_path / "run"), "--epochs", "1", "--quiet", *extra]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
+
+
+def test_an_unreadable_image_is_named(medpix_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "mp"
+    shutil.copytree(medpix_dir, folder)
+    bad = sorted((folder / "images").glob("*.png"))[3]
+    bad.write_bytes(b"broken")
+    result = CliRunner().invoke(app, ["align", "train", "--data-root", str(folder), "--out",
+                                      str(tmp_path / "run"), "--quick", "--quiet"])  # fmt: skip
+    assert result.exit_code != 0
+    assert bad.name in result.output and "Traceback" not in result.output

@@ -70,6 +70,8 @@ def test_non_empty_out_is_refused_untouched(
         (["--resume", "--seed", "3"], "--seed 3 (the run's: 0)"),
         (["--resume", "--data", "ptbxl"], "--data ptbxl"),
         (["--resume", "--overwrite"], "pass one of them"),
+        (["--resume", "--evaluation", "zero-shot"], "--evaluation zero-shot (the run's: prompted)"),
+        (["--resume", "--pretrained"], "apply to a new run"),
         (["--overwrite", "--lr", "-1"], "lr"),  # recipe checked before anything is written
     ],
 )

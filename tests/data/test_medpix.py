@@ -120,13 +120,19 @@ def test_text_views_and_header_groups(tiny: Path) -> None:
 def test_cases_never_straddle_splits(tmp_path: Path) -> None:
     folder = write_medpix(tmp_path / "mp", {"train": [("C1", "CT")], "dev": [("C1", "MR")]})
     with pytest.raises(DataFormatError, match="straddle"):
+        load_medpix("dev", root=folder, clean=False)
+    assert len(load_medpix("dev", root=folder, clean=False, check_cases=False)) == 1
+    # the patient rule moves the straddling case to train
+    assert len(load_medpix("train", root=folder)) == 2
+    with pytest.raises(DataFormatError, match="'dev' has no images"):
         load_medpix("dev", root=folder)
-    assert len(load_medpix("dev", root=folder, check_cases=False)) == 1
 
 
 def test_missing_split_image_and_bad_image(tiny: Path) -> None:
-    with pytest.raises(DataNotFoundError, match="available splits: dev, train"):
+    with pytest.raises(DataNotFoundError, match="available splits: dev, train, val"):
         load_medpix("test", root=tiny)
+    with pytest.raises(DataNotFoundError, match=r"available splits: dev, train$"):
+        load_medpix("test", root=tiny, clean=False)
     train = load_medpix("train", root=tiny)
     train.image_path(0).write_bytes(b"not a png")
     with pytest.raises(DataFormatError, match="cannot read the image"):
@@ -146,6 +152,9 @@ def test_malformed_rows(tiny: Path) -> None:
     path.write_text("{not json\n")
     with pytest.raises(DataFormatError, match="not a JSON object"):
         load_medpix("dev", root=tiny)
+    path.write_text("\n")
+    with pytest.raises(DataFormatError, match=r"descriptions_dev\.jsonl.*has no rows"):
+        load_medpix("train", root=tiny)
 
 
 @pytest.mark.data
@@ -154,7 +163,8 @@ def test_shared_medpix_splits() -> None:
 
     if not has_dataset("medpix"):
         pytest.skip("shared MedPix not available")
-    train, dev = load_medpix("train"), load_medpix("dev")
+    raw = {"clean": False, "check_cases": False}
+    train, dev = load_medpix("train", **raw), load_medpix("dev", **raw)
     assert (len(train), len(dev)) == (1653, 197)
     assert not set(train.frame["case_id"]) & set(dev.frame["case_id"])
     assert set(dev.labels("modality")) == {"CT", "MR"}

@@ -54,7 +54,16 @@ from medmodal.align.prompts import ECG_PROMPTS, PromptSet, medpix_prompts, ptbxl
 from medmodal.align.recipe import TrainRecipe
 from medmodal.align.retrieval import RetrievalMetrics, retrieval_metrics
 from medmodal.align.similarity import similarity_matrix
-from medmodal.align.tasks import TASKS, MedPixTask, PTBXLTask, Task, check_model_fits, get_task
+from medmodal.align.tasks import (
+    MEDPIX_EVALUATIONS,
+    TASKS,
+    MedPixTask,
+    PTBXLTask,
+    Task,
+    check_model_fits,
+    get_task,
+)
+from medmodal.align.timing import TrainingTime, estimate_training_time
 from medmodal.align.unicl import unicl_loss
 from medmodal.align.zero_shot import DEFAULT_TEMPLATES, ECG_TEMPLATES, ZeroShotClassifier
 
@@ -64,6 +73,7 @@ __all__ = [
     "ECG_PROMPTS",
     "ECG_TEMPLATES",
     "MAX_LOG_SCALE",
+    "MEDPIX_EVALUATIONS",
     "TASKS",
     "AlignEvaluation",
     "ClassAlignment",
@@ -81,12 +91,14 @@ __all__ = [
     "SigLipLoss",
     "Task",
     "TrainRecipe",
+    "TrainingTime",
     "ZeroShotClassifier",
     "check_model_fits",
     "clip_loss",
     "collate_pairs",
     "contrastive_loss_fn",
     "embed_pairs",
+    "estimate_training_time",
     "evaluate_alignment",
     "evaluate_by_class",
     "gather_features",

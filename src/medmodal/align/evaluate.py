@@ -35,6 +35,7 @@ from medmodal.align.pairs import collate_pairs
 from medmodal.align.prompts import PromptSet
 from medmodal.align.retrieval import retrieval_metrics
 from medmodal.align.zero_shot import ECG_TEMPLATES, ZeroShotClassifier
+from medmodal.metrics.proportion import wilson_interval
 from medmodal.metrics.retrieval import RetrievalMetrics
 
 __all__ = [
@@ -67,14 +68,29 @@ class AlignEvaluation:
     retrieval_same_text: RetrievalMetrics  # identical texts count as correct
     zero_shot: dict[str, float] = field(default_factory=dict)  # accuracy per label
     zero_shot_chance: dict[str, float] = field(default_factory=dict)  # majority-class rate
+    zero_shot_n: dict[str, int] = field(default_factory=dict)  # items scored per label
+    evaluation: str = ""  # the task's named evaluation ("prompted", "zero-shot")
+
+    def zero_shot_interval(self, label: str, confidence: float = 0.95) -> tuple[float, float]:
+        """Wilson interval of one zero-shot accuracy (NaNs when nothing was scored)."""
+        n = self.zero_shot_n.get(label, 0)
+        accuracy = self.zero_shot.get(label, float("nan"))
+        if n < 1 or not np.isfinite(accuracy):
+            return float("nan"), float("nan")
+        return wilson_interval(round(accuracy * n), n, confidence=confidence)
 
     def to_dict(self) -> dict[str, float]:
-        """Flat metrics: ``a_to_b_R@10`` (signal→text), ``b_to_a_R@10``, ``zs_<label>``..."""
+        """Flat metrics: ``a_to_b_R@10`` (signal→text), ``b_to_a_R@10``, ``zs_<label>``,
+        its Wilson 95 % interval ``zs_<label>_low`` / ``_high``, ``zs_<label>_n``..."""
         out = dict(self.retrieval.to_dict())
         out |= {f"same_text_{k}": v for k, v in self.retrieval_same_text.to_dict().items()}
         out["chance_R@10"] = self.retrieval.chance_recall(10)
         out |= {f"zs_{k}": v for k, v in self.zero_shot.items()}
         out |= {f"zs_{k}_majority": v for k, v in self.zero_shot_chance.items()}
+        for label in self.zero_shot_n:
+            low, high = self.zero_shot_interval(label)
+            out |= {f"zs_{label}_low": low, f"zs_{label}_high": high}
+            out[f"zs_{label}_n"] = float(self.zero_shot_n[label])
         return out
 
     def to_frame(self) -> pd.DataFrame:
@@ -92,6 +108,7 @@ def evaluate_alignment(
     split: str = "",
     names: tuple[str, str] | None = None,
     batch_size: int = 128,
+    evaluation: str = "",
 ) -> AlignEvaluation:
     """Strict and same-text retrieval, and zero-shot accuracy for each label of ``prompts``.
 
@@ -102,7 +119,7 @@ def evaluate_alignment(
             truth of each zero-shot label.
         modalities: ``(signal, "text")`` keys of the items.
         prompts: label -> :class:`~medmodal.align.PromptSet`.
-        task, split: recorded in the result.
+        task, split, evaluation: recorded in the result.
         names: the retrieval table's names of the two sides (default: ``modalities``).
         batch_size: pairs embedded at once.
 
@@ -117,11 +134,14 @@ def evaluate_alignment(
     strict = retrieval_metrics(emb.a, emb.b, names=names)
     same = retrieval_metrics(emb.a, emb.b, ids=np.asarray(dataset.texts, dtype=object), names=names)
     encode_text = _text_encoder(model, modalities[1])
-    accuracy, chance = {}, {}
+    accuracy, chance, counts = {}, {}, {}
     for label, prompt in prompts.items():
         truth = dataset.labels[label].astype(str).to_numpy()
-        accuracy[label], chance[label] = _zero_shot(encode_text, emb.a, truth, prompt)
-    return AlignEvaluation(task, split, len(dataset), strict, same, accuracy, chance)
+        scored = _zero_shot(encode_text, emb.a, truth, prompt)
+        accuracy[label], chance[label], counts[label] = scored
+    return AlignEvaluation(
+        task, split, len(dataset), strict, same, accuracy, chance, counts, evaluation
+    )
 
 
 def _text_encoder(model: nn.Module, key: str) -> Callable[[list[str]], Tensor]:
@@ -131,15 +151,15 @@ def _text_encoder(model: nn.Module, key: str) -> Callable[[list[str]], Tensor]:
 
 def _zero_shot(
     encode_text: Callable[[list[str]], Tensor], emb: Tensor, labels: np.ndarray, prompt: PromptSet
-) -> tuple[float, float]:
+) -> tuple[float, float, int]:
     keep = np.isin(labels, list(prompt.classes))
     if not keep.any():
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), 0
     clf = ZeroShotClassifier(encode_text, prompt.classes, templates=prompt.templates)
     truth = labels[keep]
     accuracy = clf.score(emb[torch.as_tensor(keep)], truth)
     majority = float(pd.Series(truth).value_counts(normalize=True).iloc[0])
-    return float(accuracy), majority
+    return float(accuracy), majority, int(keep.sum())
 
 
 @dataclass(frozen=True)

@@ -84,10 +84,26 @@ class ImageTextPairs(Dataset[dict[str, Any]]):
             item["group"] = int(self.groups[i])
         return item
 
+    def sample(self, n: int) -> ImageTextPairs:
+        """``n`` pairs spread evenly over the set (file order kept), with the same
+        transform, views and groups: a smoke run's subset that spans every class."""
+        keep = _spread(len(self), n)
+        return ImageTextPairs(
+            self.images[keep], [self.texts[i] for i in keep], self.transform,
+            self.labels.iloc[keep].reset_index(drop=True),
+            views=None if self.views is None else [self.views[i] for i in keep],
+            view_rate=self.view_rate,
+            groups=None if self.groups is None else self.groups[keep],
+            seed=int(self._rng.integers(2**31)),
+        )  # fmt: skip
+
     def plain(self) -> ImageTextPairs:
         """The same images and texts without augmentation, text views or groups."""
         return ImageTextPairs(
-            self.images, self.texts, ImageTransform(self.transform.size), self.labels
+            self.images,
+            self.texts,
+            ImageTransform(self.transform.size, mean=self.transform.mean, std=self.transform.std),
+            self.labels,
         )
 
 
@@ -114,6 +130,18 @@ class ECGTextPairs(Dataset[dict[str, Any]]):
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         return {"ecg": torch.from_numpy(self.signals[i]), "text": self.texts[i], "index": i}
+
+    def sample(self, n: int) -> ECGTextPairs:
+        """``n`` pairs spread evenly over the set (smoke runs)."""
+        keep = _spread(len(self), n)
+        labels = self.labels.iloc[keep].reset_index(drop=True)
+        return ECGTextPairs(self.signals[keep], [self.texts[i] for i in keep], labels)
+
+
+def _spread(size: int, n: int) -> np.ndarray:
+    """``min(n, size)`` (at least 1) evenly spaced indices of ``range(size)``."""
+    k = max(1, min(int(n), size))
+    return np.unique(np.linspace(0, size - 1, k).round().astype(np.int64))
 
 
 def collate_pairs(items: list[dict[str, Any]]) -> dict[str, Any]:

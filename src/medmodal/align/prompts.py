@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from medmodal.data.medpix import MODALITIES
+from medmodal.errors import InvalidParameterError
 
 __all__ = ["ECG_PROMPTS", "PromptSet", "medpix_prompts", "ptbxl_prompts"]
 
@@ -43,23 +44,35 @@ class PromptSet:
     templates: tuple[str, ...] = ("{}",)
 
 
-def medpix_prompts() -> dict[str, PromptSet]:
-    """Prompts of the MedPix zero-shot labels (modality, body region, plane).
+def medpix_prompts(style: str = "all") -> dict[str, PromptSet]:
+    """Prompts of the MedPix labels (modality, body region, plane).
 
-    Templates mirror the structured header of the training texts ("CT, axial, head")
-    and add plain sentences ("a CT image of the head").
+    Args:
+        style: ``"all"``: templates that mirror the structured header of the training
+            texts ("CT, axial, head") and plain sentences ("a CT image of the head"), for
+            prompted classification; ``"plain"``: the plain sentences only, for true
+            zero-shot (no prompt is shaped like a training text).
+
+    Raises:
+        InvalidParameterError: an unknown ``style``.
     """
+    if style not in ("all", "plain"):
+        raise InvalidParameterError(
+            f"medpix_prompts: style must be 'all' or 'plain', got {style!r}"
+        )
+    plain = style == "plain"
     regions = [d[0] for d in _REGIONS.values()]
+    header = not plain
     modality_templates = tuple(
-        [f"{{}}, {p}, {r}" for p in _PLANES for r in regions]
+        [f"{{}}, {p}, {r}" for p in _PLANES for r in regions if header]
         + [f"a {{}} image of the {r}" for r in regions]
     )
     region_templates = tuple(
-        [f"{m}, {p}, {{}}" for m in MODALITIES for p in _PLANES]
+        [f"{m}, {p}, {{}}" for m in MODALITIES for p in _PLANES if header]
         + [f"a {m} image of the {{}}" for m in MODALITIES]
     )
     plane_templates = tuple(
-        [f"{m}, {{}}, {r}" for m in MODALITIES for r in regions]
+        [f"{m}, {{}}, {r}" for m in MODALITIES for r in regions if header]
         + [f"a {{}} {m} image" for m in MODALITIES]
     )
     return {

@@ -3,8 +3,21 @@
 A task (``medpix``: images ↔ captions; ``ptbxl``: ECGs ↔ reports) loads a split as a
 torch ``Dataset`` of pairs, names the model it trains by default, gives its training
 recipe (:meth:`~MedPixTask.train_config`) and its loss, and evaluates a model on a split:
-retrieval in both directions (R@1/5/10, median rank) and zero-shot classification from
-prompts. ``medmodal align``, the report and the benchmarks all go through it.
+retrieval in both directions (R@1/5/10, median rank) and classification from prompts
+(accuracy with a Wilson 95 % interval). ``medmodal align``, the report and the
+benchmarks all go through it.
+
+MedPix has two named evaluations (:data:`MEDPIX_EVALUATIONS`):
+
+- ``"prompted"`` (prompted classification): trained on the structured captions, whose
+  header ("CT, axial, head") names the labels, with same-header pairs as UniCL
+  positives; the labels are training targets, so this is not zero-shot.
+- ``"zero-shot"`` (true zero-shot): trained on the free-text captions alone (no header,
+  no label-defined positives: plain CLIP loss), scored with plain-sentence prompts
+  ("a CT image of the head") that are never a training text.
+
+MedPix splits are patient-clean: ``train`` to fit, ``val`` for every choice (epoch,
+recipe, prompts), ``dev`` scored once as a test (:attr:`MedPixTask.test_split`).
 
 Example:
     >>> from medmodal.align import TASKS, get_task
@@ -13,15 +26,20 @@ Example:
     >>> task = get_task("ptb-xl")
     >>> task.default_model, task.modalities, task.train_config(epochs=5).epochs
     ('ecg-text-clip', ('ecg', 'text'), 5)
+    >>> zs = get_task("medpix", evaluation="zero-shot")
+    >>> zs.default_text, zs.val_split, zs.test_split
+    ('caption', 'val', 'dev')
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar, Protocol
 
 import numpy as np
+import pandas as pd
 from torch import nn
 
 from medmodal.align.contrastive import PairLossFn, contrastive_loss_fn
@@ -31,11 +49,22 @@ from medmodal.align.prompts import PromptSet, medpix_prompts, ptbxl_prompts
 from medmodal.align.recipe import TrainRecipe
 from medmodal.data.image_transforms import ImageTransform, to_square
 from medmodal.data.medpix import load_medpix
-from medmodal.errors import InvalidParameterError
+from medmodal.errors import DataFormatError, InvalidParameterError
 from medmodal.registry import Registry
 from medmodal.types import PathLike
 
-__all__ = ["TASKS", "MedPixTask", "PTBXLTask", "Task", "check_model_fits", "get_task"]
+__all__ = [
+    "MEDPIX_EVALUATIONS",
+    "TASKS",
+    "MedPixTask",
+    "PTBXLTask",
+    "Task",
+    "check_model_fits",
+    "get_task",
+]
+
+#: MedPix's named evaluations -> the training text each needs.
+MEDPIX_EVALUATIONS: dict[str, str] = {"prompted": "structured", "zero-shot": "caption"}
 
 
 class Task(Protocol):
@@ -52,11 +81,16 @@ class Task(Protocol):
     @property
     def train_split(self) -> str: ...
     @property
-    def val_split(self) -> str: ...
+    def val_split(self) -> str: ...  # every choice is made on it
+    @property
+    def test_split(self) -> str: ...  # scored once
+    @property
+    def evaluation(self) -> str: ...  # the named evaluation
 
     def load(
         self, split: str, *, root: PathLike | None = None, image_size: int = 0,
         augment: bool = False, seed: int = 0, text: str = "",
+        normalize: tuple[float, float] = (0.5, 0.25),
     ) -> LabelledPairs: ...  # fmt: skip
 
     def train_config(self, **overrides: object) -> TrainRecipe: ...
@@ -73,6 +107,7 @@ class _TaskBase:
 
     name: str
     modalities: tuple[str, str]
+    evaluation: str
     #: The retrieval table's names of the two sides.
     side_names: ClassVar[tuple[str, str]]
 
@@ -93,47 +128,77 @@ class _TaskBase:
     def evaluate(
         self, model: nn.Module, dataset: LabelledPairs, *, split: str = ""
     ) -> AlignEvaluation:
-        """Retrieval both ways and zero-shot accuracy of each label of :meth:`prompts`."""
+        """Retrieval both ways and prompt accuracy of each label of :meth:`prompts`."""
         return evaluate_alignment(
             model, dataset, modalities=self.modalities, prompts=self.prompts(),
-            task=self.name, split=split, names=self.side_names,
+            task=self.name, split=split, names=self.side_names, evaluation=self.evaluation,
         )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class MedPixTask(_TaskBase):
-    """MedPix 2.0 images ↔ structured captions."""
+    """MedPix 2.0 images ↔ captions, under one of :data:`MEDPIX_EVALUATIONS`.
+
+    Raises:
+        InvalidParameterError: an unknown ``evaluation``.
+    """
 
     name: str = "medpix"
     default_model: str = "medpix-clip"
-    default_text: str = "structured"
     modalities: tuple[str, str] = ("image", "text")
     side_names: ClassVar[tuple[str, str]] = ("image", "text")
     train_split: str = "train"
-    val_split: str = "dev"
+    val_split: str = "val"
+    test_split: str = "dev"
+    evaluation: str = "prompted"
+
+    def __post_init__(self) -> None:
+        if self.evaluation not in MEDPIX_EVALUATIONS:
+            raise InvalidParameterError(
+                f"MedPixTask: evaluation must be one of {', '.join(MEDPIX_EVALUATIONS)}, "
+                f"got {self.evaluation!r}"
+            )
+
+    @property
+    def default_text(self) -> str:
+        """The training text of the evaluation (``structured`` or ``caption``)."""
+        return MEDPIX_EVALUATIONS[self.evaluation]
 
     def load(
         self, split: str, *, root: PathLike | None = None, image_size: int = 128,
-        augment: bool = False, seed: int = 0, text: str = "structured",
+        augment: bool = False, seed: int = 0, text: str = "",
+        normalize: tuple[float, float] = (0.5, 0.25),
     ) -> ImageTextPairs:  # fmt: skip
         """One split as :class:`ImageTextPairs` (images squared once, kept in memory).
 
         With ``augment=True`` (training) and structured texts, images are augmented,
         half the texts are replaced by a shorter view of the caption (its header, or the
         header and one sentence) and pairs with the same header are positives of each
-        other (UniCL): the model learns to match short prompt-like texts, and two head
-        CTs in one batch are not pushed apart.
+        other (UniCL). With caption texts (true zero-shot), the free-text captions alone
+        and no groups. ``text=""`` is the evaluation's own; ``normalize`` is the image
+        ``(mean, std)`` of the model (its config's ``image.mean`` / ``image.std``).
 
         Raises:
-            InvalidParameterError: ``text`` is not ``structured`` or ``caption``.
+            InvalidParameterError: ``text`` is not ``structured`` or ``caption``, or is
+                ``structured`` under the zero-shot evaluation (the labels would leak).
+            DataFormatError: a split with no images, an unreadable image or an empty
+                caption (the error names the file).
         """
+        text = text or self.default_text
         if text not in ("structured", "caption"):
             raise InvalidParameterError(
                 f"MedPixTask.load: text must be 'structured' or 'caption', got {text!r}"
             )
+        if self.evaluation == "zero-shot" and text != "caption":
+            raise InvalidParameterError(
+                "MedPixTask.load: the zero-shot evaluation trains on free-text captions; "
+                f"text={text!r} would put the labels in the training text"
+            )
         data = load_medpix(split, root=root)
+        _check_captions(data.to_frame(), data.folder, split)
         images = np.stack([to_square(data.image(i), image_size) for i in range(len(data))])
-        transform = ImageTransform(image_size, augment=augment, seed=seed)
+        mean, std = normalize
+        transform = ImageTransform(image_size, augment=augment, seed=seed, mean=mean, std=std)
         structured = text == "structured"
         texts = data.texts(structured=structured)
         if not (augment and structured):
@@ -145,8 +210,19 @@ class MedPixTask(_TaskBase):
         )  # fmt: skip
 
     def prompts(self) -> dict[str, PromptSet]:
-        """Zero-shot prompts of modality, body region and plane."""
-        return medpix_prompts()
+        """Prompts of modality, body region and plane (plain sentences for zero-shot)."""
+        return medpix_prompts(style="plain" if self.evaluation == "zero-shot" else "all")
+
+
+def _check_captions(frame: pd.DataFrame, folder: Path, split: str) -> None:
+    """Every image needs a caption: refuse an empty one, naming the image file."""
+    empty = frame["caption"].astype(str).str.strip() == ""
+    if empty.any():
+        first = frame["image_id"][empty].iloc[0]
+        raise DataFormatError(
+            f"MedPix {split!r}: {int(empty.sum())} image(s) with an empty caption, e.g. "
+            f"{folder / 'images' / f'{first}.png'}"
+        )
 
 
 @dataclass(frozen=True)
@@ -160,12 +236,22 @@ class PTBXLTask(_TaskBase):
     side_names: ClassVar[tuple[str, str]] = ("ECG", "text")
     train_split: str = "train"
     val_split: str = "val"
+    test_split: str = "test"
+    evaluation: str = "prompted"
+
+    def __post_init__(self) -> None:
+        if self.evaluation != "prompted":
+            raise InvalidParameterError(
+                f"PTBXLTask: evaluation must be 'prompted', got {self.evaluation!r}"
+            )
 
     def load(
         self, split: str, *, root: PathLike | None = None, image_size: int = 0,
         augment: bool = False, seed: int = 0, text: str = "report",
+        normalize: tuple[float, float] = (0.5, 0.25),
     ) -> ECGTextPairs:  # fmt: skip
         """One split as :class:`ECGTextPairs` (``text``: ``report`` or ``statements``)."""
+        text = text or self.default_text
         from medmodal.data.ptbxl_reports import load_ecg_reports
 
         data = load_ecg_reports(split, text=text, root=root)
@@ -184,13 +270,21 @@ TASKS.add("medpix", MedPixTask, description="MedPix 2.0 CT/MR images and caption
 TASKS.add("ptbxl", PTBXLTask, aliases=("ptb-xl",), description="PTB-XL ECGs and reports")
 
 
-def get_task(name: str) -> Task:
+def get_task(name: str, **options: str) -> Task:
     """The task registered as ``name`` (aliases such as ``ptb-xl`` accepted).
 
+    ``options`` configure it, e.g. ``evaluation="zero-shot"`` for MedPix.
+
     Raises:
-        InvalidParameterError: unknown name (with a "did you mean").
+        InvalidParameterError: unknown name (with a "did you mean") or option.
     """
-    return TASKS.get(name)()
+    factory = TASKS.get(name)
+    try:
+        return factory(**options)
+    except TypeError as exc:
+        raise InvalidParameterError(
+            f"get_task({name!r}): unknown option(s) {', '.join(sorted(options))}"
+        ) from exc
 
 
 def check_model_fits(model: nn.Module, task: Task) -> None:

@@ -100,7 +100,10 @@ def build_gallery(
             f"align gallery: model {model.config.name!r} has no image tower"
         )
     size = int(image_config.image_size)
-    dataset = task.load(split, root=root, image_size=size, augment=False, seed=0, text=text)
+    normalize = (image_config.mean, image_config.std)
+    dataset = task.load(
+        split, root=root, image_size=size, augment=False, seed=0, text=text, normalize=normalize
+    )
     if not isinstance(dataset, ImageTextPairs):
         raise InvalidParameterError(
             f"align gallery: the {task.name!r} data are not image-caption pairs"

@@ -126,16 +126,33 @@ class ImageTransform:
         augment: apply :func:`random_affine` and brightness/contrast jitter.
         seed: seed of the augmentation stream (the n-th call is reproducible).
         jitter: brightness/contrast jitter amplitude (fraction).
+        mean, std: the image scaled to [0, 1] (:func:`normalize_intensity`) becomes
+            ``(x - mean) / std``; a pretrained tower wants its own (EfficientNet-Lite:
+            0.5, 0.5).
+
+    Raises:
+        InvalidParameterError: ``std`` is not positive.
     """
 
     def __init__(
-        self, size: int = 128, *, augment: bool = False, seed: int = 0, jitter: float = 0.1
-    ) -> None:
+        self, size: int = 128, *, augment: bool = False, seed: int = 0, jitter: float = 0.1,
+        mean: float = 0.5, std: float = 0.25,
+    ) -> None:  # fmt: skip
+        if not std > 0:
+            raise InvalidParameterError(f"ImageTransform: std must be > 0, got {std!r}")
         self.size = size
         self.augment = augment
         self.seed = seed
         self.jitter = jitter
+        self.mean = float(mean)
+        self.std = float(std)
         self._rng = np.random.default_rng(seed)
+
+    def __repr__(self) -> str:
+        return (
+            f"ImageTransform(size={self.size}, augment={self.augment}, seed={self.seed}, "
+            f"mean={self.mean}, std={self.std})"
+        )
 
     def reseed(self, seed: int) -> None:
         """Restart the augmentation stream from ``seed``."""
@@ -147,11 +164,11 @@ class ImageTransform:
             arr = to_square(arr, self.size)
         if self.augment:
             arr = random_affine(arr, self._rng)
-        out = normalize_intensity(arr)
+        out = normalize_intensity(arr, mean=self.mean, std=self.std)
         if self.augment and self.jitter > 0:
             gain, bias = (
                 self._rng.uniform(1 - self.jitter, 1 + self.jitter),
                 self._rng.uniform(-self.jitter, self.jitter),
             )
-            out = (out * gain + bias / 0.25).astype(np.float32)
+            out = (out * gain + bias / self.std).astype(np.float32)
         return out[None]  # (1, size, size)

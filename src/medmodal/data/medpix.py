@@ -9,8 +9,10 @@ Any folder with the MedPix 2.0 layout is accepted::
 
 ``folder`` may also be a data root that holds ``medpix2-256/`` (the shared copy; default
 through ``MEDMODAL_DATA``). Each description row pairs a caption with its own image. Cases
-(``U_id``) never straddle splits: :func:`load_medpix` checks every split file present and
-raises :class:`~medmodal.errors.DataFormatError` when a case appears in more than one.
+(``U_id``) and patients never straddle splits: by default :func:`load_medpix` returns the
+patient-clean splits (:mod:`medmodal.data.medpix_patients`: cases of one patient move to
+``train`` together, and ``val`` is carved out of ``train`` by patient), and checks that no
+case id and no near-duplicate image is in two splits.
 
 Labels: ``modality`` is ``"CT"`` or ``"MR"`` (the row's ``Type``), ``plane`` as given
 (``Axial``, ``Coronal``, ``Sagittal``...), ``location_category`` one of
@@ -33,8 +35,8 @@ References:
 
 from __future__ import annotations
 
+import functools
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from medmodal.data.medpix_captions import caption_text, caption_views
+from medmodal.data.medpix_patients import (
+    NEAR_DUPLICATE,
+    PatientSplits,
+    image_fingerprint,
+    near_duplicates,
+    patient_splits,
+)
 from medmodal.data.paths import dataset_dir
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
 from medmodal.types import PathLike
@@ -75,6 +85,7 @@ __all__ = [
     "caption_views",
     "load_medpix",
     "medpix_folder",
+    "medpix_patients",
     "read_image",
 ]
 
@@ -92,58 +103,6 @@ def available_splits(root: PathLike | None = None) -> tuple[str, ...]:
     return tuple(
         sorted(p.stem.removeprefix("descriptions_") for p in folder.glob("descriptions_*.jsonl"))
     )
-
-
-def caption_text(row: Mapping[str, Any], *, structured: bool = True) -> str:
-    """The text paired with an image: the caption, prefixed by its structured fields.
-
-    With ``structured=True`` (default) the modality, plane and body region lead the
-    caption (``"CT, axial, head (brain and neuro): <caption>"``), as a radiology report
-    header would; the finer ``location`` follows the category when it differs. With
-    ``False`` the free-text caption alone.
-    """
-    caption = " ".join(str(row.get("caption") or "").split())
-    if not structured:
-        return caption
-    region = str(row.get("location_category") or "").strip().lower()
-    location = str(row.get("location") or "").strip().lower()
-    if location and location != region:
-        region = f"{region} ({location})" if region else location
-    parts = [str(row.get("modality") or "").strip(), str(row.get("plane") or "").strip().lower()]
-    head = ", ".join(p for p in [*parts, region] if p)
-    return f"{head}: {caption}" if caption else head
-
-
-def caption_views(row: Mapping[str, Any]) -> tuple[str, ...]:
-    """Shorter texts of one image for text augmentation: the header, header + one sentence.
-
-    The first view is :func:`caption_text` (the whole structured caption); then the
-    header alone (``"CT, axial, head (brain and neuro)"``), then the header followed by each
-    sentence of a caption with more than one sentence. Sampling a view per step is the
-    sentence sampling of ConVIRT: the model also learns to match short texts such as
-    prompts, not only whole captions.
-
-    Example:
-        >>> caption_views({"modality": "MR", "plane": "Sagittal", "location_category":
-        ...                "Head", "caption": "Mass in the pons. No hydrocephalus."})[1:]
-        ('MR, sagittal, head', 'MR, sagittal, head: Mass in the pons.', \
-'MR, sagittal, head: No hydrocephalus.')
-
-    References:
-        Zhang Y, Jiang H, Miura Y, Manning CD, Langlotz CP. Contrastive learning of medical
-        visual representations from paired images and text. MLHC 2022 (ConVIRT).
-    """
-    full = caption_text(row)
-    head = caption_text({k: v for k, v in row.items() if k != "caption"})
-    caption = caption_text(row, structured=False)
-    sentences = [s for s in _SENTENCE_END.split(caption) if len(s.strip()) > 3]
-    views = [full, head] if head and head != full else [full]
-    if len(sentences) > 1 and head:
-        views += [f"{head}: {s.strip()}" for s in sentences]
-    return tuple(dict.fromkeys(views))
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -265,44 +224,14 @@ def read_image(path: PathLike) -> np.ndarray:
         raise DataFormatError(f"cannot read the image {path}: {exc}") from exc
 
 
-def _case_ids(path: Path) -> set[str]:
-    return {str(r.get("U_id")) for r in _rows(path)}
+def _signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """What the cached splits depend on: the split files and the image folder."""
+    paths = [*sorted((folder / "splits").glob("*.jsonl")), folder / "images"]
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths if p.exists())
 
 
-def _check_disjoint(folder: Path, split: str, cases: set[str]) -> None:
-    for other in sorted((folder / "splits").glob("descriptions_*.jsonl")):
-        name = other.stem.removeprefix("descriptions_")
-        if name == split:
-            continue
-        shared = cases & _case_ids(other)
-        if shared:
-            raise DataFormatError(
-                f"MedPix: {len(shared)} case(s) appear in both the {split!r} and {name!r} "
-                f"splits (e.g. {sorted(shared)[:3]}); cases must not straddle splits"
-            )
-
-
-def load_medpix(
-    split: str = "train",
-    *,
-    root: PathLike | None = None,
-    check_images: bool = True,
-    check_cases: bool = True,
-) -> MedPixSplit:
-    """One split of MedPix 2.0 from any folder of its layout.
-
-    Args:
-        split: a split with ``splits/descriptions_<split>.jsonl`` (``train``, ``dev``; the
-            shared copy has no ``test``).
-        root: the MedPix folder, or a data root holding ``medpix2-256/``.
-        check_images: verify that every image file exists.
-        check_cases: verify that no case (``U_id``) of this split is in another split.
-
-    Raises:
-        DataNotFoundError: no such folder, split or image file.
-        DataFormatError: malformed rows, duplicate images, or cases straddling splits.
-    """
-    folder = medpix_folder(root)
+def _file_frame(folder: Path, split: str, check_images: bool) -> pd.DataFrame:
+    """The rows of ``splits/descriptions_<split>.jsonl``, validated."""
     path = folder / "splits" / f"descriptions_{split}.jsonl"
     if not isinstance(split, str) or not path.is_file():
         raise DataNotFoundError(
@@ -323,6 +252,132 @@ def load_medpix(
                 f"MedPix {split!r}: {len(missing)} image(s) missing under {folder / 'images'}, "
                 f"e.g. {missing[0]}.png"
             )
+    return frame
+
+
+_Frames = dict[str, pd.DataFrame]
+
+
+@functools.lru_cache(maxsize=4)
+def _all_files(folder: Path, signature: object) -> tuple[_Frames, dict[str, np.ndarray]]:
+    """Every file split's rows and image fingerprints (cached per folder and file state)."""
+    frames = {s: _file_frame(folder, s, True) for s in available_splits(folder)}
+    images = folder / "images"
+    prints = {
+        s: np.stack([image_fingerprint(read_image(images / f"{i}.png")) for i in f["image_id"]])
+        for s, f in frames.items()
+    }
+    return frames, prints
+
+
+@functools.lru_cache(maxsize=8)
+def _patients(folder: Path, signature: object, val_fraction: float, seed: int) -> PatientSplits:
+    frames, prints = _all_files(folder, signature)
+    return patient_splits(frames, prints, folder, val_fraction=val_fraction, seed=seed)
+
+
+def medpix_patients(
+    root: PathLike | None = None, *, val_fraction: float = 0.1, seed: int = 0
+) -> PatientSplits:
+    """The patient groups of a MedPix folder and each case's clean split.
+
+    See :mod:`medmodal.data.medpix_patients` for the rule; computed once per folder.
+    """
+    folder = medpix_folder(root)
+    return _patients(folder, _signature(folder), float(val_fraction), int(seed))
+
+
+def _check_disjoint(
+    folder: Path, frames: Mapping[str, pd.DataFrame], prints: Mapping[str, np.ndarray]
+) -> None:
+    """No case id and no near-duplicate image in two splits."""
+    names = sorted(frames)
+    for n, a in enumerate(names):
+        for b in names[n + 1 :]:
+            shared = set(frames[a]["case_id"]) & set(frames[b]["case_id"])
+            if shared:
+                raise DataFormatError(
+                    f"MedPix: {len(shared)} case(s) appear in both the {a!r} and {b!r} "
+                    f"splits (e.g. {sorted(shared)[:3]}); cases must not straddle splits"
+                )
+            dups = near_duplicates(prints[a], prints[b])
+            if dups:
+                i, j, corr = dups[0]
+                raise DataFormatError(
+                    f"MedPix: {len(dups)} near-duplicate image pair(s) (correlation >= "
+                    f"{NEAR_DUPLICATE}) straddle the {a!r} and {b!r} splits in {folder}, e.g. "
+                    f"{frames[a]['image_id'].iloc[i]} and {frames[b]['image_id'].iloc[j]} "
+                    f"({corr:.3f}); one patient must stay in one split (use clean=True)"
+                )
+
+
+def _clean_frames(
+    folder: Path, val_fraction: float, seed: int
+) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
+    """Every split after the patient rule, with its images' fingerprints."""
+    signature = _signature(folder)
+    frames, prints = _all_files(folder, signature)
+    split = _patients(folder, signature, float(val_fraction), int(seed)).split
+    table = pd.concat(frames.values(), ignore_index=True)
+    fps = np.concatenate(list(prints.values()))
+    where = table["case_id"].map(split).to_numpy()
+    names = sorted(set(where))
+    out = {s: table[where == s].reset_index(drop=True) for s in names}
+    return out, {s: fps[where == s] for s in names}
+
+
+def load_medpix(
+    split: str = "train",
+    *,
+    root: PathLike | None = None,
+    check_images: bool = True,
+    check_cases: bool = True,
+    clean: bool = True,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+) -> MedPixSplit:
+    """One split of MedPix 2.0 from any folder of its layout.
+
+    With ``clean=True`` (default) each patient is in one split
+    (:mod:`medmodal.data.medpix_patients`): cases of one patient found in several splits
+    move to ``train`` together, and ``val`` is a seeded ``val_fraction`` of the train
+    patient groups, carved out of ``train``; choose everything on ``val`` and score
+    ``dev`` (or ``test``) once. With ``clean=False`` the data set's own split files.
+
+    Args:
+        split: ``train``, ``val`` (``clean=True`` only), ``dev``, or another split with
+            ``splits/descriptions_<split>.jsonl`` (the shared copy has no ``test``).
+        root: the MedPix folder, or a data root holding ``medpix2-256/``.
+        check_images: verify that every image file exists (``clean=True`` reads them all).
+        check_cases: verify that no case (``U_id``) and no near-duplicate image
+            (:data:`~medmodal.data.medpix_patients.NEAR_DUPLICATE`) is in two splits.
+        clean: one patient, one split (see above).
+        val_fraction, seed: the share of train patient groups in ``val`` and its draw.
+
+    Raises:
+        DataNotFoundError: no such folder, split or image file.
+        DataFormatError: malformed rows, duplicate images, an unreadable image, a split
+            with no images, or cases or near-duplicate images straddling splits.
+    """
+    folder = medpix_folder(root)
+    if not clean:
+        frame = _file_frame(folder, split, check_images)
+        if check_cases:
+            frames, prints = _all_files(folder, _signature(folder))
+            _check_disjoint(folder, frames, prints)
+        return MedPixSplit(split, folder, frame)
+    available = (*available_splits(folder), "val")
+    if split not in available:
+        raise DataNotFoundError(
+            f"MedPix split {split!r} not found in {folder}; available splits: "
+            f"{', '.join(sorted(available))}"
+        )
+    frames, prints = _clean_frames(folder, val_fraction, seed)
     if check_cases:
-        _check_disjoint(folder, split, set(frame["case_id"]))
-    return MedPixSplit(split, folder, frame)
+        _check_disjoint(folder, frames, prints)
+    if split not in frames:
+        raise DataFormatError(
+            f"MedPix split {split!r} has no images after the patient rule in {folder} "
+            f"(val_fraction={val_fraction}); use another split or a larger val_fraction"
+        )
+    return MedPixSplit(split, folder, frames[split])

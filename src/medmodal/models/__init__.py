@@ -19,7 +19,13 @@ from medmodal.models.config import (
     ModelConfig,
     TextTowerConfig,
 )
-from medmodal.models.factory import create_model, get_config, list_models, model_from_config
+from medmodal.models.factory import (
+    create_model,
+    create_model_and_transforms,
+    get_config,
+    list_models,
+    model_from_config,
+)
 
 __all__ = [
     "CLIPModel",
@@ -30,6 +36,7 @@ __all__ = [
     "ModelConfig",
     "TextTowerConfig",
     "create_model",
+    "create_model_and_transforms",
     "get_config",
     "list_models",
     "model_from_config",

@@ -35,9 +35,13 @@ C = TypeVar("C")
 class ImageTowerConfig:
     """Image tower (greyscale 2-D images)."""
 
-    kind: str = "resnet"  # registered image backbone: resnet, monai-resnet, pixel-mlp
+    kind: str = "resnet"  # registered image backbone: resnet, monai-resnet, pixel-mlp,
+    # efficientnet-lite0
     in_channels: int = 1  # greyscale input
     image_size: int = 96  # side of the square images the transforms produce
+    mean: float = 0.5  # intensity normalisation of the transforms: (x01 - mean) / std,
+    std: float = 0.25  # x01 the image scaled to [0, 1] between its 0.5/99.5 percentiles
+    lock: int = 0  # efficientnet-lite0: leading layers kept frozen (LiT); -1 all, 0 none
     widths: tuple[int, ...] = (16, 32, 64, 128)  # channels of each stage (resnet)
     blocks: int = 1  # residual blocks per stage (resnet, monai-resnet)
     pool: int = 32  # pixel-mlp: images are average-pooled to pool x pool and flattened

