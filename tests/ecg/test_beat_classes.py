@@ -176,3 +176,38 @@ def test_features_are_rate_free() -> None:
     np.testing.assert_allclose(a.rhythm, b.rhythm, atol=0.02)
     assert np.corrcoef(a.morphology[5], b.morphology[5])[0, 1] > 0.99
     assert len(sim.r_peaks) >= MIN_BEATS
+
+
+def _training_script():  # the committed script that trains the shipped weights
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "train_beat_model.py"
+    sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location("train_beat_model", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_training_is_deterministic_and_matches_the_numpy_forward() -> None:
+    pytest.importorskip("torch")
+    script = _training_script()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, N_FEATURES)).astype(np.float32)
+    y = rng.integers(0, 4, 300)
+    x[y == 1, :5] += 2.0  # something to learn
+    recipe = script.Recipe(epochs=2, batch_size=64)
+    a = script.train(x, y, recipe, seed=7)
+    b = script.train(x, y, recipe, seed=7)
+    c = script.train(x, y, recipe, seed=8)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["w0"], c["w0"])
+    from medmodal.ecg._beats.network import Network
+
+    net = Network({"layers": len(recipe.hidden) + 1}, a)
+    np.testing.assert_allclose(net.logits(x), script.logits(a, x), atol=1e-5)
