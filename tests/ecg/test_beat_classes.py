@@ -211,3 +211,28 @@ def test_training_is_deterministic_and_matches_the_numpy_forward() -> None:
 
     net = Network({"layers": len(recipe.hidden) + 1}, a)
     np.testing.assert_allclose(net.logits(x), script.logits(a, x), atol=1e-5)
+
+
+def test_ptbxl_lead_ii_at_100_hz(ptbxl_dir) -> None:
+    """Another database, rate (100 Hz) and lead (II): sinus records stay N, and records
+    whose report names PVCs get V beats."""
+    import warnings
+
+    from medmodal.data import ptbxl
+    from medmodal.ecg import ecg_clean, ecg_peaks
+
+    meta = ptbxl.load_metadata(root=ptbxl_dir)
+    codes = dict(zip(meta.index, meta["scp_codes"], strict=True))
+    norm = [i for i, c in codes.items() if c.get("NORM", 0) >= 100 and len(c) == 1]
+    pvc = [i for i, c in codes.items() if "PVC" in c][:16]
+    found = {}
+    for ecg_id in norm + pvc:
+        rec = ptbxl.load_record(ecg_id, root=ptbxl_dir)
+        lead = list(rec.lead_names).index("II")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            peaks = ecg_peaks(ecg_clean(rec.signal[:, lead], 100), 100)
+        res = ecg_beat_classes(rec.signal, 100, peaks, lead="II", lead_names=rec.lead_names)
+        found[ecg_id] = res.counts()
+    assert len(norm) >= 5 and all(found[i]["N"] == sum(found[i].values()) for i in norm)
+    assert sum(found[i]["V"] > 0 for i in pvc) >= 0.75 * len(pvc)
