@@ -32,6 +32,7 @@ from scipy import signal as sps
 from medmodal.errors import InvalidParameterError
 from medmodal.types import ArrayLike, FloatArray, IntArray
 from medmodal.viz._ecg_checks import as_2d, as_indices, time_slice
+from medmodal.viz.ecg_beats import beat_handles, beat_marks, counts_text, draw_beat_symbols
 from medmodal.viz.ecg_hrv import RRIntervals, draw_poincare, draw_rate, draw_tachogram, plot_hrv
 from medmodal.viz.ecg_hrv import rr_intervals as _rr_intervals
 from medmodal.viz.ecg_labels import (
@@ -60,6 +61,8 @@ __all__ = [
 
 #: Longest window (s) whose peak trace gets the 1 mm grid (longer: 5 mm lines only).
 _MINOR_GRID_MAX_S = 20.0
+#: Height (signal units) above an R peak kept for its beat-class symbol.
+_SYMBOL_MV = 0.5
 #: Opacity of the rhythm shading behind the overview's heart-rate panel.
 _SHADE = 0.35
 
@@ -154,9 +157,14 @@ def plot_peaks(
     lead_note: str = "",
     units: str = "mV",
     too_close: ArrayLike | None = None,
+    beat_labels: Any = None,
     ax: Axes | None = None,
 ) -> Figure:
     """A trace on ECG paper with detected R peaks; with ``reference``, misses and false ones.
+
+    With ``beat_labels`` each peak's beat class is written above it (``N``, ``S``,
+    ``V``, ``F``, ``Q``, ``?`` unknown; :mod:`medmodal.viz.ecg_beats`), the title counts
+    them and the legend names them.
 
     Args:
         signal: one lead, ``(n_samples,)``.
@@ -173,6 +181,8 @@ def plot_peaks(
         units: signal units (grid cells are 0.1 and 0.5 units high).
         too_close: detections closer than 200 ms to a neighbour (one of each pair is an
             extra detection; :mod:`medmodal.ecg.rr` flags them); circled in the figure.
+        beat_labels: one beat class per entry of ``peaks`` (or a
+            :class:`~medmodal.ecg.beat_classes.BeatClasses`), or None.
         ax: draw into this axes instead of a new figure.
     """
     x = as_2d(signal, "signal")[:, 0]
@@ -193,13 +203,18 @@ def plot_peaks(
         if close.size:
             label = "< 200 ms apart: one is an extra detection"
             _rings(ax, t[close], x[close], color=COLORS["false"], mew=1.4, label=label)
-    _paper_axes(ax, t[window.start], t[window.stop - 1], x[shown])
+    classes = "" if beat_labels is None else _draw_beats(ax, t, x, peaks, beat_labels, window)
+    finite = x[shown][np.isfinite(x[shown])]
+    room = finite.max(initial=0.0) + _SYMBOL_MV if beat_labels is not None and finite.size else []
+    _paper_axes(ax, t[window.start], t[window.stop - 1], np.r_[x[shown], room])
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"{lead_name} ({units})")
     seconds = (window.stop - window.start) / sampling_rate
     note = f" ({lead_note})" if lead_note else ""
     ax.set_title(
-        f"R peaks on {lead_name}{note}: {in_view.size} in {seconds:g} s", loc="left", fontsize=11
+        f"R peaks on {lead_name}{note}: {in_view.size} in {seconds:g} s{classes}",
+        loc="left",
+        fontsize=11,
     )
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, ncols=4, frameon=False)
     return fig
@@ -218,7 +233,9 @@ def plot_overview(
     were placed on, named with the reason) with its R peaks on ECG paper. Middle: the
     heart rate of each NN interval over the whole recording (excluded intervals grey,
     implausible ones left out) over rhythm-coloured windows, with a quality band. Bottom:
-    tachogram and Poincaré plot of the same NN intervals as the HRV table.
+    tachogram and Poincaré plot of the same NN intervals as the HRV table. When the
+    result has beat classes (``result.beat_classes``), each beat of the trace carries
+    its class symbol.
 
     Args:
         result: an ECGResult.
@@ -247,6 +264,7 @@ def plot_overview(
         lead_note=note,
         units=unit,
         too_close=_too_close(result),
+        beat_labels=_beat_labels(result),
     )
     ax_rate = fig.add_subplot(grid[1, :])
     rhythm, quality = windows_from(result.rhythm), windows_from(result.quality)
@@ -267,6 +285,29 @@ def plot_overview(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _draw_beats(
+    ax: Axes, t: FloatArray, x: FloatArray, peaks: ArrayLike, labels: Any, window: slice
+) -> str:
+    """Each beat's class symbol above its R peak in ``window``, with legend entries; the
+    title's count of the classes shown (``"; beats N 9, V 3"``)."""
+    beats, symbols = beat_marks(peaks, labels, func="plot_peaks")
+    seen = (beats >= window.start) & (beats < window.stop)
+    shown = [s for s, keep in zip(symbols, seen, strict=True) if keep]
+    at = beats[seen]
+    draw_beat_symbols(ax, t[at], np.nan_to_num(x[at]) + _SYMBOL_MV / 2, shown, fontsize=8)
+    for handle in beat_handles(shown):
+        ax.add_line(handle)
+    return f"; beats {counts_text(shown)}"
+
+
+def _beat_labels(result: Any) -> Any:
+    """The result's beat classes when they label its peaks, else None."""
+    classes = getattr(result, "beat_classes", None)
+    if classes is None or len(getattr(classes, "label", ())) != result.peaks.size:
+        return None
+    return classes
 
 
 def _too_close(result: Any) -> IntArray | None:
