@@ -14,6 +14,8 @@ Example:
 
 from medmodal.ecg.af import AFResult, ecg_af
 from medmodal.ecg.batch import BatchResult, ecg_process_many
+from medmodal.ecg.beat_classes import BEAT_CLASSES, BeatClasses, ecg_beat_classes
+from medmodal.ecg.beat_features import BeatFeatures, ecg_beat_features
 from medmodal.ecg.clean import ecg_clean
 from medmodal.ecg.delineate import Delineation, ecg_delineate
 from medmodal.ecg.hrv import HRV, ecg_hrv
@@ -28,9 +30,12 @@ from medmodal.ecg.segment import Beats, ecg_segment
 from medmodal.ecg.simulate import SimulatedECG, ecg_simulate, ecg_simulate_annotated
 
 __all__ = [
+    "BEAT_CLASSES",
     "HRV",
     "AFResult",
     "BatchResult",
+    "BeatClasses",
+    "BeatFeatures",
     "Beats",
     "Delineation",
     "ECGResult",
@@ -40,6 +45,8 @@ __all__ = [
     "SimulatedECG",
     "ecg_add_noise",
     "ecg_af",
+    "ecg_beat_classes",
+    "ecg_beat_features",
     "ecg_clean",
     "ecg_delineate",
     "ecg_hrv",

@@ -1,0 +1,178 @@
+"""ecg_beat_classes: the shipped AAMI beat model on simulated and MIT-BIH beats, at other
+rates and leads, its numpy forward against torch, and odd input (hypothesis)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.signal import resample_poly
+
+from medmodal.data.bundled import load_bundled
+from medmodal.data.mitdb import AAMI_CLASSES
+from medmodal.ecg import BEAT_CLASSES, ecg_beat_classes, ecg_beat_features
+from medmodal.ecg.beat_classes import (
+    BEAT_CLASS_NAMES,
+    available_models,
+    load_beat_model,
+)
+from medmodal.ecg.beat_features import MIN_BEATS, N_FEATURES
+from medmodal.ecg.simulate import ecg_simulate_annotated
+from medmodal.errors import InvalidParameterError
+
+ALLOWED = (*BEAT_CLASSES, "unknown")
+
+
+def _record(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(MLII + second lead, reference beat samples, their AAMI classes)."""
+    rec = load_bundled(name)
+    ann = rec.annotations.beats()
+    labels = np.array([AAMI_CLASSES.get(s, "Q") for s in ann.symbol])
+    return np.asarray(rec.signal), np.asarray(ann.sample, dtype=np.int64), labels
+
+
+def test_contract_on_a_simulated_sinus_record() -> None:
+    sim = ecg_simulate_annotated(120, 250, heart_rate=70, noise=0.02, seed=3)
+    res = ecg_beat_classes(sim.signal, 250, sim.r_peaks)
+    n = len(sim.r_peaks)
+    assert BEAT_CLASSES == ("N", "S", "V", "F", "Q") and set(BEAT_CLASS_NAMES) == set(BEAT_CLASSES)
+    assert len(res) == n and res.probability.shape == (n, 5)
+    assert np.allclose(res.probability.sum(axis=1), 1.0)
+    assert res.counts()["N"] >= n - 2  # sinus beats are normal
+    assert set(res.counts()) == set(ALLOWED)
+    assert np.allclose(res.confidence, res.probability.max(axis=1))
+    s = res.summary()
+    json.dumps(s)  # JSON-safe
+    assert s["n_beats"] == n and s["label"] == "classified" and s["reason"] == ""
+    assert s["pvc_per_hour"] == pytest.approx(res.counts()["V"] / (120 / 3600))
+    assert s["model"] == "aami-beats-v1" and res.model == "aami-beats-v1"
+    frame = res.to_frame()
+    assert list(frame.columns[:3]) == ["sample", "time_s", "label"]
+    assert [f"p_{c}" for c in BEAT_CLASSES] == [c for c in frame.columns if c.startswith("p_")]
+    assert frame.time_s.iloc[1] == pytest.approx(sim.r_peaks[1] / 250)
+
+
+def test_finds_the_ventricular_beats_of_mitbih_119() -> None:
+    signal, peaks, labels = _record("mitdb-119")  # a DS1 (training) record excerpt
+    res = ecg_beat_classes(signal, 360, peaks, lead="MLII", lead_names=["MLII", "V1"])
+    pred = np.array(res.label)
+    assert res.lead == "MLII"
+    assert (pred[labels == "V"] == "V").mean() > 0.9
+    assert (pred[labels == "N"] == "N").mean() > 0.9
+    s = res.summary()
+    assert s["pvc_burden_pct"] == pytest.approx(100 * (pred == "V").sum() / len(pred))
+
+
+@pytest.mark.parametrize("rate", [128, 250, 500])
+def test_any_sampling_rate_gives_the_same_labels(rate: int) -> None:
+    signal, peaks, labels = _record("mitdb-119")
+    ref = np.array(ecg_beat_classes(signal, 360, peaks).label)
+    resampled = resample_poly(signal[:, 0], rate, 360)
+    at = np.round(peaks * rate / 360).astype(np.int64)
+    res = ecg_beat_classes(resampled, rate, at)
+    assert (np.array(res.label) == ref).mean() > 0.95
+    assert (np.array(res.label)[labels == "V"] == "V").mean() > 0.85
+
+
+def test_second_lead_and_a_ds2_record() -> None:
+    signal, peaks, labels = _record("mitdb-119")
+    other = np.array(ecg_beat_classes(signal, 360, peaks, lead=1).label)
+    assert (other[labels == "V"] == "V").mean() > 0.8
+    signal, peaks, labels = _record("mitdb-100")  # DS2: 367 N, 4 A beats
+    pred = np.array(ecg_beat_classes(signal, 360, peaks).label)
+    assert (pred[labels == "N"] == "N").mean() > 0.95
+
+
+def test_numpy_forward_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    net = load_beat_model()
+    x = np.random.default_rng(0).normal(size=(64, N_FEATURES)).astype(np.float32)
+    t = net.tensors
+    layers = []
+    for k in range(net.n_layers):
+        lin = torch.nn.Linear(*t[f"w{k}"].shape[::-1])
+        lin.weight.data = torch.from_numpy(t[f"w{k}"])
+        lin.bias.data = torch.from_numpy(t[f"b{k}"])
+        layers += [lin, torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1]).eval()
+    with torch.no_grad():
+        z = model((torch.from_numpy(x) - torch.from_numpy(t["mean"])) / torch.from_numpy(t["std"]))
+    np.testing.assert_allclose(net.logits(x), z.numpy(), atol=1e-5, rtol=1e-5)
+
+
+def test_model_registry() -> None:
+    assert available_models() == ("aami-beats-v1",)
+    with pytest.raises(InvalidParameterError, match="Did you mean"):
+        ecg_beat_classes(np.zeros(1000), 250, [10], model="aami-beats-v2")
+    config = load_beat_model("default").config
+    assert config["classes"] == list(BEAT_CLASSES) and config["n_features"] == N_FEATURES
+
+
+@pytest.mark.parametrize(
+    ("signal", "rate", "peaks", "reason"),
+    [
+        (np.zeros(2000), 250, [100, 300, 500, 700, 900], "the lead is flat"),
+        (np.ones(300), 250, [100], "1.2 s long"),
+        (np.sin(np.arange(5000) / 9.0), 250, [100, 300, 500], "3 beat(s)"),
+        (np.full(5000, np.nan), 250, [100, 300], "no finite samples"),
+        (np.sin(np.arange(5000) / 9.0), 30, [100, 300, 500], "below 50 Hz"),
+    ],
+)
+def test_whole_record_unknown_with_reason(signal, rate, peaks, reason) -> None:
+    res = ecg_beat_classes(signal, rate, peaks)
+    assert set(res.label) == {"unknown"} and np.isnan(res.probability).all()
+    assert all(reason in r for r in res.reason)
+    assert res.summary()["label"] == "unknown" and reason in res.summary()["reason"]
+    assert np.isnan(res.confidence).all()
+
+
+def test_beat_level_unknowns() -> None:
+    sim = ecg_simulate_annotated(60, 250, heart_rate=70, seed=1)
+    x = sim.signal.copy()
+    peaks = np.append(sim.r_peaks, x.size + 50)  # one peak beyond the end
+    x[sim.r_peaks[10] - 5 : sim.r_peaks[10] + 5] = np.nan
+    res = ecg_beat_classes(x, 250, peaks)
+    assert res.label[-1] == "unknown" and res.reason[-1] == "the R peak is outside the signal"
+    assert res.label[10] == "unknown" and "NaN" in str(res.reason[10])
+    assert res.reason[20] is None and res.label[20] in BEAT_CLASSES
+    assert res.counts()["unknown"] == 2
+
+
+def test_no_beats() -> None:
+    res = ecg_beat_classes(np.random.default_rng(0).normal(size=1000), 250, [])
+    assert res.label == () and res.probability.shape == (0, 5)
+    assert res.summary()["n_beats"] == 0 and res.summary()["label"] == "unknown"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(1, 3000),
+    rate=st.sampled_from([40.0, 100.0, 128.0, 360.0, 1000.0]),
+    n_peaks=st.integers(0, 40),
+    nan_at=st.integers(-1, 2999),
+    amplitude=st.sampled_from([0.0, 1e-6, 1.0, 1e5]),
+    seed=st.integers(0, 2**16),
+)
+def test_odd_input_never_raises(n, rate, n_peaks, nan_at, amplitude, seed) -> None:
+    rng = np.random.default_rng(seed)
+    x = amplitude * rng.normal(size=n)
+    if 0 <= nan_at < n:
+        x[nan_at : nan_at + 50] = np.nan
+    peaks = np.unique(rng.integers(0, n + 100, n_peaks))
+    res = ecg_beat_classes(x, rate, peaks)
+    assert len(res.label) == peaks.size and set(res.label) <= set(ALLOWED)
+    for lab, why, p in zip(res.label, res.reason, res.probability, strict=True):
+        assert (lab == "unknown") == (why is not None) == bool(np.isnan(p).all())
+    json.dumps(res.summary())
+
+
+def test_features_are_rate_free() -> None:
+    sim = ecg_simulate_annotated(30, 500, heart_rate=60, seed=2)
+    a = ecg_beat_features(sim.signal, 500, sim.r_peaks)
+    b = ecg_beat_features(resample_poly(sim.signal, 1, 2), 250, sim.r_peaks // 2)
+    np.testing.assert_allclose(a.rhythm, b.rhythm, atol=0.02)
+    assert np.corrcoef(a.morphology[5], b.morphology[5])[0, 1] > 0.99
+    assert len(sim.r_peaks) >= MIN_BEATS
