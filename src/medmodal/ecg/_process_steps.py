@@ -1,6 +1,7 @@
 """The steps of :func:`~medmodal.ecg.process.ecg_process` beyond the public functions:
 HRV with its irregular-rhythm caveat, delineation on the interval lead, AF reusing the
-P waves, the lead the R peaks sit on, and the lead names."""
+P waves, beat classes on the R-peak lead, the lead the R peaks sit on, and the lead
+names."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from medmodal.ecg._validate import CheckedSignal
 from medmodal.ecg.af import AFResult, _af_with_p_waves, ecg_af
+from medmodal.ecg.beat_classes import BeatClasses, ecg_beat_classes
 from medmodal.ecg.delineate import Delineation, _delineate_unchecked
 from medmodal.ecg.hrv import HRV, ecg_hrv
 from medmodal.ecg.intervals import choose_interval_lead
@@ -84,6 +86,26 @@ def _af(
         )
     signal = cleaned if cleaned.shape[1] and peaks.size else None
     return ecg_af(peaks, rate, signal=signal, n_samples=n_samples, window=window)
+
+
+def _beat_classes(
+    cleaned: FloatArray,
+    rate: float,
+    peaks: IntArray,
+    peak_lead: int,
+    names: tuple[str, ...],
+    model: str,
+) -> BeatClasses:
+    """The AAMI class of every R peak, on the cleaned lead the peaks sit on (cleaned once,
+    by the pipeline: not again)."""
+    return ecg_beat_classes(
+        cleaned[:, peak_lead],
+        rate,
+        peaks,
+        lead_names=[names[peak_lead]],
+        model=model,
+        clean=False,
+    )
 
 
 def _leads(checked: CheckedSignal, leads: list[int]) -> CheckedSignal:

@@ -31,6 +31,7 @@ from medmodal.ecg._process_steps import (
     HRV_IRREGULAR_SHARE,
     MIN_BEATS_HRV,
     _af,
+    _beat_classes,
     _delineate,
     _hrv,
     _lead_names,
@@ -39,6 +40,7 @@ from medmodal.ecg._process_steps import (
     _peak_lead_reason,
 )
 from medmodal.ecg._validate import CheckedSignal, as_signal, check_sampling_rate
+from medmodal.ecg.beat_classes import BEAT_MODELS
 from medmodal.ecg.clean import _clean_unchecked
 from medmodal.ecg.intervals import ecg_intervals
 from medmodal.ecg.peaks import _peaks_unchecked
@@ -65,6 +67,7 @@ def ecg_process(
     delineate: bool = True,
     lead_names: Sequence[str] | None = None,
     metadata: Mapping[str, Any] | None = None,
+    beat_model: str | None = "default",
 ) -> ECGResult:
     """Analyse one ECG recording end to end.
 
@@ -76,7 +79,9 @@ def ecg_process(
     per ``window`` seconds, :func:`~medmodal.ecg.delineate.ecg_delineate` (on lead II
     when a 12-lead record has it, otherwise on all leads together, see
     :func:`~medmodal.ecg.intervals.choose_interval_lead`) and
-    :func:`~medmodal.ecg.intervals.ecg_intervals`.
+    :func:`~medmodal.ecg.intervals.ecg_intervals`, :func:`~medmodal.ecg.af.ecg_af` and
+    :func:`~medmodal.ecg.beat_classes.ecg_beat_classes` (every R peak's AAMI class, on
+    the cleaned lead the peaks were placed on, :attr:`ECGResult.peak_lead`).
 
     Args:
         signal: ``(n_samples,)`` or ``(n_samples, n_leads)``, raw, in any unit (mV usual).
@@ -93,6 +98,10 @@ def ecg_process(
         lead_names: one name per lead (default ``lead0``, ``lead1``, ...).
         metadata: the record's metadata (``Record.meta``); ``powerline_hz`` and
             ``powerline_source`` are read.
+        beat_model: the beat classifier (see
+            :func:`medmodal.ecg.beat_classes.available_models`), or None for no beat
+            classes. A record too short or too odd to classify gets "unknown" beats with
+            the reason, never an error.
 
     A record sampled above :data:`~medmodal.ecg.resample.ANALYSIS_RATE` (1 kHz) is
     analysed on a polyphase-resampled copy, so the work grows with its duration, not
@@ -112,15 +121,27 @@ def ecg_process(
     rate = check_sampling_rate(sampling_rate, func=func)
     checked = as_signal(signal, rate, func=func)
     names = _lead_names(lead_names, checked.n_leads)
+    if beat_model is not None:
+        BEAT_MODELS.resolve(beat_model)  # an unknown model fails before the work
     options = _Options(method, clean_method, powerline, window, delineate, dict(metadata or {}))
     plan = analysis_plan(rate)
     if not plan.resamples:
-        return _analyse(checked, rate, names, options)
-    # Work proportional to duration, not duration x rate^2: analyse a resampled copy.
-    data = plan.to_analysis(checked.data)
-    extremes = tuple((float(lead.min()), float(lead.max())) for lead in data.T)
-    copy = CheckedSignal(data, was_1d=False, flat_leads=checked.flat_leads, extremes=extremes)
-    return _to_original(_analyse(copy, plan.analysis_rate, names, options), checked, plan, options)
+        result = _analyse(checked, rate, names, options)
+    else:
+        # Work proportional to duration, not duration x rate^2: analyse a resampled copy.
+        data = plan.to_analysis(checked.data)
+        extremes = tuple((float(lead.min()), float(lead.max())) for lead in data.T)
+        copy = CheckedSignal(data, was_1d=False, flat_leads=checked.flat_leads, extremes=extremes)
+        result = _to_original(
+            _analyse(copy, plan.analysis_rate, names, options), checked, plan, options
+        )
+    if beat_model is None:
+        return result
+    # Once per call, at the caller's rate, on the final peaks and the R-peak lead.
+    classes = _beat_classes(
+        result.cleaned, result.sampling_rate, result.peaks, result.peak_lead, names, beat_model
+    )
+    return replace(result, beat_classes=classes)
 
 
 @dataclass(frozen=True)

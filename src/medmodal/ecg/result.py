@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from medmodal.ecg.af import AFResult, ecg_af
+from medmodal.ecg.beat_classes import BeatClasses
 from medmodal.ecg.delineate import Delineation
 from medmodal.ecg.hrv import HRV
 from medmodal.ecg.intervals import ClinicalIntervals
@@ -68,6 +69,13 @@ class ECGResult:
         notes: caveats of the analysis, in words (e.g. the resampling).
         af: atrial fibrillation per window, episodes and burden
             (:func:`medmodal.ecg.af.ecg_af`, P waves from :attr:`delineation`).
+        beat_classes: the AAMI class of every R peak (N, S, V, F, Q or "unknown" with
+            the reason), classified on the cleaned :attr:`peak_lead`
+            (:func:`medmodal.ecg.beat_classes.ecg_beat_classes`); None when not
+            computed (``ecg_process(..., beat_model=None)`` or a result built by hand)
+            and when they label other peaks than :attr:`peaks` (a result rebuilt with
+            ``dataclasses.replace(result, peaks=...)``): they are dropped, not shown
+            against beats they do not describe.
     """
 
     sampling_rate: float
@@ -88,6 +96,7 @@ class ECGResult:
     analysis_rate: float | None = None
     notes: tuple[str, ...] = ()
     af: AFResult | None = None
+    beat_classes: BeatClasses | None = None
 
     def __post_init__(self) -> None:
         if self.analysis_rate is None:  # analysed at the caller's rate
@@ -97,6 +106,9 @@ class ECGResult:
         if self.af is None:  # built by hand: AF from the RR intervals
             af = ecg_af(self.peaks, self.sampling_rate, n_samples=self.n_samples)
             object.__setattr__(self, "af", af)
+        classes = self.beat_classes
+        if classes is not None and not np.array_equal(classes.peaks, self.peaks):
+            object.__setattr__(self, "beat_classes", None)  # they label other beats
 
     @property
     def n_samples(self) -> int:
@@ -132,14 +144,18 @@ class ECGResult:
         return self.rr if self.rr is not None else ecg_rr(self.peaks, self.sampling_rate)
 
     def beats_frame(self) -> pd.DataFrame:
-        """One row per beat: sample, time, RR, heart rate, RR flag, fiducials, intervals.
+        """One row per beat: sample, time, RR, heart rate, RR flag, beat class,
+        fiducials, intervals.
 
         ``heart_rate_bpm`` is NaN where the interval ending at the beat is too short or
-        too long (``rr_flag`` says which); the interval columns are those that may be
-        reported (:class:`~medmodal.ecg.intervals.ClinicalIntervals`): NaN for beats
-        that do not count and for withheld measurements.
+        too long (``rr_flag`` says which); ``beat_class`` is the AAMI class (N, S, V, F,
+        Q or "unknown"; None when :attr:`beat_classes` was not computed) and
+        ``beat_class_p`` its probability (NaN where unknown); the interval columns are
+        those that may be reported (:class:`~medmodal.ecg.intervals.ClinicalIntervals`):
+        NaN for beats that do not count and for withheld measurements.
         """
         rr = self.rr_intervals
+        classes = self.beat_classes
         frame = pd.DataFrame(
             {
                 "r_peak": self.peaks,
@@ -147,6 +163,10 @@ class ECGResult:
                 "rr_s": np.diff(self.peaks, prepend=np.nan) / self.sampling_rate,
                 "heart_rate_bpm": rr.per_beat_rate_bpm(),
                 "rr_flag": list(rr.per_beat_flag()),
+                "beat_class": [None] * self.peaks.size if classes is None else list(classes.label),
+                "beat_class_p": np.full(self.peaks.size, np.nan)
+                if classes is None
+                else classes.confidence,
             }
         )
         if self.delineation is not None:
@@ -186,6 +206,7 @@ class ECGResult:
             "rhythm_fractions": self.rhythm.fractions,
             "rhythm_name": _rhythm_name(self.rhythm.overall, self.af),
             "atrial_fibrillation": None if self.af is None else self.af.summary(),
+            "beat_classes": None if self.beat_classes is None else self.beat_classes.summary(),
             "quality": self.quality.overall,
             "quality_fractions": self.quality.fractions,
         }
