@@ -203,7 +203,9 @@ def plot_peaks(
         if close.size:
             label = "< 200 ms apart: one is an extra detection"
             _rings(ax, t[close], x[close], color=COLORS["false"], mew=1.4, label=label)
-    classes = "" if beat_labels is None else _draw_beats(ax, t, x, peaks, beat_labels, window)
+    classes = ""
+    if beat_labels is not None:
+        classes = _draw_beats(ax, x, sampling_rate, peaks, beat_labels, window)
     finite = x[shown][np.isfinite(x[shown])]
     room = finite.max(initial=0.0) + _SYMBOL_MV if beat_labels is not None and finite.size else []
     _paper_axes(ax, t[window.start], t[window.stop - 1], np.r_[x[shown], room])
@@ -215,8 +217,16 @@ def plot_peaks(
         f"R peaks on {lead_name}{note}: {in_view.size} in {seconds:g} s{classes}",
         loc="left",
         fontsize=11,
+        pad=6 if beat_labels is None else 20,  # the legend row sits under the title
     )
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, ncols=4, frameon=False)
+    n_entries = len(ax.get_legend_handles_labels()[0])
+    ax.legend(
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        fontsize=8,
+        ncols=4 if beat_labels is None else min(n_entries, 8),
+        frameon=False,
+    )
     return fig
 
 
@@ -288,15 +298,20 @@ def plot_overview(
 
 
 def _draw_beats(
-    ax: Axes, t: FloatArray, x: FloatArray, peaks: ArrayLike, labels: Any, window: slice
+    ax: Axes, x: FloatArray, sampling_rate: float, peaks: ArrayLike, labels: Any, window: slice
 ) -> str:
-    """Each beat's class symbol above its R peak in ``window``, with legend entries; the
+    """Each beat's class symbol above its QRS (the highest point within 60 ms of the R
+    peak, so a negative QRS is not overwritten) in ``window``, with legend entries; the
     title's count of the classes shown (``"; beats N 9, V 3"``)."""
     beats, symbols = beat_marks(peaks, labels, func="plot_peaks")
     seen = (beats >= window.start) & (beats < window.stop)
     shown = [s for s, keep in zip(symbols, seen, strict=True) if keep]
     at = beats[seen]
-    draw_beat_symbols(ax, t[at], np.nan_to_num(x[at]) + _SYMBOL_MV / 2, shown, fontsize=8)
+    half = max(1, round(0.06 * sampling_rate))  # +-60 ms: the QRS, upright or inverted
+    finite = np.where(np.isfinite(x), x, -np.inf)
+    tops = np.array([finite[max(0, b - half) : b + half + 1].max(initial=-np.inf) for b in at])
+    tops = np.where(np.isfinite(tops), tops, 0.0)
+    draw_beat_symbols(ax, at / sampling_rate, tops + _SYMBOL_MV / 2, shown, fontsize=8)
     for handle in beat_handles(shown):
         ax.add_line(handle)
     return f"; beats {counts_text(shown)}"

@@ -217,7 +217,9 @@ def plot_ecg_paper(
         draw_trace(paper.ax, values, sampling_rate, CALIBRATION_MM, baseline)
         lead_label(paper.ax, CALIBRATION_MM + 1.0, top - 1.0, names[k])
         if marks is not None:
-            draw_beat_row(paper.ax, marks, sampling_rate, values, baseline)
+            draw_beat_row(
+                paper.ax, marks, sampling_rate, values, baseline, ceiling_mm=paper.height_mm + 3.0
+            )
     header(
         paper,
         title or "ECG",
@@ -303,15 +305,17 @@ def draw_beat_row(
     baseline_mm: float,
     *,
     x_mm: float = CALIBRATION_MM,
+    ceiling_mm: float = np.inf,
 ) -> None:
     """The beat symbols of :func:`beat_window` over the trace ``values_mv`` drawn from
     ``x_mm`` around ``baseline_mm``: each 3 mm above the highest point of its QRS
-    (+-60 ms), as ``wfdb.plot_wfdb`` writes annotations at the signal."""
+    (+-60 ms), as ``wfdb.plot_wfdb`` writes annotations at the signal, and no higher
+    than ``ceiling_mm`` (clear of the header)."""
     beats, symbols = marks
     half = max(1, round(0.06 * sampling_rate))
     finite = np.where(np.isfinite(values_mv), values_mv, -np.inf)
     tops = np.array([finite[max(0, b - half) : b + half + 1].max(initial=0.0) for b in beats])
-    y = baseline_mm + GAIN_MM_MV * tops + 3.0
+    y = np.minimum(baseline_mm + GAIN_MM_MV * tops + 3.0, ceiling_mm)
     draw_beat_symbols(ax, x_mm + beats * (SPEED_MM_S / sampling_rate), y, symbols, fontsize=6.5)
 
 
