@@ -36,9 +36,9 @@ def test_json_has_the_beat_block_and_a_class_per_beat(record_119: str) -> None:
     n = len(payload["r_peaks"])
     assert beats["sample"] == payload["r_peaks"]
     assert {k: len(v) for k, v in beats.items()} == dict.fromkeys(beats, n)
-    assert beats["class"].count("V") == block["counts"]["V"]
+    assert beats["beat_class"].count("V") == block["counts"]["V"]
     assert np.allclose(beats["time_s"], np.array(beats["sample"]) / 360, atol=1e-4)
-    assert all(0 < p <= 1 for p in beats["probability"])
+    assert all(0 < p <= 1 for p in beats["beat_class_p"])
 
 
 def test_table_has_counts_pvc_and_sve_lines(record_119: str, tmp_path: Path) -> None:

@@ -397,8 +397,8 @@ def _payload(name: str, result: Any, notes: list[str]) -> dict[str, Any]:
             "time_s": beats["time_s"].round(4).tolist(),
             "heart_rate_bpm": beats["heart_rate_bpm"].tolist(),
             "rr_flag": beats["rr_flag"].tolist(),
-            "class": beats["beat_class"].tolist(),
-            "probability": beats["beat_class_p"].round(4).tolist(),
+            "beat_class": beats["beat_class"].tolist(),
+            "beat_class_p": beats["beat_class_p"].round(4).tolist(),
         },
         "warnings": notes,
     }
