@@ -32,7 +32,7 @@ from scipy import signal as sps
 from medmodal.errors import InvalidParameterError
 from medmodal.types import ArrayLike, FloatArray, IntArray
 from medmodal.viz._ecg_checks import as_2d, as_indices, time_slice
-from medmodal.viz.ecg_beats import beat_handles, beat_marks, counts_text, draw_beat_symbols
+from medmodal.viz.ecg_beats import SYMBOL_ROOM, draw_trace_beats
 from medmodal.viz.ecg_hrv import RRIntervals, draw_poincare, draw_rate, draw_tachogram, plot_hrv
 from medmodal.viz.ecg_hrv import rr_intervals as _rr_intervals
 from medmodal.viz.ecg_labels import (
@@ -61,8 +61,6 @@ __all__ = [
 
 #: Longest window (s) whose peak trace gets the 1 mm grid (longer: 5 mm lines only).
 _MINOR_GRID_MAX_S = 20.0
-#: Height (signal units) above an R peak kept for its beat-class symbol.
-_SYMBOL_MV = 0.5
 #: Opacity of the rhythm shading behind the overview's heart-rate panel.
 _SHADE = 0.35
 
@@ -205,9 +203,9 @@ def plot_peaks(
             _rings(ax, t[close], x[close], color=COLORS["false"], mew=1.4, label=label)
     classes = ""
     if beat_labels is not None:
-        classes = _draw_beats(ax, x, sampling_rate, peaks, beat_labels, window)
+        classes = draw_trace_beats(ax, x, sampling_rate, peaks, beat_labels, window)
     finite = x[shown][np.isfinite(x[shown])]
-    room = finite.max(initial=0.0) + _SYMBOL_MV if beat_labels is not None and finite.size else []
+    room = finite.max(initial=0.0) + SYMBOL_ROOM if beat_labels is not None and finite.size else []
     _paper_axes(ax, t[window.start], t[window.stop - 1], np.r_[x[shown], room])
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"{lead_name} ({units})")
@@ -295,26 +293,6 @@ def plot_overview(
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _draw_beats(
-    ax: Axes, x: FloatArray, sampling_rate: float, peaks: ArrayLike, labels: Any, window: slice
-) -> str:
-    """Each beat's class symbol above its QRS (the highest point within 60 ms of the R
-    peak, so a negative QRS is not overwritten) in ``window``, with legend entries; the
-    title's count of the classes shown (``"; beats N 9, V 3"``)."""
-    beats, symbols = beat_marks(peaks, labels, func="plot_peaks")
-    seen = (beats >= window.start) & (beats < window.stop)
-    shown = [s for s, keep in zip(symbols, seen, strict=True) if keep]
-    at = beats[seen]
-    half = max(1, round(0.06 * sampling_rate))  # +-60 ms: the QRS, upright or inverted
-    finite = np.where(np.isfinite(x), x, -np.inf)
-    tops = np.array([finite[max(0, b - half) : b + half + 1].max(initial=-np.inf) for b in at])
-    tops = np.where(np.isfinite(tops), tops, 0.0)
-    draw_beat_symbols(ax, at / sampling_rate, tops + _SYMBOL_MV / 2, shown, fontsize=8)
-    for handle in beat_handles(shown):
-        ax.add_line(handle)
-    return f"; beats {counts_text(shown)}"
 
 
 def _beat_labels(result: Any) -> Any:

@@ -29,18 +29,21 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from medmodal.errors import InvalidParameterError
-from medmodal.types import ArrayLike, IntArray
+from medmodal.types import ArrayLike, FloatArray, IntArray
 from medmodal.viz.ecg_labels import BEAT_COLORS
 
 __all__ = [
     "BEAT_SYMBOLS",
     "SYMBOL_NAMES",
+    "SYMBOL_ROOM",
     "UNKNOWN_SYMBOL",
     "beat_counts",
     "beat_handles",
     "beat_marks",
     "counts_text",
     "draw_beat_symbols",
+    "draw_trace_beats",
+    "qrs_tops",
 ]
 
 #: The AAMI EC57 beat classes, in their standard order.
@@ -56,6 +59,8 @@ SYMBOL_NAMES = {
     "Q": "unclassifiable",
     UNKNOWN_SYMBOL: "not classified",
 }
+#: Height (signal units, mV) above the QRS kept for the symbols on a trace in mV.
+SYMBOL_ROOM = 0.5
 #: The gid of every symbol drawn (tests and callers find the text artists by it).
 GID = "beat_class"
 
@@ -157,3 +162,37 @@ def beat_handles(symbols: Sequence[str]) -> list[Line2D]:
         )
         for symbol, count in beat_counts(symbols).items()
     ]
+
+
+def qrs_tops(x: FloatArray, beats: IntArray, sampling_rate: float) -> FloatArray:
+    """The highest finite value of ``x`` within 60 ms of each beat (0 where none): where
+    a symbol goes above an upright or an inverted QRS.
+
+    Example:
+        >>> qrs_tops(np.array([0.0, -2.0, 0.1, 1.0, np.nan]), np.array([1, 4]), 50.0).tolist()
+        [1.0, 1.0]
+    """
+    half = max(1, round(0.06 * sampling_rate))
+    finite = np.where(np.isfinite(x), x, -np.inf)
+    tops = np.array(
+        [finite[max(0, b - half) : b + half + 1].max(initial=-np.inf) for b in beats], dtype=float
+    )
+    return np.where(np.isfinite(tops), tops, 0.0)
+
+
+def draw_trace_beats(
+    ax: Axes, x: FloatArray, sampling_rate: float, peaks: ArrayLike, labels: Any, window: slice
+) -> str:
+    """Each beat's class symbol above its QRS on a trace in seconds and signal units
+    (the highest point within 60 ms of the R peak, so an inverted QRS is not written
+    over) for the beats in ``window``, with legend entries; returns the title's count of
+    the classes shown (``"; beats N 9, V 3"``)."""
+    beats, symbols = beat_marks(peaks, labels, func="plot_peaks")
+    seen = (beats >= window.start) & (beats < window.stop)
+    shown = [s for s, keep in zip(symbols, seen, strict=True) if keep]
+    at = beats[seen]
+    tops = qrs_tops(x, at, sampling_rate)
+    draw_beat_symbols(ax, at / sampling_rate, tops + SYMBOL_ROOM / 2, shown, fontsize=8)
+    for handle in beat_handles(shown):
+        ax.add_line(handle)
+    return f"; beats {counts_text(shown)}"

@@ -37,7 +37,7 @@ from matplotlib.figure import Figure
 
 from medmodal.errors import InvalidParameterError
 from medmodal.types import ArrayLike, FloatArray, IntArray
-from medmodal.viz.ecg_beats import beat_marks, counts_text, draw_beat_symbols
+from medmodal.viz.ecg_beats import beat_marks, counts_text, draw_beat_symbols, qrs_tops
 from medmodal.viz.ecg_labels import COLORS
 
 #: Paper speed (mm/s) and gain (mm/mV) of the standard ECG.
@@ -312,9 +312,7 @@ def draw_beat_row(
     (+-60 ms), as ``wfdb.plot_wfdb`` writes annotations at the signal, and no higher
     than ``ceiling_mm`` (clear of the header)."""
     beats, symbols = marks
-    half = max(1, round(0.06 * sampling_rate))
-    finite = np.where(np.isfinite(values_mv), values_mv, -np.inf)
-    tops = np.array([finite[max(0, b - half) : b + half + 1].max(initial=0.0) for b in beats])
+    tops = np.maximum(qrs_tops(values_mv, beats, sampling_rate), 0.0)  # at least 3 mm up
     y = np.minimum(baseline_mm + GAIN_MM_MV * tops + 3.0, ceiling_mm)
     draw_beat_symbols(ax, x_mm + beats * (SPEED_MM_S / sampling_rate), y, symbols, fontsize=6.5)
 
