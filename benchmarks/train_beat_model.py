@@ -23,6 +23,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -39,8 +40,9 @@ from medmodal.data import mitdb
 from medmodal.data.beats import match_peaks
 from medmodal.ecg import ecg_beat_features, ecg_clean, ecg_peaks
 from medmodal.ecg.beat_classes import BEAT_CLASSES
+from medmodal.ecg.beat_features import INTERNAL_RATE, N_FEATURES, RR_NAMES, WINDOW_S
 from medmodal.io import BEAT_SYMBOLS
-from medmodal.metrics.bootstrap import bootstrap_metrics
+from medmodal.metrics.bootstrap import bootstrap_counts
 from medmodal.metrics.classification import per_class_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -77,7 +79,8 @@ class Recipe:
 # ---------------------------------------------------------------- features (cached)
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    path = Path(base) / "medmodal" / "beat-model-v1"
+    key = hashlib.sha1(json.dumps([N_FEATURES, RR_NAMES, WINDOW_S, INTERNAL_RATE]).encode())
+    path = Path(base) / "medmodal" / f"beat-model-{key.hexdigest()[:10]}"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -114,9 +117,9 @@ def record_features(rid: str, variant: str) -> dict[str, np.ndarray]:
         from scipy.signal import resample_poly
 
         signal = resample_poly(signal[:, mlii], 16, 45)  # 360 Hz -> 128 Hz
-        peaks = np.unique(np.minimum(np.round(ref * 128 / fs).astype(np.int64), signal.size - 1))
-        fs, lead = 128.0, 0
-        labels = labels[: peaks.size] if peaks.size == ref.size else labels
+        moved = np.minimum(np.round(ref * 128 / fs).astype(np.int64), signal.size - 1)
+        peaks, first = np.unique(moved, return_index=True)  # beats 1/128 s apart merge
+        fs, lead, labels = 128.0, 0, labels[first]
     feats = ecg_beat_features(signal, fs, peaks, lead=lead)
     out = {
         "x": feats.matrix(),
@@ -226,18 +229,36 @@ def report(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def _flat_scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-    r = per_class_report(y, pred, SCORED_CLASSES, scored=MACRO)
-    out = {"macro_f1_nsv": r.macro_f1, "accuracy": r.accuracy}
-    for c in SCORED_CLASSES:
-        s = r.scores[c]
-        out.update({f"{c}_se": s.se, f"{c}_ppv": s.ppv, f"{c}_f1": s.f1})
+def _scores_from_confusion(cm: np.ndarray) -> dict[str, float]:
+    """The :func:`report` numbers of one (weighted) confusion matrix, rows true class."""
+    out: dict[str, float] = {"accuracy": float(np.trace(cm) / max(cm.sum(), 1e-12))}
+    f1s = []
+    for k, c in enumerate(SCORED_CLASSES):
+        tp, n_true, n_pred = cm[k, k], cm[k].sum(), cm[:, k].sum()
+        se = tp / n_true if n_true else float("nan")
+        ppv = tp / n_pred if n_pred else 0.0
+        f1 = 2 * tp / (n_true + n_pred) if n_true else 0.0
+        out.update({f"{c}_se": float(se), f"{c}_ppv": float(ppv), f"{c}_f1": float(f1)})
+        if c in MACRO:
+            f1s.append(f1)
+    out["macro_f1_nsv"] = float(np.mean(f1s))
     return out
 
 
 def intervals(y: np.ndarray, pred: np.ndarray, groups: np.ndarray, n_boot: int) -> dict[str, Any]:
-    res = bootstrap_metrics(_flat_scores, y, pred, n_boot=n_boot, groups=groups, seed=0)
-    return {m: [res.low[m], res.high[m]] for m in res.value}
+    """Patient-bootstrap 95 % intervals (whole records resampled; the resamples of
+    :func:`medmodal.metrics.bootstrap.bootstrap_counts`, seed 0)."""
+    k = len(SCORED_CLASSES) + 1  # the last column: any other prediction (Q, unknown)
+    yi = np.array([SCORED_CLASSES.index(c) for c in y])
+    pi = np.array([SCORED_CLASSES.index(c) if c in SCORED_CLASSES else k - 1 for c in pred])
+    cell = yi * k + pi
+    draws: dict[str, list[float]] = {}
+    for counts in bootstrap_counts(len(y), n_boot, groups=groups, seed=0):
+        for row in counts:
+            cm = np.bincount(cell, weights=row, minlength=k * k).reshape(k, k)
+            for m, v in _scores_from_confusion(cm[: k - 1]).items():
+                draws.setdefault(m, []).append(v)
+    return {m: np.nanquantile(v, [0.025, 0.975]).tolist() for m, v in draws.items()}
 
 
 def scored_rows(d: dict[str, np.ndarray]) -> np.ndarray:
@@ -326,8 +347,6 @@ def write_model(tensors: dict[str, np.ndarray], recipe: Recipe, seed: int, info:
                 ) -> None:  # fmt: skip
     from safetensors.numpy import save_file
 
-    from medmodal.ecg.beat_features import INTERNAL_RATE, N_FEATURES, WINDOW_S
-
     config = {
         "name": MODEL_NAME,
         "architecture": "mlp",
@@ -363,6 +382,14 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _cached(path: Path, recipe: Recipe) -> bool:
+    """Whether ``path`` holds a selection made with this recipe (and these features)."""
+    if not path.is_file():
+        return False
+    saved = json.loads(path.read_text()).get("recipe")
+    return saved == json.loads(json.dumps(asdict(recipe)))
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
@@ -371,6 +398,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=None, help="skip selection: use these")
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--quick", action="store_true", help="tiny smoke run")
+    p.add_argument("--fresh", action="store_true", help="redo the selection even if cached")
     p.add_argument("--out", default=str(RESULTS / "beat_model.json"))
     return p.parse_args(argv)
 
@@ -381,17 +409,19 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     torch.set_num_threads(1)
     recipe = Recipe()
-    machine = _machine.machine_info()
+    machine = _machine.machine_info(("torch", "safetensors"))
     t0 = time.perf_counter()
     if args.quick:
         recipe.max_epochs = recipe.epochs = 2
     sel_file = cache_dir() / "selection.json"
     if args.epochs is not None:
         chosen = {"epochs": args.epochs, "logit_offset": [0.0] * 5}
-    elif args.seed is not None and sel_file.is_file() and not args.quick:
+    elif _cached(sel_file, recipe) and not (args.quick or args.fresh):
         chosen = json.loads(sel_file.read_text())
+        print(f"selection reused from {sel_file} (--fresh to redo it)")
     else:
         chosen = select(recipe, seed=SHIP_SEED)
+        chosen["recipe"] = asdict(recipe)
         if not args.quick:
             sel_file.write_text(json.dumps(chosen, indent=2))
     recipe.epochs = int(chosen["epochs"])
@@ -431,8 +461,10 @@ def main(argv: list[str] | None = None) -> None:
     if not args.quick:
         Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
         from _beat_model_report import render
+        from _tuning_log import kept_section
 
-        Path(args.out).with_suffix(".md").write_text(render(results))
+        md = Path(args.out).with_suffix(".md")
+        md.write_text(render(results, kept_section(md)))
     print(f"done in {time.perf_counter() - t0:.0f} s")
 
 

@@ -176,3 +176,63 @@ def test_features_are_rate_free() -> None:
     np.testing.assert_allclose(a.rhythm, b.rhythm, atol=0.02)
     assert np.corrcoef(a.morphology[5], b.morphology[5])[0, 1] > 0.99
     assert len(sim.r_peaks) >= MIN_BEATS
+
+
+def _training_script():  # the committed script that trains the shipped weights
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "train_beat_model.py"
+    sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location("train_beat_model", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_training_is_deterministic_and_matches_the_numpy_forward() -> None:
+    pytest.importorskip("torch")
+    script = _training_script()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, N_FEATURES)).astype(np.float32)
+    y = rng.integers(0, 4, 300)
+    x[y == 1, :5] += 2.0  # something to learn
+    recipe = script.Recipe(epochs=2, batch_size=64)
+    a = script.train(x, y, recipe, seed=7)
+    b = script.train(x, y, recipe, seed=7)
+    c = script.train(x, y, recipe, seed=8)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["w0"], c["w0"])
+    from medmodal.ecg._beats.network import Network
+
+    net = Network({"layers": len(recipe.hidden) + 1}, a)
+    np.testing.assert_allclose(net.logits(x), script.logits(a, x), atol=1e-5)
+
+
+def test_ptbxl_lead_ii_at_100_hz(ptbxl_dir) -> None:
+    """Another database, rate (100 Hz) and lead (II): sinus records stay N, and records
+    whose report names PVCs get V beats."""
+    import warnings
+
+    from medmodal.data import ptbxl
+    from medmodal.ecg import ecg_clean, ecg_peaks
+
+    meta = ptbxl.load_metadata(root=ptbxl_dir)
+    codes = dict(zip(meta.index, meta["scp_codes"], strict=True))
+    norm = [i for i, c in codes.items() if c.get("NORM", 0) >= 100 and len(c) == 1]
+    pvc = [i for i, c in codes.items() if "PVC" in c][:16]
+    found = {}
+    for ecg_id in norm + pvc:
+        rec = ptbxl.load_record(ecg_id, root=ptbxl_dir)
+        lead = list(rec.lead_names).index("II")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            peaks = ecg_peaks(ecg_clean(rec.signal[:, lead], 100), 100)
+        res = ecg_beat_classes(rec.signal, 100, peaks, lead="II", lead_names=rec.lead_names)
+        found[ecg_id] = res.counts()
+    assert len(norm) >= 5 and all(found[i]["N"] == sum(found[i].values()) for i in norm)
+    assert sum(found[i]["V"] > 0 for i in pvc) >= 0.75 * len(pvc)

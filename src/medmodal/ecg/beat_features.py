@@ -41,7 +41,14 @@ from medmodal.ecg.clean import ecg_clean
 from medmodal.errors import InvalidParameterError, InvalidSignalError
 from medmodal.types import ArrayLike, BoolArray, FloatArray, IntArray
 
-__all__ = ["INTERNAL_RATE", "N_FEATURES", "WINDOW_S", "BeatFeatures", "ecg_beat_features"]
+__all__ = [
+    "INTERNAL_RATE",
+    "N_FEATURES",
+    "RR_NAMES",
+    "WINDOW_S",
+    "BeatFeatures",
+    "ecg_beat_features",
+]
 
 #: Rate (Hz) every beat window is resampled to.
 INTERNAL_RATE = 128.0

@@ -24,6 +24,11 @@ RR_NAMES: tuple[str, ...] = (
     "log_pre_local",  # pre-RR / local mean
     "log_post_pre",  # post-RR / pre-RR
     "log_record_rr",  # record median RR in seconds (the patient's rate)
+    "log_pre_lmed",  # pre-RR / median of the local intervals
+    "log_pre_lp75",  # pre-RR / 75th percentile of the local intervals
+    "log_post_lmed",  # post-RR / median of the local intervals
+    "log_spread",  # 75th / 25th percentile of the local intervals
+    "irregularity",  # median |log(RR_j / RR_j-1)| of the local intervals
 )
 
 
@@ -50,4 +55,23 @@ def rr_context(times_s: FloatArray) -> tuple[FloatArray, float]:
     post = _interval(rr, i)
     cols += [np.log(local / median), np.log(pre / local), np.log(post / pre)]
     cols.append(np.full(times_s.size, np.log(median)))
+    cols += _local_distribution(rr, pre, post)
     return np.clip(np.stack(cols, axis=1), -LOG_LIMIT, LOG_LIMIT), median
+
+
+def _local_distribution(rr: FloatArray, pre: FloatArray, post: FloatArray) -> list[FloatArray]:
+    """Premature-ness against the local RR distribution and the local irregularity: an
+    early beat stands out against the 75th percentile even where ectopics are the
+    majority, and in atrial fibrillation every interval is irregular."""
+    padded = np.pad(rr, LOCAL_BEATS, mode="edge")
+    win = np.lib.stride_tricks.sliding_window_view(padded, 2 * LOCAL_BEATS + 1)  # (m, W)
+    win = np.concatenate([win[:1], win])  # (n, W): beat i sees the intervals around i - 1
+    q25, q50, q75 = np.percentile(win, [25, 50, 75], axis=1)
+    steps = np.abs(np.diff(np.log(win), axis=1))
+    return [
+        np.log(pre / q50),
+        np.log(pre / q75),
+        np.log(post / q50),
+        np.log(q75 / q25),
+        np.median(steps, axis=1),
+    ]
