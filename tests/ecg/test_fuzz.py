@@ -24,7 +24,19 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from medmodal import ecg
-from medmodal.ecg import af, clean, delineate, hrv, noise, normalize, peaks, rate, segment, simulate
+from medmodal.ecg import (
+    af,
+    beat_classes,
+    clean,
+    delineate,
+    hrv,
+    noise,
+    normalize,
+    peaks,
+    rate,
+    segment,
+    simulate,
+)
 from medmodal.ecg.rr import ecg_rr
 from medmodal.errors import MedmodalError
 
@@ -189,6 +201,33 @@ CASES: dict[
                     "method": anything(af.available_methods()),
                     "n_samples": st.one_of(st.none(), st.integers(-5, 200_000)),
                     "window": numbers(-1, 60),
+                }
+            ),
+        ),
+    ),
+    "ecg_beat_classes": (
+        ecg.ecg_beat_classes,
+        st.tuples(
+            st.tuples(SIGNALS, peak_sets()).map(lambda c: (c[0][0], c[0][1], c[1])),
+            st.fixed_dictionaries(
+                {
+                    "lead": st.sampled_from([0, 1, 2, -1, "II", "V1", None, 1.5, True]),
+                    "lead_names": st.sampled_from([None, ["II", "V1"], ["II"], "II", 3, [None]]),
+                    "model": anything(beat_classes.available_models()),
+                    "clean": st.booleans(),
+                }
+            ),
+        ),
+    ),
+    "ecg_beat_features": (
+        ecg.ecg_beat_features,
+        st.tuples(
+            st.tuples(SIGNALS, peak_sets()).map(lambda c: (c[0][0], c[0][1], c[1])),
+            st.fixed_dictionaries(
+                {
+                    "lead": st.sampled_from([0, 1, -1, "II", None]),
+                    "lead_names": st.sampled_from([None, ["II", "V1"], 3]),
+                    "clean": st.booleans(),
                 }
             ),
         ),

@@ -133,7 +133,12 @@ def _pick_lead(
             f"{func}: signal must be (n_samples,) or (n_samples, n_leads), got {array.shape}"
         )
     data = array[:, None] if array.ndim == 1 else array
-    names = list(lead_names) if lead_names is not None else None
+    try:
+        names = [str(n) for n in lead_names] if lead_names is not None else None
+    except TypeError as exc:
+        raise InvalidParameterError(
+            f"{func}: lead_names must be a sequence of names, got {lead_names!r}"
+        ) from exc
     if names is not None and len(names) != data.shape[1]:
         raise InvalidParameterError(
             f"{func}: lead_names has {len(names)} names for {data.shape[1]} lead(s)"
