@@ -65,7 +65,9 @@ def live_server(tmp_path: Path) -> Iterator[str]:
 def test_page_uploads_a_record_and_shows_rate_and_figure(live_server: str) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
     record = load_bundled("mitdb-100")
-    summary = ecg_process(record.signal, record.sampling_rate).summary()
+    summary = ecg_process(
+        record.signal, record.sampling_rate, lead_names=record.lead_names
+    ).summary()
     expected = f"{summary['heart_rate']['mean_bpm']:.1f}"
     assert record.annotations is not None
     beats = record.annotations.beats().sample
@@ -97,6 +99,7 @@ def test_page_uploads_a_record_and_shows_rate_and_figure(live_server: str) -> No
             shown = page.text_content("#hr-mean")
             width = page.eval_on_selector("#figure", "img => img.complete && img.naturalWidth")
             rhythm = page.text_content("#rhythm")
+            pvc, classes = page.text_content("#pvc"), page.text_content("#beat-classes") or ""
             rows = page.locator("#windows-table tbody tr").count()
             href = page.get_attribute("#download", "href")
             page.screenshot(path=str(ARTIFACTS / "browser-mitdb-100.png"), full_page=True)
@@ -112,6 +115,10 @@ def test_page_uploads_a_record_and_shows_rate_and_figure(live_server: str) -> No
     assert float(shown or "nan") == pytest.approx(reference, abs=1.0)  # the annotated truth
     assert width and width > 600  # the annotated PNG figure rendered
     assert rhythm == "sinus"
+    block = summary["beat_classes"]
+    assert pvc == f"{block['pvc_burden_pct']:.1f} %"
+    assert classes.startswith(f"N {block['counts']['N']} · S {block['counts']['S']}"), classes
+    assert f"on {block['lead']}" in classes
     assert rows == 30  # 300 s in 10-s windows
     assert href and href.startswith("blob:")
     assert external == []  # nothing fetched from anywhere else

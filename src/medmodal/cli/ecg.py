@@ -88,11 +88,14 @@ def analyze(
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Heart rate, HRV, rhythm, quality and PR/QRS/QT of one ECG recording.
+    """Heart rate, HRV, rhythm, AF, beat classes, quality and PR/QRS/QT of one recording.
 
     Every number names how it was measured: the mean heart rate is beats per minute over
     the analysed time; flagged RR intervals are counted and kept out of min/max and HRV;
-    PR and QT are withheld, with the reason, where they cannot be trusted.
+    PR and QT are withheld, with the reason, where they cannot be trusted. Every R peak
+    gets an AAMI beat class (N, S, V, F, Q) on the lead the peaks sit on: the table counts
+    them (PVCs per hour and burden, supraventricular ectopics), --json lists each beat's
+    class and probability, and the figures write each beat's symbol above it.
     """
     from medmodal.ecg.process import ecg_process
     from medmodal.io import read_record
@@ -130,6 +133,7 @@ def analyze(
             lead_names=result.lead_names,
             units=record.units,
             title=f"{record.name or path.name}: first 10 s, cleaned as analysed",
+            beat_labels=result.beat_classes,
         ).savefig(paper, dpi=150)
     if pdf is not None:
         from medmodal.report.ecg_pdf import write_ecg_pdf
@@ -280,6 +284,8 @@ def summary_table(title: str, summary: dict[str, Any]) -> Table:
     table.add_row("rhythm", _fractions(rhythm, summary["rhythm_fractions"]))
     for name, value in af_rows(summary.get("atrial_fibrillation")):
         table.add_row(name, value)
+    for name, value in beat_rows(summary.get("beat_classes")):
+        table.add_row(name, value)
     table.add_row("quality", _fractions(summary["quality"], summary["quality_fractions"]))
     hrv = summary.get("hrv")
     if hrv:
@@ -311,6 +317,30 @@ def af_rows(block: dict[str, Any] | None) -> list[tuple[str, str]]:
     text = f"{block['label']} ({block['burden_pct']:.1f} % burden, {count} episode"
     text += "" if count == 1 else "s"
     return [("atrial fibrillation", text + (f": {spans}{more})" if spans else ")"))]
+
+
+def beat_rows(block: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The beat-class lines of the table: counts per AAMI class (and the lead), PVCs
+    (per hour, burden) and supraventricular ectopics; "unknown" with the reason."""
+    if not block:
+        return []
+    if block["label"] == "unknown":
+        return [("beat classes", f"unknown: {block['reason']}")]
+    counts = block["counts"]
+    text = ", ".join(f"{c} {counts[c]}" for c in ("N", "S", "V", "F", "Q"))
+    if counts.get("unknown"):
+        text += f", unknown {counts['unknown']}"
+    text += f" (on {block['lead']}; model {block['model']})"
+    pvc = (
+        f"{counts['V']} ({_per_hour(block['pvc_per_hour'])}; burden "
+        f"{block['pvc_burden_pct']:.1f} % of {block['n_classified']} classified beats)"
+    )
+    sve = f"{block['sve_count']} ({_per_hour(block['sve_per_hour'])})"
+    return [("beat classes", text), ("PVCs", pvc), ("supraventricular ectopics", sve)]
+
+
+def _per_hour(value: float | None) -> str:
+    return "n/a per hour" if value is None else f"{value:.1f} per hour"
 
 
 def heart_rate_rows(heart_rate: dict[str, Any]) -> list[tuple[str, str]]:
@@ -388,9 +418,13 @@ def _payload(name: str, result: Any, notes: list[str]) -> dict[str, Any]:
         "rhythm_windows": result.rhythm.to_frame().to_dict(orient="records"),
         "quality_windows": result.quality.to_frame().to_dict(orient="records"),
         "r_peaks": result.peaks.tolist(),
-        "beats": {
+        "beats": {  # one entry per R peak (columns, not one object per beat: compact)
+            "sample": result.peaks.tolist(),
+            "time_s": beats["time_s"].round(4).tolist(),
             "heart_rate_bpm": beats["heart_rate_bpm"].tolist(),
             "rr_flag": beats["rr_flag"].tolist(),
+            "beat_class": beats["beat_class"].tolist(),
+            "beat_class_p": beats["beat_class_p"].round(4).tolist(),
         },
         "warnings": notes,
     }

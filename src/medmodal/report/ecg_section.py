@@ -35,6 +35,8 @@ from medmodal.ecg.process import ECGResult, ecg_process
 from medmodal.errors import MedmodalWarning
 from medmodal.io import Record
 from medmodal.metrics.qrs import QRSScore, match_beats
+from medmodal.report.ecg_beats import NOTE as BEATS_NOTE
+from medmodal.report.ecg_beats import beat_table, reference_counts
 from medmodal.report.section import (
     ReportFigure,
     ReportTable,
@@ -65,15 +67,16 @@ __all__ = [
 TITLE = "ECG analysis on real MIT-BIH recordings"
 
 _CAPTIONS = {
-    "overview": "Overview: cleaned trace with detected R peaks, heart rate over time, "
-    "rhythm and quality per 10-s window.",
+    "overview": "Overview: cleaned trace with detected R peaks and their beat classes (N, "
+    "S, V, F, Q; ? unknown), heart rate over time, rhythm and quality per 10-s window.",
     "cleaning": "Cleaning: the raw recording (baseline wander, mains noise) against the "
     "band-passed signal the detector sees, first 10 s; the mains notch is at 60 Hz, the "
     "US mains frequency of the MIT-BIH recordings.",
     "peaks": "R peaks: detected beats against the cardiologists' reference beats "
-    "(misses and false detections marked).",
+    "(misses and false detections marked), each with the model's beat class.",
     "rhythm_strip": "Rhythm strip: first minute on ECG paper (25 mm/s, 10 mm/mV), the rate "
-    "of each NN interval above its beat, rhythm band above each row, quality band below.",
+    "of each NN interval and the beat class above each beat, rhythm band above each row, "
+    "quality band below.",
     "hrv": "Heart-rate variability of the NN intervals in the table: tachogram (excluded "
     "intervals grey), Poincaré plot and NN spectrum (LF/HF bands).",
 }
@@ -89,6 +92,9 @@ class ExcerptReport:
         summary: :meth:`ECGResult.summary` of the analysis.
         score: detected R peaks vs the reference beat annotations (EC57, 150 ms).
         figures: figure name -> file written.
+        reference_classes: the reference beats per AAMI class
+            (:func:`medmodal.report.ecg_beats.reference_counts`).
+        record_id: the MIT-BIH record the excerpt was cut from (e.g. ``"119"``).
     """
 
     name: str
@@ -96,6 +102,8 @@ class ExcerptReport:
     summary: dict[str, Any]
     score: QRSScore
     figures: dict[str, Path] = field(default_factory=dict)
+    reference_classes: dict[str, int] = field(default_factory=dict)
+    record_id: str | None = None
 
 
 def analyse_excerpts(
@@ -142,7 +150,9 @@ def analyse_excerpts(
         score = match_beats(reference, result.peaks, record.sampling_rate, record=label)
         written = _write_figures(out, label, record, result) if figures else {}
         description = str(info.get("description", ""))
-        reports.append(ExcerptReport(label, description, result.summary(), score, written))
+        rid, counts = str(info.get("record", "")) or None, reference_counts(record)
+        report = ExcerptReport(label, description, result.summary(), score, written, counts, rid)
+        reports.append(report)
     return reports
 
 
@@ -276,6 +286,9 @@ def build(ctx: SectionContext) -> SectionContent:
             "arrhythmia (ectopic beats or atrial fibrillation), so it is a screening flag, "
             "not a diagnosis. The AF column is ecg_af's verdict (RR irregularity and "
             "absent P waves; benchmarks/results/ecg_af.md) with the time in AF episodes. "
+            "Every beat carries its AAMI class (letters above the R peaks in the figures; "
+            "counts, PVCs per hour and PVC burden in the beat-class table, beside the "
+            "reference counts; records the model trained on are marked in-sample). "
             "High SDNN with 'irregular' windows (as in atrial fibrillation) "
             "measures chaotic rhythm, not healthy variability. PR is withheld where the "
             "rhythm is irregular or AF is found (no P wave to time it from in atrial "
@@ -294,6 +307,7 @@ def build(ctx: SectionContext) -> SectionContent:
             "ppv_pct": pooled_ppv,
             "per_record": tables[0].frame.to_dict(orient="records"),
             "intervals": tables[1].frame.to_dict(orient="records"),
+            "beat_classes": tables[2].frame.to_dict(orient="records"),
         },
         notes=[] if root is not None else ctx.fallback_notes("MIT-BIH database", "the excerpts"),
     )
@@ -331,6 +345,12 @@ def _tables(reports: Sequence[ExcerptReport]) -> list[ReportTable]:
             "QT-database bar (ecg.validation). " + " ".join(qt_reasons),
             float_format="{:.0f}",
         ),
+        ReportTable(
+            "Beat classes (AAMI): the model against the reference annotations",
+            beat_table(reports),
+            note=BEATS_NOTE,
+            float_format="{:.1f}",
+        ),
     ]
 
 
@@ -361,6 +381,7 @@ def _write_figures(out: Path, name: str, record: Record, result: ECGResult) -> d
             lead_name=lead,
             lead_note=why,
             units=unit,
+            beat_labels=result.beat_classes,
         ),
         "rhythm_strip": plot_rhythm_strip(
             result.cleaned[:, k],
@@ -373,6 +394,7 @@ def _write_figures(out: Path, name: str, record: Record, result: ECGResult) -> d
             lead_name=lead,
             lead_note=why,
             units=unit,
+            beat_labels=result.beat_classes,
         ),
         "hrv": plot_hrv(result.peaks, fs, hrv=result.hrv, lead_name=lead),
     }

@@ -29,6 +29,7 @@ from medmodal.errors import MedmodalError, MedmodalWarning, RecordTooLargeError
 from medmodal.io import Limits, Record, read_record
 from medmodal.jsonsafe import json_safe
 from medmodal.serve._errors import ServiceError
+from medmodal.serve.schemas import BeatClassCounts, BeatClassSummary
 from medmodal.serve.settings import Settings
 from medmodal.serve.uploads import Upload, save_upload, upload_folder
 from medmodal.serve.worker import run_with_deadline
@@ -205,17 +206,30 @@ def result_body(result: ECGResult, fmt: str, notes: Sequence[str]) -> dict[str, 
         "rhythm": _windows(result.rhythm, with_rate=True),
         "rhythm_name": summary["rhythm_name"],
         "atrial_fibrillation": json_safe(summary["atrial_fibrillation"]),
+        "beat_classes": _beat_classes(summary.get("beat_classes")),
         "quality": _windows(result.quality, with_rate=False),
         "r_peaks": [int(p) for p in result.peaks],
         "beats": {
             "heart_rate_bpm": [json_safe(v) for v in beats["heart_rate_bpm"]],
             "rr_flag": [str(f) for f in beats["rr_flag"]],
+            "beat_class": [None if c is None else str(c) for c in beats["beat_class"]],
+            "beat_class_p": [json_safe(v) for v in beats["beat_class_p"]],
         },
         "peak_lead": summary["peak_lead"],
         "peak_lead_reason": summary["peak_lead_reason"],
         "notes": list(dict.fromkeys(notes)),
         "plot_png": None,
     }
+
+
+def _beat_classes(block: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The schema's fields of the summary's beat-class block (keys the library may add
+    later are left out, so the response stays what the schema promises)."""
+    if block is None:
+        return None
+    body: dict[str, Any] = {key: json_safe(block[key]) for key in BeatClassSummary.model_fields}
+    body["counts"] = {key: int(block["counts"][key]) for key in BeatClassCounts.model_fields}
+    return body
 
 
 def _windows(windowed: Quality | Rhythm, *, with_rate: bool) -> dict[str, Any]:

@@ -111,6 +111,13 @@ class BeatSeries(_Model):
         "too short or too long (never outside 20-300 bpm)"
     )
     rr_flag: list[str] = Field(description="nn, too_short, too_long, ectopic_or_artefact")
+    beat_class: list[str | None] = Field(
+        description="AAMI class of the beat: N, S, V, F, Q, or 'unknown' (see "
+        "beat_classes.reason); null when beat classes were not computed"
+    )
+    beat_class_p: list[float | None] = Field(
+        description="the model's probability of that class (null where unknown)"
+    )
 
 
 class Window(_Model):
@@ -151,6 +158,33 @@ class AtrialFibrillation(_Model):
     reason: str = Field(description="why the record could not be judged ('' otherwise)")
 
 
+class BeatClassCounts(_Model):
+    """Beats per AAMI class, and beats that could not be classified."""
+
+    N: int = Field(description="normal or bundle-branch block (and escape) beats")
+    S: int = Field(description="supraventricular ectopic beats")
+    V: int = Field(description="ventricular ectopic beats (PVCs)")
+    F: int = Field(description="fusion of ventricular and normal beats")
+    Q: int = Field(description="unclassifiable (paced, ...)")
+    unknown: int = Field(description="beats the model could not classify (see reason)")
+
+
+class BeatClassSummary(_Model):
+    """The AAMI class of every beat, totalled (:func:`medmodal.ecg.ecg_beat_classes`)."""
+
+    label: str = Field(description="'classified' or 'unknown' (no beat could be classified)")
+    reason: str = Field(description="why the beats could not be classified ('' otherwise)")
+    n_beats: int
+    n_classified: int
+    counts: BeatClassCounts
+    pvc_per_hour: float | None = Field(description="V beats per hour of recording")
+    pvc_burden_pct: float | None = Field(description="V beats, % of the classified beats")
+    sve_count: int = Field(description="supraventricular ectopic (S) beats")
+    sve_per_hour: float | None
+    model: str = Field(description="the beat model, name and version")
+    lead: str | None = Field(description="the lead classified: the one the R peaks sit on")
+
+
 class ECGAnalysis(_Model):
     """``POST /v1/ecg/analyze``: what :func:`medmodal.ecg.ecg_process` measured."""
 
@@ -168,6 +202,10 @@ class ECGAnalysis(_Model):
         "rhythm is AF)"
     )
     atrial_fibrillation: AtrialFibrillation | None = Field(description="AF episodes and burden")
+    beat_classes: BeatClassSummary | None = Field(
+        description="beats per AAMI class, PVCs per hour and burden, supraventricular "
+        "ectopics (per beat: beats.beat_class)"
+    )
     quality: WindowedLabels
     r_peaks: list[int] = Field(description="R-peak sample indices")
     beats: BeatSeries

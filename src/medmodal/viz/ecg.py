@@ -32,6 +32,7 @@ from scipy import signal as sps
 from medmodal.errors import InvalidParameterError
 from medmodal.types import ArrayLike, FloatArray, IntArray
 from medmodal.viz._ecg_checks import as_2d, as_indices, time_slice
+from medmodal.viz.ecg_beats import SYMBOL_ROOM, draw_trace_beats
 from medmodal.viz.ecg_hrv import RRIntervals, draw_poincare, draw_rate, draw_tachogram, plot_hrv
 from medmodal.viz.ecg_hrv import rr_intervals as _rr_intervals
 from medmodal.viz.ecg_labels import (
@@ -154,9 +155,14 @@ def plot_peaks(
     lead_note: str = "",
     units: str = "mV",
     too_close: ArrayLike | None = None,
+    beat_labels: Any = None,
     ax: Axes | None = None,
 ) -> Figure:
     """A trace on ECG paper with detected R peaks; with ``reference``, misses and false ones.
+
+    With ``beat_labels`` each peak's beat class is written above it (``N``, ``S``,
+    ``V``, ``F``, ``Q``, ``?`` unknown; :mod:`medmodal.viz.ecg_beats`), the title counts
+    them and the legend names them.
 
     Args:
         signal: one lead, ``(n_samples,)``.
@@ -173,6 +179,8 @@ def plot_peaks(
         units: signal units (grid cells are 0.1 and 0.5 units high).
         too_close: detections closer than 200 ms to a neighbour (one of each pair is an
             extra detection; :mod:`medmodal.ecg.rr` flags them); circled in the figure.
+        beat_labels: one beat class per entry of ``peaks`` (or a
+            :class:`~medmodal.ecg.beat_classes.BeatClasses`), or None.
         ax: draw into this axes instead of a new figure.
     """
     x = as_2d(signal, "signal")[:, 0]
@@ -193,15 +201,30 @@ def plot_peaks(
         if close.size:
             label = "< 200 ms apart: one is an extra detection"
             _rings(ax, t[close], x[close], color=COLORS["false"], mew=1.4, label=label)
-    _paper_axes(ax, t[window.start], t[window.stop - 1], x[shown])
+    classes = ""
+    if beat_labels is not None:
+        classes = draw_trace_beats(ax, x, sampling_rate, peaks, beat_labels, window)
+    finite = x[shown][np.isfinite(x[shown])]
+    room = finite.max(initial=0.0) + SYMBOL_ROOM if beat_labels is not None and finite.size else []
+    _paper_axes(ax, t[window.start], t[window.stop - 1], np.r_[x[shown], room])
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"{lead_name} ({units})")
     seconds = (window.stop - window.start) / sampling_rate
     note = f" ({lead_note})" if lead_note else ""
     ax.set_title(
-        f"R peaks on {lead_name}{note}: {in_view.size} in {seconds:g} s", loc="left", fontsize=11
+        f"R peaks on {lead_name}{note}: {in_view.size} in {seconds:g} s{classes}",
+        loc="left",
+        fontsize=11,
+        pad=6 if beat_labels is None else 20,  # the legend row sits under the title
     )
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, ncols=4, frameon=False)
+    n_entries = len(ax.get_legend_handles_labels()[0])
+    ax.legend(
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        fontsize=8,
+        ncols=4 if beat_labels is None else min(n_entries, 8),
+        frameon=False,
+    )
     return fig
 
 
@@ -218,7 +241,9 @@ def plot_overview(
     were placed on, named with the reason) with its R peaks on ECG paper. Middle: the
     heart rate of each NN interval over the whole recording (excluded intervals grey,
     implausible ones left out) over rhythm-coloured windows, with a quality band. Bottom:
-    tachogram and Poincaré plot of the same NN intervals as the HRV table.
+    tachogram and Poincaré plot of the same NN intervals as the HRV table. When the
+    result has beat classes (``result.beat_classes``), each beat of the trace carries
+    its class symbol.
 
     Args:
         result: an ECGResult.
@@ -247,6 +272,7 @@ def plot_overview(
         lead_note=note,
         units=unit,
         too_close=_too_close(result),
+        beat_labels=_beat_labels(result),
     )
     ax_rate = fig.add_subplot(grid[1, :])
     rhythm, quality = windows_from(result.rhythm), windows_from(result.quality)
@@ -267,6 +293,14 @@ def plot_overview(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _beat_labels(result: Any) -> Any:
+    """The result's beat classes when they label its peaks, else None."""
+    classes = getattr(result, "beat_classes", None)
+    if classes is None or len(getattr(classes, "label", ())) != result.peaks.size:
+        return None
+    return classes
 
 
 def _too_close(result: Any) -> IntArray | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from matplotlib.figure import Figure
 
@@ -28,7 +29,10 @@ from medmodal.viz.ecg_paper import (
     CALIBRATION_MM,
     MAJOR_MM,
     SPEED_MM_S,
+    beat_window,
+    beats_note,
     check_leads,
+    draw_beat_row,
     draw_calibration,
     draw_trace,
     ecg_paper,
@@ -77,6 +81,8 @@ def plot_12lead(
     rhythm_lead: str = "II",
     title: str | None = None,
     row_mm: float = ROW_MM,
+    peaks: ArrayLike | None = None,
+    beat_labels: Any = None,
 ) -> Figure:
     """The standard 12-lead page (3 x 4 leads, 2.5 s each, and a 10 s rhythm strip).
 
@@ -94,6 +100,11 @@ def plot_12lead(
         title: printed in the header.
         row_mm: height of each row; large complexes may reach into the next row, as on
             an electrocardiograph's printout.
+        peaks, beat_labels: R peaks and one beat class per peak (or a
+            :class:`~medmodal.ecg.beat_classes.BeatClasses` alone): each beat's symbol
+            is written above the rhythm strip (above every strip of
+            :func:`~medmodal.viz.ecg_paper.plot_ecg_paper` without the 12 leads), and the
+            header counts the classes shown.
 
     Returns:
         A true-size :class:`~matplotlib.figure.Figure` (260 x ~180 mm grid).
@@ -117,11 +128,14 @@ def plot_12lead(
             start=start,
             duration=PAGE_SECONDS,
             title=f"{title} ({note})" if title else note,
+            peaks=peaks,
+            beat_labels=beat_labels,
         )
     rhythm = _rhythm_lead(rhythm_lead, func=func)
     if not (math.isfinite(row_mm) and row_mm >= 2 * MAJOR_MM):
         raise InvalidParameterError(f"{func}: row_mm must be >= 10 mm, got {row_mm}")
     window = time_window(data.shape[0], sampling_rate, start, PAGE_SECONDS, func=func)
+    marks = beat_window(peaks, beat_labels, window, func=func)
     mv = {lead: to_mv(data[window, k], unit_list[k]) for lead, k in index.items()}
     paper = ecg_paper(CALIBRATION_MM + SPEED_MM_S * PAGE_SECONDS, 4 * row_mm)
     per_column = round(COLUMN_SECONDS * sampling_rate)
@@ -137,12 +151,14 @@ def plot_12lead(
             lead_label(paper.ax, x0 + 1.0, baseline + 0.45 * row_mm, lead)
             if col:
                 paper.ax.plot([x0, x0], [baseline - 3, baseline + 3], color=COLORS["trace"], lw=0.8)
+        if marks is not None and len(leads) == 1:
+            draw_beat_row(paper.ax, marks, sampling_rate, mv[rhythm], baseline)
     t0 = window.start / sampling_rate
     seconds = (window.stop - window.start) / sampling_rate
     header(
         paper,
         title or "12-lead ECG",
-        f"{sampling_rate:g} Hz, {t0:g}-{t0 + seconds:g} s",
+        f"{sampling_rate:g} Hz, {t0:g}-{t0 + seconds:g} s{beats_note(marks)}",
         unit_notes(unit_list),
     )
     paper.ax.text(

@@ -2,8 +2,9 @@
 
 Rhythm labels are told apart by hue, signal-quality labels by lightness on one purple
 scale (light = excellent, dark = unacceptable), and the marks drawn on traces (R peaks,
-missed and false beats, NN intervals, excluded intervals) have colours of their own, so
-no colour means two things in any figure. Every label of
+missed and false beats, NN intervals, excluded intervals) and the beat-class symbols
+(:mod:`medmodal.viz.ecg_beats`) have colours of their own, so no colour means two things
+in any figure. Every label of
 :data:`medmodal.ecg.rhythm.LABELS` and :data:`medmodal.ecg.quality.LABELS` has a colour.
 
 Example:
@@ -54,6 +55,15 @@ QUALITY_COLORS = {
     "excellent": "#DADAEB",
     "acceptable": "#9E9AC8",
     "unacceptable": "#54278F",
+}
+#: AAMI beat-class symbols written above the R peaks (Tol vibrant; "?": not classified).
+BEAT_COLORS = {
+    "N": "#333333",  # normal: dark, the common case stays quiet
+    "S": "#0077BB",  # supraventricular ectopic
+    "V": "#CC3311",  # ventricular ectopic
+    "F": "#009988",  # fusion
+    "Q": "#997700",  # unclassifiable
+    "?": "#7F7F7F",  # the classifier gave no label
 }
 #: Colour of a label that no palette knows (drawn and named in the legend).
 UNKNOWN_COLOR = "#FFFFFF"

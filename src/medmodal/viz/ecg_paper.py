@@ -9,6 +9,9 @@ made long strips slow (render times, and ticks against collections on the same a
 ``benchmarks/results/viz_ecg_paper.md``). Each row starts with a 1 mV calibration pulse;
 the speed and gain are printed in the header.
 
+With R peaks and beat labels, each beat's class symbol (N, S, V, F, Q; ? unknown) is
+written just above the beat on every lead (:mod:`medmodal.viz.ecg_beats`).
+
 Amplitudes are taken in mV; µV and V are converted. A lead in any other unit (or none)
 is drawn at 10 mm per unit and the figure says that the unit is unknown.
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -32,7 +36,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from medmodal.errors import InvalidParameterError
-from medmodal.types import ArrayLike, FloatArray
+from medmodal.types import ArrayLike, FloatArray, IntArray
+from medmodal.viz.ecg_beats import beat_marks, counts_text, draw_beat_symbols, qrs_tops
 from medmodal.viz.ecg_labels import COLORS
 
 #: Paper speed (mm/s) and gain (mm/mV) of the standard ECG.
@@ -163,6 +168,8 @@ def plot_ecg_paper(
     start: float = 0.0,
     duration: float = 10.0,
     title: str | None = None,
+    peaks: ArrayLike | None = None,
+    beat_labels: Any = None,
 ) -> Figure:
     """Every lead as its own strip on ECG paper (25 mm/s, 10 mm/mV), stacked top to bottom.
 
@@ -175,9 +182,17 @@ def plot_ecg_paper(
         start: first second shown.
         duration: seconds shown (each strip is ``25 * duration`` mm long).
         title: printed in the header.
+        peaks: R-peak sample indices that ``beat_labels`` label (not needed when
+            ``beat_labels`` is a :class:`~medmodal.ecg.beat_classes.BeatClasses`).
+        beat_labels: one beat class per peak: its symbol is written above the beat on
+            every lead, and the header counts the classes shown.
 
     Returns:
         A true-size :class:`~matplotlib.figure.Figure`.
+
+    Raises:
+        InvalidParameterError: bad shape, names, units or window; peaks without labels
+            or a label count that is not the peak count.
 
     Example:
         >>> import numpy as np
@@ -187,13 +202,12 @@ def plot_ecg_paper(
     """
     data, names, unit_list = check_leads(signal, lead_names, units, func="plot_ecg_paper")
     window = time_window(data.shape[0], sampling_rate, start, duration, func="plot_ecg_paper")
+    marks = beat_window(peaks, beat_labels, window, func="plot_ecg_paper")
     shown = [to_mv(data[window, k], unit_list[k]) for k in range(data.shape[1])]
     rows = [_row_extent(v) for v in shown]
     below = max(r[0] for r in rows)
-    row_mm = min(
-        max(MAJOR_MM * math.ceil((below + max(r[1] for r in rows)) / MAJOR_MM), _ROW_MM[0]),
-        _ROW_MM[1],
-    )
+    above = max(r[1] for r in rows) + (0.0 if marks is None else 4.0)  # room for the symbols
+    row_mm = min(max(MAJOR_MM * math.ceil((below + above) / MAJOR_MM), _ROW_MM[0]), _ROW_MM[1])
     seconds = (window.stop - window.start) / sampling_rate
     paper = ecg_paper(CALIBRATION_MM + SPEED_MM_S * duration, row_mm * len(shown))
     for k, values in enumerate(shown):
@@ -202,11 +216,15 @@ def plot_ecg_paper(
         draw_calibration(paper.ax, 0.0, baseline)
         draw_trace(paper.ax, values, sampling_rate, CALIBRATION_MM, baseline)
         lead_label(paper.ax, CALIBRATION_MM + 1.0, top - 1.0, names[k])
+        if marks is not None:
+            draw_beat_row(
+                paper.ax, marks, sampling_rate, values, baseline, ceiling_mm=paper.height_mm + 3.0
+            )
     header(
         paper,
         title or "ECG",
         f"{sampling_rate:g} Hz, {window.start / sampling_rate:g}-"
-        f"{window.start / sampling_rate + seconds:g} s",
+        f"{window.start / sampling_rate + seconds:g} s{beats_note(marks)}",
         unit_notes(unit_list),
     )
     return paper.figure
@@ -263,6 +281,45 @@ def time_window(
             f"({n_samples / sampling_rate:g} s)"
         )
     return slice(i0, min(n_samples, i0 + max(2, round(duration * sampling_rate))))
+
+
+def beat_window(
+    peaks: ArrayLike | None, beat_labels: Any, window: slice, *, func: str
+) -> tuple[IntArray, list[str]] | None:
+    """The R peaks inside ``window`` (samples from its start) and their class symbols,
+    or None without ``beat_labels`` (:func:`medmodal.viz.ecg_beats.beat_marks`)."""
+    if beat_labels is None:
+        if peaks is not None:
+            raise InvalidParameterError(f"{func}: peaks are drawn with their beat_labels; got none")
+        return None
+    beats, symbols = beat_marks(peaks, beat_labels, func=func)
+    seen = (beats >= window.start) & (beats < window.stop)
+    return beats[seen] - window.start, [s for s, keep in zip(symbols, seen, strict=True) if keep]
+
+
+def draw_beat_row(
+    ax: Axes,
+    marks: tuple[IntArray, list[str]],
+    sampling_rate: float,
+    values_mv: FloatArray,
+    baseline_mm: float,
+    *,
+    x_mm: float = CALIBRATION_MM,
+    ceiling_mm: float = np.inf,
+) -> None:
+    """The beat symbols of :func:`beat_window` over the trace ``values_mv`` drawn from
+    ``x_mm`` around ``baseline_mm``: each 3 mm above the highest point of its QRS
+    (+-60 ms), as ``wfdb.plot_wfdb`` writes annotations at the signal, and no higher
+    than ``ceiling_mm`` (clear of the header)."""
+    beats, symbols = marks
+    tops = np.maximum(qrs_tops(values_mv, beats, sampling_rate), 0.0)  # at least 3 mm up
+    y = np.minimum(baseline_mm + GAIN_MM_MV * tops + 3.0, ceiling_mm)
+    draw_beat_symbols(ax, x_mm + beats * (SPEED_MM_S / sampling_rate), y, symbols, fontsize=6.5)
+
+
+def beats_note(marks: tuple[IntArray, list[str]] | None) -> str:
+    """``"; beats N 9, V 3"`` for the header (empty without beat labels)."""
+    return "" if marks is None else f"; beats {counts_text(marks[1])}"
 
 
 def on_major(mm: float) -> float:

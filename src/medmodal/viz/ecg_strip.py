@@ -4,7 +4,8 @@ Each row is drawn at 25 mm/s and 10 mm/mV after a 1 mV calibration pulse
 (:mod:`medmodal.viz.ecg_paper`). Above each beat is the heart rate of the interval ending
 there, from the NN intervals the HRV analysis kept (:mod:`medmodal.viz.ecg_hrv`);
 rhythm windows colour a band above each row and signal-quality windows a band below it
-(:mod:`medmodal.viz.ecg_labels`).
+(:mod:`medmodal.viz.ecg_labels`). With beat labels, each beat's class symbol (N, S, V,
+F, Q; ? unknown) sits in a line of its own under the rates (:mod:`medmodal.viz.ecg_beats`).
 
 Example:
     >>> from medmodal.ecg.simulate import ecg_simulate_annotated
@@ -30,6 +31,7 @@ from medmodal.ecg.hrv import HRV, ecg_hrv
 from medmodal.errors import InvalidParameterError
 from medmodal.types import ArrayLike, FloatArray, IntArray
 from medmodal.viz._ecg_checks import as_2d, as_indices, time_slice
+from medmodal.viz.ecg_beats import beat_handles, beat_marks, draw_beat_symbols
 from medmodal.viz.ecg_hrv import rr_intervals
 from medmodal.viz.ecg_labels import (
     COLORS,
@@ -69,6 +71,7 @@ def plot_rhythm_strip(
     lead_name: str = "ECG",
     lead_note: str = "",
     units: str = "mV",
+    beat_labels: Any = None,
 ) -> Figure:
     """A Holter-style strip on true-size ECG paper: ``duration`` s in rows of ``row_seconds``.
 
@@ -89,9 +92,15 @@ def plot_rhythm_strip(
         row_seconds: seconds per row (``25 * row_seconds`` mm).
         lead_name: the lead drawn; lead_note: why it was chosen.
         units: the signal's unit (mV, µV or V; anything else is said on the figure).
+        beat_labels: one beat class per entry of ``peaks`` (or a
+            :class:`~medmodal.ecg.beat_classes.BeatClasses`): each beat's symbol is
+            written above it and the legend counts the classes shown.
     """
     x = as_2d(signal, "signal")[:, 0]
     det = as_indices(peaks, "peaks")
+    symbols = None
+    if beat_labels is not None:
+        det, symbols = beat_marks(peaks, beat_labels, func="plot_rhythm_strip")
     window = time_slice(x.size, sampling_rate, start, duration)
     if not (math.isfinite(row_seconds) and row_seconds > 0):
         raise InvalidParameterError(
@@ -102,11 +111,13 @@ def plot_rhythm_strip(
     mv[window] = to_mv(x[window], units)
     below, above = _strip_extent(mv[window])
     # Below the baseline: quality band (3 mm) + 1 mm; above it: the trace, the R-peak
-    # ticks (2.5 mm), the rate labels (2 mm) and the rhythm band (3 mm).
-    row_mm = on_major(on_major(4.0 + below) + above + 9.5)
+    # ticks (2.5 mm), the beat-class symbols (4 mm, when given), the rate labels (2 mm)
+    # and the rhythm band (3 mm).
+    row_mm = on_major(on_major(4.0 + below) + above + 9.5 + (0.0 if symbols is None else 4.0))
     starts = np.arange(t0, t1 - 1e-9, row_seconds)
     paper = ecg_paper(CALIBRATION_MM + SPEED_MM_S * row_seconds, row_mm * starts.size, footer_mm=12)
-    strip = _Strip(paper.ax, sampling_rate, mv, det, _beat_labels(det, sampling_rate, hrv))
+    rates = _beat_labels(det, sampling_rate, hrv)
+    strip = _Strip(paper.ax, sampling_rate, mv, det, rates, symbols)
     bands = windows_from(rhythm), windows_from(quality)
     for k, a in enumerate(starts):
         bottom = paper.height_mm - (k + 1) * row_mm
@@ -116,16 +127,25 @@ def plot_rhythm_strip(
             paper.ax, bands, (a, min(a + row_seconds, t1)), (bottom + row_mm - 3.0, bottom + 0.3)
         )
     note = f" ({lead_note})" if lead_note else ""
+    letters = "" if symbols is None else "; letters: beat class"
     header(
         paper,
         f"Rhythm strip, {lead_name}{note}",
         f"{sampling_rate:g} Hz. Numbers: heart rate of each NN interval (bpm); grey in "
-        "brackets: interval excluded as ectopic/artefact",
+        f"brackets: interval excluded as ectopic/artefact{letters}",
         unit_notes([units]),
     )
     shown = [clip_windows(b, t0, t1) if b is not None else None for b in bands]
-    label_legend(paper.figure, *shown, loc="lower center")
+    label_legend(paper.figure, *shown, loc="lower center", extra=_beat_legend(det, symbols, window))
     return paper.figure
+
+
+def _beat_legend(det: IntArray, symbols: list[str] | None, window: slice) -> list[Any]:
+    """Legend handles of the beat classes shown in ``window`` (none without symbols)."""
+    if symbols is None:
+        return []
+    seen = (det >= window.start) & (det < window.stop)
+    return list(beat_handles([s for s, keep in zip(symbols, seen, strict=True) if keep]))
 
 
 @dataclass(frozen=True)
@@ -137,9 +157,10 @@ class _Strip:
     mv: FloatArray
     beats: IntArray
     beat_labels: list[tuple[str, bool]]
+    symbols: list[str] | None = None
 
     def row(self, span: tuple[float, float], bottom: float, baseline: float, row_mm: float) -> None:
-        """Calibration pulse, trace, R-peak ticks and rates of the row ``span`` (s)."""
+        """Calibration pulse, trace, R-peak ticks, beat classes and rates of the row ``span``."""
         fs = self.sampling_rate
         i0, i1 = round(span[0] * fs), round(span[1] * fs)
         draw_calibration(self.ax, 0.0, baseline)
@@ -148,6 +169,9 @@ class _Strip:
         x = CALIBRATION_MM + (self.beats[idx] - i0) * (SPEED_MM_S / fs)
         y = baseline + GAIN_MM_MV * np.nan_to_num(self.mv[self.beats[idx]]) + 1.5
         self.ax.plot(x, y, "v", color=COLORS["peak"], ms=2.5, zorder=4)
+        if self.symbols is not None:
+            shown = [self.symbols[j] for j in idx]
+            draw_beat_symbols(self.ax, x, bottom + row_mm - 8.5, shown, fontsize=6.0)
         for xk, j in zip(x, idx, strict=True):
             text, kept = self.beat_labels[j]
             if text:

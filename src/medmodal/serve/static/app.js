@@ -47,6 +47,17 @@ function intervalRows(iv) {
   ];
 }
 
+const BEAT_CLASSES = ["N", "S", "V", "F", "Q"];
+
+function beatClassText(bc) {
+  if (!bc) return "";
+  if (bc.label === "unknown") return bc.reason;
+  const counts = BEAT_CLASSES.map((c) => `${c} ${bc.counts[c]}`).join(" · ");
+  const unknown = bc.counts.unknown ? ` · unknown ${bc.counts.unknown}` : "";
+  return `${counts}${unknown}; ${bc.counts.V} PVCs (${fmt(bc.pvc_per_hour, 0)}/h), ` +
+    `${bc.sve_count} SVEs (${fmt(bc.sve_per_hour, 0)}/h); on ${bc.lead}`;
+}
+
 function render(data) {
   $("hr-mean").textContent = fmt(data.heart_rate.mean_bpm);
   $("hr-median").textContent = fmt(data.heart_rate.median_bpm, 0);
@@ -73,6 +84,10 @@ function render(data) {
   $("af-detail").textContent = !af ? "" : af.label === "unknown" ? af.reason
     : `${fmt(af.burden_pct, 1)} % burden, ${af.n_episodes} episode(s)` +
       af.episodes.slice(0, 5).map((e) => ` · ${fmt(e.start_s, 0)}–${fmt(e.end_s, 0)} s`).join("");
+  const bc = data.beat_classes;
+  $("pvc").textContent = !bc ? "–" : bc.label === "unknown" ? "unknown"
+    : `${fmt(bc.pvc_burden_pct, 1)} %`;
+  $("beat-classes").textContent = beatClassText(bc);
   $("quality").textContent = data.quality.overall;
   $("quality").className = `value label-${data.quality.overall}`;
   $("quality-fractions").textContent = fractions(data.quality.fractions);
