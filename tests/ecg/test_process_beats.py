@@ -39,7 +39,7 @@ def test_every_peak_of_mitdb_119_has_a_class(
     assert len(classes.label) == result.peaks.size > 300
     assert set(classes.label) <= set(BEAT_CLASSES)
     assert classes.probability.shape == (result.peaks.size, 5)
-    assert classes.lead == result.lead_names[result.peak_lead]  # classified on the peak lead
+    assert classes.lead == "MLII"  # lead II preferred over the peak lead when present
     assert classes.sampling_rate == result.sampling_rate
 
 
@@ -67,7 +67,7 @@ def test_summary_block_is_the_beat_classes_summary(
     block = result.summary()["beat_classes"]
     assert block == result.beat_classes.summary()
     assert block["label"] == "classified"
-    assert block["lead"] == result.summary()["peak_lead"]
+    assert block["lead"] == "MLII"
     minutes = result.duration_s / 60
     assert block["pvc_per_hour"] == pytest.approx(block["counts"]["V"] / minutes * 60)
     assert block["pvc_burden_pct"] == pytest.approx(
@@ -88,11 +88,11 @@ def test_beats_frame_has_class_and_probability(
     assert np.allclose(p, result.beat_classes.probability.max(axis=1))
 
 
-def test_classes_equal_the_library_call_on_the_cleaned_peak_lead(
+def test_classes_equal_the_library_call_on_the_cleaned_lead_ii(
     mitdb_119: tuple[ECGResult, np.ndarray, np.ndarray],
 ) -> None:
     result, _, _ = mitdb_119
-    lead = result.peak_lead
+    lead = result.lead_names.index("MLII")
     direct = ecg_beat_classes(
         result.cleaned[:, lead], result.sampling_rate, result.peaks, clean=False
     )
@@ -166,3 +166,12 @@ def test_classes_of_other_peaks_are_dropped(
     assert fewer.beat_classes is None and fewer.summary()["beat_classes"] is None
     same = replace(result, notes=("kept",))
     assert same.beat_classes is result.beat_classes
+
+
+def test_beats_fall_back_to_the_peak_lead_without_lead_ii(
+    mitdb_119: tuple[ECGResult, np.ndarray, np.ndarray],
+) -> None:
+    record = load_bundled("mitdb-119")
+    result = ecg_process(record.signal, record.sampling_rate, lead_names=["V1", "V5"])
+    assert result.beat_classes is not None
+    assert result.beat_classes.lead == result.lead_names[result.peak_lead]

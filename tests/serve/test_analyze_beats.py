@@ -25,7 +25,7 @@ def test_reply_has_beat_classes_for_mitdb_119(client: TestClient) -> None:
     ECGAnalysis.model_validate(body)
     block = body["beat_classes"]
     assert block["label"] == "classified" and block["reason"] == ""
-    assert block["lead"] == body["peak_lead"]
+    assert block["lead"] == "MLII"
     assert block["n_beats"] == body["n_beats"] == len(body["r_peaks"])
     assert block["counts"]["V"] > 60 and 15 < block["pvc_burden_pct"] < 40
     assert sum(block["counts"].values()) == block["n_beats"]

@@ -82,10 +82,20 @@ def _af(
     if delineation is not None:
         p_present = np.asarray(delineation.p_peak >= 0, dtype=bool)
         return _af_with_p_waves(
-            peaks, rate, p_present=p_present, n_samples=n_samples, window=window
+            peaks,
+            rate,
+            p_present=p_present,
+            n_samples=n_samples,
+            window=window,
+            signal=cleaned if cleaned.shape[1] else None,
         )
     signal = cleaned if cleaned.shape[1] and peaks.size else None
     return ecg_af(peaks, rate, signal=signal, n_samples=n_samples, window=window)
+
+
+#: Lead names the beat model prefers, in order (lead II is the standard rhythm lead and
+#: the model's main training lead); matched case-insensitively.
+BEAT_LEADS = ("ii", "mlii")
 
 
 def _beat_classes(
@@ -96,16 +106,29 @@ def _beat_classes(
     names: tuple[str, ...],
     model: str,
 ) -> BeatClasses:
-    """The AAMI class of every R peak, on the cleaned lead the peaks sit on (cleaned once,
-    by the pipeline: not again)."""
+    """The AAMI class of every R peak (cleaned once, by the pipeline: not again), on
+    lead II when the record has a non-flat one, else on the lead the peaks sit on."""
+    lead = beat_lead(cleaned, peak_lead, names)
     return ecg_beat_classes(
-        cleaned[:, peak_lead],
+        cleaned[:, lead],
         rate,
         peaks,
-        lead_names=[names[peak_lead]],
+        lead_names=[names[lead]],
         model=model,
         clean=False,
     )
+
+
+def beat_lead(cleaned: FloatArray, peak_lead: int, names: tuple[str, ...]) -> int:
+    """Index of the lead the beats are classified on: the first non-flat lead named in
+    :data:`BEAT_LEADS`, else ``peak_lead``."""
+    lowered = [name.strip().lower() for name in names]
+    for wanted in BEAT_LEADS:
+        if wanted in lowered:
+            index = lowered.index(wanted)
+            if np.ptp(np.nan_to_num(cleaned[:, index])) > 0:
+                return index
+    return peak_lead
 
 
 def _leads(checked: CheckedSignal, leads: list[int]) -> CheckedSignal:
