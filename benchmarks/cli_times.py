@@ -33,15 +33,15 @@ NAME = "cli_times"
 
 #: name -> command after ``python -m medmodal`` ({tmp} and {root} are filled in).
 COMMANDS: dict[str, list[str]] = {
+    "ecg bench --records 100,203": ["ecg", "bench", "--records", "100,203", "--out", "{tmp}/b2"],
+    "demo --quick": ["demo", "--quick", "--out", "{tmp}/demo-quick"],
     "ecg analyze (MIT-BIH 203, 30 min, 2 leads)": ["ecg", "analyze", "{root}/mitdb/203.hea"],
     "fusion compare --quick": ["fusion", "compare", "--quick"],
+    "ecg bench --quick": ["ecg", "bench", "--quick", "--out", "{tmp}/bench-quick"],
+    "fusion compare --data mitdb --quick": ["fusion", "compare", "--data", "mitdb", "--quick"],
+    "align train --quick": ["align", "train", "--quick", "--out", "{tmp}/align"],
     "fusion compare": ["fusion", "compare"],
     "fusion compare --missing": ["fusion", "compare", "--missing"],
-    "fusion compare --data mitdb --quick": ["fusion", "compare", "--data", "mitdb", "--quick"],
-    "ecg bench --quick": ["ecg", "bench", "--quick", "--out", "{tmp}/bench-quick"],
-    "ecg bench --records 100,203": ["ecg", "bench", "--records", "100,203", "--out", "{tmp}/b2"],
-    "align train --quick": ["align", "train", "--quick", "--out", "{tmp}/align"],
-    "demo --quick": ["demo", "--quick", "--out", "{tmp}/demo-quick"],
     "demo": ["demo", "--out", "{tmp}/demo"],
 }
 
@@ -89,11 +89,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         runs[name] = {"cmd": " ".join(["medmodal", *tail, "--quiet"]), **_run(cmd, own)}
         print(f"{name}: {runs[name]['wall_s']:.1f} s wall, {runs[name]['cpu_s']:.1f} s CPU",
               flush=True)  # fmt: skip
+        _save(args.out, runs)  # after each command: a cut run keeps what it timed
     shutil.rmtree(tmp, ignore_errors=True)
+    return _save(args.out, runs)
+
+
+def _save(out: Path, runs: dict[str, Any]) -> dict[str, Any]:
     results = {"machine": machine_info(("torch",)), "runs": runs}
-    args.out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=1, default=str) + "\n")
-    (args.out / f"{NAME}.md").write_text(render(results))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{NAME}.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    (out / f"{NAME}.md").write_text(render(results))
     return results
 
 

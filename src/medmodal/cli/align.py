@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.table import Table
 
+from medmodal.cli._align_output import eval_payload, print_tables
 from medmodal.cli._common import (
     CheckpointOption,
     DataRootOption,
@@ -29,7 +29,7 @@ from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameter
 from medmodal.jsonsafe import dumps
 
 if TYPE_CHECKING:
-    from medmodal.align import AlignEvaluation, Task
+    from medmodal.align import Task
     from medmodal.models import CLIPModel
 
 app = typer.Typer(
@@ -152,14 +152,14 @@ def train(
         net, task, train_set, val_set, recipe, resume=resume, overwrite=not resume
     )
     evaluation = task.evaluate(net, val_set, split=task.val_split)
-    payload = mark_smoke(_payload(evaluation, run_info), quick)
+    payload = mark_smoke(eval_payload(evaluation, run_info), quick)
     payload["best_epoch"] = result.best_epoch
     payload["epochs_run"] = result.epochs_run
     (out / f"eval_{task.val_split}.json").write_text(dumps(payload, indent=2) + "\n")
     if json_output:
         print_json(payload)
     elif not quiet:
-        _print_tables(evaluation, title=f"{net.config.name} on {task.name} {task.val_split}")
+        print_tables(evaluation, title=f"{net.config.name} on {task.name} {task.val_split}")
         console.print(f"run folder: {out} (best epoch {result.best_epoch})")
         if quick:
             console.print(f"[bold yellow]{SMOKE_RUN}[/bold yellow] (--quick: 1 epoch)")
@@ -281,13 +281,13 @@ def evaluate(
         split, root=data_root, image_size=size, augment=False, seed=0, text=info["text"]
     )
     evaluation = task.evaluate(net, dataset, split=split)
-    payload = _payload(evaluation, info)
+    payload = eval_payload(evaluation, info)
     if out is not None:
         write_json(out, payload)
     if json_output:
         print_json(payload)
     elif not quiet:
-        _print_tables(evaluation, title=f"{net.config.name} on {task.name} {split}")
+        print_tables(evaluation, title=f"{net.config.name} on {task.name} {split}")
         if out is not None:
             console.print(f"wrote {out}")
 
@@ -388,33 +388,3 @@ def _run_info(path: Path) -> dict[str, Any]:
                 return {}
             return info if isinstance(info, dict) else {}
     return {}
-
-
-def _payload(evaluation: AlignEvaluation, info: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **info,
-        "task": evaluation.task,
-        "split": evaluation.split,
-        "n": evaluation.n,
-        "metrics": evaluation.to_dict(),
-        "zero_shot": evaluation.zero_shot,
-        "zero_shot_majority": evaluation.zero_shot_chance,
-    }
-
-
-def _print_tables(evaluation: AlignEvaluation, *, title: str) -> None:
-    frame = evaluation.to_frame()
-    table = Table(title=f"Retrieval: {title} (N = {evaluation.n})")
-    table.add_column("direction")
-    for column in frame.columns:
-        table.add_column(str(column), justify="right")
-    for name, row in frame.iterrows():
-        cells = [f"{v:.3f}" if "R@" in str(c) else f"{v:.1f}" for c, v in row.items()]
-        table.add_row(str(name), *cells)
-    console.print(table)
-    zs = Table(title="Zero-shot classification")
-    for column in ("label", "accuracy", "majority class"):
-        zs.add_column(column, justify="right" if column != "label" else "left")
-    for label, accuracy in evaluation.zero_shot.items():
-        zs.add_row(label, f"{accuracy:.3f}", f"{evaluation.zero_shot_chance[label]:.3f}")
-    console.print(zs)
