@@ -146,3 +146,13 @@ def test_align_train_quick_is_one_marked_epoch(
     payload = json.loads(result.stdout)
     assert payload["smoke_run"] is True and payload["note"] == SMOKE_RUN
     assert payload["epochs_run"] == 1
+
+
+@pytest.mark.slow
+def test_demo_log_has_no_bar_redraws(tmp_path: Path) -> None:
+    """A saved demo log (no TTY) holds the table and the smoke-run line, no bar redraws."""
+    result = runner.invoke(app, ["demo", "--quick", "--section", "ecg", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert not any(mark in result.output for mark in BAR_MARKS), result.output[:500]
+    assert SMOKE_RUN in result.output and "medmodal demo" in result.output
+    assert len(result.output.splitlines()) < 30

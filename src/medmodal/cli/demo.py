@@ -10,7 +10,6 @@ from rich import box
 from rich.table import Table
 
 from medmodal.cli._common import (
-    DataRootOption,
     JsonOption,
     OutOption,
     OverwriteOption,
@@ -36,7 +35,14 @@ def demo(
     quick: Annotated[
         bool, typer.Option("--quick", help="About half the work in every section.")
     ] = False,
-    data_root: DataRootOption = None,
+    data_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-root",
+            help="Folder holding the data sets: sections whose data set is there run on it "
+            "(default: only the data shipped in the package; $MEDMODAL_DATA is not read).",
+        ),
+    ] = None,
     seed: SeedOption = 0,
     section: Annotated[
         list[str] | None,
