@@ -51,3 +51,16 @@ def test_coerce_and_errors() -> None:
         ModalityFrame.from_frame(pd.DataFrame({"x": [1.0]}), {"m": ["y"]})
     with pytest.raises(TypeError, match="indexed by rows"):
         list(frame)
+
+
+def test_fusion_sets_and_synthetic_data_expose_a_frame() -> None:
+    from medmodal.data.fusion_sets import FusionSet
+    from medmodal.data.synthetic import make_multimodal_classification
+
+    X = {"ecg": np.zeros((5, 2, 8), np.float32), "age": np.ones((5, 1), np.float32)}
+    fs = FusionSet(X, np.arange(5) % 2, np.arange(5), "toy")
+    frame = fs.frame()
+    assert frame.shape == (5,) and frame.names == ("age", "ecg")
+    assert frame[[0, 1]]["ecg"].shape == (2, 2, 8)
+    d = make_multimodal_classification(20, missing_rate=0.3, seed=0)
+    np.testing.assert_array_equal(d.frame().masks["image"], d.masks["image"])

@@ -23,6 +23,7 @@ from medmodal.cli._common import (
     handle_errors,
     print_json,
     silenced,
+    write_json,
 )
 from medmodal.cli._time import SMOKE_RUN, announce, mark_smoke
 from medmodal.errors import DataNotFoundError, InvalidParameterError, MedmodalWarning
@@ -227,10 +228,21 @@ def bench(
             result = namespace["main"](argv)
     finally:
         sys.argv = saved
+    if quick and isinstance(result, dict):
+        result = mark_bench_files(bench_out(out), mark_smoke(result, quick))
     if json_output:
-        print_json(mark_smoke(result, quick) if isinstance(result, dict) else result)
+        print_json(result)
     elif quick and not quiet:
         console.print(f"[bold yellow]{SMOKE_RUN}[/bold yellow] (--quick: 2 records, no peers)")
+
+
+def mark_bench_files(folder: Path, result: dict[str, Any]) -> dict[str, Any]:
+    """Mark the --quick run's ecg_qrs.json and ecg_qrs.md as a smoke run; ``result``."""
+    write_json(folder / "ecg_qrs.json", result)
+    md = folder / "ecg_qrs.md"
+    if md.is_file():
+        md.write_text(f"**{SMOKE_RUN}** (--quick)\n\n" + md.read_text(encoding="utf-8"))
+    return result
 
 
 #: Wall seconds per record of ``ecg bench`` (--quick: accuracy only; else with peers,
