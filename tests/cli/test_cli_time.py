@@ -135,6 +135,7 @@ def test_a_long_run_is_announced_before_it_starts(monkeypatch: pytest.MonkeyPatc
     assert "--quick: a smoke run of about 30 s" in first
 
 
+@pytest.mark.slow  # about 30 s on the shared 2-core VM
 def test_align_train_quick_is_one_marked_epoch(
     medpix_dir: Path, tiny_config: Path, tmp_path: Path
 ) -> None:
