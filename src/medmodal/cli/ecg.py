@@ -245,9 +245,9 @@ def mark_bench_files(folder: Path, result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-#: Wall seconds per record of ``ecg bench`` (--quick: accuracy only; else with peers,
-#: timing and resampling), measured on 2 cores (benchmarks/results/cli_times.md).
-BENCH_RECORD_S = {True: 0.0, False: 0.0}
+#: CPU seconds per record of ``ecg bench`` (--quick: accuracy only; else with peers,
+#: timing and resampling), from benchmarks/results/cli_times.md (records 100 and 203).
+BENCH_RECORD_S = {True: 14.1 / 2, False: 178.1 / 2}
 
 #: Default folder of ``ecg bench`` results, relative to the current folder.
 BENCH_OUT = Path("medmodal-bench")
