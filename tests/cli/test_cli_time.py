@@ -131,7 +131,7 @@ def test_a_long_run_is_announced_before_it_starts(monkeypatch: pytest.MonkeyPatc
     result = runner.invoke(app, [*args, "--cv", "2", "--n-boot", "5"])
     assert result.exit_code == 0, result.output
     first = result.output.splitlines()[0]
-    assert first.startswith("fusion compare: about 9 min on ")
+    assert first.startswith("fusion compare: up to about 9 min on ")
     assert "--quick: a smoke run of about 30 s" in first
 
 

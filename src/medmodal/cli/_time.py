@@ -54,22 +54,30 @@ def format_duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def estimate_line(seconds: float, *, quick_seconds: float | None = None) -> str:
-    """``about 9 min on 2 cores (--quick: a smoke run of about 30 s)``."""
-    line = f"about {format_duration(seconds)} on {cores()} core{'s' if cores() > 1 else ''}"
+def estimate_line(
+    seconds: float, *, quick_seconds: float | None = None, upper: bool = False
+) -> str:
+    """``about 9 min on 2 cores (--quick: a smoke run of about 30 s)``; ``upper``: the
+    figure is a bound (``up to about 9 min``, e.g. epochs counted in full)."""
+    line = f"{'up to ' if upper else ''}about {format_duration(seconds)} on {cores()} core"
+    line += "s" if cores() > 1 else ""
     if quick_seconds is not None:
         line += f" (--quick: a smoke run of about {format_duration(quick_seconds)})"
     return line
 
 
 def announce(
-    what: str, seconds: float, *, quick_seconds: float | None = None, show: bool = True
+    what: str,
+    seconds: float,
+    *,
+    quick_seconds: float | None = None,
+    show: bool = True,
+    upper: bool = False,
 ) -> None:
     """Print ``<what>: about ...`` on stderr when ``seconds`` is worth a warning."""
     if show and seconds >= ANNOUNCE_AFTER_S:
-        err_console.print(
-            f"{what}: {estimate_line(seconds, quick_seconds=quick_seconds)}", highlight=False
-        )
+        line = estimate_line(seconds, quick_seconds=quick_seconds, upper=upper)
+        err_console.print(f"{what}: {line}", highlight=False, soft_wrap=True)
 
 
 def per_call_seconds(call: Callable[[int], Any], small: int = 1, large: int = 3) -> float:

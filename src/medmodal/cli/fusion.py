@@ -145,7 +145,8 @@ def compare(
     if not quiet:
         runs = {"cv": cv, "epochs": epochs, "n_boot": n_boot, "missing": missing}
         full, smoke = _estimate(X, y, names, params, runs)
-        announce("fusion compare", smoke if quick else full, quick_seconds=None if quick else smoke)
+        announce("fusion compare", smoke if quick else full, upper=True,
+                 quick_seconds=None if quick else smoke)  # fmt: skip
     result = run_comparison(
         X, y, methods=names, cv=cv, groups=groups, seed=seed, missing="each" if missing else None,
         masks=masks, params=params, n_boot=n_boot, verbose=bars,
@@ -173,8 +174,9 @@ def _estimate(
 ) -> tuple[float, float]:  # fmt: skip
     """Seconds the run and its ``--quick`` version will take, from costs measured here:
     an epoch of each model on :data:`PROBE_ROWS` rows and a few bootstrap resamples
-    (about a second of probing; epochs are counted in full, early stopping can only
-    make the run shorter)."""
+    (a second or two of probing). Every epoch is counted, so this is a bound: early
+    stopping ended the synthetic default's fits after about a fifth of --epochs (its
+    bound 6.5 min, its run 80 s in benchmarks/results/cli_times.md)."""
     from medmodal.fusion import FusionClassifier
     from medmodal.metrics.bootstrap import bootstrap_metrics
     from medmodal.metrics.classification import classification_metrics
