@@ -175,8 +175,7 @@ def _estimate(
     """Seconds the run and its ``--quick`` version will take, from costs measured here:
     an epoch of each model on :data:`PROBE_ROWS` rows and a few bootstrap resamples
     (a second or two of probing). Every epoch is counted, so this is a bound: early
-    stopping ended the synthetic default's fits after about a fifth of --epochs (its
-    bound 6.5 min, its run 80 s in benchmarks/results/cli_times.md)."""
+    stopping usually ends the fits well before --epochs."""
     from medmodal.fusion import FusionClassifier
     from medmodal.metrics.bootstrap import bootstrap_metrics
     from medmodal.metrics.classification import classification_metrics
