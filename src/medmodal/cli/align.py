@@ -136,7 +136,7 @@ def train(
     )  # fmt: skip
     per_epoch = EPOCH_S.get((task.name, net.config.name))
     if per_epoch is not None:
-        announce("align train", per_epoch * recipe.epochs, show=not quiet,
+        announce("align train", per_epoch * recipe.epochs, show=not (quiet or json_output),
                  quick_seconds=None if quick else per_epoch)  # fmt: skip
     TrainConfig.from_dict(recipe.to_dict())  # a bad recipe is refused before any write
     size = net.config.image.image_size if net.config.image is not None else 0

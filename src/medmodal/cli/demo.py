@@ -75,8 +75,8 @@ def demo(
     check_out_dir(out, overwrite=overwrite, caller="demo")
     rooted = data_root is not None
     expected = DEMO_S[(quick, rooted)]
-    if expected is not None:
-        announce("demo", expected, show=not quiet,
+    if expected is not None and not section:  # timed for the whole demo only
+        announce("demo", expected, show=not (quiet or json_out),
                  quick_seconds=None if quick else DEMO_S[(True, rooted)])  # fmt: skip
     summary = run_report(
         out,

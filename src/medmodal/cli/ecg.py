@@ -209,7 +209,7 @@ def bench(
         )
     check_out_dir(bench_out(out), overwrite=overwrite, caller="ecg bench")
     n_records = len(records.split(",")) if records else (2 if quick else 48)
-    announce("ecg bench", n_records * BENCH_RECORD_S[quick], show=not quiet,
+    announce("ecg bench", n_records * BENCH_RECORD_S[quick], show=not (quiet or json_output),
              quick_seconds=None if quick else 2 * BENCH_RECORD_S[True])  # fmt: skip
     argv = ["--jobs", str(jobs)]
     if quick:

@@ -142,7 +142,7 @@ def compare(
     names = [m.strip() for m in methods.split(",") if m.strip()]
     if not names:
         raise InvalidParameterError("fusion compare: --methods names no method")
-    if not quiet:
+    if show:  # no estimate for --quiet or --json
         runs = {"cv": cv, "epochs": epochs, "n_boot": n_boot, "missing": missing}
         full, smoke = _estimate(X, y, names, params, runs)
         announce("fusion compare", smoke if quick else full, upper=True,
