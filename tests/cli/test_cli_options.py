@@ -100,6 +100,9 @@ def test_ecg_bench_quick_json_and_quiet(tmp_path: Path, mitdb_dir: Path) -> None
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload == json.loads((tmp_path / "a" / "ecg_qrs.json").read_text())
+    assert payload["smoke_run"] is True  # --quick output and files say it is a smoke run
+    assert payload["note"] == "smoke run — not a result"
+    assert (tmp_path / "a" / "ecg_qrs.md").read_text().startswith("**smoke run — not a result**")
     quiet = runner.invoke(app, [*base, "--out", str(tmp_path / "b"), "--quiet"])
     assert quiet.exit_code == 0, quiet.output
     assert quiet.stdout == "" and quiet.stderr == ""

@@ -225,5 +225,5 @@ def test_predict_checks_the_fitted_shapes(notebook: MultimodalDataset) -> None:
         clf.predict({"clinical": notebook.X["clinical"][:, :3], "image": notebook.X["image"]})
     with pytest.raises(InvalidParameterError, match="not in X"):
         clf.predict({"clinical": notebook.X["clinical"]})
-    with pytest.raises(InvalidParameterError, match="single class"):
+    with pytest.raises(InvalidParameterError, match="one class only"):
         FusionClassifier(**FAST).fit(notebook.X, np.zeros(240))

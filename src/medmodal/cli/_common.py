@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -142,12 +143,33 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
                 else f"internal error ({type(exc).__name__})"
             )
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            message = in_cli_words(message)
             err_console.print(
                 f"[red]{kind}:[/red] {message}", markup=True, highlight=False, soft_wrap=True
             )
             raise typer.Exit(2 if isinstance(exc, MedmodalError) else 1) from None
 
     return wrapper
+
+
+#: Library keyword arguments an error may name, as the CLI flag that sets them.
+CLI_FLAGS = {"sampling_rate": "--sampling-rate"}
+
+
+def in_cli_words(message: str) -> str:
+    """An error message with the library's keywords as CLI flags: ``pass sampling_rate=``
+    becomes ``pass --sampling-rate HZ`` and ``sampling_rate=360 Hz`` ``--sampling-rate 360
+    Hz``.
+
+    Example:
+        >>> in_cli_words("203.csv does not store a sampling rate; pass sampling_rate=")
+        '203.csv does not store a sampling rate; pass --sampling-rate HZ'
+    """
+    for keyword, flag in CLI_FLAGS.items():
+        message = re.sub(rf"\b{keyword}=(?=\s|$|;|,|\))", f"{flag} HZ", message)
+        message = re.sub(rf"\b{keyword}=", f"{flag} ", message)
+        message = re.sub(rf"(?<![-\w]){keyword}\b", flag, message)
+    return message
 
 
 def print_json(payload: Any) -> None:

@@ -36,6 +36,7 @@ from medmodal.cli._common import (
     print_json,
     write_json,
 )
+from medmodal.cli._time import mark_smoke, progress_wanted
 from medmodal.jsonsafe import dumps
 
 if TYPE_CHECKING:
@@ -154,7 +155,8 @@ def train(
     if quick:
         plan["epochs"] = 1
     recipe = task.train_config(**plan, seed=run.seed, out_dir=str(out),
-                               progress=not (quiet or json_output), tensorboard=False)  # fmt: skip
+                               progress=progress_wanted(quiet, json_output),
+                               tensorboard=False)  # fmt: skip
     TrainConfig.from_dict(recipe.to_dict())  # a bad recipe is refused before any write
     load: dict[str, Any] = {"root": data_root, "text": run.text, **image_options(net)}
     train_set = task.load(task.train_split, augment=True, seed=run.seed, **load)
@@ -174,10 +176,9 @@ def train(
         net, task, train_set, val_set, recipe, resume=resume, overwrite=not resume
     )
     evaluation_result = task.evaluate(net, val_set, split=task.val_split)
-    payload = payload_of(evaluation_result, run_info)
+    payload = mark_smoke(payload_of(evaluation_result, run_info), quick)
     payload |= {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-                "n_train": len(train_set), "n_val": len(val_set), "skipped": 0,
-                "smoke_run": quick}  # fmt: skip
+                "n_train": len(train_set), "n_val": len(val_set), "skipped": 0}  # fmt: skip
     (out / f"eval_{task.val_split}.json").write_text(dumps(payload, indent=2) + "\n")
     if json_output:
         print_json(payload)

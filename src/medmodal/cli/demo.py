@@ -10,7 +10,6 @@ from rich import box
 from rich.table import Table
 
 from medmodal.cli._common import (
-    DataRootOption,
     JsonOption,
     OutOption,
     OverwriteOption,
@@ -22,6 +21,17 @@ from medmodal.cli._common import (
     handle_errors,
     print_json,
 )
+from medmodal.cli._time import SMOKE_RUN, announce, mark_smoke, progress_wanted
+
+#: CPU seconds of ``medmodal demo`` (about its wall time on an idle 2-core machine) by
+#: (quick, data root given), from benchmarks/results/cli_times.md; None: not timed yet,
+#: no estimate is printed.
+DEMO_S: dict[tuple[bool, bool], float | None] = {
+    (True, False): 66.4,
+    (False, False): 108.4,
+    (True, True): None,
+    (False, True): None,
+}
 
 
 @handle_errors
@@ -30,7 +40,14 @@ def demo(
     quick: Annotated[
         bool, typer.Option("--quick", help="About half the work in every section.")
     ] = False,
-    data_root: DataRootOption = None,
+    data_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-root",
+            help="Folder holding the data sets: sections whose data set is there run on it "
+            "(default: only the data shipped in the package; $MEDMODAL_DATA is not read).",
+        ),
+    ] = None,
     seed: SeedOption = 0,
     section: Annotated[
         list[str] | None,
@@ -56,16 +73,21 @@ def demo(
     from medmodal.report.runner import run_report
 
     check_out_dir(out, overwrite=overwrite, caller="demo")
+    rooted = data_root is not None
+    expected = DEMO_S[(quick, rooted)]
+    if expected is not None and not section:  # timed for the whole demo only
+        announce("demo", expected, show=not (quiet or json_out),
+                 quick_seconds=None if quick else DEMO_S[(True, rooted)])  # fmt: skip
     summary = run_report(
         out,
         quick=quick,
         seed=seed,
         data_root=None if data_root is None else DataRoot.find(data_root),  # resolved once
         sections=section,
-        progress=not (quiet or json_out),
+        progress=progress_wanted(quiet, json_out),
     )
     if json_out:
-        print_json(summary.to_dict())
+        print_json(mark_smoke(summary.to_dict(), quick))
     elif not quiet:
         table = Table(
             title="medmodal demo", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
@@ -78,6 +100,8 @@ def demo(
             table.add_row(s.key, status, f"{s.seconds:.0f}", line)
         console.print(table)
         console.print(f"total {summary.seconds:.0f} s; report: {summary.index}", highlight=False)
+        if quick:
+            console.print(f"[bold yellow]{SMOKE_RUN}[/bold yellow] (--quick)")
     if not summary.ok:
         err_console.print(
             f"[red]error:[/red] {len(summary.failed)} section(s) failed: "

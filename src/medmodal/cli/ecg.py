@@ -23,7 +23,9 @@ from medmodal.cli._common import (
     handle_errors,
     print_json,
     silenced,
+    write_json,
 )
+from medmodal.cli._time import SMOKE_RUN, announce, mark_smoke
 from medmodal.errors import DataNotFoundError, InvalidParameterError, MedmodalWarning
 
 app = typer.Typer(
@@ -236,6 +238,9 @@ def bench(
             "checkout, run this command from a clone of the repository"
         )
     check_out_dir(bench_out(out), overwrite=overwrite, caller="ecg bench")
+    n_records = len(records.split(",")) if records else (2 if quick else 48)
+    announce("ecg bench", n_records * BENCH_RECORD_S[quick], show=not (quiet or json_output),
+             quick_seconds=None if quick else 2 * BENCH_RECORD_S[True])  # fmt: skip
     argv = ["--jobs", str(jobs)]
     if quick:
         argv += ["--no-peers", "--no-timing", "--no-resample", "--process-records", ""]
@@ -253,9 +258,26 @@ def bench(
             result = namespace["main"](argv)
     finally:
         sys.argv = saved
+    if quick and isinstance(result, dict):
+        result = mark_bench_files(bench_out(out), mark_smoke(result, quick))
     if json_output:
         print_json(result)
+    elif quick and not quiet:
+        console.print(f"[bold yellow]{SMOKE_RUN}[/bold yellow] (--quick: 2 records, no peers)")
 
+
+def mark_bench_files(folder: Path, result: dict[str, Any]) -> dict[str, Any]:
+    """Mark the --quick run's ecg_qrs.json and ecg_qrs.md as a smoke run; ``result``."""
+    write_json(folder / "ecg_qrs.json", result)
+    md = folder / "ecg_qrs.md"
+    if md.is_file():
+        md.write_text(f"**{SMOKE_RUN}** (--quick)\n\n" + md.read_text(encoding="utf-8"))
+    return result
+
+
+#: CPU seconds per record of ``ecg bench`` (--quick: accuracy only; else with peers,
+#: timing and resampling), from benchmarks/results/cli_times.md (records 100 and 203).
+BENCH_RECORD_S = {True: 14.1 / 2, False: 178.1 / 2}
 
 #: Default folder of ``ecg bench`` results, relative to the current folder.
 BENCH_OUT = Path("medmodal-bench")

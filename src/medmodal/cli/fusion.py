@@ -8,11 +8,13 @@ diagnostic superclasses, groups = patients) and cross-validate with patient grou
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
+from rich import box
 from rich.table import Table
 
 from medmodal.cli._common import (
@@ -25,6 +27,14 @@ from medmodal.cli._common import (
     check_out_dir,
     console,
     handle_errors,
+    print_json,
+)
+from medmodal.cli._time import (
+    SMOKE_RUN,
+    announce,
+    mark_smoke,
+    per_call_seconds,
+    progress_wanted,
 )
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
 
@@ -121,10 +131,10 @@ def compare(
     if quick:
         cv, epochs, n_boot = 2, 1, min(n_boot, 50)
         max_records = max_records or QUICK_RECORDS.get(data)
-    show = not quiet and not json_output
+    show, bars = not quiet and not json_output, progress_wanted(quiet, json_output)
     params: dict[str, Any] = {"epochs": epochs}
     if data in REAL_DATA:
-        X, y, masks, groups = _real(data, data_root, max_records, seed, show)
+        X, y, masks, groups = _real(data, data_root, max_records, seed, show, bars)
         params["class_weight"] = "balanced"  # rare classes (S, F; MI, HYP) on principle
         params["signal_width"] = REAL_SIGNAL_WIDTH[data]  # the benchmarks' encoder sizes
     else:
@@ -132,36 +142,93 @@ def compare(
     names = [m.strip() for m in methods.split(",") if m.strip()]
     if not names:
         raise InvalidParameterError("fusion compare: --methods names no method")
+    if show:  # no estimate for --quiet or --json
+        runs = {"cv": cv, "epochs": epochs, "n_boot": n_boot, "missing": missing}
+        full, smoke = _estimate(X, y, names, params, runs)
+        announce("fusion compare", smoke if quick else full, upper=True,
+                 quick_seconds=None if quick else smoke)  # fmt: skip
     result = run_comparison(
         X, y, methods=names, cv=cv, groups=groups, seed=seed, missing="each" if missing else None,
-        masks=masks, params=params, n_boot=n_boot, verbose=show,
+        masks=masks, params=params, n_boot=n_boot, verbose=bars,
     )  # fmt: skip
     if out is not None:
-        _write(result, out, missing)
+        _write(result, out, missing, quick)
     if json_output:
-        import sys
-
-        sys.stdout.write(result.table.to_json(orient="records", indent=2) + "\n")
+        records = result.table.to_dict(orient="records")
+        print_json([mark_smoke({str(k): v for k, v in r.items()}, quick) for r in records])
         return
     if not quiet:
-        console.print(_table(result.table))
+        for t in _tables(result.table, quick=quick):
+            console.print(t)
         if out is not None:
             console.print(f"wrote {out}/comparison.md, comparison.csv and figures")
 
 
+#: Rows and resamples the cost probes of :func:`_estimate` use.
+PROBE_ROWS, PROBE_BOOT = 256, 20
+
+
+def _estimate(
+    X: dict[str, np.ndarray], y: np.ndarray, methods: list[str], params: dict[str, Any],
+    runs: dict[str, Any],
+) -> tuple[float, float]:  # fmt: skip
+    """Seconds the run and its ``--quick`` version will take, from costs measured here:
+    an epoch of each model on :data:`PROBE_ROWS` rows and a few bootstrap resamples
+    (a second or two of probing). Every epoch is counted, so this is a bound: early
+    stopping usually ends the fits well before --epochs."""
+    from medmodal.fusion import FusionClassifier
+    from medmodal.metrics.bootstrap import bootstrap_metrics
+    from medmodal.metrics.classification import classification_metrics
+
+    n = len(y)
+    rows = np.random.default_rng(0).permutation(n)[:PROBE_ROWS]
+    part, target = {k: v[rows] for k, v in X.items()}, y[rows]
+    models = [*methods, *(f"unimodal:{k}" for k in sorted(X) if f"unimodal:{k}" not in methods)]
+    shared = {k: v for k, v in params.items() if k != "epochs"}
+    shared.update(validation_fraction=0.0, verbose=False, num_threads=1)
+
+    def epochs(method: str) -> Any:
+        return lambda e: FusionClassifier(method, epochs=e, patience=e + 1, **shared).fit(
+            part, target
+        )
+
+    try:
+        per_row_epoch = sum(per_call_seconds(epochs(m)) for m in models) / len(rows)
+        proba = FusionClassifier(models[0], epochs=1, **shared).fit(part, target)
+        scores = proba.predict_proba(part)
+    except Exception:
+        return 0.0, 0.0
+    multilabel = np.ndim(y) == 2
+    start = time.perf_counter()
+    bootstrap_metrics(classification_metrics, _codes(target), scores, n_boot=PROBE_BOOT,
+                      multilabel=multilabel)  # fmt: skip
+    per_resample_row = (time.perf_counter() - start) / PROBE_BOOT / len(rows)
+
+    def seconds(cv: int, n_epochs: int, n_boot: int) -> float:
+        fits = per_row_epoch * n * (cv - 1) * n_epochs  # cv fits on (cv-1)/cv of the rows
+        tables = len(models) * (1 + (len(X) if runs["missing"] else 0))
+        return fits + per_resample_row * n * n_boot * tables
+
+    full = seconds(runs["cv"], runs["epochs"], runs["n_boot"])
+    return full, seconds(2, 1, min(runs["n_boot"], 50))
+
+
+def _codes(y: np.ndarray) -> np.ndarray:
+    """Class codes 0..K-1 of 1-D labels (a label matrix as it is)."""
+    return y if np.ndim(y) == 2 else np.unique(y, return_inverse=True)[1]
+
+
 def _real(
-    data: str, root: Path | None, max_records: int | None, seed: int, progress: bool
+    data: str, root: Path | None, max_records: int | None, seed: int, show: bool, bars: bool
 ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray], Any]:
     """MIT-BIH or PTB-XL modalities, targets and patient groups from the data root."""
     from medmodal.data import fusion_sets
 
     if data == "mitdb":
-        fs = fusion_sets.mitdb_beats(
-            root=root, max_records=max_records, seed=seed, progress=progress
-        )
+        fs = fusion_sets.mitdb_beats(root=root, max_records=max_records, seed=seed, progress=bars)
     else:
         fs = fusion_sets.ptbxl_superclass(root=root, max_records=max_records)
-    if progress:
+    if show:
         console.print(f"{data}: {len(fs)} samples, {len(np.unique(fs.groups))} patients; {fs.info}")
     return fs.X, fs.y, {}, fs.groups
 
@@ -185,26 +252,54 @@ def _data(
     return load_npz(path)
 
 
-def _write(result: Any, out: Path, missing: bool) -> None:
+def _write(result: Any, out: Path, missing: bool, quick: bool) -> None:
     from medmodal.viz.fusion import plot_comparison, plot_robustness, plot_roc_curves
 
     out.mkdir(parents=True, exist_ok=True)
-    result.table.to_csv(out / "comparison.csv", index=False)
-    (out / "comparison.md").write_text(result.to_markdown() + "\n")
+    table = result.table.assign(smoke_run=quick)
+    table.to_csv(out / "comparison.csv", index=False)
+    mark = f"**{SMOKE_RUN}** (--quick)\n\n" if quick else ""
+    (out / "comparison.md").write_text(mark + result.to_markdown() + "\n")
     plot_comparison(result.table).savefig(out / "comparison.png", dpi=120)
     plot_roc_curves(result).savefig(out / "roc.png", dpi=120)
     if missing:
         plot_robustness(result.table).savefig(out / "robustness.png", dpi=120)
 
 
-def _table(table: Any) -> Table:
-    shown = ("auroc", "balanced_accuracy", "macro_f1", "brier", "ece")
-    t = Table(title="Fusion comparison (out-of-fold, 95 % bootstrap CI)", title_justify="left")
-    t.add_column("method", style="bold")
-    t.add_column("condition")
-    for m in shown:
-        t.add_column(m.replace("_", " "), justify="right")
-    for row in table.to_dict(orient="records"):
-        cells = [f"{row[m]:.3f} [{row[m + '_low']:.3f}, {row[m + '_high']:.3f}]" for m in shown]
-        t.add_row(row["method"], row["condition"], *cells)
-    return t
+#: Metric columns of the table, with the headers that keep it within 80 columns (method
+#: and condition names are never shortened).
+SHOWN = {"auroc": "AUROC", "balanced_accuracy": "bal.acc", "macro_f1": "F1", "brier": "Brier"}
+SHOWN["ece"] = "ECE"
+
+
+def _short(value: float) -> str:
+    """``.881`` (3 decimals, no leading zero: metrics lie in [0, 1]); NaN as ``-``."""
+    if not np.isfinite(value):
+        return "-"
+    text = f"{value:.3f}"
+    return text[1:] if text.startswith("0.") else text.replace("-0.", "-.")
+
+
+def _tables(table: Any, *, quick: bool) -> list[Table]:
+    """One Rich table per test condition: a method per row, a metric per column, the
+    estimate over its 95 % interval (two lines, so five metrics fit in 80 columns)."""
+    out = []
+    for condition, rows in table.groupby("condition", sort=False):
+        title = "Fusion comparison (out-of-fold, 95 % bootstrap CI)"
+        title += "" if condition == "all" else f": {condition} at test time"
+        t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)  # fmt: skip
+        t.add_column("method", style="bold", no_wrap=True)
+        for header in SHOWN.values():
+            t.add_column(header, justify="right", overflow="fold")
+        for row in rows.to_dict(orient="records"):
+            cells = [
+                f"{row[m]:.3f}\n{_short(row[m + '_low'])}-{_short(row[m + '_high'])}" for m in SHOWN
+            ]
+            t.add_row(row["method"], *cells)
+        t.caption = "bal.acc = balanced accuracy; F1 = macro F1" + (
+            f"\n[bold yellow]{SMOKE_RUN}[/bold yellow]" if quick else ""
+        )
+        t.caption_justify = "left"
+        out.append(t)
+    return out

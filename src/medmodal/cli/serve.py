@@ -8,6 +8,35 @@ from typing import Annotated
 import typer
 
 from medmodal.cli._common import console, err_console, handle_errors
+from medmodal.errors import InvalidParameterError
+
+
+def check_port(host: str, port: int) -> None:
+    """Bind ``host:port`` once (as uvicorn will, address reuse on) and let it go.
+
+    Raises:
+        InvalidParameterError: the port is in use or the address cannot be bound, with
+            the flag to change.
+    """
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise InvalidParameterError(
+            f"serve: --host {host} is not an address here ({exc})"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise InvalidParameterError(
+                f"serve: cannot listen on {host}:{port} ({reason}); another program may "
+                "be using the port: stop it or pass another --port"
+            ) from None
 
 
 @handle_errors
@@ -58,6 +87,7 @@ def serve(
     settings = Settings.from_env(
         models_dir=models_dir, max_upload_bytes=max_bytes, allowed_hosts=hosts
     )
+    check_port(host, port)  # a port in use fails here, before any banner
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     if not quiet:

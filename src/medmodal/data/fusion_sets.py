@@ -6,6 +6,9 @@ first), targets ``y`` and patient ``groups`` for grouped cross-validation, the l
 statistics across samples beyond one record (standardisation is left to the fusion
 library, which fits it on each training fold).
 
+``data.frame()`` is the same ``X`` as a row-indexable
+:class:`~medmodal.data.modality_frame.ModalityFrame` for scikit-learn's model selection.
+
 - :func:`mitdb_beats`: MIT-BIH beats (:mod:`medmodal.data.beats`) as four modalities:
   MLII morphology and the other lead's morphology (``(n, 2, 128)``: the window scaled by
   the record's median beat amplitude, and the same minus the record's median beat),
@@ -30,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from medmodal.data import mitdb
+from medmodal.data.modality_frame import ModalityFrame
 from medmodal.errors import InvalidParameterError
 from medmodal.types import PathLike
 
@@ -64,6 +68,11 @@ class FusionSet:
 
     def __len__(self) -> int:
         return len(self.groups)
+
+    def frame(self) -> ModalityFrame:
+        """``X`` as one row-indexable :class:`~medmodal.data.modality_frame.ModalityFrame`
+        (for ``cross_val_score(clf, data.frame(), data.y, groups=data.groups, ...)``)."""
+        return ModalityFrame(self.X)
 
 
 def _max_records(value: int | None, func: str) -> None:

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from medmodal.data.modality_frame import ModalityFrame
 from medmodal.errors import InvalidParameterError
 from medmodal.types import BoolArray, FloatArray, IntArray, PathLike
 
@@ -58,6 +59,12 @@ class MultimodalDataset:
     def modalities(self) -> tuple[str, ...]:
         """Modality names."""
         return tuple(self.X)
+
+    def frame(self) -> ModalityFrame:
+        """``X`` and ``masks`` as one row-indexable
+        :class:`~medmodal.data.modality_frame.ModalityFrame` (for ``cross_val_score``,
+        ``GridSearchCV``, ``Pipeline``)."""
+        return ModalityFrame(self.X, self.masks)
 
     def present_matrix(self) -> BoolArray:
         """``(n, M)`` presence, columns in :attr:`modalities` order."""

@@ -27,11 +27,20 @@ def check_modalities(X: object, where: str) -> dict[str, np.ndarray]:
             raise InvalidParameterError(
                 f"{where}: modality names must be non-empty strings without '.', got {name!r}"
             )
+        if np.iscomplexobj(value):
+            raise InvalidParameterError(
+                f"{where}: modality {name!r} is complex: Complex data not supported"
+            )
         arr = np.asarray(value, dtype=np.float32)
         if arr.ndim < 2:
             raise InvalidParameterError(
                 f"{where}: modality {name!r} must be (n_samples, ...) with >= 2 dims, "
                 f"got shape {arr.shape}"
+            )
+        if arr.size == 0 and arr.shape[0]:
+            raise InvalidParameterError(
+                f"{where}: modality {name!r} has 0 feature(s) (shape={arr.shape}) while a "
+                "minimum of 1 is required."
             )
         if np.isinf(arr).any():
             raise InvalidParameterError(f"{where}: modality {name!r} contains inf")
@@ -82,6 +91,8 @@ class Targets:
 
 def encode_targets(y: ArrayLike, n: int, where: str) -> Targets:
     """Multi-class (1-D labels) or multi-label (2-D 0/1 matrix) targets."""
+    if y is None:
+        raise InvalidParameterError(f"{where} requires y to be passed, but the target y is None")
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
@@ -97,9 +108,13 @@ def encode_targets(y: ArrayLike, n: int, where: str) -> Targets:
         raise InvalidParameterError(f"{where}: y must be 1-D (classes) or 2-D (labels)")
     if arr.dtype.kind == "f" and np.isnan(arr).any():
         raise InvalidParameterError(f"{where}: y contains NaN")
+    if arr.dtype.kind == "f" and not np.array_equal(arr, np.round(arr)):
+        raise InvalidParameterError(
+            f"{where}: y is continuous (Unknown label type); pass class labels, not values"
+        )
     classes, codes = np.unique(arr, return_inverse=True)
     if len(classes) < 2:
-        raise InvalidParameterError(f"{where}: y has a single class {classes.tolist()}")
+        raise InvalidParameterError(f"{where}: y has one class only: {classes.tolist()}")
     return Targets(codes.astype(np.int64), classes, False)
 
 

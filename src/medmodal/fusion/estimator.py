@@ -1,8 +1,11 @@
 """``FusionClassifier``: every fusion strategy behind the scikit-learn estimator contract.
 
-``X`` is a dict mapping modality name to an array ``(n_samples, ...)``: ``(n, F)`` tabular
+``X`` maps modality name to an array ``(n_samples, ...)``: ``(n, F)`` tabular
 features, ``(n, C, T)`` signals, or precomputed embeddings (say ``kinds={name:
-"embedding"}``). A modality missing for a sample is marked by ``masks={name: bool array}``
+"embedding"}``). It is a :class:`~medmodal.data.modality_frame.ModalityFrame` (rows index
+like an array, so ``cross_val_score``, ``GridSearchCV`` and ``Pipeline`` work), a plain
+dict, or one 2-D table (array or DataFrame: a single tabular modality). A modality
+missing for a sample is marked by the frame's masks or ``masks={name: bool array}``
 (``True`` = present) or by an all-NaN row, in ``fit`` and in ``predict``. ``y`` is a 1-D
 array of class labels (binary or multi-class) or a 2-D 0/1 matrix (multi-label).
 
@@ -18,6 +21,10 @@ Example:
     >>> FusionClassifier("unimodal:clinical", epochs=5, verbose=False).fit(
     ...     data.X, data.y).modalities_
     ('clinical',)
+    >>> from sklearn.model_selection import cross_val_score
+    >>> clf = FusionClassifier("early", epochs=3, hidden=8, verbose=False)
+    >>> cross_val_score(clf, data.frame(), data.y, cv=3).shape
+    (3,)
 """
 
 from __future__ import annotations
@@ -30,9 +37,11 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedShuffleSplit
 
 from medmodal._torch import num_threads
+from medmodal.data.modality_frame import ModalityFrame
 from medmodal.errors import InvalidParameterError, NotFittedError
 from medmodal.fusion._base import (
     FusionMethod,
@@ -47,6 +56,9 @@ from medmodal.fusion.config import FusionConfig, FusionTrainConfig
 from medmodal.fusion.encoders import default_kind
 from medmodal.fusion.missing import presence_masks
 from medmodal.types import ArrayLike
+
+#: What ``fit``/``predict`` take as ``X``: a frame, a dict of modality arrays, or a table.
+XLike = ModalityFrame | Mapping[str, ArrayLike] | ArrayLike
 
 _FUSION_KEYS: tuple[str, ...] = ("hidden", "depth", "dropout", "modality_dropout", "num_heads")
 _FUSION_KEYS += ("combiner", "signal_width", "signal_depth")
@@ -124,6 +136,12 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         self.num_threads = num_threads
         self.verbose = verbose
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # NaN rows mark a missing modality
+        tags.classifier_tags.multi_label = True
+        return tags
+
     # -- configuration ---------------------------------------------------------------
     def fusion_config(self, method: FusionMethod | None = None) -> FusionConfig:
         """The network configuration these parameters describe (validated); ``method``:
@@ -149,7 +167,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
     # -- fitting ---------------------------------------------------------------------
     def fit(
         self,
-        X: Mapping[str, ArrayLike],
+        X: XLike,
         y: ArrayLike,
         *,
         masks: Mapping[str, ArrayLike] | None = None,
@@ -159,8 +177,12 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         in the internal validation split."""
         method = resolve_method(self.method)  # once per fit
         fcfg, tcfg = self.fusion_config(method), self.train_config()
-        data = self._select(check_modalities(X, "FusionClassifier.fit"), fixed=method)
-        present = presence_masks(data, _select_masks(masks, data))
+        frame = _as_frame(X, masks, "FusionClassifier.fit")
+        data = self._select(check_modalities(frame.to_dict(), "FusionClassifier.fit"), fixed=method)
+        if len(frame) == 0:
+            raise InvalidParameterError("FusionClassifier.fit: X has 0 sample(s); need rows")
+        present = presence_masks(data, _select_masks(frame.masks, data))
+        self.n_features_in_ = int(sum(np.prod(a.shape[1:]) for a in data.values()))
         n = next(iter(data.values())).shape[0]
         targets = encode_targets(y, n, "FusionClassifier.fit")
         self.specs_ = tuple(
@@ -210,10 +232,13 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
             self.modalities_: tuple[str, ...] = names
         else:
             for spec in self.specs_:
-                if data[spec.name].shape[1:] != spec.shape:
+                got = data[spec.name].shape[1:]
+                if got != spec.shape:
                     raise InvalidParameterError(
                         f"FusionClassifier: modality {spec.name!r} was fitted on samples of "
-                        f"shape {spec.shape}, got {data[spec.name].shape[1:]}"
+                        f"shape {spec.shape}, got {got} (X has {int(np.prod(got))} features, "
+                        f"but FusionClassifier is expecting {int(np.prod(spec.shape))} "
+                        "features as input)"
                     )
         return {n: data[n] for n in names}
 
@@ -237,18 +262,17 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         return load_fusion_model(path)
 
     # -- prediction ------------------------------------------------------------------
-    def prepare(
-        self, X: Mapping[str, ArrayLike], *, masks: Mapping[str, ArrayLike] | None = None
-    ) -> Batch:
+    def prepare(self, X: XLike, *, masks: Mapping[str, ArrayLike] | None = None) -> Batch:
         """Scaled input tensors and the ``(n, M)`` presence mask, as ``model_`` takes them."""
         if not hasattr(self, "model_"):
-            raise NotFittedError("FusionClassifier is not fitted yet: call fit(X, y) first")
-        data = self._select(check_modalities(X, "FusionClassifier.predict"))
-        return self._batch(data, presence_masks(data, _select_masks(masks, data)))
+            raise _NotFittedError("FusionClassifier is not fitted yet: call fit(X, y) first")
+        frame = _as_frame(X, masks, "FusionClassifier.predict")
+        data = self._select(check_modalities(frame.to_dict(), "FusionClassifier.predict"))
+        return self._batch(data, presence_masks(data, _select_masks(frame.masks, data)))
 
     def forward(
         self,
-        X: Mapping[str, ArrayLike],
+        X: XLike,
         *,
         masks: Mapping[str, ArrayLike] | None = None,
         need_weights: bool = False,
@@ -260,7 +284,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
             return self.model_(batch.inputs, batch.present, need_weights=need_weights)
 
     def predict_proba(
-        self, X: Mapping[str, ArrayLike], *, masks: Mapping[str, ArrayLike] | None = None
+        self, X: XLike, *, masks: Mapping[str, ArrayLike] | None = None
     ) -> np.ndarray:
         """Class probabilities ``(n, K)`` (rows sum to 1) or label probabilities ``(n, L)``."""
         batch = self.prepare(X, masks=masks)
@@ -274,9 +298,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
                 parts.append(probs.double().numpy())
         return np.concatenate(parts) if parts else np.zeros((0, len(self.classes_)))
 
-    def predict(
-        self, X: Mapping[str, ArrayLike], *, masks: Mapping[str, ArrayLike] | None = None
-    ) -> np.ndarray:
+    def predict(self, X: XLike, *, masks: Mapping[str, ArrayLike] | None = None) -> np.ndarray:
         """Class labels ``(n,)`` or a 0/1 label matrix ``(n, L)`` (threshold 0.5)."""
         proba = self.predict_proba(X, masks=masks)
         if self.multilabel_:
@@ -285,7 +307,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
 
     def score(
         self,
-        X: Mapping[str, ArrayLike],
+        X: XLike,
         y: ArrayLike,
         sample_weight: ArrayLike | None = None,
         *,
@@ -295,6 +317,18 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.metrics import accuracy_score
 
         return float(accuracy_score(y, self.predict(X, masks=masks), sample_weight=sample_weight))
+
+
+class _NotFittedError(NotFittedError, SklearnNotFittedError):
+    """Caught by ``except`` of medmodal's and of scikit-learn's ``NotFittedError``."""
+
+
+def _as_frame(X: XLike, masks: Mapping[str, ArrayLike] | None, where: str) -> ModalityFrame:
+    """``X`` (frame, dict or one table) and ``masks`` as one frame; errors name ``where``."""
+    try:
+        return ModalityFrame.coerce(X, masks)
+    except InvalidParameterError as exc:
+        raise InvalidParameterError(f"{where}: {exc}") from None
 
 
 def _select_masks(

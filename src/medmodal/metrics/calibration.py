@@ -1,5 +1,10 @@
 """Calibration: reliability curve and expected calibration error (top-label, equal width).
 
+The binned ECE is biased upwards on small or resampled sets (sampling noise in a bin's
+accuracy only adds to ``|accuracy - confidence|``), so bootstrap resamples of a
+well-calibrated model's ECE can all exceed its estimate; :mod:`medmodal.metrics.bootstrap`
+widens such an interval to contain the estimate and says so.
+
 Example:
     >>> import numpy as np
     >>> from medmodal.metrics.calibration import expected_calibration_error

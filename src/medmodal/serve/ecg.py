@@ -60,8 +60,10 @@ def analyze_upload(
     stopped after ``settings.analysis_timeout_s`` (504); return the response body
     (:func:`analyze_record`'s, or ``task``'s: an importable function of the job)."""
     with upload_folder(settings) as folder:
-        path, fmt = save_upload(files, folder, settings)
-        job = AnalysisJob(path, fmt, folder, params, settings, upload_name(files))
+        saved = save_upload(files, folder, settings)
+        job = AnalysisJob(
+            saved.path, saved.fmt, folder, params, settings, upload_name(files), saved.shown
+        )
         return run_with_deadline(
             task or analyze_record, (job,), timeout_s=settings.analysis_timeout_s
         )
@@ -78,6 +80,7 @@ class AnalysisJob:
     params: AnalyzeParams
     settings: Settings
     name: str = "record"
+    shown: str = "the upload"  #: the client's name of the record file, for messages
 
 
 @dataclass(frozen=True)
@@ -149,10 +152,10 @@ def _read(job: AnalysisJob) -> Record:
             limits=read_limits(job.settings),
         )  # fmt: skip
     except RecordTooLargeError as exc:
-        message = _scrub(str(exc), path, folder)
+        message = _scrub(str(exc), path, folder, job.shown)
         raise ServiceError(413, f"the {fmt} record is too large: {message}", field="file") from None
     except MedmodalError as exc:
-        message = _scrub(str(exc), path, folder)
+        message = _scrub(str(exc), path, folder, job.shown)
         field = "sampling_rate" if "sampling_rate" in message else "file"
         raise ServiceError(422, f"cannot read the {fmt} record: {message}", field=field) from None
     except (OSError, ValueError, EOFError, UnicodeDecodeError, TypeError, AttributeError,
@@ -162,11 +165,15 @@ def _read(job: AnalysisJob) -> Record:
         ) from None
 
 
-def _scrub(message: str, path: Path, folder: Path) -> str:
-    """The message without the temporary paths (they say nothing to the client)."""
-    for long, short in ((path, "the upload"), (path.parent, "upload"), (folder, "upload")):
+def _scrub(message: str, path: Path, folder: Path, shown: str = "the upload") -> str:
+    """The message without the temporary paths (they say nothing to the client), the
+    record named by the client's own file name, and the library's keyword as the API's
+    form field."""
+    for long, short in ((path, shown), (path.parent, "upload"), (folder, "upload")):
         message = message.replace(f"{long}/", "").replace(str(long), short)
-    return message.replace("the upload.hea", "the upload")
+    message = message.replace(path.name, shown).replace("the upload.hea", "the upload")
+    message = message.replace("read_record: ", "")
+    return message.replace("pass sampling_rate=", "send the form field sampling_rate (Hz)")
 
 
 def _select_lead(record: Record, lead: str | None) -> Record:

@@ -10,8 +10,12 @@ whatever happens. Refused with a :class:`~medmodal.serve._errors.ServiceError`:
 - zip entries with an absolute path, a ``..`` component or a drive letter, symbolic
   links, encrypted or corrupt archives (422); archives that expand past
   ``max_extracted_bytes``, counted while extracting, not trusted from the header (413);
-- WFDB headers naming a signal file that is not a plain name in the upload, and
-  multi-segment records (422).
+- WFDB headers naming a signal file that is not a plain name in the upload, or one that
+  was not uploaded (the message names it: "203.hea names 203.dat, which was not
+  uploaded"), and multi-segment records (422).
+
+The record is moved under neutral names (``record.csv``...) before any library reads it;
+:class:`SavedUpload` keeps the client's own file name so that error messages can use it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, NamedTuple
 
 from medmodal.io import infer_format
 from medmodal.serve._errors import ServiceError
@@ -52,12 +56,20 @@ def upload_folder(settings: Settings) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def save_upload(files: Sequence[Upload], folder: Path, settings: Settings) -> tuple[Path, str]:
-    """Write ``files`` into ``folder`` (a zip is extracted) and find the record.
+class SavedUpload(NamedTuple):
+    """Where the record was saved, its format, and the client's name for it."""
 
-    Returns:
-        The path to hand to :func:`medmodal.io.read_record` and its format name.
-    """
+    path: Path  #: the neutral path to hand to :func:`medmodal.io.read_record`
+    fmt: str  #: its format name
+    shown: str  #: the uploaded file's own name (``203.csv``, ``203.hea``), for messages
+
+    def words(self, message: str) -> str:
+        """``message`` with the neutral file name replaced by the client's own."""
+        return message.replace(self.path.name, self.shown)
+
+
+def save_upload(files: Sequence[Upload], folder: Path, settings: Settings) -> SavedUpload:
+    """Write ``files`` into ``folder`` (a zip is extracted) and find the record."""
     if not files:
         raise ServiceError(422, "upload a record file (field 'file')", field="file")
     if len(files) > settings.max_files:
@@ -71,7 +83,17 @@ def save_upload(files: Sequence[Upload], folder: Path, settings: Settings) -> tu
     else:
         for name, (_, stream) in zip(names, files, strict=True):
             _write(stream, folder / name, budget)
-    return find_record(folder)
+    shown = _record_name(folder)
+    path, fmt = find_record(folder)
+    return SavedUpload(path, fmt, shown)
+
+
+def _record_name(folder: Path) -> str:
+    """The client's name of the record file: its header, else its one data file."""
+    files = sorted(p.name for p in folder.iterdir() if p.is_file())
+    headers = [n for n in files if n.lower().endswith(".hea")]
+    data = [n for n in files if PurePosixPath(n).suffix.lower() in SINGLE_FILE]
+    return (headers or data or ["the upload"])[0]
 
 
 class _Budget:
@@ -184,8 +206,12 @@ def find_record(folder: Path) -> tuple[Path, str]:
     if headers:
         return _neutral_wfdb(headers[0], neutral), "wfdb"
     if any(p.suffix.lower() in WFDB_PARTS for p in files):
+        parts = ", ".join(p.name for p in files if p.suffix.lower() in WFDB_PARTS)
         raise ServiceError(
-            422, "a WFDB record needs its .hea header uploaded with the .dat", field="file"
+            422,
+            f"a WFDB record needs its .hea header: got {parts} without one; send the .hea "
+            "with the .dat (or one .zip holding both)",
+            field="file",
         )
     data = [p for p in files if p.suffix.lower() in SINGLE_FILE]
     if len(data) != 1:
@@ -250,6 +276,9 @@ def check_wfdb_header(header: Path) -> list[str]:
             )
         if not (header.parent / target).is_file():
             raise ServiceError(
-                422, "the WFDB header names a signal file that was not uploaded", field="file"
+                422,
+                f"the WFDB header {header.name} names the signal file {target}, which was not "
+                f"uploaded: send {target} with {header.name} (or one .zip holding both)",
+                field="file",
             )
     return text_lines

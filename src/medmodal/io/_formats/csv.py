@@ -5,6 +5,10 @@ column named ``time``, ``t``, ``seconds``, ``sec`` or ``time_s`` (``time_ms``/``
 milliseconds, or a ``[s]``/``[ms]`` unit) gives the sampling rate; without one,
 ``sampling_rate`` is required. A file whose first row is numeric has no header: its
 leads are named ``lead0``, ``lead1``...
+
+A row-index column, as ``DataFrame.to_csv`` writes by default (an empty header, read as
+``"Unnamed: 0"``, or an ``index`` column, or a first column counting 0, 1, 2... or
+1, 2, 3...), is not a lead: it is dropped with a :class:`~medmodal.errors.MedmodalWarning`.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import csv
 import itertools
 import math
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from medmodal.errors import DataFormatError, InvalidParameterError
+from medmodal.errors import DataFormatError, InvalidParameterError, MedmodalWarning
 from medmodal.io._formats._common import FORMATS, Format, finish, resolve_rate
 from medmodal.io._limits import Limits, check_shape, too_large
 from medmodal.io._record import LeadSpec, Record
@@ -173,6 +178,29 @@ def _numeric(table: pd.DataFrame, path: Path) -> np.ndarray:
     return values.to_numpy(dtype=np.float64).reshape(table.shape, order="F")
 
 
+def _index_column(
+    parsed: list[tuple[str, str]], data: np.ndarray, time_cols: list[int], path: Path
+) -> int | None:
+    """Column 0 when it is a row index (see the module doc) next to other columns."""
+    if len(parsed) < 2 or 0 in time_cols[:1] or data.shape[0] == 0:
+        return None
+    name = parsed[0][0].strip().lower()
+    first = data[:, 0]
+    counting = data.shape[0] >= 3 and any(
+        np.array_equal(first, start + np.arange(data.shape[0])) for start in (0, 1)
+    )
+    if not (name.startswith("unnamed:") or counting):
+        return None
+    label = parsed[0][0] or "(no name)"
+    warnings.warn(
+        f"read_record: {path.name}'s first column {label!r} is a row index (as pandas "
+        "writes one), not a lead; it is left out",
+        MedmodalWarning,
+        stacklevel=4,
+    )
+    return 0
+
+
 def rate_from_time(seconds: np.ndarray, path: Path) -> tuple[float, float]:
     """Sampling rate from time stamps and its tolerance (half a sample over the record).
 
@@ -234,7 +262,8 @@ def read(
         raise DataFormatError(f"{path} holds no samples (a header and no data rows?)")
     parsed = [_split_unit(str(c)) for c in table.columns]
     time_cols = [j for j, (n, u) in enumerate(parsed) if _time_scale(n, u) is not None]
-    keep = [j for j in range(len(parsed)) if j not in time_cols[:1]]
+    index = _index_column(parsed, data, time_cols, path)
+    keep = [j for j in range(len(parsed)) if j not in time_cols[:1] and j != index]
     if not keep:
         raise DataFormatError(f"{path}: no signal columns besides the time column")
     rate = _rate(data, parsed, time_cols, sampling_rate, path, limits)
