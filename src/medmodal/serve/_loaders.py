@@ -93,7 +93,7 @@ class AlignSearcher:
 def _decode_image(data: bytes, model: Any) -> np.ndarray:
     """PNG/JPEG bytes -> ``(1, C, S, S)`` float32, prepared as in training: greyscale,
     squared and normalised by :class:`medmodal.data.image_transforms.ImageTransform`
-    (no augmentation) at the model's image size."""
+    (no augmentation) at the model's image size, mean and std."""
     from PIL import Image, UnidentifiedImageError
 
     from medmodal.data.image_transforms import ImageTransform
@@ -106,8 +106,11 @@ def _decode_image(data: bytes, model: Any) -> np.ndarray:
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         message = "the image cannot be decoded (PNG or JPEG)"
         raise ServiceError(422, message, field="image") from None
-    size = int(model.config.image.image_size)
-    pixels = ImageTransform(size, augment=False)(grey)  # (1, S, S)
+    image = model.config.image
+    transform = ImageTransform(
+        int(image.image_size), augment=False, mean=float(image.mean), std=float(image.std)
+    )
+    pixels = transform(grey)  # (1, S, S)
     channels = int(getattr(model.config.image, "in_channels", 1))
     return np.ascontiguousarray(np.repeat(pixels, channels, axis=0)[None])  # (1, C, S, S)
 
