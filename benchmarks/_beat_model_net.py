@@ -24,6 +24,7 @@ class Recipe:
     epochs: int = 20  # chosen on the folds
     class_power: float = 0.5  # loss weight per class = (n_max / n_class) ** power
     leads: tuple[str, ...] = ("first", "second")  # training leads: MLII and the other
+    record_standardise: bool = True  # input: features + the same per record (always, in v2)
     logit_offset: list[float] = field(default_factory=lambda: [0.0] * 5)
 
 

@@ -123,7 +123,7 @@ def render(res: dict[str, Any], log: str = "_(no tuning log yet)_") -> str:
     lines = [
         "# Beat model: the shipped AAMI classifier on MIT-BIH DS2",
         "",
-        "`medmodal.ecg.ecg_beat_classes` (model `aami-beats-v1`, an MLP evaluated in numpy) "
+        "`medmodal.ecg.ecg_beat_classes` (model `aami-beats-v2`, an MLP evaluated in numpy) "
         "trained on DS1 only by `benchmarks/train_beat_model.py`; every choice made on "
         "patient-grouped folds of DS1; DS2 (22 other patients) scored once per seed. "
         "Se = sensitivity, +P = positive predictivity (%); macro-F1 over N, S, V; beats the "

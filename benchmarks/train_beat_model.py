@@ -41,14 +41,20 @@ from medmodal.data import mitdb
 from medmodal.data.beats import match_peaks
 from medmodal.ecg import ecg_beat_features, ecg_clean, ecg_peaks
 from medmodal.ecg.beat_classes import BEAT_CLASSES
-from medmodal.ecg.beat_features import INTERNAL_RATE, N_FEATURES, RR_NAMES, WINDOW_S
+from medmodal.ecg.beat_features import (
+    INTERNAL_RATE,
+    N_FEATURES,
+    RR_NAMES,
+    WINDOW_S,
+    record_standardise,
+)
 from medmodal.io import BEAT_SYMBOLS
 from medmodal.metrics.bootstrap import bootstrap_counts
 from medmodal.metrics.classification import per_class_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODEL_DIR = Path(__file__).resolve().parents[1] / "src" / "medmodal" / "ecg" / "models"
-MODEL_NAME = "aami-beats-v1"
+MODEL_NAME = "aami-beats-v2"
 SCORED_CLASSES = ("N", "S", "V", "F")  # beats scored (Q left out, de Chazal protocol)
 MACRO = ("N", "S", "V")
 #: Patient-grouped folds of DS1, fixed before tuning: S and V beats spread over all three.
@@ -116,9 +122,17 @@ def record_features(rid: str, variant: str) -> dict[str, np.ndarray]:
     return out
 
 
+def _with_record_standardised(part: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The model input of ``medmodal.ecg.ecg_beat_classes``: the features and the same
+    features standardised over the record's valid beats (invalid rows get zeros)."""
+    extra = np.zeros_like(part["x"])
+    extra[part["valid"]] = record_standardise(part["x"][part["valid"]])
+    return {**part, "x": np.concatenate([part["x"], extra], axis=1)}
+
+
 def dataset(records: tuple[str, ...], variant: str) -> dict[str, np.ndarray]:
     """Stacked features of ``records`` with a ``record`` column."""
-    parts = [record_features(r, variant) for r in records]
+    parts = [_with_record_standardised(record_features(r, variant)) for r in records]
     return {
         "x": np.concatenate([p["x"] for p in parts]),
         "valid": np.concatenate([p["valid"] for p in parts]),
@@ -277,7 +291,8 @@ def write_model(tensors: dict[str, np.ndarray], recipe: Recipe, seed: int, info:
         "layers": len(recipe.hidden) + 1,
         "hidden": list(recipe.hidden),
         "classes": list(BEAT_CLASSES),
-        "n_features": N_FEATURES,
+        "n_features": 2 * N_FEATURES,
+        "record_standardise": True,
         "internal_rate": INTERNAL_RATE,
         "window_s": list(WINDOW_S),
         "logit_offset": recipe.logit_offset,

@@ -19,7 +19,7 @@ from medmodal.ecg.beat_classes import (
     available_models,
     load_beat_model,
 )
-from medmodal.ecg.beat_features import MIN_BEATS, N_FEATURES
+from medmodal.ecg.beat_features import MIN_BEATS, N_FEATURES, record_standardise
 from medmodal.ecg.simulate import ecg_simulate_annotated
 from medmodal.errors import InvalidParameterError
 
@@ -48,7 +48,7 @@ def test_contract_on_a_simulated_sinus_record() -> None:
     json.dumps(s)  # JSON-safe
     assert s["n_beats"] == n and s["label"] == "classified" and s["reason"] == ""
     assert s["pvc_per_hour"] == pytest.approx(res.counts()["V"] / (120 / 3600))
-    assert s["model"] == "aami-beats-v1" and res.model == "aami-beats-v1"
+    assert s["model"] == "aami-beats-v2" and res.model == "aami-beats-v2"
     frame = res.to_frame()
     assert list(frame.columns[:3]) == ["sample", "time_s", "label"]
     assert [f"p_{c}" for c in BEAT_CLASSES] == [c for c in frame.columns if c.startswith("p_")]
@@ -89,7 +89,7 @@ def test_second_lead_and_a_ds2_record() -> None:
 def test_numpy_forward_matches_torch() -> None:
     torch = pytest.importorskip("torch")
     net = load_beat_model()
-    x = np.random.default_rng(0).normal(size=(64, N_FEATURES)).astype(np.float32)
+    x = np.random.default_rng(0).normal(size=(64, net.config["n_features"])).astype(np.float32)
     t = net.tensors
     layers = []
     for k in range(net.n_layers):
@@ -104,11 +104,34 @@ def test_numpy_forward_matches_torch() -> None:
 
 
 def test_model_registry() -> None:
-    assert available_models() == ("aami-beats-v1",)
+    assert available_models() == ("aami-beats-v2", "aami-beats-v1")
     with pytest.raises(InvalidParameterError, match="Did you mean"):
-        ecg_beat_classes(np.zeros(1000), 250, [10], model="aami-beats-v2")
+        ecg_beat_classes(np.zeros(1000), 250, [10], model="aami-beats-v3")
     config = load_beat_model("default").config
-    assert config["classes"] == list(BEAT_CLASSES) and config["n_features"] == N_FEATURES
+    assert config["name"] == "aami-beats-v2" and config["record_standardise"]
+    assert config["classes"] == list(BEAT_CLASSES) and config["n_features"] == 2 * N_FEATURES
+    v1 = load_beat_model("aami-beats-v1").config
+    assert v1["n_features"] == N_FEATURES and not v1.get("record_standardise", False)
+
+
+def test_record_standardise_is_per_record_and_shift_invariant() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(50, 6))
+    z = record_standardise(x)
+    assert z.shape == x.shape and np.all(np.isfinite(z))
+    np.testing.assert_allclose(np.median(z, axis=0), 0.0, atol=1e-6)
+    # a patient whose every beat is shifted reads the same; scaled, nearly the same
+    np.testing.assert_allclose(record_standardise(x + 7.0), z, atol=1e-5)
+    np.testing.assert_allclose(record_standardise(3.0 * x), z, rtol=0.05, atol=1e-6)
+    assert record_standardise(np.zeros((0, 6))).shape == (0, 6)
+    with pytest.raises(InvalidParameterError, match="2-D"):
+        record_standardise(np.zeros(5))
+
+
+def test_v1_still_classifies() -> None:
+    sim = ecg_simulate_annotated(30, 250, heart_rate=70, seed=0)
+    res = ecg_beat_classes(sim.signal, 250, sim.r_peaks, model="aami-beats-v1")
+    assert res.model == "aami-beats-v1" and res.counts()["N"] >= 0.9 * len(res)
 
 
 @pytest.mark.parametrize(

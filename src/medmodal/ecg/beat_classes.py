@@ -2,12 +2,14 @@
 
 ``ecg_beat_classes`` describes each beat with :func:`medmodal.ecg.beat_features.
 ecg_beat_features` (a morphology window resampled to 128 Hz and the RR context in units
-of the record's own rhythm: any sampling rate, any single lead) and evaluates a small
-network in numpy (weights as safetensors + JSON config in ``medmodal/ecg/models``,
-trained on MIT-BIH DS1 only by ``benchmarks/train_beat_model.py``; scores on DS2 in
-``benchmarks/results/beat_model.md``). Beats that cannot be described are ``"unknown"``
-with the reason; input too short, flat or sparse makes every beat ``"unknown"``: odd
-input never raises.
+of the record's own rhythm: any sampling rate, any single lead), adds the same features
+standardised over the record's own beats (:func:`medmodal.ecg.beat_features.
+record_standardise`, the default model ``aami-beats-v2``: unlabelled per-patient
+adaptation) and evaluates a small network in numpy (weights as safetensors + JSON
+config in ``medmodal/ecg/models``, trained on MIT-BIH DS1 only by
+``benchmarks/train_beat_model.py``; scores on DS2 in ``benchmarks/results/beat_model.md``).
+Beats that cannot be described are ``"unknown"`` with the reason; input too short, flat
+or sparse makes every beat ``"unknown"``: odd input never raises.
 
 Example:
     >>> from medmodal.ecg.simulate import ecg_simulate_annotated
@@ -36,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from medmodal.ecg._beats.network import Network, shipped_network
-from medmodal.ecg.beat_features import ecg_beat_features
+from medmodal.ecg.beat_features import ecg_beat_features, record_standardise
 from medmodal.registry import Registry
 from medmodal.types import ArrayLike, FloatArray, IntArray
 
@@ -65,9 +67,16 @@ UNKNOWN = "unknown"
 #: The shipped models ``ecg_beat_classes(..., model=...)`` accepts (value: file stem).
 BEAT_MODELS: Registry[str] = Registry("beat model")
 BEAT_MODELS.add(
-    "aami-beats-v1",
-    "aami-beats-v1",
+    "aami-beats-v2",
+    "aami-beats-v2",
     aliases=("default",),
+    description="MLP on the v1 features plus the same features standardised over the "
+    "record's own beats (median / interquartile range, no labels); trained on MIT-BIH DS1 "
+    "(leads MLII and V1/V2/V4/V5)",
+)
+BEAT_MODELS.add(
+    "aami-beats-v1",
+    "aami-beats-v1",
     description="MLP on the 128 Hz beat window, its deviation from the record's median "
     "beat and the RR context; trained on MIT-BIH DS1 (leads MLII and V1/V2/V4/V5)",
 )
@@ -212,7 +221,10 @@ def ecg_beat_classes(
     n = len(feats)
     prob = np.full((n, len(BEAT_CLASSES)), np.nan)
     if feats.valid.any():
-        prob[feats.valid] = net.probabilities(feats.matrix()[feats.valid])
+        x = feats.matrix()[feats.valid]
+        if net.config.get("record_standardise", False):
+            x = np.concatenate([x, record_standardise(x)], axis=1)
+        prob[feats.valid] = net.probabilities(x)
     labels = tuple(
         BEAT_CLASSES[int(np.argmax(prob[i]))] if feats.valid[i] else UNKNOWN for i in range(n)
     )

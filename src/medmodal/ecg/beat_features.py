@@ -48,6 +48,7 @@ __all__ = [
     "WINDOW_S",
     "BeatFeatures",
     "ecg_beat_features",
+    "record_standardise",
 ]
 
 #: Rate (Hz) every beat window is resampled to.
@@ -58,6 +59,8 @@ WINDOW_S = (-0.25, 0.45)
 N_WINDOW = round((WINDOW_S[1] - WINDOW_S[0]) * INTERNAL_RATE)
 #: Length of one row of :meth:`BeatFeatures.matrix`.
 N_FEATURES = 2 * N_WINDOW + len(RR_NAMES)
+#: Floor (in feature units) of the spread in :func:`record_standardise`.
+SPREAD_FLOOR = 0.05
 #: Fewest beats in a record for the record statistics (median RR and beat).
 MIN_BEATS = 5
 #: Lowest sampling rate (Hz) at which a QRS complex keeps its shape.
@@ -299,3 +302,31 @@ def _describe(x: FloatArray, missing: BoolArray, at: IntArray, inside: BoolArray
     rr[where] = rhythm
     return BeatFeatures(at, full, dev, rr, valid, tuple(reason), rate, x.size / rate, name,
                         record_rr)  # fmt: skip
+
+
+def record_standardise(matrix: ArrayLike) -> FloatArray:
+    """Each column of one record's feature matrix in units of that record's own beats.
+
+    Every column minus its median over the rows, over its interquartile range (plus
+    :data:`SPREAD_FLOOR`): a beat then reads as typical or atypical *for this patient*,
+    which uses the patient's unlabelled beats only. Pass the valid beats of one record.
+
+    Args:
+        matrix: ``(n_beats, n_features)`` rows of :meth:`BeatFeatures.matrix` of one record.
+
+    Returns:
+        ``(n_beats, n_features)`` float32, finite for any finite input (an empty input
+        gives an empty result).
+
+    Example:
+        >>> x = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
+        >>> [round(float(v), 3) for v in record_standardise(x)[:, 0]]
+        [-0.952, 0.0, 0.952]
+    """
+    x = np.asarray(matrix, dtype=np.float64)
+    if x.ndim != 2:
+        raise InvalidParameterError(f"record_standardise: matrix must be 2-D, got {x.ndim}-D")
+    if x.shape[0] == 0:
+        return x.astype(np.float32)
+    q25, q50, q75 = np.percentile(x, [25, 50, 75], axis=0)
+    return ((x - q50) / (q75 - q25 + SPREAD_FLOOR)).astype(np.float32)
