@@ -4,6 +4,7 @@ from the results JSON (``--render-only`` rewrites the page from it)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -102,6 +103,7 @@ def render(results: dict[str, Any]) -> str:
     for name, e in results.get("sklearn", {}).items():
         lines.append(_row(name, e["ds2"]))
     lines += ["", "Published F1 values in parentheses are computed from their Se and +P."]
+    lines += render_shipped()
     cv = {k: v for k, v in results.get("fusion", {}).items() if "ds1_cv" in v}
     if cv:
         lines += ["", "## Model selection: patient-grouped CV inside DS1", "", HEADER]
@@ -287,4 +289,53 @@ def render_bars(results: dict[str, Any]) -> list[str]:
     lines = ["", f"## Bars (best fusion model by DS1 CV: {best})", ""]
     for text, value, bar in checks:
         lines.append(f"- {text}: {value:.3f} -> {'met' if value >= bar else 'MISSED'}")
+    return lines
+
+
+#: The shipped beat model's results (``benchmarks/train_beat_model.py``).
+SHIPPED = Path(__file__).resolve().parent / "results" / "beat_model.json"
+#: Its DS2 variants, in the order shown.
+SHIPPED_SETS = {
+    "ds2": "DS2",
+    "ds2_without_202": "DS2 without 202",
+    "ds2_detected": "DS2, our detected peaks",
+    "ds2_128hz": "DS2 resampled to 128 Hz",
+}
+
+
+def _mean_sd(stat: dict[str, Any], scale: float, digits: int) -> str:
+    return f"{scale * stat['mean']:.{digits}f} ± {scale * stat['sd']:.{digits}f}"
+
+
+def _shipped_row(label: str, summary: dict[str, Any]) -> str:
+    cells = [_mean_sd(summary["accuracy"], 100, 1)]
+    for c in SCORED:
+        cells += [_mean_sd(summary[f"{c}_se"], 100, 1), _mean_sd(summary[f"{c}_ppv"], 100, 1)]
+        cells.append(_mean_sd(summary[f"{c}_f1"], 1, 3))
+    cells.append(f"**{_mean_sd(summary['macro_f1_nsv'], 1, 3)}**")
+    return f"| {label} | " + " | ".join(cells) + " |"
+
+
+def render_shipped(path: Path = SHIPPED) -> list[str]:
+    """The shipped beat model's DS2 rows (5-seed mean ± sd), read from its own results file
+    so the two pages cannot disagree; nothing when that file is absent."""
+    if not path.exists():
+        return []
+    beat = json.loads(path.read_text())
+    model = beat.get("model", "the default model of medmodal.ecg.beat_classes")
+    lines = [
+        "",
+        f"## The shipped beat model beside the fusion methods ({model})",
+        "",
+        "`medmodal.ecg.ecg_beat_classes` (MLII beat windows at 128 Hz + RR context, features "
+        "also standardised over each record's own unlabelled beats), trained on DS1 only by "
+        f"`benchmarks/train_beat_model.py`; mean ± sd over seeds {beat['seeds']} (shipped: "
+        f"seed {beat['ship_seed']}); patient-bootstrap intervals in "
+        "[`beat_model.md`](beat_model.md).",
+        "",
+        HEADER,
+    ]
+    for key, label in SHIPPED_SETS.items():
+        if key in beat["summary"]:
+            lines.append(_shipped_row(label, beat["summary"][key]))
     return lines

@@ -392,6 +392,7 @@ def main(argv: list[str] | None = None) -> None:
         "selection": chosen,
         "seeds": seeds,
         "ship_seed": SHIP_SEED,
+        "model": MODEL_NAME,
         "runs": runs,
         "summary": {k: summarise(v) for k, v in runs.items()},
         "train_beats": {c: int((y == k).sum()) for k, c in enumerate(BEAT_CLASSES)},
