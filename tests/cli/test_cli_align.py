@@ -113,8 +113,13 @@ def test_gallery_feeds_the_service(run_dir: Path, medpix_dir: Path, tmp_path: Pa
     )
     assert text.status_code == 200, text.text
     hits = text.json()["hits"]
-    assert {h["id"] for h in hits} <= {str(r["image"]) for r in rows}
-    assert sum(h["id"] in ct_ids for h in hits) >= 3  # the model learned CT vs MR
+    assert {h["image_id"] for h in hits} <= {str(r["image"]) for r in rows}
+    assert sum(h["image_id"] in ct_ids for h in hits) >= 3  # the model learned CT vs MR
+    by_image = {str(r["image"]): r for r in rows}
+    for hit in hits:  # each image comes with its caption, its case and its PNG
+        assert hit["caption"] and hit["case_id"] == str(by_image[hit["image_id"]]["U_id"])
+        served = client.get(hit["image_url"])
+        assert served.status_code == 200 and served.content.startswith(b"\x89PNG")
     mr = next(r for r in rows if r["Type"] == "MR")
     png = (medpix_dir / "images" / f"{mr['image']}.png").read_bytes()
     image = client.post(
@@ -123,7 +128,10 @@ def test_gallery_feeds_the_service(run_dir: Path, medpix_dir: Path, tmp_path: Pa
         files={"image": ("q.png", png, "image/png")},
     )
     assert image.status_code == 200, image.text
-    assert "MR" in image.json()["hits"][0]["id"]
+    top = image.json()["hits"][0]
+    assert "MR" in top["caption"]
+    assert top["image_id"] in by_image and top["case_id"] == str(by_image[top["image_id"]]["U_id"])
+    assert client.get(top["image_url"]).status_code == 200
 
 
 def test_gallery_defaults_to_the_checkpoint_folder_and_rejects_ecg_data(

@@ -6,6 +6,7 @@ import io
 import json
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -13,9 +14,13 @@ from fastapi.testclient import TestClient
 
 torch = pytest.importorskip("torch")
 
-from medmodal.serve.gallery import GALLERY_JSON, GALLERY_TENSORS  # noqa: E402
+from medmodal.serve.gallery import GALLERY_IMAGES, GALLERY_JSON, GALLERY_TENSORS  # noqa: E402
 
 SIZE = 32
+#: The gallery of the ``tiny-image`` model: three images, one caption each.
+IMAGE_IDS = ["img/0", "img 1", "img-2"]  # a slash and a space: the URLs quote them
+CAPTIONS = ["caption zero", "caption one", "caption two"]
+CASES = ["case-a", "case-a", "case-b"]
 
 
 def _png(seed: int) -> tuple[bytes, np.ndarray]:
@@ -50,9 +55,21 @@ def _save_image_model(folder: Path) -> tuple[list[bytes], torch.nn.Module]:
     images = [_png(seed) for seed in range(3)]
     with torch.no_grad():
         emb = model.encode_image(torch.from_numpy(np.concatenate([p for _, p in images])), True)
-    save_file({"text_embeddings": emb.contiguous()}, str(folder / GALLERY_TENSORS))
-    names = {"image_ids": [], "captions": ["caption zero", "caption one", "caption two"]}
+    emb = emb.contiguous()
+    save_file(
+        {"text_embeddings": emb, "image_embeddings": emb.clone()}, str(folder / GALLERY_TENSORS)
+    )
+    names = {
+        "image_ids": IMAGE_IDS,
+        "captions": CAPTIONS,
+        "image_captions": [0, 1, 2],
+        "image_cases": CASES,
+        "caption_cases": CASES,
+    }
     (folder / GALLERY_JSON).write_text(json.dumps(names))
+    (folder / GALLERY_IMAGES).mkdir()
+    for i, (data, _) in enumerate(images):  # what save_gallery(..., pngs=...) writes
+        (folder / GALLERY_IMAGES / f"{i:05d}.png").write_bytes(data)
     return [data for data, _ in images], model
 
 
@@ -110,7 +127,13 @@ def test_image_query_finds_its_caption(model_client: TestClient, models_dir: Pat
     body = r.json()
     assert body["query"] == "image"
     assert [h["rank"] for h in body["hits"]] == [1, 2]
-    assert body["hits"][0]["id"] == ["caption zero", "caption one", "caption two"][k]
+    top = body["hits"][0]
+    assert top["caption"] == CAPTIONS[k]
+    assert (top["image_id"], top["case_id"]) == (IMAGE_IDS[k], CASES[k])
+    assert top["image_url"] == f"/v1/align/images/tiny-image/{quote(IMAGE_IDS[k], safe='')}"
+    served = model_client.get(top["image_url"])
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    assert served.content == png  # the gallery's own image
     assert body["hits"][0]["score"] == pytest.approx(1.0, abs=1e-4)
     assert body["hits"][1]["score"] < body["hits"][0]["score"]
     models = model_client.get("/v1/models").json()["models"]
@@ -141,6 +164,31 @@ def test_align_errors(model_client: TestClient) -> None:
         422,
         "top_k",
     )
+
+
+def test_align_image_route_errors(
+    model_client: TestClient, make_client: Callable[..., TestClient], tmp_path: Path
+) -> None:
+    """Unknown image, unknown model, a fusion model, or a gallery without PNGs: 4xx JSON."""
+    url = "/v1/align/images"
+    message = _error(model_client.get(f"{url}/tiny-image/no-such-image"), 404, "image_id")
+    assert "no gallery image 'no-such-image'" in message
+    _error(model_client.get(f"{url}/nope/img-2"), 404, "model")
+    assert "fusion model" in _error(model_client.get(f"{url}/tiny-fusion/img-2"), 422, "model")
+    _error(model_client.get(f"{url}/tiny-image/{'x' * 300}"), 422, "image_id")
+    # the same model and gallery without its PNG folder: no URLs, and the route is a 404
+    import shutil
+
+    bare = tmp_path / "models" / "bare"
+    _save_image_model(bare)
+    shutil.rmtree(bare / GALLERY_IMAGES)
+    client = make_client(models_dir=tmp_path / "models")
+    png, _ = _png(2)
+    r = client.post("/v1/align/search", data={"model": "bare"}, files={"image": ("q.png", png)})
+    assert r.status_code == 200, r.text
+    top = r.json()["hits"][0]
+    assert (top["caption"], top["image_id"], top["image_url"]) == (CAPTIONS[2], "img-2", None)
+    _error(client.get(f"{url}/bare/img-2"), 404, "image_id")
 
 
 def test_fusion_errors(model_client: TestClient, client: TestClient) -> None:
@@ -188,18 +236,36 @@ def test_text_query_finds_its_image(make_client: Callable[..., TestClient], tmp_
     captions = ["axial CT of the head", "sagittal MR of the spine", "chest radiograph"]
     with torch.no_grad():
         emb = model.encode_text(captions, normalize=True)
-    save_file({"image_embeddings": emb.contiguous()}, str(folder / GALLERY_TENSORS))
-    (folder / GALLERY_JSON).write_text(
-        json.dumps({"image_ids": ["ct", "mr", "xr"], "captions": []})
+    save_file(
+        {"image_embeddings": emb.contiguous(), "text_embeddings": emb.clone().contiguous()},
+        str(folder / GALLERY_TENSORS),
     )
+    names = {
+        "image_ids": ["ct", "mr", "xr"],
+        "captions": captions,
+        "image_captions": [0, 1, 2],
+        "image_cases": ["c1", "c2", "c3"],
+    }
+    (folder / GALLERY_JSON).write_text(json.dumps(names))
+    (folder / GALLERY_IMAGES).mkdir()
+    pngs = [_png(seed)[0] for seed in range(3)]
+    for i, data in enumerate(pngs):
+        (folder / GALLERY_IMAGES / f"{i:05d}.png").write_bytes(data)
     client = make_client(models_dir=tmp_path / "models")
     r = client.post(
         "/v1/align/search", data={"model": "tiny-clip", "text": captions[1], "top_k": 3}
     )
     assert r.status_code == 200, r.text
     hits = r.json()["hits"]
-    assert hits[0]["id"] == "mr"
+    assert (hits[0]["image_id"], hits[0]["caption"], hits[0]["case_id"]) == (
+        "mr",
+        captions[1],
+        "c2",
+    )
     assert hits[0]["score"] == pytest.approx(1.0, abs=1e-4)
+    assert [h["rank"] for h in hits] == [1, 2, 3]
+    assert client.get(hits[0]["image_url"]).content == pngs[1]
+    assert all(h["caption"] in captions and h["image_url"] for h in hits)
 
 
 def test_fusion_predict_with_a_saved_classifier(
@@ -280,10 +346,26 @@ def test_gallery_round_trip(tmp_path: Path) -> None:
         {"name": "g", "embed_dim": 8, "image": {"widths": [8], "image_size": SIZE}}
     ).eval()
     images = torch.from_numpy(np.concatenate([_png(seed)[1] for seed in range(5)]))
-    save_gallery(tmp_path, model, images=images, image_ids=[f"img{i}" for i in range(5)])
+    pixels = [np.full((SIZE, SIZE), 40 * i, dtype=np.uint8) for i in range(5)]
+    ids = [f"img{i}" for i in range(5)]
+    with pytest.raises(InvalidParameterError, match="2 pngs for 5 images"):
+        save_gallery(tmp_path, model, images=images, image_ids=ids, pngs=pixels[:2])
+    assert not (tmp_path / GALLERY_TENSORS).exists()  # refused before anything is written
+    cases = ["a", "a", "b", "c", "c"]
+    save_gallery(tmp_path, model, images=images, image_ids=ids, image_cases=cases, pngs=pixels)
     gallery = load_gallery(tmp_path)
     assert gallery is not None
     assert gallery.image_ids == ("img0", "img1", "img2", "img3", "img4")
+    assert [gallery.image_case(i) for i in range(5)] == cases
+    assert gallery.image_caption(0) is None  # no captions in this gallery
+    from PIL import Image
+
+    from medmodal.serve.gallery import image_path
+
+    path = image_path(tmp_path, 3)
+    assert path is not None and image_path(tmp_path, 5) is None
+    with Image.open(path) as png:
+        np.testing.assert_array_equal(np.asarray(png), pixels[3])
     assert gallery.image_embeddings.shape == (5, 8) and gallery.captions == ()
     np.testing.assert_allclose(np.linalg.norm(gallery.image_embeddings, axis=1), 1.0, atol=1e-5)
     best = rank(gallery.image_embeddings[3], gallery.image_embeddings, 2)

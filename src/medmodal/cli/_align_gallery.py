@@ -113,8 +113,20 @@ def build_gallery(
     images = torch.from_numpy(np.repeat(pixels, channels, axis=1))  # (N, C, S, S)
     ids = _image_ids(dataset)
     captions = list(dict.fromkeys(dataset.texts))  # several images of a case share one
+    index = {caption: j for j, caption in enumerate(captions)}
+    cases = _image_cases(dataset)
     model.eval()
-    save_gallery(folder, model, images=images, image_ids=ids, captions=captions)
+    save_gallery(
+        folder,
+        model,
+        images=images,
+        image_ids=ids,
+        captions=captions,
+        image_captions=[index[t] for t in dataset.texts],
+        image_cases=cases,
+        caption_cases=_caption_cases(cases, dataset.texts, captions),
+        pngs=list(dataset.images),  # (S, S) uint8 each, shown by the service
+    )
     return {
         "folder": str(folder),
         "data": task.name,
@@ -140,3 +152,19 @@ def _image_ids(dataset: ImageTextPairs) -> list[str]:
     if "image_id" in labels.columns:
         return [str(i) for i in labels["image_id"]]
     return [f"image-{i}" for i in range(len(dataset))]
+
+
+def _image_cases(dataset: ImageTextPairs) -> list[str]:
+    """Each image's case id, or ``[]`` when the data do not say."""
+    labels = dataset.labels
+    if "case_id" not in labels.columns:
+        return []
+    return [str(c) for c in labels["case_id"]]
+
+
+def _caption_cases(cases: list[str], texts: list[str], captions: list[str]) -> list[str]:
+    """The case id of each distinct caption (that of its first image), or ``[]``."""
+    if not cases:
+        return []
+    first = dict(zip(reversed(texts), reversed(cases), strict=True))
+    return [first[c] for c in captions]

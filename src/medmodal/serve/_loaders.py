@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import importlib
 import io
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
 from medmodal.errors import MedmodalError
 from medmodal.serve._errors import ServiceError
-from medmodal.serve.gallery import Gallery, load_gallery, rank
+from medmodal.serve.gallery import Gallery, image_path, load_gallery, rank
 from medmodal.serve.model_store import LOADERS, StoredModel
 
 #: Largest pixel count accepted for a query image.
@@ -44,10 +46,13 @@ def _scrub(exc: Exception, stored: StoredModel) -> str:
 class AlignSearcher:
     """Text -> nearest gallery images, image -> nearest gallery captions."""
 
-    def __init__(self, name: str, model: Any, gallery: Gallery | None) -> None:
+    def __init__(
+        self, name: str, model: Any, gallery: Gallery | None, folder: Path | None = None
+    ) -> None:
         self.name = name
         self.model = model
         self.gallery = gallery
+        self.folder = folder
 
     def _gallery(self, side: str) -> Gallery:
         g = self.gallery
@@ -65,7 +70,11 @@ class AlignSearcher:
         gallery = self._gallery("image")
         query = self._encode(lambda torch: self.model.encode_text([text], normalize=True))
         hits = rank(query, gallery.image_embeddings, top_k)
-        return self._result("text", [(gallery.image_ids[i], s) for i, s in hits])
+        rows = [
+            self._hit(gallery, s, image=i, caption=None, case=gallery.image_case(i))
+            for i, s in hits
+        ]
+        return self._result("text", rows)
 
     def search_image(self, data: bytes, top_k: int) -> dict[str, Any]:
         gallery = self._gallery("text")
@@ -74,7 +83,47 @@ class AlignSearcher:
             lambda torch: self.model.encode_image(torch.from_numpy(pixels), normalize=True)
         )
         hits = rank(query, gallery.text_embeddings, top_k)
-        return self._result("image", [(gallery.captions[i], s) for i, s in hits])
+        rows = [
+            self._hit(gallery, s, image=gallery.caption_image(j), caption=j,
+                      case=gallery.caption_case(j))
+            for j, s in hits
+        ]  # fmt: skip
+        return self._result("image", rows)
+
+    def image_file(self, image_id: str) -> Path:
+        """The PNG file of gallery image ``image_id``.
+
+        Raises:
+            ServiceError: 404 when the gallery has no such image or keeps no images.
+        """
+        g = self.gallery
+        ids = () if g is None else g.image_ids
+        path = None
+        if image_id in ids and self.folder is not None:
+            path = image_path(self.folder, ids.index(image_id))
+        if path is None:
+            raise ServiceError(
+                404,
+                f"model {self.name!r} has no gallery image {image_id[:80]!r}",
+                field="image_id",
+                code="image_not_found",
+            )
+        return path
+
+    def _hit(
+        self, g: Gallery, score: float, *, image: int | None, caption: int | None,
+        case: str | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """One hit: the image (with a URL when its PNG is kept), its caption and case."""
+        image_id = None if image is None else g.image_ids[image]
+        url = None
+        if image is not None and self.folder is not None and image_path(self.folder, image):
+            url = f"/v1/align/images/{quote(self.name, safe='')}/{quote(str(image_id), safe='')}"
+        text = g.captions[caption] if caption is not None else g.image_caption(image or 0)
+        if case is None and image is not None:
+            case = g.image_case(image)
+        return {"score": score, "image_id": image_id, "image_url": url,
+                "caption": text, "case_id": case}  # fmt: skip
 
     def _encode(self, encode: Any) -> np.ndarray:
         import torch
@@ -85,8 +134,8 @@ class AlignSearcher:
         except MedmodalError as exc:
             raise ServiceError(422, f"model {self.name!r}: {exc}", field="model") from None
 
-    def _result(self, query: str, hits: list[tuple[str, float]]) -> dict[str, Any]:
-        rows = [{"rank": r + 1, "id": i, "score": s} for r, (i, s) in enumerate(hits)]
+    def _result(self, query: str, hits: list[dict[str, Any]]) -> dict[str, Any]:
+        rows = [{"rank": r + 1, **hit} for r, hit in enumerate(hits)]
         return {"model": self.name, "query": query, "hits": rows}
 
 
@@ -128,7 +177,7 @@ def _load_align(stored: StoredModel) -> AlignSearcher:
         raise ServiceError(
             422, f"model {stored.name!r} cannot be loaded: {_scrub(exc, stored)}", field="model"
         ) from None
-    return AlignSearcher(stored.name, loaded.model, gallery)
+    return AlignSearcher(stored.name, loaded.model, gallery, stored.path)
 
 
 @LOADERS.register("fusion", description="saved fusion classifier")

@@ -1,10 +1,12 @@
-"""``GET /v1/models``, ``POST /v1/fusion/predict`` and ``POST /v1/align/search``."""
+"""``GET /v1/models``, ``POST /v1/fusion/predict``, ``POST /v1/align/search`` and
+``GET /v1/align/images/{model}/{image_id}``."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Path, UploadFile
+from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from medmodal.serve._errors import ServiceError
@@ -89,5 +91,22 @@ def models_router(store: ModelStore) -> APIRouter:
             return searcher.search_image(data, top_k)
 
         return await run_in_threadpool(run)
+
+    @router.get(
+        "/align/images/{model}/{image_id:path}",
+        response_class=FileResponse,
+        responses={**_MODEL_ERRORS, 200: {"content": {"image/png": {}}}},
+    )
+    async def align_image(
+        model: Annotated[str, Path(min_length=1, max_length=128)],
+        image_id: Annotated[str, Path(min_length=1, max_length=256)],
+    ) -> Any:
+        """The PNG of one gallery image (the ``image_url`` of a search hit)."""
+
+        def run() -> Any:
+            return store.get(model, "align").image_file(image_id)
+
+        path = await run_in_threadpool(run)
+        return FileResponse(path, media_type="image/png")
 
     return router

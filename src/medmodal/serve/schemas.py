@@ -254,11 +254,23 @@ class FusionPrediction(_Model):
 
 
 class AlignHit(_Model):
-    """One gallery item and its cosine similarity to the query."""
+    """One gallery item and its cosine similarity to the query: an image (for a text
+    query) or a caption (for an image query), each with what the gallery knows of the
+    other side."""
 
-    rank: int
-    id: str
-    score: float
+    rank: int = Field(description="1 for the nearest item")
+    score: float = Field(description="cosine similarity of the item to the query")
+    image_id: str | None = Field(
+        description="the image found (text query) or the first image of the caption "
+        "found (image query); null when the gallery does not say"
+    )
+    image_url: str | None = Field(
+        description="GET this path for the image's PNG; null when the gallery keeps no images"
+    )
+    caption: str | None = Field(
+        description="the caption found (image query) or the image's caption (text query)"
+    )
+    case_id: str | None = Field(description="the case the item comes from, when known")
 
 
 class AlignResult(_Model):
