@@ -71,6 +71,9 @@ def fusion_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, d
     clf.fit(data.X, data.y)
     root = tmp_path_factory.mktemp("models")
     clf.save(root / "demo-fusion")
+    from tests.serve._align_models import save_image_model
+
+    save_image_model(root / "demo-search")  # for the search box
     return root, clf, {name: values[0] for name, values in data.X.items()}
 
 
@@ -176,6 +179,60 @@ def test_fusion_form_keyboard_contrast_and_print(
     pdf = page.pdf(print_background=True)
     (ARTIFACTS / "browser-fusion-print.pdf").write_bytes(pdf)
     assert _pages(pdf) == 1
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+
+
+def test_search_box_shows_images_and_captions(browser_page: tuple[Any, Any, str]) -> None:
+    """An image query shows the captions found with their gallery images; errors in words."""
+    from tests.serve._align_models import CAPTIONS, CASES, png_query
+
+    sync_api, context, url = browser_page
+    expect = sync_api.expect
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(url + "/")
+    expect(page.locator("#search-status")).to_have_text("1 search model(s).", timeout=30_000)
+    assert page.locator("#search-model option").all_text_contents() == ["demo-search"]
+    for control in ("search-text", "search-image", "search-k", "search-model"):
+        assert page.locator(f"label[for={control}]").count() == 1, control
+    assert page.get_attribute("#search-results", "aria-live") == "polite"
+    assert page.get_attribute("#search-status", "aria-live") == "polite"
+
+    png, _ = png_query(1)
+    page.set_input_files(
+        "#search-image", files=[{"name": "q.png", "mimeType": "image/png", "buffer": png}]
+    )
+    page.click("#search-run")
+    expect(page.locator("#search-status")).to_have_text("Found 3 caption(s).", timeout=30_000)
+    items = page.locator("#search-results li")
+    expect(items).to_have_count(3)
+    assert items.nth(0).locator(".search-caption").text_content() == CAPTIONS[1]
+    meta = items.nth(0).locator(".search-meta").text_content() or ""
+    assert "#1" in meta and "image img 1" in meta and f"case {CASES[1]}" in meta
+    image = items.nth(0).locator("img")
+    expect(image).to_have_count(1, timeout=30_000)
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") == 32
+    assert CAPTIONS[1] in (image.get_attribute("alt") or "")
+    expect(page.locator("#search-results img")).to_have_count(3, timeout=30_000)
+    worst = page.evaluate(CONTRAST_JS)
+    assert worst[0][0] >= 4.5, worst
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-search.png"), full_page=True)
+
+    # both or neither: refused in the page; a text query to a model without a text tower:
+    # the service's 422, in words
+    page.fill("#search-text", "axial CT")
+    page.click("#search-run")
+    expect(page.locator("#search-status")).to_have_class("error")
+    page.set_input_files("#search-image", files=[])
+    page.click("#search-run")
+    expect(page.locator("#search-status")).to_have_text(
+        re.compile(r"^Error 422 \(model\)"), timeout=30_000
+    )
+    assert failed == [f"422 {url}/v1/align/search"], failed  # the image URLs all load
     assert not [p for p in problems if "Content Security Policy" in p], problems
 
 
