@@ -254,6 +254,7 @@ def test_api_key(make_client: Callable[..., TestClient], record_files: dict[str,
     _error(client.get("/v1/models", headers=wrong), 401, None)
     _error(client.post("/v1/fusion/predict", json={}), 401, None)
     _error(client.post("/v1/align/search", data={"model": "m", "text": "x"}), 401, None)
+    _error(client.get("/v1/align/images/m/img-1"), 401, None)
     assert client.get("/v1/models", headers={"X-API-Key": "s3cret-key"}).status_code == 200
     bearer = {"Authorization": "Bearer s3cret-key"}
     assert client.post(URL, files=parts, headers=bearer).status_code == 200

@@ -44,6 +44,7 @@ def test_openapi_lists_every_endpoint(client: TestClient) -> None:
         "/v1/models",
         "/v1/fusion/predict",
         "/v1/align/search",
+        "/v1/align/images/{model}/{image_id}",
     }
     analyze = schema["paths"]["/v1/ecg/analyze"]["post"]
     assert {"200", "401", "413", "422"} <= set(analyze["responses"])
