@@ -144,7 +144,13 @@ def _save_pngs(folder: Path, pngs: Sequence[np.ndarray]) -> None:
 
 
 def image_path(folder: Path, index: int) -> Path | None:
-    """The PNG file of gallery image ``index`` in model ``folder``, or ``None``."""
+    """The PNG file of gallery image ``index`` in model ``folder``, or ``None``.
+
+    Example:
+        >>> import tempfile
+        >>> image_path(Path(tempfile.mkdtemp()), 0) is None
+        True
+    """
     path = folder / GALLERY_IMAGES / f"{index:05d}.png"
     return path if path.is_file() else None
 
