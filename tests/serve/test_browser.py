@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.serve._live import live_app
 
 from medmodal.data.bundled import bundled_path, load_bundled
 from medmodal.ecg.process import ecg_process
@@ -37,28 +35,10 @@ pytestmark = [
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port, in a thread."""
-    uvicorn = pytest.importorskip("uvicorn")
-    from medmodal.serve.app import create_app
     from medmodal.serve.settings import Settings
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = create_app(Settings(tmp_dir=tmp_path))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start within 20 s")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with live_app(Settings(tmp_dir=tmp_path)) as url:
+        yield url
     assert not any(tmp_path.iterdir()), "an upload folder was left behind"
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from medmodal.ecg.delineate import FIDUCIAL_NAMES
+
 #: AAMI beat classes counted when ``summary()`` has a ``beat_classes`` block.
 BEAT_CLASS_COUNTS = ("N", "S", "V", "F", "Q", "unknown")
 
@@ -56,18 +58,7 @@ BEAT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("rr_s", "float64"),
     ("heart_rate_bpm", "float64"),
     ("rr_flag", "string"),
-    *(
-        (name, "int64")
-        for name in (
-            "p_onset",
-            "p_peak",
-            "p_offset",
-            "qrs_onset",
-            "qrs_offset",
-            "t_peak",
-            "t_offset",
-        )
-    ),
+    *((name, "int64") for name in FIDUCIAL_NAMES if name != "r_peak"),
     *((name, "float64") for name in ("pr_ms", "qrs_ms", "qt_ms", "qtc_bazett_ms")),
     ("beat_class", "string"),
     ("beat_class_p", "float64"),
