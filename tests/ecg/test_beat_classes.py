@@ -40,13 +40,17 @@ def test_contract_on_a_simulated_sinus_record() -> None:
     n = len(sim.r_peaks)
     assert BEAT_CLASSES == ("N", "S", "V", "F", "Q") and set(BEAT_CLASS_NAMES) == set(BEAT_CLASSES)
     assert len(res) == n and res.probability.shape == (n, 5)
-    assert np.allclose(res.probability.sum(axis=1), 1.0)
-    assert res.counts()["N"] >= n - 2  # sinus beats are normal
+    # the last R peak (119.8 s) is 0.19 s before the end: its window runs past it
+    assert res.label[-1] == "unknown" and res.reason[-1] == "window outside the signal"
+    assert np.isnan(res.probability[-1]).all() and np.isnan(res.confidence[-1])
+    assert np.allclose(res.probability[:-1].sum(axis=1), 1.0)
+    assert res.counts()["N"] >= n - 3 and res.counts()["unknown"] == 1  # sinus: normal
     assert set(res.counts()) == set(ALLOWED)
-    assert np.allclose(res.confidence, res.probability.max(axis=1))
+    assert np.allclose(res.confidence[:-1], res.probability[:-1].max(axis=1))
     s = res.summary()
     json.dumps(s)  # JSON-safe
-    assert s["n_beats"] == n and s["label"] == "classified" and s["reason"] == ""
+    assert s["n_beats"] == n and s["n_classified"] == n - 1
+    assert s["label"] == "classified" and s["reason"] == ""
     assert s["pvc_per_hour"] == pytest.approx(res.counts()["V"] / (120 / 3600))
     assert s["model"] == "aami-beats-v2" and res.model == "aami-beats-v2"
     frame = res.to_frame()
@@ -161,7 +165,35 @@ def test_beat_level_unknowns() -> None:
     assert res.label[-1] == "unknown" and res.reason[-1] == "the R peak is outside the signal"
     assert res.label[10] == "unknown" and "NaN" in str(res.reason[10])
     assert res.reason[20] is None and res.label[20] in BEAT_CLASSES
-    assert res.counts()["unknown"] == 2
+    # and the simulation's last beat (59.86 s): its window runs past the end
+    assert res.label[-2] == "unknown" and res.reason[-2] == "window outside the signal"
+    assert res.counts()["unknown"] == 3
+
+
+def test_edge_beats_are_unknown_not_classified_from_padding() -> None:
+    """A beat whose 0.7 s window (0.25 s before the R peak, 0.45 s after) needs samples
+    before the start or after the end is unknown, counted apart; one sample further in,
+    it is classified."""
+    sim = ecg_simulate_annotated(60, 250, heart_rate=70, seed=0)
+    x, peaks = sim.signal, sim.r_peaks
+    assert peaks[0] < 0.25 * 250  # the simulation's first R peak is at 0.148 s
+    res = ecg_beat_classes(x, 250, peaks)
+    assert res.label[0] == "unknown" and res.reason[0] == "window outside the signal"
+    assert res.counts()["unknown"] == 1 and res.summary()["n_classified"] == len(peaks) - 1
+    # the same beats with the record cut just before / just after the last window fits
+    k = len(peaks) // 2
+    first, last = -0.25 * 250, (89 / 128 - 0.25) * 250  # the window's first and last point
+    fits = ecg_beat_classes(x[: int(np.ceil(peaks[k] + last)) + 1], 250, peaks[: k + 1])
+    short = ecg_beat_classes(x[: int(np.ceil(peaks[k] + last))], 250, peaks[: k + 1])
+    assert fits.label[k] in BEAT_CLASSES and fits.reason[k] is None
+    assert short.label[k] == "unknown" and short.reason[k] == "window outside the signal"
+    start = int(np.floor(peaks[1] + first))  # the record starting where beat 1's window does
+    assert ecg_beat_classes(x[start:], 250, peaks[1:] - start).label[0] in BEAT_CLASSES
+    assert ecg_beat_classes(x[start + 1 :], 250, peaks[1:] - start - 1).label[0] == "unknown"
+    # all beats at the edges: unknown for that reason, and the summary says so
+    edges = ecg_beat_classes(x[:2000], 250, [10, 20, 30, 1980, 1990])
+    assert edges.summary()["label"] == "unknown"
+    assert edges.summary()["reason"] == "window outside the signal"
 
 
 def test_no_beats() -> None:
@@ -257,5 +289,8 @@ def test_ptbxl_lead_ii_at_100_hz(ptbxl_dir) -> None:
             peaks = ecg_peaks(ecg_clean(rec.signal[:, lead], 100), 100)
         res = ecg_beat_classes(rec.signal, 100, peaks, lead="II", lead_names=rec.lead_names)
         found[ecg_id] = res.counts()
-    assert len(norm) >= 5 and all(found[i]["N"] == sum(found[i].values()) for i in norm)
+    # every classified beat of a sinus record is N (beats whose window runs past the 10 s
+    # record's start or end are unknown)
+    classified = {i: sum(found[i].values()) - found[i]["unknown"] for i in found}
+    assert len(norm) >= 5 and all(found[i]["N"] == classified[i] > 0 for i in norm)
     assert sum(found[i]["V"] > 0 for i in pvc) >= 0.75 * len(pvc)

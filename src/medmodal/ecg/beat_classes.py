@@ -8,15 +8,19 @@ record_standardise`, the default model ``aami-beats-v2``: unlabelled per-patient
 adaptation) and evaluates a small network in numpy (weights as safetensors + JSON
 config in ``medmodal/ecg/models``, trained on MIT-BIH DS1 only by
 ``benchmarks/train_beat_model.py``; scores on DS2 in ``benchmarks/results/beat_model.md``).
-Beats that cannot be described are ``"unknown"`` with the reason; input too short, flat
-or sparse makes every beat ``"unknown"``: odd input never raises.
+Beats that cannot be described are ``"unknown"`` with the reason, among them a beat whose
+feature window runs past the record's start or end (:data:`WINDOW_OUTSIDE`: it would be
+classified from edge padding); input too short, flat or sparse makes every beat
+``"unknown"``: odd input never raises.
 
 Example:
     >>> from medmodal.ecg.simulate import ecg_simulate_annotated
     >>> sim = ecg_simulate_annotated(60, 250, heart_rate=70, seed=0)
     >>> res = ecg_beat_classes(sim.signal, 250, sim.r_peaks)
-    >>> res.counts()["N"] == len(sim.r_peaks), res.summary()["pvc_per_hour"]
+    >>> res.counts()["N"] == len(sim.r_peaks) - 1, res.summary()["pvc_per_hour"]
     (True, 0.0)
+    >>> res.label[0], res.reason[0]  # its R peak at 0.148 s: the window starts 0.25 s before
+    ('unknown', 'window outside the signal')
     >>> ecg_beat_classes(sim.signal, 250, sim.r_peaks[:3]).label
     ('unknown', 'unknown', 'unknown')
 
@@ -38,14 +42,22 @@ import numpy as np
 import pandas as pd
 
 from medmodal.ecg._beats.network import Network, shipped_network
-from medmodal.ecg.beat_features import ecg_beat_features, record_standardise
+from medmodal.ecg.beat_features import (
+    INTERNAL_RATE,
+    N_WINDOW,
+    WINDOW_S,
+    BeatFeatures,
+    ecg_beat_features,
+    record_standardise,
+)
 from medmodal.registry import Registry
-from medmodal.types import ArrayLike, FloatArray, IntArray
+from medmodal.types import ArrayLike, BoolArray, FloatArray, IntArray
 
 __all__ = [
     "BEAT_CLASSES",
     "BEAT_CLASS_NAMES",
     "BEAT_MODELS",
+    "WINDOW_OUTSIDE",
     "BeatClasses",
     "available_models",
     "ecg_beat_classes",
@@ -63,6 +75,9 @@ BEAT_CLASS_NAMES: dict[str, str] = {
     "Q": "unclassifiable",
 }
 UNKNOWN = "unknown"
+#: Reason of a beat whose feature window (:data:`~medmodal.ecg.beat_features.WINDOW_S`
+#: around the R peak) needs samples before the record's start or after its end.
+WINDOW_OUTSIDE = "window outside the signal"
 
 #: The shipped models ``ecg_beat_classes(..., model=...)`` accepts (value: file stem).
 BEAT_MODELS: Registry[str] = Registry("beat model")
@@ -101,7 +116,8 @@ class BeatClasses:
         label: per beat, one of :data:`BEAT_CLASSES` or ``"unknown"``.
         probability: ``(n, 5)`` class probabilities in :data:`BEAT_CLASSES` order; NaN
             rows where the label is unknown.
-        reason: per beat, why it is unknown (``None`` otherwise).
+        reason: per beat, why it is unknown (``None`` otherwise), e.g.
+            :data:`WINDOW_OUTSIDE` for a beat too near the record's start or end.
         sampling_rate: Hz.
         duration_s: analysed duration (s), for rates per hour.
         lead: name of the lead the beats were classified on.
@@ -219,25 +235,44 @@ def ecg_beat_classes(
         signal, sampling_rate, peaks, lead=lead, lead_names=lead_names, clean=clean
     )
     n = len(feats)
+    valid, reason = _inside_the_signal(feats)
     prob = np.full((n, len(BEAT_CLASSES)), np.nan)
-    if feats.valid.any():
-        x = feats.matrix()[feats.valid]
+    if valid.any():
+        x = feats.matrix()[valid]
         if net.config.get("record_standardise", False):
             x = np.concatenate([x, record_standardise(x)], axis=1)
-        prob[feats.valid] = net.probabilities(x)
-    labels = tuple(
-        BEAT_CLASSES[int(np.argmax(prob[i]))] if feats.valid[i] else UNKNOWN for i in range(n)
-    )
+        prob[valid] = net.probabilities(x)
+    labels = tuple(BEAT_CLASSES[int(np.argmax(prob[i]))] if valid[i] else UNKNOWN for i in range(n))
     return BeatClasses(
         peaks=feats.peaks,
         label=labels,
         probability=prob,
-        reason=feats.reason,
+        reason=reason,
         sampling_rate=feats.sampling_rate,
         duration_s=feats.duration_s,
         lead=feats.lead,
         model=str(net.config.get("name", name)),
     )
+
+
+def _inside_the_signal(feats: BeatFeatures) -> tuple[BoolArray, tuple[str | None, ...]]:
+    """The beats the model may classify, and every beat's reason.
+
+    A beat whose window (:data:`~medmodal.ecg.beat_features.WINDOW_S` around the R peak,
+    sampled at :data:`~medmodal.ecg.beat_features.INTERNAL_RATE`) needs samples before
+    the first or after the last would be classified from the edge value held there, and
+    can get a confident wrong label: it is unknown (:data:`WINDOW_OUTSIDE`), and kept out
+    of the record's own statistics (:func:`record_standardise`). Beats already unknown
+    keep their reason.
+    """
+    rate = feats.sampling_rate
+    last_sample = round(feats.duration_s * rate) - 1
+    first = WINDOW_S[0] * rate  # offset (samples) of the window's first point
+    last = ((N_WINDOW - 1) / INTERNAL_RATE + WINDOW_S[0]) * rate  # and of its last
+    outside = (feats.peaks + first < 0) | (feats.peaks + last > last_sample)
+    edge = feats.valid & outside
+    reason = tuple(WINDOW_OUTSIDE if e else r for e, r in zip(edge, feats.reason, strict=True))
+    return feats.valid & ~outside, reason
 
 
 BEAT_MODELS.document(ecg_beat_classes, "{models}")
