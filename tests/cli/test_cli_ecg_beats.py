@@ -65,3 +65,27 @@ def test_short_record_says_unknown_with_the_reason(tmp_path: Path) -> None:
     block = json.loads(result.stdout)["summary"]["beat_classes"]
     assert block["label"] == "unknown" and block["reason"]
     assert beat_rows(block) == [("beat classes", f"unknown: {block['reason']}")]
+
+
+def test_flat_record_is_analysed_with_unknowns_and_exit_0(tmp_path: Path) -> None:
+    """A flat record (electrodes off) is a result, not an error: exit 0, every label
+    "unknown"/"undetermined" with the reason, and the warning on stderr."""
+    path = tmp_path / "flat.csv"
+    np.savetxt(path, np.full(2500, 0.2), header="II", comments="", delimiter=",")
+    args = ["ecg", "analyze", str(path), "--sampling-rate", "250"]
+    table = runner.invoke(app, args)
+    assert table.exit_code == 0, table.output
+    out = " ".join(table.stdout.split())  # the table wraps long cells
+    assert "beats │ 0 (no R peaks: the signal is flat" in out
+    assert "atrial fibrillation │ unknown: the signal is flat" in out
+    assert "beat classes │ unknown: the signal is flat" in out
+    assert "rhythm │ undetermined" in out and "quality │ unacceptable" in out
+    assert "warning: ecg_process: the signal is flat" in " ".join(table.stderr.split())
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    summary = payload["summary"]
+    assert summary["n_beats"] == 0 and payload["r_peaks"] == []
+    assert summary["heart_rate"]["mean_bpm"] is None
+    assert summary["beat_classes"]["label"] == summary["atrial_fibrillation"]["label"] == "unknown"
+    assert "flat" in summary["beat_classes"]["reason"] and "flat" in payload["warnings"][0]

@@ -143,8 +143,9 @@ def test_bad_parameters(kwargs: dict[str, object], error: type[Exception]) -> No
 
 
 def test_bad_signals() -> None:
-    with pytest.raises(InvalidSignalError, match="flat"):
-        ecg_process(np.zeros(FS * 10), FS)
+    # a flat record is no error: unknowns with the reason (tests/ecg/test_process_flat.py)
+    with pytest.warns(MedmodalWarning, match="flat"):
+        assert ecg_process(np.zeros(FS * 10), FS).peaks.size == 0
     with pytest.raises(InvalidSignalError, match="at least 2 s"):
         ecg_process(np.ones(FS), FS)
 

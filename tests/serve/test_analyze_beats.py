@@ -56,3 +56,28 @@ def test_schema_documents_the_beat_block(client: TestClient) -> None:
     assert "beat_classes" in schema["ECGAnalysis"]["properties"]
     assert set(schema["BeatClassCounts"]["properties"]) == {"N", "S", "V", "F", "Q", "unknown"}
     assert {"beat_class", "beat_class_p"} <= set(schema["BeatSeries"]["properties"])
+
+
+def test_flat_record_is_200_with_unknowns(client: TestClient) -> None:
+    """A flat record (electrodes off, a blank export) is a well-formed request whose
+    answer is "nothing to measure": 200 with the unknowns and the reason, as for a record
+    too short for AF or beat labels (a 4xx would say the client sent something wrong)."""
+    buffer = io.StringIO()
+    np.savetxt(buffer, np.zeros(5000), header="II", comments="")
+    r = client.post(
+        URL, files=one_file("flat.csv", buffer.getvalue().encode()), data={"sampling_rate": "250"}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    ECGAnalysis.model_validate(body)
+    assert body["n_beats"] == 0 and body["r_peaks"] == [] and body["hrv"] is None
+    assert body["heart_rate"]["mean_bpm"] is None and body["intervals"] is None
+    assert body["rhythm"]["overall"] == "undetermined"
+    assert all("flat" in w["reason"] for w in body["rhythm"]["windows"])
+    assert body["atrial_fibrillation"]["label"] == "unknown"
+    assert body["beat_classes"]["label"] == "unknown"
+    assert (
+        "flat" in body["beat_classes"]["reason"] and "flat" in body["atrial_fibrillation"]["reason"]
+    )
+    assert body["quality"]["overall"] == "unacceptable"
+    assert any("the signal is flat" in note for note in body["notes"])

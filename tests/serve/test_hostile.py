@@ -149,7 +149,17 @@ def test_unicode_digit_leads_are_422(
 @pytest.mark.parametrize(
     ("name", "data"),
     [
-        ("a.npz", _npz(signal=np.zeros(5000), fs=360.0, ann_fs=np.array([1, 2]))),
+        # ann_fs is read with annotations only (a flat signal alone is no error: 200)
+        (
+            "a.npz",
+            _npz(
+                signal=np.zeros(5000),
+                fs=360.0,
+                ann_fs=np.array([1, 2]),
+                ann_sample=np.array([10]),
+                ann_symbol=np.array(["N"]),
+            ),
+        ),
         ("b.npz", zip_bytes({"notes.txt": b"hello"})),
         ("c.npz", zip_bytes({"signal.npy": b"not an npy"})),
         ("d.npz", _npz(signal=np.zeros(5000), fs=np.array(["x"]))),

@@ -122,6 +122,8 @@ class BeatClasses:
         duration_s: analysed duration (s), for rates per hour.
         lead: name of the lead the beats were classified on.
         model: model name and version.
+        record_reason: why the record as a whole has no classified beat (e.g. a flat
+            signal without R peaks), shown by :meth:`summary` when no beat gives one.
     """
 
     peaks: IntArray
@@ -132,6 +134,7 @@ class BeatClasses:
     duration_s: float
     lead: str | None
     model: str
+    record_reason: str | None = None
 
     def __len__(self) -> int:
         return len(self.label)
@@ -178,7 +181,7 @@ class BeatClasses:
             "model": self.model,
             "lead": self.lead,
             "label": "classified" if classified else UNKNOWN,
-            "reason": "" if classified else (reasons[0] if reasons else "no beats"),
+            "reason": "" if classified else (reasons or [self.record_reason or "no beats"])[0],
         }
 
     def to_frame(self) -> pd.DataFrame:

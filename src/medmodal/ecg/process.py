@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -40,10 +41,11 @@ from medmodal.ecg._process_steps import (
     _peak_lead_reason,
 )
 from medmodal.ecg._validate import CheckedSignal, as_signal, check_sampling_rate
-from medmodal.ecg.beat_classes import BEAT_MODELS
+from medmodal.ecg.af import ecg_af
+from medmodal.ecg.beat_classes import BEAT_CLASSES, BEAT_MODELS, BeatClasses, load_beat_model
 from medmodal.ecg.clean import _clean_unchecked
 from medmodal.ecg.intervals import ecg_intervals
-from medmodal.ecg.peaks import _peaks_unchecked
+from medmodal.ecg.peaks import DETECTORS, _peaks_unchecked
 from medmodal.ecg.powerline import resolve_powerline
 from medmodal.ecg.quality import _quality_unchecked
 from medmodal.ecg.rate import ecg_rate
@@ -51,9 +53,10 @@ from medmodal.ecg.resample import AnalysisPlan, analysis_plan
 from medmodal.ecg.result import ECGResult
 from medmodal.ecg.rhythm import ecg_rhythm
 from medmodal.ecg.rr import ecg_rr
+from medmodal.errors import MedmodalWarning
 from medmodal.types import ArrayLike
 
-__all__ = ["HRV_IRREGULAR_SHARE", "MIN_BEATS_HRV", "ECGResult", "ecg_process"]
+__all__ = ["FLAT_SIGNAL", "HRV_IRREGULAR_SHARE", "MIN_BEATS_HRV", "ECGResult", "ecg_process"]
 
 
 def ecg_process(
@@ -109,21 +112,29 @@ def ecg_process(
     caller's rate, every index of the result is in the caller's samples, and
     :attr:`ECGResult.analysis_rate` and :attr:`ECGResult.notes` say so.
 
+    A flat signal (every lead constant: electrodes off, a blank export) is no error: the
+    result has no R peaks, heart rate n/a, rhythm "undetermined", AF and beat classes
+    "unknown", each with the reason :data:`FLAT_SIGNAL`, quality "unacceptable", and a
+    :class:`~medmodal.errors.MedmodalWarning` (also in :attr:`ECGResult.notes`) says so.
+
     Returns:
         An :class:`ECGResult`.
 
     Raises:
-        InvalidSignalError: the signal cannot be analysed (see
-            :func:`medmodal.ecg._validate.as_signal`).
+        InvalidSignalError: the signal cannot be read as a recording: not real numbers,
+            empty, not 1-D/2-D, shorter than 2 s, or a lead without finite samples or
+            with a NaN/inf gap over 1 s (see :func:`medmodal.ecg._validate.as_signal`).
         InvalidParameterError: a bad parameter (unknown method, wrong lead names, ...).
     """
     func = "ecg_process"
     rate = check_sampling_rate(sampling_rate, func=func)
-    checked = as_signal(signal, rate, func=func)
+    checked = as_signal(signal, rate, func=func, allow_flat=True)
     names = _lead_names(lead_names, checked.n_leads)
     if beat_model is not None:
         BEAT_MODELS.resolve(beat_model)  # an unknown model fails before the work
     options = _Options(method, clean_method, powerline, window, delineate, dict(metadata or {}))
+    if len(checked.flat_leads) == checked.n_leads:
+        return _flat_result(checked, rate, names, options, beat_model)
     plan = analysis_plan(rate)
     if not plan.resamples:
         result = _analyse(checked, rate, names, options)
@@ -142,6 +153,61 @@ def ecg_process(
         result.cleaned, result.sampling_rate, result.peaks, result.peak_lead, names, beat_model
     )
     return replace(result, beat_classes=classes)
+
+
+#: Why nothing could be measured on a signal whose every lead is constant.
+FLAT_SIGNAL = "the signal is flat (every sample of every lead has the same value)"
+
+
+def _flat_result(
+    checked: CheckedSignal,
+    rate: float,
+    names: tuple[str, ...],
+    options: _Options,
+    beat_model: str | None,
+) -> ECGResult:
+    """The result of a flat signal (electrodes off, a blank export): no R peaks; heart
+    rate n/a, rhythm undetermined, AF and beat classes unknown, each with the reason
+    :data:`FLAT_SIGNAL`, quality unacceptable; a :class:`MedmodalWarning` says so. The
+    options are checked as for any signal (a bad one still raises)."""
+    note = (
+        f"{FLAT_SIGNAL}: there is no ECG to analyse; no R peaks, and heart rate, rhythm, "
+        "atrial fibrillation and beat classes are unknown"
+    )
+    warnings.warn(f"ecg_process: {note}", MedmodalWarning, stacklevel=3)
+    DETECTORS.get(options.method)  # an unknown detector fails here too
+    mains = resolve_powerline(
+        options.powerline, checked.data, rate, metadata_hz=options.metadata.get("powerline_hz"),
+        metadata_source=options.metadata.get("powerline_source"), func="ecg_process",
+    )  # fmt: skip
+    cleaned = _clean_unchecked(checked, rate, method=options.clean_method, powerline=mains.hz)
+    peaks, n = np.zeros(0, dtype=np.int64), checked.n_samples
+    rhythm = ecg_rhythm(peaks, rate, n_samples=n, window=options.window)
+    af = ecg_af(peaks, rate, n_samples=n, window=options.window)
+    classes = None
+    if beat_model is not None:
+        model = str(load_beat_model(beat_model).config.get("name", beat_model))
+        classes = BeatClasses(peaks, (), np.zeros((0, len(BEAT_CLASSES))), (), rate, n / rate,
+                              names[0], model, record_reason=FLAT_SIGNAL)  # fmt: skip
+    return ECGResult(
+        sampling_rate=rate,
+        raw=checked.data,
+        cleaned=cleaned,
+        lead_names=names,
+        peaks=peaks,
+        rate_bpm=np.full(n, np.nan),
+        hrv=None,
+        rhythm=replace(rhythm, reason=(FLAT_SIGNAL,) * len(rhythm.label)),
+        quality=_quality_unchecked(
+            checked, rate, peaks=peaks, cleaned=cleaned, window=options.window
+        ),
+        delineation=None,
+        powerline=mains,
+        peak_lead_reason=f"no R peaks: {FLAT_SIGNAL}",
+        af=replace(af, reason=(FLAT_SIGNAL,) * len(af.label)),
+        notes=(note,),
+        beat_classes=classes,
+    )
 
 
 @dataclass(frozen=True)
