@@ -36,7 +36,8 @@ main{max-width:1100px;margin:0 auto;padding:1.5rem 2rem 4rem;background:#fff}
 h1{font-size:1.8rem;margin:.2rem 0}h2{margin-top:2.5rem;border-bottom:2px solid #dde3ea;
  padding-bottom:.2rem}h3{margin:1.4rem 0 .4rem;font-size:1.1rem}
 .sub{color:#5a6573;margin:0 0 1rem}
-.smoke{background:#fff4ce;border:2px solid #8a6d00;color:#3d3000;padding:.6rem .8rem;font-weight:600}
+.smoke{background:#fff4ce;border:2px solid #8a6d00;color:#3d3000;padding:.6rem .8rem;
+font-weight:600}
 nav{background:#f0f3f7;border:1px solid #dde3ea;border-radius:6px;padding:.6rem 1rem}
 nav ol{margin:.2rem 0;padding-left:1.3rem}
 table{border-collapse:collapse;margin:.4rem 0 .3rem;font-size:13.5px}
