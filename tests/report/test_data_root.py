@@ -75,6 +75,9 @@ def test_align_section_on_medpix(tmp_path: Path) -> None:
     assert content.meaning.startswith("Data: real MedPix 2.0") and "MedPix" in content.title
     retrieval = content.metrics["retrieval"]
     assert retrieval["a_to_b_R@10"] > 2 * 10 / retrieval["n"]  # above chance
+    # early-stopped on val, scored once on dev, under the name of what it is
+    assert (content.metrics["split"], content.metrics["evaluation"]) == ("dev", "prompted")
+    assert "not zero-shot" in content.tables[1].title
 
 
 def test_a_data_root_without_any_data_set_is_one_error(tmp_path: Path) -> None:

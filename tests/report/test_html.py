@@ -102,3 +102,15 @@ def test_save_figure_rejects_paths(tmp_path: Path) -> None:
 def test_context_scale_halves_in_quick_mode(quick: bool, expected: int) -> None:
     assert SectionContext(Path("."), quick=quick).scale(10) == expected
     assert SectionContext(Path("."), quick=True).scale(1) == 1
+
+
+def test_a_quick_run_says_so_at_the_top_of_the_page(tmp_path: Path) -> None:
+    """--quick pages carry the smoke-run line before any number; full runs do not."""
+    from medmodal.report.html import SMOKE_BANNER
+
+    sections = _sections(tmp_path)
+    quick = render_report(sections, root=tmp_path, settings={"quick": True})
+    full = render_report(sections, root=tmp_path, settings={"quick": False})
+    assert SMOKE_BANNER.split(":")[0] in quick and 'class="smoke"' in quick
+    assert quick.index('class="smoke"') < quick.index("<section")
+    assert 'class="smoke"' not in full

@@ -36,6 +36,8 @@ main{max-width:1100px;margin:0 auto;padding:1.5rem 2rem 4rem;background:#fff}
 h1{font-size:1.8rem;margin:.2rem 0}h2{margin-top:2.5rem;border-bottom:2px solid #dde3ea;
  padding-bottom:.2rem}h3{margin:1.4rem 0 .4rem;font-size:1.1rem}
 .sub{color:#5a6573;margin:0 0 1rem}
+.smoke{background:#fff4ce;border:2px solid #8a6d00;color:#3d3000;padding:.6rem .8rem;
+font-weight:600}
 nav{background:#f0f3f7;border:1px solid #dde3ea;border-radius:6px;padding:.6rem 1rem}
 nav ol{margin:.2rem 0;padding-left:1.3rem}
 table{border-collapse:collapse;margin:.4rem 0 .3rem;font-size:13.5px}
@@ -67,7 +69,7 @@ def render_report(
         sections: section results, in order.
         root: the report folder (figure links are made relative to it).
         settings: run settings shown in the header (seed, quick, data root...).
-        title: page title.
+        title: page title (a quick run's page carries :data:`SMOKE_BANNER` under it).
     """
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     shown = ", ".join(f"{k}={v}" for k, v in settings.items())
@@ -79,6 +81,7 @@ def render_report(
         f"<h1>{_e(title)}</h1>",
         f'<p class="sub">medmodal {_e(medmodal.__version__)} &middot; {stamp} &middot; '
         f"{_e(shown)}</p>",
+        _smoke_banner(settings),
         _contents(sections),
         _overview(sections),
         *(_section(s, root) for s in sections),
@@ -87,6 +90,20 @@ def render_report(
         "</main></body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+#: The line a ``--quick`` page carries at the top (as the CLI's tables and JSON do).
+SMOKE_BANNER = (
+    "Smoke run — not a result: --quick does about half the work in every section "
+    "(fewer records, epochs and resamples). Rerun without --quick before reading any number."
+)
+
+
+def _smoke_banner(settings: Mapping[str, Any]) -> str:
+    """The smoke-run notice for a quick run, else nothing."""
+    if not settings.get("quick"):
+        return ""
+    return f'<p class="smoke" role="note">{_e(SMOKE_BANNER)}</p>'
 
 
 def write_report(
