@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from medmodal.ecg._af import cosen, irregularity, morphology
+from medmodal.ecg._af import cosen, episodes, irregularity, morphology
 from medmodal.ecg._validate import as_peaks, as_signal, check_sampling_rate
 from medmodal.ecg._windows import WindowedLabels, check_window, window_bounds
 from medmodal.ecg.delineate import ecg_delineate
@@ -47,13 +47,11 @@ LABELS = ("af", "not_af", "unknown")
 #: The overall label in words, as :meth:`AFResult.summary` gives it.
 OVERALL_NAMES = {"af": "atrial fibrillation", "not_af": "none", "unknown": "unknown"}
 #: Fewest RR intervals in a recording for any AF decision (one 12-beat COSEn segment).
-MIN_INTERVALS = 12
-#: A window with fewer RR intervals ending in it is ``"unknown"``.
-MIN_WINDOW_INTERVALS = 4
-#: Shortest AF episode kept (s): the clinical definition of an AF episode.
-MIN_EPISODE_S = 30.0
-#: AF-like runs closer than this (s) are one episode.
-MERGE_GAP_S = 10.0
+MIN_INTERVALS = episodes.MIN_INTERVALS
+#: Windows, episodes: see :mod:`medmodal.ecg._af.episodes`.
+MIN_WINDOW_INTERVALS = episodes.MIN_WINDOW_INTERVALS
+MIN_EPISODE_S = episodes.MIN_EPISODE_S
+MERGE_GAP_S = episodes.MERGE_GAP_S
 #: RR intervals outside this range (s) are gaps in detection (missed or extra beats),
 #: never AF.
 RR_RANGE_S = (0.2, 3.0)
@@ -305,8 +303,8 @@ def _detect(
         flags = np.asarray(detector(rr, p_present if uses_p else None, odd), dtype=bool) & ok
         if name == "irregularity":
             usable = irregularity.judgeable(irregularity.usable(rr, odd) & ok)
-    episodes = _episodes(beats, flags, rate)
-    return _result(beats, rate, length, window_s, episodes, name=name, used_p=uses_p, usable=usable)
+    spans = episodes.episodes(beats, flags, rate)
+    return _result(beats, rate, length, window_s, spans, name=name, used_p=uses_p, usable=usable)
 
 
 def _p_present(data: FloatArray, rate: float, beats: IntArray) -> BoolArray:
@@ -315,89 +313,33 @@ def _p_present(data: FloatArray, rate: float, beats: IntArray) -> BoolArray:
     return np.asarray(marks.p_peak[1:] >= 0, dtype=bool)
 
 
-def _episodes(beats: IntArray, flags: BoolArray, rate: float) -> FloatArray:
-    """``(n, 2)`` AF episodes in seconds from the per-interval flags."""
-    if not flags.any():
-        return np.empty((0, 2))
-    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
-    starts = beats[np.flatnonzero(edges == 1)] / rate
-    stops = beats[np.flatnonzero(edges == -1)] / rate  # the end beat of the last interval
-    keep_start, keep_stop = [starts[0]], [stops[0]]
-    for s, e in zip(starts[1:], stops[1:], strict=True):
-        if s - keep_stop[-1] < MERGE_GAP_S:
-            keep_stop[-1] = e
-        else:
-            keep_start.append(s)
-            keep_stop.append(e)
-    spans = np.column_stack([keep_start, keep_stop])
-    return spans[spans[:, 1] - spans[:, 0] >= MIN_EPISODE_S]
-
-
 def _result(
     beats: IntArray,
     rate: float,
     length: int,
     window_s: float,
-    episodes: FloatArray,
+    spans: FloatArray,
     *,
     name: str,
     used_p: bool,
     usable: BoolArray | None = None,
 ) -> AFResult:
     starts, stops = window_bounds(length, rate, window_s, func="ecg_af")
-    start_s, end_s = starts / rate, stops / rate
-    owner = np.searchsorted(stops, beats[1:], side="right")
-    counts = np.bincount(owner, minlength=starts.size)[: starts.size].astype(np.int64)
-    good = counts
-    if usable is not None:
-        good = np.bincount(owner, weights=usable, minlength=starts.size)[: starts.size]
-    covered = np.zeros(starts.size)
-    for e_start, e_stop in episodes:
-        covered += np.clip(np.minimum(end_s, e_stop) - np.maximum(start_s, e_start), 0, None)
-    fraction = covered / (end_s - start_s)
-    labelled = [
-        _label(int(c), float(f), total=beats.size - 1, usable=int(g))
-        for c, f, g in zip(counts, fraction, good, strict=True)
-    ]
+    verdicts = episodes.window_verdicts(beats, starts, stops, rate, spans, usable)
     return AFResult(
-        start_s=start_s,
-        end_s=end_s,
-        label=tuple(lab for lab, _ in labelled),
-        reason=tuple(why for _, why in labelled),
-        af_fraction=fraction,
-        n_intervals=counts,
+        start_s=starts / rate,
+        end_s=stops / rate,
+        label=verdicts.labels,
+        reason=verdicts.reasons,
+        af_fraction=verdicts.fraction,
+        n_intervals=verdicts.counts,
         window_s=window_s,
-        episode_start_s=episodes[:, 0].copy(),
-        episode_end_s=episodes[:, 1].copy(),
-        burden_pct=float(100.0 * (episodes[:, 1] - episodes[:, 0]).sum() / (length / rate)),
+        episode_start_s=spans[:, 0].copy(),
+        episode_end_s=spans[:, 1].copy(),
+        burden_pct=float(100.0 * (spans[:, 1] - spans[:, 0]).sum() / (length / rate)),
         method=name,
         used_p_waves=used_p,
     )
-
-
-def _label(count: int, fraction: float, *, total: int, usable: int) -> tuple[str, str]:
-    if total < MIN_INTERVALS:
-        return "unknown", (
-            f"too few beats: the recording has {max(total, 0)} RR interval(s); AF "
-            f"detection needs at least {MIN_INTERVALS}"
-        )
-    if count < MIN_WINDOW_INTERVALS and fraction < 0.5:
-        return "unknown", (
-            f"too few beats: {count} RR interval(s) in the window; {MIN_WINDOW_INTERVALS} "
-            "are needed"
-        )
-    if 2 * usable < count and fraction < 0.5:
-        return "unknown", (
-            "too noisy or too many ectopic beats to judge: "
-            f"{count - usable} of the {count} RR intervals in the window lie "
-            f"where fewer than {100 * irregularity.LOW_USABLE:.0f} % of the "
-            f"{irregularity.WIDTH} intervals around are usable (the others are pauses, "
-            "premature beats with their compensatory pause or beats unlike the dominant QRS "
-            "shape: ectopic, aberrant or noisy)"
-        )
-    if fraction >= 0.5:
-        return "af", f"{100 * fraction:.0f} % of the window lies in an AF episode"
-    return "not_af", f"{100 * fraction:.0f} % of the window lies in an AF episode"
 
 
 def _check_n_samples(n_samples: object, *, func: str) -> int | None:
