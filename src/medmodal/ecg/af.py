@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from medmodal.ecg._af import cosen, episodes, irregularity, morphology
+from medmodal.ecg._af import atrial, cosen, episodes, irregularity, morphology
 from medmodal.ecg._validate import as_peaks, as_signal, check_sampling_rate
 from medmodal.ecg._windows import WindowedLabels, check_window, window_bounds
 from medmodal.ecg.delineate import ecg_delineate
@@ -248,8 +248,8 @@ def ecg_af(
         length = int(beats[-1]) + 1 if beats.size else 1
     uses_p = checked is not None and name == "irregularity" and beats.size > MIN_INTERVALS
     p_present = _p_present(checked.data, rate, beats) if uses_p and checked else None
-    odd = morphology.odd_beats(checked.data, rate, beats) if uses_p and checked else None
-    return _detect(beats, rate, length, window_s, name, detector, p_present, odd)
+    data = checked.data if uses_p and checked else None
+    return _detect(beats, rate, length, window_s, name, detector, p_present, data)
 
 
 AF_METHODS.document(ecg_af)
@@ -273,13 +273,11 @@ def _af_with_p_waves(
     uses_p = p_present is not None and name == "irregularity"
     before_end = None if p_present is None or not uses_p else np.asarray(p_present[1:], dtype=bool)
     window_s = check_window(window, func="ecg_af")
-    odd = None
+    data = None
     if signal is not None and name == "irregularity" and peaks.size > MIN_INTERVALS:
-        odd = morphology.odd_beats(
-            np.asarray(signal, dtype=float).reshape(signal.shape[0], -1), sampling_rate, peaks
-        )
+        data = np.asarray(signal, dtype=float).reshape(signal.shape[0], -1)
     return _detect(
-        peaks, sampling_rate, n_samples, window_s, name, AF_METHODS.get(name), before_end, odd
+        peaks, sampling_rate, n_samples, window_s, name, AF_METHODS.get(name), before_end, data
     )
 
 
@@ -291,16 +289,22 @@ def _detect(
     name: str,
     detector: AFMethod,
     p_present: BoolArray | None,
-    odd: BoolArray | None = None,
+    data: FloatArray | None = None,
 ) -> AFResult:
-    """Flag the intervals, group them into episodes and label the windows."""
+    """Flag the intervals, group them into episodes and label the windows. ``data``
+    (default method only): the ``(n_samples, n_leads)`` ECG for the QRS-shape check and
+    the organised-atrial-activity (flutter) veto."""
     rr = np.diff(beats) / rate
     uses_p = p_present is not None and rr.size >= MIN_INTERVALS
     flags = np.zeros(rr.size, dtype=bool)
     usable = None
     if rr.size >= MIN_INTERVALS:
+        ours = name == "irregularity" and data is not None
+        odd = morphology.odd_beats(data, rate, beats) if ours and data is not None else None
         ok = (rr >= RR_RANGE_S[0]) & (rr <= RR_RANGE_S[1])
         flags = np.asarray(detector(rr, p_present if uses_p else None, odd), dtype=bool) & ok
+        if ours and data is not None:
+            flags &= ~atrial.organised(data, rate, beats, flags)
         if name == "irregularity":
             usable = irregularity.judgeable(irregularity.usable(rr, odd) & ok)
     spans = episodes.episodes(beats, flags, rate)

@@ -23,7 +23,7 @@ MIN_WINDOW_INTERVALS = 4
 #: Shortest AF episode kept (s): the clinical definition of an AF episode.
 MIN_EPISODE_S = 30.0
 #: AF-like runs closer than this (s) are one episode.
-MERGE_GAP_S = 10.0
+MERGE_GAP_S = 20.0
 
 
 @dataclass(frozen=True)
