@@ -2,13 +2,16 @@
 
 ``ecg_af`` marks every RR interval AF-like or not with the chosen method (registry
 below), joins AF-like intervals into episodes (gaps under :data:`MERGE_GAP_S` closed,
-episodes under :data:`MIN_EPISODE_S` dropped: the clinical 30 s definition) and labels
+20 s for the default method; episodes under :data:`MIN_EPISODE_S` dropped: the clinical
+30 s definition) and labels
 each window ``"af"`` when episodes cover at least half of it, ``"not_af"`` otherwise, or
 ``"unknown"`` with the reason when the window (or the whole recording) has too few
 beats to judge, or (default method) too few usable intervals: pauses, premature beats
 with their compensatory pause and, with a signal, beats unlike the dominant QRS shape
-(ectopic, paced-fusion or noisy beats) are no AF evidence. Short, noisy or odd input
-never raises.
+(ectopic, paced-fusion or noisy beats) are no AF evidence, and AF-like stretches whose
+atrial activity (after QRS-T cancellation) is organised, as in atrial flutter with
+variable conduction, are not AF (:mod:`medmodal.ecg._af.atrial`). Short, noisy or odd
+input never raises.
 
 Validation on the MIT-BIH rhythm annotations (EC57 AF statistics, development and check
 halves stated): ``benchmarks/ecg_af.py`` -> ``benchmarks/results/ecg_af.md``.
@@ -68,9 +71,10 @@ AF_METHODS.add(
     aliases=("default",),
     description="ours: median |ΔRR| and (RR, ΔRR) dispersion of 64-interval windows "
     "normalised by their median RR, without pauses, premature-beat/compensatory-pause "
-    "pairs and (when ``signal`` is given) beats unlike the dominant QRS shape, plus the "
-    "absence of P waves when ``signal`` is given (thresholds chosen on a MIT-BIH "
-    "development half, benchmarks/results/ecg_af.md)",
+    "pairs and (when ``signal`` is given) beats unlike the dominant QRS shape, plus, when "
+    "``signal`` is given, the absence of P waves and of organised atrial activity "
+    "(flutter) (thresholds chosen on a MIT-BIH development half, "
+    "benchmarks/results/ecg_af.md)",
 )
 AF_METHODS.add(
     "cosen",
@@ -203,7 +207,9 @@ def ecg_af(
             n_leads)``; when given, methods that use P waves delineate it
             (:func:`medmodal.ecg.delineate.ecg_delineate`) and AF needs them absent;
             the default method also sets aside beats whose QRS differs from the
-            dominant shape (ectopic, aberrant, fusion or noisy beats).
+            dominant shape (ectopic, aberrant, fusion or noisy beats) and calls no AF
+            where the atrial activity left after QRS-T cancellation is organised
+            (atrial flutter: a sharp spectral peak, not a broad fibrillatory hump).
         method: AF method name or alias (see above and :func:`available_methods`).
         n_samples: recording length; defaults to the signal's, else just past the last
             peak.
@@ -233,6 +239,10 @@ def ecg_af(
         Petrenas A, Marozas V, Sörnmo L. Low-complexity detection of atrial fibrillation
         in continuous long-term monitoring. Comput Biol Med 65:184-191 (2015) (ectopic
         beats set aside before the irregularity measure).
+        Everett TH 4th, Kok LC, Vaughn RH, Moorman JR, Haines DE. Frequency domain
+        algorithm for quantifying atrial fibrillation organization to increase
+        defibrillation efficacy. IEEE Trans Biomed Eng 48(9):969-978 (2001) (the
+        organisation index of the flutter veto).
     """
     func = "ecg_af"
     rate = check_sampling_rate(sampling_rate, func=func)
@@ -307,7 +317,8 @@ def _detect(
             flags &= ~atrial.organised(data, rate, beats, flags)
         if name == "irregularity":
             usable = irregularity.judgeable(irregularity.usable(rr, odd) & ok)
-    spans = episodes.episodes(beats, flags, rate)
+    gap = irregularity.MERGE_GAP_S if name == "irregularity" else episodes.MERGE_GAP_S
+    spans = episodes.episodes(beats, flags, rate, merge_gap_s=gap)
     return _result(beats, rate, length, window_s, spans, name=name, used_p=uses_p, usable=usable)
 
 

@@ -1,6 +1,7 @@
 """From per-interval AF flags to AF episodes and per-window labels with their reasons.
 
-AF-like intervals are joined into episodes (gaps under :data:`MERGE_GAP_S` closed,
+AF-like intervals are joined into episodes (gaps under :data:`MERGE_GAP_S` closed, or
+the method's own gap,
 episodes under :data:`MIN_EPISODE_S` dropped: the clinical 30 s definition); a window
 is ``"af"`` when episodes cover at least half of it, ``"not_af"`` otherwise, or
 ``"unknown"`` with the reason when the window (or the whole recording) has too few
@@ -22,8 +23,9 @@ MIN_INTERVALS = 12
 MIN_WINDOW_INTERVALS = 4
 #: Shortest AF episode kept (s): the clinical definition of an AF episode.
 MIN_EPISODE_S = 30.0
-#: AF-like runs closer than this (s) are one episode.
-MERGE_GAP_S = 20.0
+#: AF-like runs closer than this (s) are one episode (methods without their own gap:
+#: the peer; ours uses :data:`medmodal.ecg._af.irregularity.MERGE_GAP_S`).
+MERGE_GAP_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,11 @@ class WindowVerdicts:
     reasons: tuple[str, ...]
 
 
-def episodes(beats: IntArray, flags: BoolArray, rate: float) -> FloatArray:
-    """``(n, 2)`` AF episodes in seconds from the per-interval flags.
+def episodes(
+    beats: IntArray, flags: BoolArray, rate: float, *, merge_gap_s: float = MERGE_GAP_S
+) -> FloatArray:
+    """``(n, 2)`` AF episodes in seconds from the per-interval flags (runs closer than
+    ``merge_gap_s`` joined, episodes under :data:`MIN_EPISODE_S` dropped).
 
     Example:
         >>> beats = np.arange(0, 100 * 250, 250)  # one beat a second
@@ -53,7 +58,7 @@ def episodes(beats: IntArray, flags: BoolArray, rate: float) -> FloatArray:
     stops = beats[np.flatnonzero(edges == -1)] / rate  # the end beat of the last interval
     keep_start, keep_stop = [starts[0]], [stops[0]]
     for s, e in zip(starts[1:], stops[1:], strict=True):
-        if s - keep_stop[-1] < MERGE_GAP_S:
+        if s - keep_stop[-1] < merge_gap_s:
             keep_stop[-1] = e
         else:
             keep_start.append(s)
