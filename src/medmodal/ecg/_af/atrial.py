@@ -64,16 +64,17 @@ def residual(data: FloatArray, rate: float, beats: IntArray) -> FloatArray:
     reach = np.append(np.diff(beats) - before, after)[:, None] > offsets[None, :]
     keep = reach & (beats[:, None] + offsets[None, :] >= 0)
     keep &= beats[:, None] + offsets[None, :] < data.shape[0]
+    templates = np.empty_like(segments)
     for start in range(0, beats.size, BLOCK):
         lo = max(0, min(start + BLOCK // 2 - SPAN // 2, beats.size - SPAN))
-        template = np.median(segments[lo : lo + SPAN], axis=0)
-        for i in range(start, min(start + BLOCK, beats.size)):
-            out[index[i, keep[i]]] -= template[keep[i]]
+        templates[start : start + BLOCK] = np.median(segments[lo : lo + SPAN], axis=0)
+    out[index[keep]] -= templates[keep]  # kept samples of different beats never overlap
     return out
 
 
 def organisation(segment: FloatArray, rate: float) -> FloatArray:
-    """Organisation index of each lead of a residual ``(n_samples, n_leads)`` stretch.
+    """Organisation index of each lead of a residual ``(n_samples, n_leads)`` stretch
+    (Welch spectrum, :data:`SEGMENT_S` segments).
 
     Example:
         >>> t = np.arange(0, 60, 1 / 250)
@@ -84,10 +85,15 @@ def organisation(segment: FloatArray, rate: float) -> FloatArray:
     """
     per_segment = min(segment.shape[0], int(SEGMENT_S * rate))
     freq, power = scipy.signal.welch(segment, fs=rate, nperseg=per_segment, axis=0)
+    return _index(freq, power, rate)
+
+
+def _index(freq: FloatArray, power: FloatArray, rate: float) -> FloatArray:
+    """Organisation index per lead of a ``(n_freq, n_leads)`` power spectrum."""
     band = (freq >= BAND[0]) & (freq <= min(BAND[1], 0.45 * rate))
     freq, power = freq[band], power[band]
     if freq.size < 3:
-        return np.zeros(segment.shape[1])
+        return np.zeros(power.shape[1])
     dominant = freq[np.argmax(power, axis=0)]  # (leads,)
     near = (np.abs(freq[:, None] - dominant[None, :]) <= PEAK_HALF_WIDTH) | (
         np.abs(freq[:, None] - 2 * dominant[None, :]) <= PEAK_HALF_WIDTH
@@ -100,6 +106,9 @@ def organised(data: FloatArray, rate: float, beats: IntArray, flags: BoolArray) 
     """Per RR interval, whether it lies in an organised (flutter-like) window; only the
     windows around ``flags`` (AF-like intervals) are analysed.
 
+    The spectra of :data:`SEGMENT_S` segments (half overlapping) are taken once over the
+    record; a window's spectrum is the mean of the segments inside it (Welch's estimate).
+
     Args:
         data: ``(n_samples, n_leads)`` ECG (validated).
         rate: sampling rate (Hz).
@@ -110,10 +119,18 @@ def organised(data: FloatArray, rate: float, beats: IntArray, flags: BoolArray) 
     if not flags.any() or beats.size < SPAN or data.shape[0] < WINDOW_S * rate:
         return out
     clean = residual(data, rate, beats)
+    per_segment = int(SEGMENT_S * rate)
+    freq, times, power = scipy.signal.spectrogram(
+        clean, fs=rate, window="hann", nperseg=per_segment, noverlap=per_segment // 2, axis=0
+    )  # power: (n_freq, n_leads, n_segments)
+    first = times * rate - per_segment / 2  # segment starts (samples)
     mids = (beats[:-1] + beats[1:]) / 2 / rate  # interval centres (s)
-    step, half = STEP_S * rate, WINDOW_S * rate / 2
+    step, width = STEP_S * rate, WINDOW_S * rate
     for centre in np.unique(np.round(mids[flags] / STEP_S)) * step:
-        lo = int(np.clip(centre - half, 0, data.shape[0] - 2 * half))
-        if organisation(clean[lo : lo + int(2 * half)], rate).max() > MAX_ORGANISATION:
+        lo = float(np.clip(centre - width / 2, 0, data.shape[0] - width))
+        inside = (first >= lo - 0.5) & (first + per_segment <= lo + width + 0.5)
+        if inside.any() and _index(freq, power[:, :, inside].mean(axis=2), rate).max() > (
+            MAX_ORGANISATION
+        ):
             out |= np.abs(mids * rate - centre) <= step / 2
     return out
