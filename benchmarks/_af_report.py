@@ -72,10 +72,31 @@ def _speed_line(payload: dict[str, Any]) -> str:
     )
     return (
         "**Cost** (`ecg_af` time summed over the 48 records, reference peaks, relative to "
-        f"COSEn): ours with the signal {t['reference/ours'] / base:.1f}x (P-wave delineation "
-        f"and QRS shapes included), ours RR only {t['reference/ours_rr_only'] / base:.2f}x; "
+        f"COSEn): ours with the signal {t['reference/ours'] / base:.1f}x (P-wave delineation, "
+        "QRS shapes and the flutter check included), ours RR only "
+        f"{t['reference/ours_rr_only'] / base:.2f}x; "
         f"ours with the signal takes {100 * t['reference/ours'] / ecg_s:.3f} % of the "
         "ECG's duration (one core, shared machine)."
+    )
+
+
+def _flutter_line(payload: dict[str, Any]) -> str:
+    """Reference flutter called AF by each variant, all records, per peak source."""
+    parts = []
+    for source in ("reference", "detected"):
+        rows = [r for r in payload["rows"] if r["peaks"] == source]
+        total = sum(r["flutter_s"] for r in rows if r["variant"] == "ours")
+        called = {
+            name: sum(r["flutter_called_af_s"] for r in rows if r["variant"] == name)
+            for name in ("ours", "ours_rr_only", "cosen")
+        }
+        parts.append(
+            f"{source} peaks: ours {called['ours']:.0f} s, ours RR only "
+            f"{called['ours_rr_only']:.0f} s, COSEn {called['cosen']:.0f} s of {total:.0f} s"
+        )
+    return (
+        "**Atrial flutter called AF** (reference `(AFL` time inside detected AF episodes, "
+        "records 202, 203, 222; flutter is not AF): " + "; ".join(parts) + "."
     )
 
 
@@ -102,6 +123,8 @@ def render(payload: dict[str, Any], path: Path) -> str:
         *_goal_lines(payload),
         "",
         _speed_line(payload),
+        "",
+        _flutter_line(payload),
         "",
         "## Pooled (gross) statistics",
         "",

@@ -163,3 +163,17 @@ def test_random_rr_series_clean_result(rr: list[float], fs: float, method: str) 
     assert 0.0 <= res.burden_pct <= 100.0
     assert len(res.label) == len(res.reason) == res.start_s.size
     assert (res.episode_end_s - res.episode_start_s >= 30).all()
+
+
+def test_episodes_join_runs_closer_than_the_gap() -> None:
+    from medmodal.ecg._af import episodes
+
+    beats = np.arange(0, 200 * 250, 250)  # one beat a second
+    flags = np.zeros(beats.size - 1, dtype=bool)
+    flags[0:60] = flags[75:140] = True  # AF-like runs 15 s apart
+    flags[170:190] = True  # a 20 s run: shorter than an episode
+    assert episodes.episodes(beats, flags, 250.0, merge_gap_s=20.0).tolist() == [[0.0, 140.0]]
+    assert episodes.episodes(beats, flags, 250.0, merge_gap_s=10.0).tolist() == [
+        [0.0, 60.0],
+        [75.0, 140.0],
+    ]

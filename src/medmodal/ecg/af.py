@@ -2,13 +2,16 @@
 
 ``ecg_af`` marks every RR interval AF-like or not with the chosen method (registry
 below), joins AF-like intervals into episodes (gaps under :data:`MERGE_GAP_S` closed,
-episodes under :data:`MIN_EPISODE_S` dropped: the clinical 30 s definition) and labels
+20 s for the default method; episodes under :data:`MIN_EPISODE_S` dropped: the clinical
+30 s definition) and labels
 each window ``"af"`` when episodes cover at least half of it, ``"not_af"`` otherwise, or
 ``"unknown"`` with the reason when the window (or the whole recording) has too few
 beats to judge, or (default method) too few usable intervals: pauses, premature beats
 with their compensatory pause and, with a signal, beats unlike the dominant QRS shape
-(ectopic, paced-fusion or noisy beats) are no AF evidence. Short, noisy or odd input
-never raises.
+(ectopic, paced-fusion or noisy beats) are no AF evidence, and AF-like stretches whose
+atrial activity (after QRS-T cancellation) is organised, as in atrial flutter with
+variable conduction, are not AF (:mod:`medmodal.ecg._af.atrial`). Short, noisy or odd
+input never raises.
 
 Validation on the MIT-BIH rhythm annotations (EC57 AF statistics, development and check
 halves stated): ``benchmarks/ecg_af.py`` -> ``benchmarks/results/ecg_af.md``.
@@ -33,7 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from medmodal.ecg._af import cosen, irregularity, morphology
+from medmodal.ecg._af import atrial, cosen, episodes, irregularity, morphology
 from medmodal.ecg._validate import as_peaks, as_signal, check_sampling_rate
 from medmodal.ecg._windows import WindowedLabels, check_window, window_bounds
 from medmodal.ecg.delineate import ecg_delineate
@@ -47,13 +50,11 @@ LABELS = ("af", "not_af", "unknown")
 #: The overall label in words, as :meth:`AFResult.summary` gives it.
 OVERALL_NAMES = {"af": "atrial fibrillation", "not_af": "none", "unknown": "unknown"}
 #: Fewest RR intervals in a recording for any AF decision (one 12-beat COSEn segment).
-MIN_INTERVALS = 12
-#: A window with fewer RR intervals ending in it is ``"unknown"``.
-MIN_WINDOW_INTERVALS = 4
-#: Shortest AF episode kept (s): the clinical definition of an AF episode.
-MIN_EPISODE_S = 30.0
-#: AF-like runs closer than this (s) are one episode.
-MERGE_GAP_S = 10.0
+MIN_INTERVALS = episodes.MIN_INTERVALS
+#: Windows, episodes: see :mod:`medmodal.ecg._af.episodes`.
+MIN_WINDOW_INTERVALS = episodes.MIN_WINDOW_INTERVALS
+MIN_EPISODE_S = episodes.MIN_EPISODE_S
+MERGE_GAP_S = episodes.MERGE_GAP_S
 #: RR intervals outside this range (s) are gaps in detection (missed or extra beats),
 #: never AF.
 RR_RANGE_S = (0.2, 3.0)
@@ -70,9 +71,10 @@ AF_METHODS.add(
     aliases=("default",),
     description="ours: median |ΔRR| and (RR, ΔRR) dispersion of 64-interval windows "
     "normalised by their median RR, without pauses, premature-beat/compensatory-pause "
-    "pairs and (when ``signal`` is given) beats unlike the dominant QRS shape, plus the "
-    "absence of P waves when ``signal`` is given (thresholds chosen on a MIT-BIH "
-    "development half, benchmarks/results/ecg_af.md)",
+    "pairs and (when ``signal`` is given) beats unlike the dominant QRS shape, plus, when "
+    "``signal`` is given, the absence of P waves and of organised atrial activity "
+    "(flutter) (thresholds chosen on a MIT-BIH development half, "
+    "benchmarks/results/ecg_af.md)",
 )
 AF_METHODS.add(
     "cosen",
@@ -205,7 +207,9 @@ def ecg_af(
             n_leads)``; when given, methods that use P waves delineate it
             (:func:`medmodal.ecg.delineate.ecg_delineate`) and AF needs them absent;
             the default method also sets aside beats whose QRS differs from the
-            dominant shape (ectopic, aberrant, fusion or noisy beats).
+            dominant shape (ectopic, aberrant, fusion or noisy beats) and calls no AF
+            where the atrial activity left after QRS-T cancellation is organised
+            (atrial flutter: a sharp spectral peak, not a broad fibrillatory hump).
         method: AF method name or alias (see above and :func:`available_methods`).
         n_samples: recording length; defaults to the signal's, else just past the last
             peak.
@@ -235,6 +239,10 @@ def ecg_af(
         Petrenas A, Marozas V, Sörnmo L. Low-complexity detection of atrial fibrillation
         in continuous long-term monitoring. Comput Biol Med 65:184-191 (2015) (ectopic
         beats set aside before the irregularity measure).
+        Everett TH 4th, Kok LC, Vaughn RH, Moorman JR, Haines DE. Frequency domain
+        algorithm for quantifying atrial fibrillation organization to increase
+        defibrillation efficacy. IEEE Trans Biomed Eng 48(9):969-978 (2001) (the
+        organisation index of the flutter veto).
     """
     func = "ecg_af"
     rate = check_sampling_rate(sampling_rate, func=func)
@@ -250,8 +258,8 @@ def ecg_af(
         length = int(beats[-1]) + 1 if beats.size else 1
     uses_p = checked is not None and name == "irregularity" and beats.size > MIN_INTERVALS
     p_present = _p_present(checked.data, rate, beats) if uses_p and checked else None
-    odd = morphology.odd_beats(checked.data, rate, beats) if uses_p and checked else None
-    return _detect(beats, rate, length, window_s, name, detector, p_present, odd)
+    data = checked.data if uses_p and checked else None
+    return _detect(beats, rate, length, window_s, name, detector, p_present, data)
 
 
 AF_METHODS.document(ecg_af)
@@ -275,13 +283,11 @@ def _af_with_p_waves(
     uses_p = p_present is not None and name == "irregularity"
     before_end = None if p_present is None or not uses_p else np.asarray(p_present[1:], dtype=bool)
     window_s = check_window(window, func="ecg_af")
-    odd = None
+    data = None
     if signal is not None and name == "irregularity" and peaks.size > MIN_INTERVALS:
-        odd = morphology.odd_beats(
-            np.asarray(signal, dtype=float).reshape(signal.shape[0], -1), sampling_rate, peaks
-        )
+        data = np.asarray(signal, dtype=float).reshape(signal.shape[0], -1)
     return _detect(
-        peaks, sampling_rate, n_samples, window_s, name, AF_METHODS.get(name), before_end, odd
+        peaks, sampling_rate, n_samples, window_s, name, AF_METHODS.get(name), before_end, data
     )
 
 
@@ -293,20 +299,27 @@ def _detect(
     name: str,
     detector: AFMethod,
     p_present: BoolArray | None,
-    odd: BoolArray | None = None,
+    data: FloatArray | None = None,
 ) -> AFResult:
-    """Flag the intervals, group them into episodes and label the windows."""
+    """Flag the intervals, group them into episodes and label the windows. ``data``
+    (default method only): the ``(n_samples, n_leads)`` ECG for the QRS-shape check and
+    the organised-atrial-activity (flutter) veto."""
     rr = np.diff(beats) / rate
     uses_p = p_present is not None and rr.size >= MIN_INTERVALS
     flags = np.zeros(rr.size, dtype=bool)
     usable = None
     if rr.size >= MIN_INTERVALS:
+        ours = name == "irregularity" and data is not None
+        odd = morphology.odd_beats(data, rate, beats) if ours and data is not None else None
         ok = (rr >= RR_RANGE_S[0]) & (rr <= RR_RANGE_S[1])
         flags = np.asarray(detector(rr, p_present if uses_p else None, odd), dtype=bool) & ok
+        if ours and data is not None:
+            flags &= ~atrial.organised(data, rate, beats, flags)
         if name == "irregularity":
             usable = irregularity.judgeable(irregularity.usable(rr, odd) & ok)
-    episodes = _episodes(beats, flags, rate)
-    return _result(beats, rate, length, window_s, episodes, name=name, used_p=uses_p, usable=usable)
+    gap = irregularity.MERGE_GAP_S if name == "irregularity" else episodes.MERGE_GAP_S
+    spans = episodes.episodes(beats, flags, rate, merge_gap_s=gap)
+    return _result(beats, rate, length, window_s, spans, name=name, used_p=uses_p, usable=usable)
 
 
 def _p_present(data: FloatArray, rate: float, beats: IntArray) -> BoolArray:
@@ -315,89 +328,33 @@ def _p_present(data: FloatArray, rate: float, beats: IntArray) -> BoolArray:
     return np.asarray(marks.p_peak[1:] >= 0, dtype=bool)
 
 
-def _episodes(beats: IntArray, flags: BoolArray, rate: float) -> FloatArray:
-    """``(n, 2)`` AF episodes in seconds from the per-interval flags."""
-    if not flags.any():
-        return np.empty((0, 2))
-    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
-    starts = beats[np.flatnonzero(edges == 1)] / rate
-    stops = beats[np.flatnonzero(edges == -1)] / rate  # the end beat of the last interval
-    keep_start, keep_stop = [starts[0]], [stops[0]]
-    for s, e in zip(starts[1:], stops[1:], strict=True):
-        if s - keep_stop[-1] < MERGE_GAP_S:
-            keep_stop[-1] = e
-        else:
-            keep_start.append(s)
-            keep_stop.append(e)
-    spans = np.column_stack([keep_start, keep_stop])
-    return spans[spans[:, 1] - spans[:, 0] >= MIN_EPISODE_S]
-
-
 def _result(
     beats: IntArray,
     rate: float,
     length: int,
     window_s: float,
-    episodes: FloatArray,
+    spans: FloatArray,
     *,
     name: str,
     used_p: bool,
     usable: BoolArray | None = None,
 ) -> AFResult:
     starts, stops = window_bounds(length, rate, window_s, func="ecg_af")
-    start_s, end_s = starts / rate, stops / rate
-    owner = np.searchsorted(stops, beats[1:], side="right")
-    counts = np.bincount(owner, minlength=starts.size)[: starts.size].astype(np.int64)
-    good = counts
-    if usable is not None:
-        good = np.bincount(owner, weights=usable, minlength=starts.size)[: starts.size]
-    covered = np.zeros(starts.size)
-    for e_start, e_stop in episodes:
-        covered += np.clip(np.minimum(end_s, e_stop) - np.maximum(start_s, e_start), 0, None)
-    fraction = covered / (end_s - start_s)
-    labelled = [
-        _label(int(c), float(f), total=beats.size - 1, usable=int(g))
-        for c, f, g in zip(counts, fraction, good, strict=True)
-    ]
+    verdicts = episodes.window_verdicts(beats, starts, stops, rate, spans, usable)
     return AFResult(
-        start_s=start_s,
-        end_s=end_s,
-        label=tuple(lab for lab, _ in labelled),
-        reason=tuple(why for _, why in labelled),
-        af_fraction=fraction,
-        n_intervals=counts,
+        start_s=starts / rate,
+        end_s=stops / rate,
+        label=verdicts.labels,
+        reason=verdicts.reasons,
+        af_fraction=verdicts.fraction,
+        n_intervals=verdicts.counts,
         window_s=window_s,
-        episode_start_s=episodes[:, 0].copy(),
-        episode_end_s=episodes[:, 1].copy(),
-        burden_pct=float(100.0 * (episodes[:, 1] - episodes[:, 0]).sum() / (length / rate)),
+        episode_start_s=spans[:, 0].copy(),
+        episode_end_s=spans[:, 1].copy(),
+        burden_pct=float(100.0 * (spans[:, 1] - spans[:, 0]).sum() / (length / rate)),
         method=name,
         used_p_waves=used_p,
     )
-
-
-def _label(count: int, fraction: float, *, total: int, usable: int) -> tuple[str, str]:
-    if total < MIN_INTERVALS:
-        return "unknown", (
-            f"too few beats: the recording has {max(total, 0)} RR interval(s); AF "
-            f"detection needs at least {MIN_INTERVALS}"
-        )
-    if count < MIN_WINDOW_INTERVALS and fraction < 0.5:
-        return "unknown", (
-            f"too few beats: {count} RR interval(s) in the window; {MIN_WINDOW_INTERVALS} "
-            "are needed"
-        )
-    if 2 * usable < count and fraction < 0.5:
-        return "unknown", (
-            "too noisy or too many ectopic beats to judge: "
-            f"{count - usable} of the {count} RR intervals in the window lie "
-            f"where fewer than {100 * irregularity.LOW_USABLE:.0f} % of the "
-            f"{irregularity.WIDTH} intervals around are usable (the others are pauses, "
-            "premature beats with their compensatory pause or beats unlike the dominant QRS "
-            "shape: ectopic, aberrant or noisy)"
-        )
-    if fraction >= 0.5:
-        return "af", f"{100 * fraction:.0f} % of the window lies in an AF episode"
-    return "not_af", f"{100 * fraction:.0f} % of the window lies in an AF episode"
 
 
 def _check_n_samples(n_samples: object, *, func: str) -> int | None:

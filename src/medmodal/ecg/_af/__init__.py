@@ -5,5 +5,7 @@ Each detector module exposes ``detect(rr, p_present, odd) -> bool per RR interva
 ``rr`` holds the RR intervals in seconds, ``p_present`` (or ``None`` without a signal)
 whether a P wave was found before the beat that ends each interval, ``odd`` (or
 ``None``) whether each beat's QRS differs from its neighbours' dominant shape
-(``morphology``). ``_common`` holds the beat windows.
+(``morphology``). ``atrial`` vetoes AF-like stretches with organised atrial activity
+(flutter); ``episodes`` turns interval flags into episodes and window labels;
+``_common`` holds the beat windows.
 """

@@ -68,6 +68,8 @@ PAUSE = 1.6
 #: medians, the one after longer than ``1 + COMPENSATORY``, and the two sum to two
 #: local medians within ``PAIR_TOLERANCE``.
 PREMATURE, COMPENSATORY, PAIR_TOLERANCE = 0.1, 0.1, 0.15
+#: AF-like runs closer than this (s) form one episode (the peer keeps the shared 10 s).
+MERGE_GAP_S = 20.0
 
 
 def statistics(rr: FloatArray) -> tuple[FloatArray, FloatArray]:
