@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from medmodal.ecg._beats.network import Network, shipped_network
+from medmodal.ecg._beats.selftrain import SelfTraining, self_train
 from medmodal.ecg.beat_features import ecg_beat_features, record_standardise
 from medmodal.registry import Registry
 from medmodal.types import ArrayLike, FloatArray, IntArray
@@ -47,9 +48,11 @@ __all__ = [
     "BEAT_CLASS_NAMES",
     "BEAT_MODELS",
     "BeatClasses",
+    "SelfTraining",
     "available_models",
     "ecg_beat_classes",
     "load_beat_model",
+    "self_train",
 ]
 
 #: The AAMI EC57 classes, in the order of the probability columns.
@@ -67,9 +70,16 @@ UNKNOWN = "unknown"
 #: The shipped models ``ecg_beat_classes(..., model=...)`` accepts (value: file stem).
 BEAT_MODELS: Registry[str] = Registry("beat model")
 BEAT_MODELS.add(
-    "aami-beats-v2",
-    "aami-beats-v2",
+    "aami-beats-v3",
+    "aami-beats-v3",
     aliases=("default",),
+    description="the v2 network, then per-record self-training: each beat's probabilities "
+    "mixed with the classes of its nearest confidently classified beats of the same record "
+    "(no labels); trained on MIT-BIH DS1 (leads MLII and V1/V2/V4/V5)",
+)
+BEAT_MODELS.add(
+    "aami-beats-v2",
+    "aami-beats-v2",
     description="MLP on the v1 features plus the same features standardised over the "
     "record's own beats (median / interquartile range, no labels); trained on MIT-BIH DS1 "
     "(leads MLII and V1/V2/V4/V5)",
@@ -221,10 +231,7 @@ def ecg_beat_classes(
     n = len(feats)
     prob = np.full((n, len(BEAT_CLASSES)), np.nan)
     if feats.valid.any():
-        x = feats.matrix()[feats.valid]
-        if net.config.get("record_standardise", False):
-            x = np.concatenate([x, record_standardise(x)], axis=1)
-        prob[feats.valid] = net.probabilities(x)
+        prob[feats.valid] = _record_probabilities(net, feats.matrix()[feats.valid])
     labels = tuple(
         BEAT_CLASSES[int(np.argmax(prob[i]))] if feats.valid[i] else UNKNOWN for i in range(n)
     )
@@ -238,6 +245,22 @@ def ecg_beat_classes(
         lead=feats.lead,
         model=str(net.config.get("name", name)),
     )
+
+
+def _record_probabilities(net: Network, x: FloatArray) -> FloatArray:
+    """Class probabilities of one record's valid beats ``x`` (rows of
+    :meth:`medmodal.ecg.beat_features.BeatFeatures.matrix`) under the model ``net``."""
+    inputs = np.concatenate([x, record_standardise(x)], axis=1) if net.config.get(
+        "record_standardise", False) else x  # fmt: skip
+    settings = net.config.get("self_training")
+    if not settings:
+        return net.probabilities(inputs)
+    z = net.logits(inputs)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p = self_train(x, p / p.sum(axis=1, keepdims=True), SelfTraining.from_config(settings))
+    z = np.log(p + 1e-12) + np.asarray(net.config.get("logit_offset", 0.0))
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
 BEAT_MODELS.document(ecg_beat_classes, "{models}")
