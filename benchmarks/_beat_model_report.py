@@ -194,8 +194,8 @@ def render(res: dict[str, Any], log: str = "_(no tuning log yet)_") -> str:
         *_selection(res),
         "",
         f"The shipped weights are seed {res['ship_seed']}, fixed before training (no score "
-        "picked it); `python benchmarks/train_beat_model.py --seed 0 --ship` rewrites them "
-        "from the cached selection.",
+        "picked it); `python benchmarks/train_beat_model.py --seed 0 --ship --model "
+        f"{res['model']}` rewrites them from the cached selection.",
         "",
         *log_lines(log),
     ]

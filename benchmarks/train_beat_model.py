@@ -17,9 +17,15 @@ Features come from the public :func:`medmodal.ecg.ecg_beat_features` (the librar
 inference path) and are cached per record; training uses leads MLII and the record's
 second lead (V1/V2/V4/V5) so that the model serves any single lead.
 
+Two models come out of it: ``aami-beats-v2`` (the network alone; results
+``results/beat_model.{md,json}``) and ``aami-beats-v3`` (the same network, then per-record
+self-training chosen on the folds; results ``results/beat_model_v3.{md,json}``). Their
+weights are byte-identical (same recipe, seed and epochs); their configs differ.
+
 Usage:
-    python benchmarks/train_beat_model.py                 # selection + 5 seeds + report
-    python benchmarks/train_beat_model.py --seed 0 --ship # (re)write the shipped weights
+    python benchmarks/train_beat_model.py                 # v2: selection + 5 seeds + report
+    python benchmarks/train_beat_model.py --model aami-beats-v3   # the same for v3
+    python benchmarks/train_beat_model.py --seed 0 --ship [--model M] # (re)write the weights
     python benchmarks/train_beat_model.py --quick         # tiny smoke run (3 records)
 """
 
@@ -57,7 +63,7 @@ from medmodal.metrics.classification import per_class_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODEL_DIR = Path(__file__).resolve().parents[1] / "src" / "medmodal" / "ecg" / "models"
-MODEL_NAME = "aami-beats-v3"
+DEFAULT_MODEL = "aami-beats-v2"
 SCORED_CLASSES = ("N", "S", "V", "F")  # beats scored (Q left out, de Chazal protocol)
 MACRO = ("N", "S", "V")
 #: Patient-grouped folds of DS1, fixed before tuning: S and V beats spread over all three.
@@ -78,6 +84,11 @@ SELF_TRAINING_GRID: tuple[dict[str, float], ...] = (
         for w in (0.6, 0.8, 1.0)
     ),
 )
+#: The models this script trains: self-training settings tried, results file stem.
+MODELS: dict[str, tuple[tuple[dict[str, float], ...], str]] = {
+    "aami-beats-v2": (SELF_TRAINING_GRID[:1], "beat_model"),  # the network alone
+    "aami-beats-v3": (SELF_TRAINING_GRID, "beat_model_v3"),
+}
 
 
 # ---------------------------------------------------------------- features (cached)
@@ -258,7 +269,7 @@ def choose_offsets(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return offset
 
 
-def select(recipe: Recipe, seed: int) -> dict[str, Any]:
+def select(recipe: Recipe, seed: int, grid: tuple[dict[str, float], ...]) -> dict[str, Any]:
     """Patient-grouped 3-fold CV on DS1: the epoch count (network alone), then the
     self-training settings with their logit offsets (at that epoch)."""
     per_epoch: dict[int, list[np.ndarray]] = {}
@@ -288,20 +299,20 @@ def select(recipe: Recipe, seed: int) -> dict[str, Any]:
                                         scored=MACRO).macro_f1  # fmt: skip
     epoch = max(curve, key=lambda e: (round(curve[e], 3), -e))
     z_net = np.concatenate(per_epoch[epoch])
-    grid = []
-    for settings in SELF_TRAINING_GRID:
+    tried: list[dict[str, Any]] = []
+    for settings in grid:
         z = self_trained(z_net, raw, rec, settings)[rows]
         offset = choose_offsets(z, y)
-        grid.append({"settings": settings, "logit_offset": offset.tolist(),
+        tried.append({"settings": settings, "logit_offset": offset.tolist(),
                      "cv": report(y, predict(z, offset)),
                      "cv_without_offsets": report(y, predict(z, np.zeros(5)))})  # fmt: skip
         print(f"  self-training {settings}: CV macro-F1 "
-              f"{grid[-1]['cv']['macro_f1_nsv']:.3f}", flush=True)  # fmt: skip
-    best = max(grid, key=lambda g: round(g["cv"]["macro_f1_nsv"], 3))  # first on ties
+              f"{tried[-1]['cv']['macro_f1_nsv']:.3f}", flush=True)  # fmt: skip
+    best = max(tried, key=lambda g: round(g["cv"]["macro_f1_nsv"], 3))  # first on ties
     return {"curve": curve, "epochs": epoch, "logit_offset": best["logit_offset"],
             "self_training": best["settings"] if best["settings"]["weight"] else None,
             "cv": best["cv"], "cv_without_offsets": best["cv_without_offsets"],
-            "self_training_grid": grid}  # fmt: skip
+            "self_training_grid": tried}  # fmt: skip
 
 
 def score_set(tensors: dict[str, np.ndarray], d: dict[str, np.ndarray], offset: np.ndarray,
@@ -333,31 +344,39 @@ def test_sets(quick: bool) -> dict[str, dict[str, np.ndarray]]:
     }
 
 
-def write_model(tensors: dict[str, np.ndarray], recipe: Recipe, seed: int, info: dict[str, Any]
-                ) -> None:  # fmt: skip
+def _recipe_dict(recipe: Recipe) -> dict[str, Any]:
+    """The recipe as saved (``self_training`` only when there is any: v2 files unchanged)."""
+    out = asdict(recipe)
+    if out.get("self_training") is None:
+        out.pop("self_training", None)
+    return out
+
+
+def write_model(tensors: dict[str, np.ndarray], recipe: Recipe, seed: int, name: str,
+                info: dict[str, Any]) -> None:  # fmt: skip
     from safetensors.numpy import save_file
 
     config = {
-        "name": MODEL_NAME,
+        "name": name,
         "architecture": "mlp",
         "layers": len(recipe.hidden) + 1,
         "hidden": list(recipe.hidden),
         "classes": list(BEAT_CLASSES),
         "n_features": 2 * N_FEATURES,
         "record_standardise": True,
-        "self_training": recipe.self_training,
+        **({"self_training": recipe.self_training} if recipe.self_training else {}),
         "internal_rate": INTERNAL_RATE,
         "window_s": list(WINDOW_S),
         "logit_offset": recipe.logit_offset,
         "seed": seed,
         "trained_on": "MIT-BIH DS1 (de Chazal 2004), reference beats, leads MLII + second lead",
-        "recipe": asdict(recipe),
+        "recipe": _recipe_dict(recipe),
         "script": "benchmarks/train_beat_model.py",
         **info,
     }
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(MODEL_DIR / f"{MODEL_NAME}.safetensors"))
-    (MODEL_DIR / f"{MODEL_NAME}.json").write_text(json.dumps(config, indent=2) + "\n")
+    save_file(tensors, str(MODEL_DIR / f"{name}.safetensors"))
+    (MODEL_DIR / f"{name}.json").write_text(json.dumps(config, indent=2) + "\n")
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -374,15 +393,13 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _cached(path: Path, recipe: Recipe) -> bool:
+def _cached(path: Path, recipe: Recipe, grid: tuple[dict[str, float], ...]) -> bool:
     """Whether ``path`` holds a selection made with this recipe (and these features)."""
     if not path.is_file():
         return False
     saved = json.loads(path.read_text())
-    grid = [g["settings"] for g in saved.get("self_training_grid", [])]
-    return saved.get("recipe") == json.loads(json.dumps(asdict(recipe))) and grid == list(
-        SELF_TRAINING_GRID
-    )
+    tried = [g["settings"] for g in saved.get("self_training_grid", [])]
+    return saved.get("recipe") == json.loads(json.dumps(asdict(recipe))) and tried == list(grid)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -394,7 +411,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--quick", action="store_true", help="tiny smoke run")
     p.add_argument("--fresh", action="store_true", help="redo the selection even if cached")
-    p.add_argument("--out", default=str(RESULTS / "beat_model.json"))
+    p.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        default=DEFAULT_MODEL,
+        help="aami-beats-v2: the network alone; aami-beats-v3: + self-training",
+    )
+    p.add_argument("--out", default=None, help="results JSON (default: by model)")
     return p.parse_args(argv)
 
 
@@ -408,14 +431,16 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     if args.quick:
         recipe.max_epochs = recipe.epochs = 2
-    sel_file = cache_dir() / "selection.json"
+    grid, stem = MODELS[args.model]
+    out = Path(args.out) if args.out else RESULTS / f"{stem}.json"
+    sel_file = cache_dir() / f"selection-{args.model}.json"
     if args.epochs is not None:
         chosen = {"epochs": args.epochs, "logit_offset": [0.0] * 5}
-    elif _cached(sel_file, recipe) and not (args.quick or args.fresh):
+    elif _cached(sel_file, recipe, grid) and not (args.quick or args.fresh):
         chosen = json.loads(sel_file.read_text())
         print(f"selection reused from {sel_file} (--fresh to redo it)")
     else:
-        chosen = select(recipe, seed=SHIP_SEED)
+        chosen = select(recipe, seed=SHIP_SEED, grid=grid)
         chosen["recipe"] = asdict(recipe)
         if not args.quick:
             sel_file.write_text(json.dumps(chosen, indent=2))
@@ -432,8 +457,9 @@ def main(argv: list[str] | None = None) -> None:
     for seed in seeds:
         tensors = train(x, y, recipe, seed)
         if args.ship and seed == SHIP_SEED:
-            write_model(tensors, recipe, seed, {"selection": {k: chosen.get(k) for k in
-                        ("epochs", "logit_offset", "self_training")}})  # fmt: skip
+            keys = ("epochs", "logit_offset", "self_training")
+            write_model(tensors, recipe, seed, args.model,
+                        {"selection": {k: chosen[k] for k in keys if chosen.get(k)}})  # fmt: skip
         for name, d in sets.items():
             boot = args.n_boot if name in ("ds2", "ds2_without_202") else 0
             runs[name].append(
@@ -452,18 +478,18 @@ def main(argv: list[str] | None = None) -> None:
         "selection": chosen,
         "seeds": seeds,
         "ship_seed": SHIP_SEED,
-        "model": MODEL_NAME,
+        "model": args.model,
         "runs": runs,
         "summary": {k: summarise(v) for k, v in runs.items()},
         "train_beats": {c: int((y == k).sum()) for k, c in enumerate(BEAT_CLASSES)},
         "seconds": time.perf_counter() - t0,
     }
     if not args.quick:
-        Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+        out.write_text(json.dumps(results, indent=1) + "\n")
         from _beat_model_report import render
         from _tuning_log import kept_section
 
-        md = Path(args.out).with_suffix(".md")
+        md = out.with_suffix(".md")
         md.write_text(render(results, kept_section(md)))
     print(f"done in {time.perf_counter() - t0:.0f} s")
 

@@ -4,10 +4,13 @@
 ecg_beat_features` (a morphology window resampled to 128 Hz and the RR context in units
 of the record's own rhythm: any sampling rate, any single lead), adds the same features
 standardised over the record's own beats (:func:`medmodal.ecg.beat_features.
-record_standardise`, the default model ``aami-beats-v2``: unlabelled per-patient
-adaptation) and evaluates a small network in numpy (weights as safetensors + JSON
-config in ``medmodal/ecg/models``, trained on MIT-BIH DS1 only by
-``benchmarks/train_beat_model.py``; scores on DS2 in ``benchmarks/results/beat_model.md``).
+record_standardise`: unlabelled per-patient adaptation) and evaluates a small network in
+numpy (weights as safetensors + JSON config in ``medmodal/ecg/models``, trained on
+MIT-BIH DS1 only by ``benchmarks/train_beat_model.py``; scores on DS2 in
+``benchmarks/results/beat_model.md``). The model ``aami-beats-v3`` (not the default)
+then self-trains on the record (:func:`self_train`): each beat's probabilities are mixed
+with the classes of its nearest confidently classified beats of the same record, again
+without labels.
 Beats that cannot be described are ``"unknown"`` with the reason; input too short, flat
 or sparse makes every beat ``"unknown"``: odd input never raises.
 
@@ -70,19 +73,20 @@ UNKNOWN = "unknown"
 #: The shipped models ``ecg_beat_classes(..., model=...)`` accepts (value: file stem).
 BEAT_MODELS: Registry[str] = Registry("beat model")
 BEAT_MODELS.add(
-    "aami-beats-v3",
-    "aami-beats-v3",
+    "aami-beats-v2",
+    "aami-beats-v2",
     aliases=("default",),
-    description="the v2 network, then per-record self-training: each beat's probabilities "
-    "mixed with the classes of its nearest confidently classified beats of the same record "
-    "(no labels); trained on MIT-BIH DS1 (leads MLII and V1/V2/V4/V5)",
-)
-BEAT_MODELS.add(
-    "aami-beats-v2",
-    "aami-beats-v2",
     description="MLP on the v1 features plus the same features standardised over the "
     "record's own beats (median / interquartile range, no labels); trained on MIT-BIH DS1 "
     "(leads MLII and V1/V2/V4/V5)",
+)
+BEAT_MODELS.add(
+    "aami-beats-v3",
+    "aami-beats-v3",
+    description="the v2 network, then per-record self-training: each beat's probabilities "
+    "mixed with the classes of its nearest confidently classified beats of the same record "
+    "(no labels). Better on DS1 cross-validation, worse on DS2 (it erases isolated S "
+    "beats; benchmarks/results/beat_model_v3.md), so not the default",
 )
 BEAT_MODELS.add(
     "aami-beats-v1",

@@ -62,8 +62,8 @@ def record_space(features: FloatArray, components: int) -> FloatArray:
     x = np.asarray(features, dtype=np.float64)
     x = (x - x.mean(axis=0)) / (x.std(axis=0) + _SPREAD_FLOOR)
     k = max(1, min(components, x.shape[0], x.shape[1]))
-    u, s, _ = np.linalg.svd(x, full_matrices=False)
-    return np.asarray(u[:, :k] * s[:k])
+    _, vectors = np.linalg.eigh(x.T @ x)  # principal axes, smallest variance first
+    return np.asarray(x @ vectors[:, ::-1][:, :k])
 
 
 def self_train(features: FloatArray, probability: FloatArray, settings: SelfTraining
@@ -85,7 +85,8 @@ def self_train(features: FloatArray, probability: FloatArray, settings: SelfTrai
     if settings.weight <= 0 or sure.size < k + 1:
         return p
     space = record_space(features, settings.components)
-    _, near = cKDTree(space[sure]).query(space, k=k + 1)
+    _, found = cKDTree(space[sure]).query(space, k=k + 1)
+    near = np.asarray(found).reshape(p.shape[0], k + 1)
     is_sure = np.zeros(p.shape[0], bool)
     is_sure[sure] = True
     # a sure beat finds itself first: drop it; any other beat drops its farthest hit
