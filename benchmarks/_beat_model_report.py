@@ -89,7 +89,7 @@ def _goals(res: dict[str, Any]) -> list[str]:
 
 def _grid(sel: dict[str, Any]) -> list[str]:
     """The self-training settings tried on the folds, with their CV scores."""
-    if not sel.get("self_training_grid"):
+    if len(sel.get("self_training_grid", [])) < 2:
         return []
     lines = [
         "Self-training settings tried (pooled out-of-fold DS1 beats at the chosen epoch; "
@@ -119,7 +119,8 @@ def _selection(res: dict[str, Any]) -> list[str]:
     return [
         f"Chosen on the pooled out-of-fold beats of DS1 (3 patient-grouped folds, "
         f"seed {res['ship_seed']}): **{sel['epochs']} epochs** (network alone), "
-        f"self-training {json.dumps(sel.get('self_training'))}, logit offsets "
+        f"self-training {json.dumps(sel['self_training']) if sel.get('self_training') else 'none'}"
+        ", logit offsets "
         f"(N, S, V, F, Q) {sel['logit_offset']}.",
         "",
         f"- DS1 CV macro-F1 per epoch (no offsets): {curve}",
@@ -158,6 +159,15 @@ def render(res: dict[str, Any], log: str = "_(no tuning log yet)_") -> str:
         "model calls unknown count as misses; Q beats are not scored. Mean ± sd over seeds "
         f"{res['seeds']}; per-seed 95 % intervals from 1000 patient-bootstrap resamples.",
         "",
+        *(
+            ()
+            if res.get("default", True)
+            else (
+                f"**`{res['model']}` is not the default model** (`ecg_beat_classes(..., model="
+                f'"{res["model"]}")` only): see the tuning log.',
+                "",
+            )
+        ),
         f"Machine: {_machine.describe(res['machine'])}",
         "",
         f"Recipe: {json.dumps(res['settings']['recipe'])}. Training beats (DS1, both "

@@ -479,6 +479,7 @@ def main(argv: list[str] | None = None) -> None:
         "seeds": seeds,
         "ship_seed": SHIP_SEED,
         "model": args.model,
+        "default": args.model == DEFAULT_MODEL,
         "runs": runs,
         "summary": {k: summarise(v) for k, v in runs.items()},
         "train_beats": {c: int((y == k).sum()) for k, c in enumerate(BEAT_CLASSES)},

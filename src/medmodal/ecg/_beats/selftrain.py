@@ -48,6 +48,7 @@ class SelfTraining:
 
     @classmethod
     def from_config(cls, config: dict[str, float]) -> SelfTraining:
+        """The settings stored under ``"self_training"`` in a model's JSON config."""
         return cls(
             confidence=float(config["confidence"]),
             neighbours=int(config["neighbours"]),
@@ -78,6 +79,15 @@ def self_train(features: FloatArray, probability: FloatArray, settings: SelfTrai
     Returns:
         ``(n, c)`` ``(1 - weight) * probability + weight * neighbour class shares``; the
         input unchanged when fewer than ``neighbours + 1`` beats are sure.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = np.r_[rng.normal(0, 0.1, (30, 4)), rng.normal(3, 0.1, (30, 4))]
+        >>> p = np.r_[np.tile([0.95, 0.05], (30, 1)), np.tile([0.05, 0.95], (30, 1))]
+        >>> p[30] = [0.6, 0.4]  # unsure, but shaped like the sure class-1 beats
+        >>> q = self_train(x, p, SelfTraining(neighbours=5, components=2))
+        >>> int(q[30].argmax()), round(float(q[30, 1]), 2)
+        (1, 0.88)
     """
     p = np.asarray(probability, dtype=np.float64)
     sure = np.flatnonzero(p.max(axis=1) >= settings.confidence)
