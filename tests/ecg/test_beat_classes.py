@@ -68,6 +68,18 @@ def test_finds_the_ventricular_beats_of_mitbih_119() -> None:
     assert s["pvc_burden_pct"] == pytest.approx(100 * (pred == "V").sum() / len(pred))
 
 
+def test_v3_self_training_on_mitbih_119() -> None:
+    """v3 = v2's network + per-record self-training: on a record of two tight beat
+    families (N, bigeminal V) it keeps every V and N beat the network found."""
+    signal, peaks, labels = _record("mitdb-119")
+    v2 = np.array(ecg_beat_classes(signal, 360, peaks).label)
+    v3 = ecg_beat_classes(signal, 360, peaks, model="aami-beats-v3")
+    pred = np.array(v3.label)
+    assert v3.model == "aami-beats-v3" and np.allclose(v3.probability.sum(axis=1), 1.0)
+    assert (pred[labels == "V"] == "V").mean() >= (v2[labels == "V"] == "V").mean() > 0.9
+    assert (pred[labels == "N"] == "N").mean() > 0.9
+
+
 @pytest.mark.parametrize("rate", [128, 250, 500])
 def test_any_sampling_rate_gives_the_same_labels(rate: int) -> None:
     signal, peaks, labels = _record("mitdb-119")
