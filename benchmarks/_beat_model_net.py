@@ -26,6 +26,9 @@ class Recipe:
     leads: tuple[str, ...] = ("first", "second")  # training leads: MLII and the other
     record_standardise: bool = True  # input: features + the same per record (always, in v2)
     logit_offset: list[float] = field(default_factory=lambda: [0.0] * 5)
+    #: per-record self-training settings (``medmodal.ecg.beat_classes.SelfTraining``),
+    #: chosen on the folds from ``SELF_TRAINING_GRID`` of the script; ``None``: none
+    self_training: dict[str, float] | None = None
 
 
 def build_net(n_in: int, recipe: Recipe) -> Any:

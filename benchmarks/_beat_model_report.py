@@ -87,6 +87,30 @@ def _goals(res: dict[str, Any]) -> list[str]:
     return out
 
 
+def _grid(sel: dict[str, Any]) -> list[str]:
+    """The self-training settings tried on the folds, with their CV scores."""
+    if len(sel.get("self_training_grid", [])) < 2:
+        return []
+    lines = [
+        "Self-training settings tried (pooled out-of-fold DS1 beats at the chosen epoch; "
+        "offsets fitted per row on the same folds; weight 0 is the network alone, "
+        "`aami-beats-v2`):",
+        "",
+        "| confidence | neighbours | weight | components | macro-F1 | S-F1 | V-F1 | "
+        "macro-F1 without offsets |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for g in sel["self_training_grid"]:
+        st, cv = g["settings"], g["cv"]
+        mark = "**" if st == sel.get("self_training") else ""
+        lines.append(
+            f"| {st['confidence']} | {st['neighbours']} | {st['weight']} | {st['components']} "
+            f"| {mark}{cv['macro_f1_nsv']:.3f}{mark} | {cv['S']['f1']:.3f} | {cv['V']['f1']:.3f} "
+            f"| {g['cv_without_offsets']['macro_f1_nsv']:.3f} |"
+        )
+    return ["", *lines]
+
+
 def _selection(res: dict[str, Any]) -> list[str]:
     sel = res["selection"]
     cv, plain = sel["cv"], sel["cv_without_offsets"]
@@ -94,14 +118,18 @@ def _selection(res: dict[str, Any]) -> list[str]:
                                                          int(x[0])))  # fmt: skip
     return [
         f"Chosen on the pooled out-of-fold beats of DS1 (3 patient-grouped folds, "
-        f"seed {res['ship_seed']}): **{sel['epochs']} epochs**, logit offsets "
+        f"seed {res['ship_seed']}): **{sel['epochs']} epochs** (network alone), "
+        f"self-training {json.dumps(sel['self_training']) if sel.get('self_training') else 'none'}"
+        ", logit offsets "
         f"(N, S, V, F, Q) {sel['logit_offset']}.",
         "",
         f"- DS1 CV macro-F1 per epoch (no offsets): {curve}",
-        f"- DS1 CV at the chosen epoch, without offsets: macro-F1 {plain['macro_f1_nsv']:.3f}, "
+        f"- DS1 CV at the chosen epoch and self-training, without offsets: macro-F1 "
+        f"{plain['macro_f1_nsv']:.3f}, "
         f"S-F1 {plain['S']['f1']:.3f}, V-F1 {plain['V']['f1']:.3f}",
         f"- with the chosen offsets (fitted on these same folds, so optimistic): macro-F1 "
         f"{cv['macro_f1_nsv']:.3f}, S-F1 {cv['S']['f1']:.3f}, V-F1 {cv['V']['f1']:.3f}",
+        *_grid(sel),
     ]
 
 
@@ -123,13 +151,23 @@ def render(res: dict[str, Any], log: str = "_(no tuning log yet)_") -> str:
     lines = [
         "# Beat model: the shipped AAMI classifier on MIT-BIH DS2",
         "",
-        "`medmodal.ecg.ecg_beat_classes` (model `aami-beats-v2`, an MLP evaluated in numpy) "
-        "trained on DS1 only by `benchmarks/train_beat_model.py`; every choice made on "
+        f"`medmodal.ecg.ecg_beat_classes` (model `{res['model']}`, an MLP evaluated in numpy"
+        f"{', then per-record self-training' if res['selection'].get('self_training') else ''}"
+        ") trained on DS1 only by `benchmarks/train_beat_model.py`; every choice made on "
         "patient-grouped folds of DS1; DS2 (22 other patients) scored once per seed. "
         "Se = sensitivity, +P = positive predictivity (%); macro-F1 over N, S, V; beats the "
         "model calls unknown count as misses; Q beats are not scored. Mean ± sd over seeds "
         f"{res['seeds']}; per-seed 95 % intervals from 1000 patient-bootstrap resamples.",
         "",
+        *(
+            ()
+            if res.get("default", True)
+            else (
+                f"**`{res['model']}` is not the default model** (`ecg_beat_classes(..., model="
+                f'"{res["model"]}")` only): see the tuning log.',
+                "",
+            )
+        ),
         f"Machine: {_machine.describe(res['machine'])}",
         "",
         f"Recipe: {json.dumps(res['settings']['recipe'])}. Training beats (DS1, both "
@@ -166,8 +204,8 @@ def render(res: dict[str, Any], log: str = "_(no tuning log yet)_") -> str:
         *_selection(res),
         "",
         f"The shipped weights are seed {res['ship_seed']}, fixed before training (no score "
-        "picked it); `python benchmarks/train_beat_model.py --seed 0 --ship` rewrites them "
-        "from the cached selection.",
+        "picked it); `python benchmarks/train_beat_model.py --seed 0 --ship --model "
+        f"{res['model']}` rewrites them from the cached selection.",
         "",
         *log_lines(log),
     ]

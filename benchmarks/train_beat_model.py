@@ -1,9 +1,12 @@
 """Train and score the shipped AAMI beat classifier (``medmodal.ecg.ecg_beat_classes``).
 
 Protocol (de Chazal 2004, inter-patient): everything is trained and chosen on MIT-BIH DS1
-only; DS2 is scored once per seed. Choices (the number of epochs and the per-class
+only; DS2 is scored once per seed. Choices (the number of epochs, the per-record
+self-training settings of ``medmodal.ecg.beat_classes.self_train`` and the per-class
 logit offsets that act as class priors) are made on patient-grouped 3-fold
-cross-validation inside DS1 (folds fixed below, before any tuning). Then 5 seeds are
+cross-validation inside DS1 (folds fixed below, before any tuning); self-training runs on
+each held-out record exactly as the library runs it on a new one (its own unlabelled
+beats and the fold network's outputs only). Then 5 seeds are
 trained on all of DS1 with those choices and scored on DS2 (MLII, reference beats):
 per-class Se/+P/F1, macro-F1 over N/S/V as mean ± sd over the seeds, with
 patient-bootstrap 95 % intervals per seed, with and without record 202 (the patient of
@@ -14,9 +17,15 @@ Features come from the public :func:`medmodal.ecg.ecg_beat_features` (the librar
 inference path) and are cached per record; training uses leads MLII and the record's
 second lead (V1/V2/V4/V5) so that the model serves any single lead.
 
+Two models come out of it: ``aami-beats-v2`` (the network alone; results
+``results/beat_model.{md,json}``) and ``aami-beats-v3`` (the same network, then per-record
+self-training chosen on the folds; results ``results/beat_model_v3.{md,json}``). Their
+weights are byte-identical (same recipe, seed and epochs); their configs differ.
+
 Usage:
-    python benchmarks/train_beat_model.py                 # selection + 5 seeds + report
-    python benchmarks/train_beat_model.py --seed 0 --ship # (re)write the shipped weights
+    python benchmarks/train_beat_model.py                 # v2: selection + 5 seeds + report
+    python benchmarks/train_beat_model.py --model aami-beats-v3   # the same for v3
+    python benchmarks/train_beat_model.py --seed 0 --ship [--model M] # (re)write the weights
     python benchmarks/train_beat_model.py --quick         # tiny smoke run (3 records)
 """
 
@@ -40,7 +49,7 @@ from _beat_model_net import Recipe, logits, train
 from medmodal.data import mitdb
 from medmodal.data.beats import match_peaks
 from medmodal.ecg import ecg_beat_features, ecg_clean, ecg_peaks
-from medmodal.ecg.beat_classes import BEAT_CLASSES
+from medmodal.ecg.beat_classes import BEAT_CLASSES, SelfTraining, self_train
 from medmodal.ecg.beat_features import (
     INTERNAL_RATE,
     N_FEATURES,
@@ -54,7 +63,7 @@ from medmodal.metrics.classification import per_class_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODEL_DIR = Path(__file__).resolve().parents[1] / "src" / "medmodal" / "ecg" / "models"
-MODEL_NAME = "aami-beats-v2"
+DEFAULT_MODEL = "aami-beats-v2"
 SCORED_CLASSES = ("N", "S", "V", "F")  # beats scored (Q left out, de Chazal protocol)
 MACRO = ("N", "S", "V")
 #: Patient-grouped folds of DS1, fixed before tuning: S and V beats spread over all three.
@@ -65,6 +74,21 @@ FOLDS: tuple[tuple[str, ...], ...] = (
 )
 SHIP_SEED = 0
 OFFSET_GRID = np.round(np.arange(-3.0, 3.01, 0.5), 2)
+#: Self-training settings tried on the folds (weight 0: none, the v2 model).
+SELF_TRAINING_GRID: tuple[dict[str, float], ...] = (
+    {"confidence": 0.9, "neighbours": 10, "weight": 0.0, "components": 10},
+    *(
+        {"confidence": c, "neighbours": k, "weight": w, "components": 10}
+        for c in (0.9, 0.95)
+        for k in (10, 20)
+        for w in (0.6, 0.8, 1.0)
+    ),
+)
+#: The models this script trains: self-training settings tried, results file stem.
+MODELS: dict[str, tuple[tuple[dict[str, float], ...], str]] = {
+    "aami-beats-v2": (SELF_TRAINING_GRID[:1], "beat_model"),  # the network alone
+    "aami-beats-v3": (SELF_TRAINING_GRID, "beat_model_v3"),
+}
 
 
 # ---------------------------------------------------------------- features (cached)
@@ -159,6 +183,30 @@ def predict(z: np.ndarray, offset: np.ndarray) -> np.ndarray:
     return np.array(BEAT_CLASSES)[np.argmax(z + offset, axis=1)]
 
 
+def self_trained(z: np.ndarray, raw: np.ndarray, records: np.ndarray,
+                 settings: dict[str, float] | None) -> np.ndarray:  # fmt: skip
+    """Log-probabilities after per-record self-training (the library's
+    ``ecg_beat_classes`` path; offsets come after). ``z``: network logits of the valid
+    beats, ``raw``: their features, ``records``: their record ids."""
+    if not settings or not settings["weight"]:
+        return z
+    st = SelfTraining(**settings)  # type: ignore[arg-type]
+    out = np.empty_like(z)
+    for r in np.unique(records):
+        m = records == r
+        e = np.exp(z[m] - z[m].max(axis=1, keepdims=True))
+        out[m] = np.log(self_train(raw[m], e / e.sum(axis=1, keepdims=True), st) + 1e-12)
+    return out
+
+
+def record_logits(tensors: dict[str, np.ndarray], d: dict[str, np.ndarray],
+                  settings: dict[str, float] | None) -> np.ndarray:  # fmt: skip
+    """Scores (before offsets) of the valid beats of ``d``, record by record."""
+    ok = d["valid"]
+    z = logits(tensors, d["x"][ok])
+    return self_trained(z, d["x"][ok][:, :N_FEATURES], d["record"][ok], settings)
+
+
 def report(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     r = per_class_report(y, pred, SCORED_CLASSES, scored=MACRO)
     out: dict[str, Any] = {"n": r.n, "accuracy": r.accuracy, "macro_f1_nsv": r.macro_f1}
@@ -221,43 +269,58 @@ def choose_offsets(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return offset
 
 
-def select(recipe: Recipe, seed: int) -> dict[str, Any]:
-    """Patient-grouped 3-fold CV on DS1: the epoch count and the logit offsets."""
-    per_epoch: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+def select(recipe: Recipe, seed: int, grid: tuple[dict[str, float], ...]) -> dict[str, Any]:
+    """Patient-grouped 3-fold CV on DS1: the epoch count (network alone), then the
+    self-training settings with their logit offsets (at that epoch)."""
+    per_epoch: dict[int, list[np.ndarray]] = {}
+    vals = []
     for fold in FOLDS:
         train_ids = tuple(r for r in mitdb.DS1 if r not in fold)
         x, y = training_set(train_ids, recipe)
         val = dataset(fold, "mlii")
-        rows = scored_rows(val) & val["valid"]
+        vals.append(val)
 
-        def keep(epoch: int, tensors: dict[str, np.ndarray], val=val, rows=rows) -> None:
-            z = logits(tensors, val["x"][rows])
-            per_epoch.setdefault(epoch, []).append((z, val["label"][rows]))
+        def keep(epoch: int, tensors: dict[str, np.ndarray], val: dict[str, np.ndarray] = val
+                 ) -> None:  # fmt: skip
+            per_epoch.setdefault(epoch, []).append(logits(tensors, val["x"][val["valid"]]))
 
         train(x, y, recipe, seed, epochs=recipe.max_epochs, on_epoch=keep)
         print(f"  fold {fold[0]}...: done", flush=True)
+    ok = [v["valid"] for v in vals]
+    raw = np.concatenate([v["x"][m][:, :N_FEATURES] for v, m in zip(vals, ok, strict=True)])
+    rec = np.concatenate([v["record"][m] for v, m in zip(vals, ok, strict=True)])
+    lab = np.concatenate([v["label"][m] for v, m in zip(vals, ok, strict=True)])
+    rows = np.isin(lab, SCORED_CLASSES)
+    y = lab[rows]
     curve = {}
     for epoch, parts in per_epoch.items():
-        z = np.concatenate([p[0] for p in parts])
-        y = np.concatenate([p[1] for p in parts])
+        z = np.concatenate(parts)[rows]
         curve[epoch] = per_class_report(y, predict(z, np.zeros(5)), SCORED_CLASSES,
                                         scored=MACRO).macro_f1  # fmt: skip
     epoch = max(curve, key=lambda e: (round(curve[e], 3), -e))
-    z = np.concatenate([p[0] for p in per_epoch[epoch]])
-    y = np.concatenate([p[1] for p in per_epoch[epoch]])
-    offset = choose_offsets(z, y)
-    cv = report(y, predict(z, offset))
-    cv_plain = report(y, predict(z, np.zeros(5)))
-    return {"curve": curve, "epochs": epoch, "logit_offset": offset.tolist(),
-            "cv": cv, "cv_without_offsets": cv_plain}  # fmt: skip
+    z_net = np.concatenate(per_epoch[epoch])
+    tried: list[dict[str, Any]] = []
+    for settings in grid:
+        z = self_trained(z_net, raw, rec, settings)[rows]
+        offset = choose_offsets(z, y)
+        tried.append({"settings": settings, "logit_offset": offset.tolist(),
+                     "cv": report(y, predict(z, offset)),
+                     "cv_without_offsets": report(y, predict(z, np.zeros(5)))})  # fmt: skip
+        print(f"  self-training {settings}: CV macro-F1 "
+              f"{tried[-1]['cv']['macro_f1_nsv']:.3f}", flush=True)  # fmt: skip
+    best = max(tried, key=lambda g: round(g["cv"]["macro_f1_nsv"], 3))  # first on ties
+    return {"curve": curve, "epochs": epoch, "logit_offset": best["logit_offset"],
+            "self_training": best["settings"] if best["settings"]["weight"] else None,
+            "cv": best["cv"], "cv_without_offsets": best["cv_without_offsets"],
+            "self_training_grid": tried}  # fmt: skip
 
 
 def score_set(tensors: dict[str, np.ndarray], d: dict[str, np.ndarray], offset: np.ndarray,
-              n_boot: int) -> dict[str, Any]:  # fmt: skip
+              settings: dict[str, float] | None, n_boot: int) -> dict[str, Any]:  # fmt: skip
     rows = scored_rows(d)
     pred = np.full(d["x"].shape[0], "?", dtype="<U1")  # "?": unknown beat (a miss)
     ok = d["valid"]
-    pred[ok] = predict(logits(tensors, d["x"][ok]), offset)
+    pred[ok] = predict(record_logits(tensors, d, settings), offset)
     y, p, g = d["label"][rows], pred[rows], d["record"][rows]
     out = report(y, p)
     out["ci95"] = intervals(y, p, g, n_boot) if n_boot else {}
@@ -281,30 +344,39 @@ def test_sets(quick: bool) -> dict[str, dict[str, np.ndarray]]:
     }
 
 
-def write_model(tensors: dict[str, np.ndarray], recipe: Recipe, seed: int, info: dict[str, Any]
-                ) -> None:  # fmt: skip
+def _recipe_dict(recipe: Recipe) -> dict[str, Any]:
+    """The recipe as saved (``self_training`` only when there is any: v2 files unchanged)."""
+    out = asdict(recipe)
+    if out.get("self_training") is None:
+        out.pop("self_training", None)
+    return out
+
+
+def write_model(tensors: dict[str, np.ndarray], recipe: Recipe, seed: int, name: str,
+                info: dict[str, Any]) -> None:  # fmt: skip
     from safetensors.numpy import save_file
 
     config = {
-        "name": MODEL_NAME,
+        "name": name,
         "architecture": "mlp",
         "layers": len(recipe.hidden) + 1,
         "hidden": list(recipe.hidden),
         "classes": list(BEAT_CLASSES),
         "n_features": 2 * N_FEATURES,
         "record_standardise": True,
+        **({"self_training": recipe.self_training} if recipe.self_training else {}),
         "internal_rate": INTERNAL_RATE,
         "window_s": list(WINDOW_S),
         "logit_offset": recipe.logit_offset,
         "seed": seed,
         "trained_on": "MIT-BIH DS1 (de Chazal 2004), reference beats, leads MLII + second lead",
-        "recipe": asdict(recipe),
+        "recipe": _recipe_dict(recipe),
         "script": "benchmarks/train_beat_model.py",
         **info,
     }
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(MODEL_DIR / f"{MODEL_NAME}.safetensors"))
-    (MODEL_DIR / f"{MODEL_NAME}.json").write_text(json.dumps(config, indent=2) + "\n")
+    save_file(tensors, str(MODEL_DIR / f"{name}.safetensors"))
+    (MODEL_DIR / f"{name}.json").write_text(json.dumps(config, indent=2) + "\n")
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -321,12 +393,13 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _cached(path: Path, recipe: Recipe) -> bool:
+def _cached(path: Path, recipe: Recipe, grid: tuple[dict[str, float], ...]) -> bool:
     """Whether ``path`` holds a selection made with this recipe (and these features)."""
     if not path.is_file():
         return False
-    saved = json.loads(path.read_text()).get("recipe")
-    return saved == json.loads(json.dumps(asdict(recipe)))
+    saved = json.loads(path.read_text())
+    tried = [g["settings"] for g in saved.get("self_training_grid", [])]
+    return saved.get("recipe") == json.loads(json.dumps(asdict(recipe))) and tried == list(grid)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -338,7 +411,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--quick", action="store_true", help="tiny smoke run")
     p.add_argument("--fresh", action="store_true", help="redo the selection even if cached")
-    p.add_argument("--out", default=str(RESULTS / "beat_model.json"))
+    p.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        default=DEFAULT_MODEL,
+        help="aami-beats-v2: the network alone; aami-beats-v3: + self-training",
+    )
+    p.add_argument("--out", default=None, help="results JSON (default: by model)")
     return p.parse_args(argv)
 
 
@@ -352,20 +431,24 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     if args.quick:
         recipe.max_epochs = recipe.epochs = 2
-    sel_file = cache_dir() / "selection.json"
+    grid, stem = MODELS[args.model]
+    out = Path(args.out) if args.out else RESULTS / f"{stem}.json"
+    sel_file = cache_dir() / f"selection-{args.model}.json"
     if args.epochs is not None:
         chosen = {"epochs": args.epochs, "logit_offset": [0.0] * 5}
-    elif _cached(sel_file, recipe) and not (args.quick or args.fresh):
+    elif _cached(sel_file, recipe, grid) and not (args.quick or args.fresh):
         chosen = json.loads(sel_file.read_text())
         print(f"selection reused from {sel_file} (--fresh to redo it)")
     else:
-        chosen = select(recipe, seed=SHIP_SEED)
+        chosen = select(recipe, seed=SHIP_SEED, grid=grid)
         chosen["recipe"] = asdict(recipe)
         if not args.quick:
             sel_file.write_text(json.dumps(chosen, indent=2))
     recipe.epochs = int(chosen["epochs"])
     recipe.logit_offset = [float(v) for v in chosen["logit_offset"]]
-    print(f"chosen on DS1 folds: epochs {recipe.epochs}, offsets {recipe.logit_offset}")
+    recipe.self_training = chosen.get("self_training")
+    print(f"chosen on DS1 folds: epochs {recipe.epochs}, offsets {recipe.logit_offset}, "
+          f"self-training {recipe.self_training}")  # fmt: skip
     train_ids = mitdb.DS1 if not args.quick else FOLDS[1][:2]
     x, y = training_set(train_ids, recipe)
     seeds = [args.seed] if args.seed is not None else args.seeds
@@ -374,11 +457,14 @@ def main(argv: list[str] | None = None) -> None:
     for seed in seeds:
         tensors = train(x, y, recipe, seed)
         if args.ship and seed == SHIP_SEED:
-            write_model(tensors, recipe, seed, {"selection": {k: chosen[k] for k in
-                        ("epochs", "logit_offset")}})  # fmt: skip
+            keys = ("epochs", "logit_offset", "self_training")
+            write_model(tensors, recipe, seed, args.model,
+                        {"selection": {k: chosen[k] for k in keys if chosen.get(k)}})  # fmt: skip
         for name, d in sets.items():
             boot = args.n_boot if name in ("ds2", "ds2_without_202") else 0
-            runs[name].append(score_set(tensors, d, np.array(recipe.logit_offset), boot))
+            runs[name].append(
+                score_set(tensors, d, np.array(recipe.logit_offset), recipe.self_training, boot)
+            )
         if sets:
             r = runs["ds2"][-1]
             took = time.perf_counter() - t0
@@ -392,18 +478,19 @@ def main(argv: list[str] | None = None) -> None:
         "selection": chosen,
         "seeds": seeds,
         "ship_seed": SHIP_SEED,
-        "model": MODEL_NAME,
+        "model": args.model,
+        "default": args.model == DEFAULT_MODEL,
         "runs": runs,
         "summary": {k: summarise(v) for k, v in runs.items()},
         "train_beats": {c: int((y == k).sum()) for k, c in enumerate(BEAT_CLASSES)},
         "seconds": time.perf_counter() - t0,
     }
     if not args.quick:
-        Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+        out.write_text(json.dumps(results, indent=1) + "\n")
         from _beat_model_report import render
         from _tuning_log import kept_section
 
-        md = Path(args.out).with_suffix(".md")
+        md = out.with_suffix(".md")
         md.write_text(render(results, kept_section(md)))
     print(f"done in {time.perf_counter() - t0:.0f} s")
 

@@ -16,8 +16,10 @@ from medmodal.data.mitdb import AAMI_CLASSES
 from medmodal.ecg import BEAT_CLASSES, ecg_beat_classes, ecg_beat_features
 from medmodal.ecg.beat_classes import (
     BEAT_CLASS_NAMES,
+    SelfTraining,
     available_models,
     load_beat_model,
+    self_train,
 )
 from medmodal.ecg.beat_features import MIN_BEATS, N_FEATURES, record_standardise
 from medmodal.ecg.simulate import ecg_simulate_annotated
@@ -70,6 +72,18 @@ def test_finds_the_ventricular_beats_of_mitbih_119() -> None:
     assert s["pvc_burden_pct"] == pytest.approx(100 * (pred == "V").sum() / len(pred))
 
 
+def test_v3_self_training_on_mitbih_119() -> None:
+    """v3 = v2's network + per-record self-training: on a record of two tight beat
+    families (N, bigeminal V) it keeps every V and N beat the network found."""
+    signal, peaks, labels = _record("mitdb-119")
+    v2 = np.array(ecg_beat_classes(signal, 360, peaks).label)
+    v3 = ecg_beat_classes(signal, 360, peaks, model="aami-beats-v3")
+    pred = np.array(v3.label)
+    assert v3.model == "aami-beats-v3" and np.allclose(v3.probability.sum(axis=1), 1.0)
+    assert (pred[labels == "V"] == "V").mean() >= (v2[labels == "V"] == "V").mean() > 0.9
+    assert (pred[labels == "N"] == "N").mean() > 0.9
+
+
 @pytest.mark.parametrize("rate", [128, 250, 500])
 def test_any_sampling_rate_gives_the_same_labels(rate: int) -> None:
     signal, peaks, labels = _record("mitdb-119")
@@ -108,12 +122,18 @@ def test_numpy_forward_matches_torch() -> None:
 
 
 def test_model_registry() -> None:
-    assert available_models() == ("aami-beats-v2", "aami-beats-v1")
+    assert available_models() == ("aami-beats-v2", "aami-beats-v3", "aami-beats-v1")
     with pytest.raises(InvalidParameterError, match="Did you mean"):
-        ecg_beat_classes(np.zeros(1000), 250, [10], model="aami-beats-v3")
+        ecg_beat_classes(np.zeros(1000), 250, [10], model="aami-beats-v4")
     config = load_beat_model("default").config
     assert config["name"] == "aami-beats-v2" and config["record_standardise"]
     assert config["classes"] == list(BEAT_CLASSES) and config["n_features"] == 2 * N_FEATURES
+    assert not config.get("self_training")
+    v3 = load_beat_model("aami-beats-v3")
+    SelfTraining.from_config(v3.config["self_training"])  # all settings present
+    assert v3.config["n_features"] == 2 * N_FEATURES
+    # the same network as v2 (same recipe, seed and epochs); only the config differs
+    assert all(np.array_equal(v3.tensors[k], load_beat_model().tensors[k]) for k in v3.tensors)
     v1 = load_beat_model("aami-beats-v1").config
     assert v1["n_features"] == N_FEATURES and not v1.get("record_standardise", False)
 
@@ -132,10 +152,56 @@ def test_record_standardise_is_per_record_and_shift_invariant() -> None:
         record_standardise(np.zeros(5))
 
 
-def test_v1_still_classifies() -> None:
+@pytest.mark.parametrize("model", ["aami-beats-v1", "aami-beats-v3"])
+def test_other_models_classify(model: str) -> None:
     sim = ecg_simulate_annotated(30, 250, heart_rate=70, seed=0)
-    res = ecg_beat_classes(sim.signal, 250, sim.r_peaks, model="aami-beats-v1")
-    assert res.model == "aami-beats-v1" and res.counts()["N"] >= 0.9 * len(res)
+    res = ecg_beat_classes(sim.signal, 250, sim.r_peaks, model=model)
+    assert res.model == model and res.counts()["N"] >= 0.9 * len(res)
+
+
+def _two_shapes(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Beats of two tight shapes (first ``n // 4`` of shape B) in 20 features."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(scale=0.1, size=(n, 20))
+    x[: n // 4, :5] += 3.0
+    is_b = np.arange(n) < n // 4
+    return x, is_b
+
+
+def test_self_training_pulls_unsure_beats_to_their_sure_lookalikes() -> None:
+    x, is_b = _two_shapes(200, 0)
+    p = np.tile([0.95, 0.02, 0.01, 0.01, 0.01], (200, 1))
+    p[is_b] = [0.02, 0.95, 0.01, 0.01, 0.01]  # the network is sure of most B beats ...
+    unsure = np.flatnonzero(is_b)[:10]
+    p[unsure] = [0.6, 0.35, 0.03, 0.01, 0.01]  # ... but calls ten of them N, unsure
+    st = SelfTraining(confidence=0.9, neighbours=10, weight=0.8, components=5)
+    q = self_train(x, p, st)
+    np.testing.assert_allclose(q.sum(axis=1), 1.0)
+    assert (q[unsure].argmax(axis=1) == 1).all()  # now S, like their sure lookalikes
+    assert (q[~is_b].argmax(axis=1) == 0).all() and (q[is_b].argmax(axis=1) == 1).all()
+    np.testing.assert_allclose(q[unsure, 1], 0.2 * 0.35 + 0.8 * 1.0)
+
+
+def test_self_training_leaves_records_with_few_sure_beats_alone() -> None:
+    x, _ = _two_shapes(40, 1)
+    p = np.full((40, 5), 0.2)
+    p[:5] = [0.96, 0.01, 0.01, 0.01, 0.01]  # 5 sure beats < neighbours + 1
+    st = SelfTraining(confidence=0.9, neighbours=10, weight=0.8, components=5)
+    np.testing.assert_array_equal(self_train(x, p, st), p)
+    np.testing.assert_array_equal(self_train(x, p, SelfTraining(weight=0.0)), p)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 80), d=st.integers(1, 30), seed=st.integers(0, 2**16))
+def test_self_training_returns_probabilities(n: int, d: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d))
+    x[:, 0] = 1.0  # a constant column
+    z = 4.0 * rng.normal(size=(n, 5))
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    q = self_train(x, p, SelfTraining(confidence=0.5, neighbours=3, weight=0.8, components=10))
+    assert q.shape == p.shape and np.all(np.isfinite(q)) and np.all(q >= 0)
+    np.testing.assert_allclose(q.sum(axis=1), 1.0)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,9 @@ record_standardise`, the default model ``aami-beats-v2``: unlabelled per-patient
 adaptation) and evaluates a small network in numpy (weights as safetensors + JSON
 config in ``medmodal/ecg/models``, trained on MIT-BIH DS1 only by
 ``benchmarks/train_beat_model.py``; scores on DS2 in ``benchmarks/results/beat_model.md``).
+The model ``aami-beats-v3`` (not the default) then self-trains on the record
+(:func:`self_train`): each beat's probabilities are mixed with the classes of its nearest
+confidently classified beats of the same record, again without labels.
 Beats that cannot be described are ``"unknown"`` with the reason, among them a beat whose
 feature window runs past the record's start or end (:data:`WINDOW_OUTSIDE`: it would be
 classified from edge padding); input too short, flat or sparse makes every beat
@@ -42,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from medmodal.ecg._beats.network import Network, shipped_network
+from medmodal.ecg._beats.selftrain import SelfTraining, self_train
 from medmodal.ecg.beat_features import (
     INTERNAL_RATE,
     N_WINDOW,
@@ -59,9 +63,11 @@ __all__ = [
     "BEAT_MODELS",
     "WINDOW_OUTSIDE",
     "BeatClasses",
+    "SelfTraining",
     "available_models",
     "ecg_beat_classes",
     "load_beat_model",
+    "self_train",
 ]
 
 #: The AAMI EC57 classes, in the order of the probability columns.
@@ -88,6 +94,14 @@ BEAT_MODELS.add(
     description="MLP on the v1 features plus the same features standardised over the "
     "record's own beats (median / interquartile range, no labels); trained on MIT-BIH DS1 "
     "(leads MLII and V1/V2/V4/V5)",
+)
+BEAT_MODELS.add(
+    "aami-beats-v3",
+    "aami-beats-v3",
+    description="the v2 network, then per-record self-training: each beat's probabilities "
+    "mixed with the classes of its nearest confidently classified beats of the same record "
+    "(no labels). Better on DS1 cross-validation, worse on DS2 (it erases isolated S "
+    "beats; benchmarks/results/beat_model_v3.md), so not the default",
 )
 BEAT_MODELS.add(
     "aami-beats-v1",
@@ -241,10 +255,7 @@ def ecg_beat_classes(
     valid, reason = _inside_the_signal(feats)
     prob = np.full((n, len(BEAT_CLASSES)), np.nan)
     if valid.any():
-        x = feats.matrix()[valid]
-        if net.config.get("record_standardise", False):
-            x = np.concatenate([x, record_standardise(x)], axis=1)
-        prob[valid] = net.probabilities(x)
+        prob[valid] = _record_probabilities(net, feats.matrix()[valid])
     labels = tuple(BEAT_CLASSES[int(np.argmax(prob[i]))] if valid[i] else UNKNOWN for i in range(n))
     return BeatClasses(
         peaks=feats.peaks,
@@ -276,6 +287,22 @@ def _inside_the_signal(feats: BeatFeatures) -> tuple[BoolArray, tuple[str | None
     edge = feats.valid & outside
     reason = tuple(WINDOW_OUTSIDE if e else r for e, r in zip(edge, feats.reason, strict=True))
     return feats.valid & ~outside, reason
+
+
+def _record_probabilities(net: Network, x: FloatArray) -> FloatArray:
+    """Class probabilities of one record's valid beats ``x`` (rows of
+    :meth:`medmodal.ecg.beat_features.BeatFeatures.matrix`) under the model ``net``."""
+    inputs = np.concatenate([x, record_standardise(x)], axis=1) if net.config.get(
+        "record_standardise", False) else x  # fmt: skip
+    settings = net.config.get("self_training")
+    if not settings:
+        return net.probabilities(inputs)
+    z = net.logits(inputs)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p = self_train(x, p / p.sum(axis=1, keepdims=True), SelfTraining.from_config(settings))
+    z = np.log(p + 1e-12) + np.asarray(net.config.get("logit_offset", 0.0))
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
 BEAT_MODELS.document(ecg_beat_classes, "{models}")
