@@ -196,10 +196,14 @@ def _grade_windows(
     """Grade every window of a validated signal from its evidence (the best lead wins)."""
     usable = _usable(checked)
     starts, stops = window_bounds(checked.n_samples, rate, window_s, func="ecg_quality")
+    # The noise index of every usable lead at once (the same numbers as lead by lead).
+    snr_rows = sqi.snr_sqi_leads(band[:, usable], beats, rate, starts, stops)
+    snr = dict(zip(usable, snr_rows, strict=True))
     per_lead = [
         _lead_evidence(
             _column(checked.data, k), _column(band, k), beats, rate, starts, stops, detector
         )
+        | {"snr_db": snr[k]}
         if k in usable
         else None
         for k in range(checked.n_leads)
@@ -283,14 +287,12 @@ def _lead_evidence(
     second = np.unique(DETECTORS.get(detector)(raw[:, None], rate))  # raw is validated
     bsqi = sqi.beat_agreement(beats, second, rate, stops)
     flat = sqi.flat_windows(raw, starts)
-    snr = sqi.snr_sqi(band, beats, rate, starts, stops)
     return {
         "psqi": psqi,
         "bassqi": bassqi,
         "ksqi": ksqi,
         "tsqi": tsqi,
         "bsqi": bsqi,
-        "snr_db": snr,
         "flat": flat,
     }
 
