@@ -2,9 +2,9 @@
 
 Issue 17 made the per-record analysis cheaper without changing any output: the noise
 index runs its beat templates for all leads at once, its running medians through one
-1-D rank filter, and ``ecg_quality`` stops measuring leads once one is ranked the best
-possible. Each is checked here against a plain reference (scipy's 2-D median filter,
-lead by lead, every lead measured), exactly.
+1-D rank filter, and ``ecg_quality`` skips the costly indices of leads that cannot rank
+above the leads before them. Each is checked here against a plain reference (scipy's
+2-D median filter, lead by lead, every lead measured), exactly.
 """
 
 from __future__ import annotations
@@ -110,6 +110,28 @@ def test_top_rank_is_the_highest_grade() -> None:
     assert np.array_equal(rank, np.full(n, quality.TOP_RANK))
 
 
+def test_rank_bound_is_never_below_the_grade() -> None:
+    rng = np.random.default_rng(7)
+    n = 4000
+    ev = {
+        "psqi": rng.uniform(0.2, 0.9, n),
+        "bassqi": rng.uniform(0.85, 1.0, n),
+        "ksqi": rng.uniform(2.0, 8.0, n),
+        "tsqi": rng.uniform(0.5, 1.0, n),
+        "bsqi": rng.uniform(0.4, 1.0, n),
+        "snr_db": rng.uniform(-5.0, 30.0, n),
+        "flat": (rng.uniform(size=n) < 0.02).astype(float),
+    }
+    ev["tsqi"][rng.uniform(size=n) < 0.05] = np.nan
+    hr = rng.uniform(30.0, 200.0, n)
+    gaps, counts = rng.uniform(0.3, 4.0, n), rng.integers(0, 20, n)
+    rank, _, _ = quality._grade(ev, hr, gaps, counts)
+    cheap = {k: ev[k] for k in ("psqi", "bassqi", "ksqi", "tsqi", "flat")}
+    bound = quality._rank_bound(cheap, hr)
+    assert (rank <= bound).all()
+    assert (rank == bound).any()  # and it is reached
+
+
 @pytest.mark.filterwarnings("ignore:ecg_quality. lead.s. .2. are flat")
 @pytest.mark.parametrize(("noise", "seed"), [(0.01, 0), (0.3, 1), (1.0, 2)])
 def test_quality_stops_early_without_changing_the_result(
@@ -120,17 +142,18 @@ def test_quality_stops_early_without_changing_the_result(
     ecg[:, 2] = 0.0  # a flat lead among them
     if noise >= 0.1:  # lead 0 the worst: a later lead must win
         ecg[:, 0] += np.random.default_rng(seed).normal(0.0, 1.0, ecg.shape[0])
-    measured: list[int] = []
-    lead_evidence = quality._lead_evidence
+    measured: list[int] = []  # leads whose costly indices were taken
+    costly_evidence = quality._costly_evidence
 
     def counting(*args: object, **kwargs: object) -> dict[str, np.ndarray]:
         measured.append(1)
-        return lead_evidence(*args, **kwargs)  # type: ignore[arg-type]
+        return costly_evidence(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(quality, "_lead_evidence", counting)
+    monkeypatch.setattr(quality, "_costly_evidence", counting)
     fast = quality.ecg_quality(ecg, rate)
     n_fast = len(measured)
     monkeypatch.setattr(quality, "TOP_RANK", np.inf)  # never stop: every lead measured
+    monkeypatch.setattr(quality, "_rank_bound", lambda cheap, hr: np.full(hr.size, np.inf))
     every = quality.ecg_quality(ecg, rate)
     assert len(measured) - n_fast == 5  # the five non-flat leads
     assert n_fast <= 5
