@@ -2,22 +2,23 @@
 
 Issue 17 made the per-record analysis cheaper on the promise that no output changes.
 This script runs two source trees (``--before``: a git revision, exported with ``git
-archive``; ``--after``: this checkout's ``src``) on one fixed set of records, each in its
-own Python process, and compares every field of ``summary()``, ``beats_frame()``, the
-quality table, the R peaks, the cleaned signal and the warnings: exactly (floats equal,
-NaN equal to NaN). The set: a generated corpus (``make_ecg_corpus(seed=0)``: 12 leads,
-500 Hz, 10 s, with corrupt and pathological files, read as the batch path reads them),
-5-minute excerpts of MIT-BIH 100, 203 and 208 and the first PTB-XL records (when
-``MEDMODAL_DATA`` has them), and two simulated records (250 Hz, and 2 kHz for the
-resampled path). It also times each tree's ``ecg_process`` (process CPU time, the
-records run ``--repeats`` times in turn, best of the repeats per record), so the ratio
+archive``, by default where this branch left ``main``; after: this checkout's ``src``)
+on one fixed set of records, each in its own Python process, and compares every field
+of ``summary()``, ``beats_frame()``, the quality table, the R peaks, the cleaned signal
+and the warnings: exactly (floats equal, NaN equal to NaN). The set: a generated corpus
+(``make_ecg_corpus(seed=0)``: 12 leads, 500 Hz, 10 s, with corrupt and pathological
+files, read as the batch path reads them), 5-minute excerpts of MIT-BIH 100, 203 and
+208 and the first PTB-XL records (when ``MEDMODAL_DATA`` has them), and two simulated
+records (250 Hz, and 2 kHz for the resampled path). It also times each tree's
+``ecg_process`` (process CPU time, the records run ``--repeats`` times in turn, best of
+the repeats per record), so the ratio
 holds on a machine shared with other jobs.
 
 Writes ``results/ecg_process_identity.md`` and ``.json``.
 
 Usage::
 
-    python benchmarks/ecg_process_identity.py [--before main] [--n 30] [--repeats 3]
+    python benchmarks/ecg_process_identity.py [--before REV] [--n 30] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -150,6 +151,11 @@ def run_tree(src: Path, corpus: Path, args: argparse.Namespace, out: Path) -> di
     return pickle.loads(out.read_bytes())
 
 
+def _git(*command: str) -> str:
+    done = subprocess.run(["git", "-C", str(ROOT), *command], check=True, capture_output=True)
+    return done.stdout.decode().strip()
+
+
 def export(rev: str, into: Path) -> Path:
     """``src`` of git revision ``rev`` under ``into``."""
     archive = subprocess.run(
@@ -162,7 +168,9 @@ def export(rev: str, into: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", default="main", help="git revision to compare against")
+    parser.add_argument(
+        "--before", default=None, help="git revision (default: where HEAD left main)"
+    )
     parser.add_argument("--n", type=int, default=30, help="generated corpus records")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--name", default="ecg_process_identity")
@@ -174,14 +182,13 @@ def main() -> None:
         return
     from medmodal.data.ecg_corpus import make_ecg_corpus
 
+    if args.before is None:  # the branch's starting point: only its own changes compared
+        args.before = _git("merge-base", "HEAD", "main")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         corpus = work / "corpus"
         table = make_ecg_corpus(corpus, args.n, seed=0, corrupt=2, pathological=2)
-        revision = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", args.before],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip()  # fmt: skip
+        revision = _git("rev-parse", "--short", args.before)
         before_src = export(args.before, work / "before")
         before = run_tree(before_src, corpus, args, work / "before.pkl")
         after = run_tree(ROOT / "src", corpus, args, work / "after.pkl")
