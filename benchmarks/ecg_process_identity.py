@@ -11,8 +11,7 @@ files, read as the batch path reads them), 5-minute excerpts of MIT-BIH 100, 203
 208 and the first PTB-XL records (when ``MEDMODAL_DATA`` has them), and two simulated
 records (250 Hz, and 2 kHz for the resampled path). It also times each tree's
 ``ecg_process`` (process CPU time, the records run ``--repeats`` times in turn, best of
-the repeats per record), so the ratio
-holds on a machine shared with other jobs.
+the repeats per record), so the ratio holds on a machine shared with other jobs.
 
 Writes ``results/ecg_process_identity.md`` and ``.json``.
 
