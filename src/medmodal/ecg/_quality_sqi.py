@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from medmodal.ecg._templates import residual
+from medmodal.ecg._templates import residuals
 from medmodal.types import FloatArray, IntArray
 
 #: Length (s) of the Hann-windowed segments averaged into each window's spectrum
@@ -161,25 +161,43 @@ def snr_sqi(
     second's mean removed). ``SNR = 20 log10(A / (sqrt(8) R))``, as in
     :mod:`medmodal.ecg.snr`. NaN for windows without beats.
     """
-    out = np.full(starts.size, np.nan)
-    if peaks.size < 3:
+    return snr_sqi_leads(cleaned[:, None], peaks, sampling_rate, starts, stops)[0]
+
+
+def snr_sqi_leads(
+    cleaned: FloatArray, peaks: IntArray, sampling_rate: float, starts: IntArray, stops: IntArray
+) -> FloatArray:
+    """:func:`snr_sqi` of every column of the ``(n_samples, n_leads)`` ``cleaned``, as
+    ``(n_leads, n_windows)``: the same numbers as lead by lead, computed at once."""
+    n_leads = cleaned.shape[1]
+    out = np.full((n_leads, starts.size), np.nan)
+    if peaks.size < 3 or n_leads == 0:
         return out
-    left = residual(cleaned, peaks, sampling_rate, lags=(1, 2, 3))
+    left = residuals(cleaned, peaks, sampling_rate, lags=(1, 2, 3)).T  # (n_leads, n)
+    leads = np.ascontiguousarray(cleaned.T)
     half = max(1, round(QRS_HALF_WINDOW * sampling_rate))
-    index = np.clip(peaks[:, None] + np.arange(-half, half + 1)[None, :], 0, cleaned.size - 1)
-    amplitude = cleaned[index].max(axis=1) - cleaned[index].min(axis=1)
+    n = cleaned.shape[0]
+    index = np.clip(peaks[:, None] + np.arange(-half, half + 1)[None, :], 0, n - 1)
+    around = leads[:, index]  # (n_leads, n_peaks, 2 half + 1)
+    amplitude = around.max(axis=2) - around.min(axis=2)
     second = max(1, round(sampling_rate))
-    n_seconds = max(1, left.size // second)
-    blocks = left[: n_seconds * second].reshape(n_seconds, -1)
-    rms = np.sqrt(np.mean((blocks - blocks.mean(axis=1, keepdims=True)) ** 2, axis=1))
+    n_seconds = max(1, n // second)
+    blocks = np.ascontiguousarray(left[:, : n_seconds * second]).reshape(n_leads, n_seconds, -1)
+    rms = np.sqrt(np.mean((blocks - blocks.mean(axis=2, keepdims=True)) ** 2, axis=2))
     first_beat = np.searchsorted(peaks, starts)
     last_beat = np.searchsorted(peaks, stops)
     for i, (lo, hi) in enumerate(zip(starts.tolist(), stops.tolist(), strict=True)):
-        beats = amplitude[first_beat[i] : last_beat[i]]
-        noise = rms[min(lo // second, n_seconds - 1) : max(hi // second, lo // second + 1)]
-        if beats.size and noise.size:
-            size = max(float(np.median(noise)), 1e-12 * float(np.median(beats)) + 1e-300)
-            with np.errstate(all="ignore"):  # a flat or overflowing window: NaN, never inf
-                value = 20.0 * np.log10(float(np.median(beats)) / (np.sqrt(8.0) * size))
-            out[i] = value if np.isfinite(value) else np.nan
+        beats = amplitude[:, first_beat[i] : last_beat[i]]
+        noise = rms[:, min(lo // second, n_seconds - 1) : max(hi // second, lo // second + 1)]
+        if beats.shape[1] and noise.shape[1]:
+            for lead in range(n_leads):
+                out[lead, i] = _snr_db(beats[lead], noise[lead])
     return out
+
+
+def _snr_db(beats: FloatArray, noise: FloatArray) -> float:
+    """``20 log10(median(beats) / (sqrt(8) median(noise)))``, NaN when not finite."""
+    size = max(float(np.median(noise)), 1e-12 * float(np.median(beats)) + 1e-300)
+    with np.errstate(all="ignore"):  # a flat or overflowing window: NaN, never inf
+        value = 20.0 * np.log10(float(np.median(beats)) / (np.sqrt(8.0) * size))
+    return float(value) if np.isfinite(value) else np.nan

@@ -167,6 +167,12 @@ class Delineation(BeatFiducials):
         whatever its validation: :func:`medmodal.ecg.intervals.ecg_intervals` decides
         what may be reported.
         """
+        frame = pd.DataFrame(self._interval_columns())
+        frame.index.name = "beat"
+        return frame
+
+    def _interval_columns(self) -> dict[str, FloatArray]:
+        """The columns of :meth:`intervals` as arrays (no DataFrame: for hot paths)."""
         ms = 1000.0 / self.sampling_rate
 
         def span(start: IntArray, stop: IntArray) -> FloatArray:
@@ -176,18 +182,14 @@ class Delineation(BeatFiducials):
         rr = np.full(self.n_beats, np.nan)
         rr[1:] = np.diff(self.r_peak) * ms
         qt = span(self.qrs_onset, self.t_offset)
-        frame = pd.DataFrame(
-            {
-                "rr_ms": rr,
-                "pr_ms": span(self.p_onset, self.qrs_onset),
-                "qrs_ms": span(self.qrs_onset, self.qrs_offset),
-                "qt_ms": qt,
-                "qtc_bazett_ms": qt / np.sqrt(rr / 1000.0),
-                "qtc_fridericia_ms": qt / np.cbrt(rr / 1000.0),
-            }
-        )
-        frame.index.name = "beat"
-        return frame
+        return {
+            "rr_ms": rr,
+            "pr_ms": span(self.p_onset, self.qrs_onset),
+            "qrs_ms": span(self.qrs_onset, self.qrs_offset),
+            "qt_ms": qt,
+            "qtc_bazett_ms": qt / np.sqrt(rr / 1000.0),
+            "qtc_fridericia_ms": qt / np.cbrt(rr / 1000.0),
+        }
 
 
 def available_methods() -> tuple[str, ...]:

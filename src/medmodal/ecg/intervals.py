@@ -209,10 +209,10 @@ def ecg_intervals(
             f"ecg_intervals: rr holds {rr.peaks.size} beats and delineation "
             f"{delineation.n_beats}; both must come from the same R peaks"
         )
-    raw = delineation.intervals()
+    beats = delineation._interval_columns()  # arrays: pandas indexing is slow per record
     dominant = np.concatenate([[False], rr.nn]) if rr.peaks.size else np.zeros(0, dtype=bool)
-    beats = pd.DataFrame({name: raw[name].to_numpy(dtype=np.float64) for name in _COLUMNS})
-    beats.loc[~dominant, list(_COLUMNS[1:])] = np.nan
+    for name in _COLUMNS[1:]:
+        beats[name][~dominant] = np.nan
     times = delineation.r_peak / delineation.sampling_rate
     in_af = _in_af(af, times)
     regular = _regular(rhythm, times) & ~in_af
@@ -220,10 +220,12 @@ def ecg_intervals(
     leads = delineation.leads or (delineation.lead,)
     gate = qt_gate(validation, method=delineation.method, convention=convention_for(len(leads)))
     if not gate.passed:
-        beats[["qt_ms", "qtc_bazett_ms", "qtc_fridericia_ms"]] = np.nan
-    beats.index.name = "beat"
+        for name in ("qt_ms", "qtc_bazett_ms", "qtc_fridericia_ms"):
+            beats[name][:] = np.nan
+    frame = pd.DataFrame({name: beats[name] for name in _COLUMNS})
+    frame.index.name = "beat"
     return ClinicalIntervals(
-        beats=beats,
+        beats=frame,
         lead=lead_name or "+".join(f"lead{k}" for k in leads),
         lead_reason=lead_reason,
         method=delineation.method,
@@ -260,7 +262,7 @@ def _af_share(af: AFResult | None) -> float:
 
 
 def _gate_pr(
-    beats: pd.DataFrame,
+    beats: dict[str, FloatArray],
     dominant: BoolArray,
     regular: BoolArray,
     rhythm: Rhythm | None,
@@ -269,10 +271,10 @@ def _gate_pr(
 ) -> tuple[str, str]:
     """Blank PR where it does not count; return (withheld reason, note)."""
     candidates = dominant & regular
-    has_p = candidates & np.isfinite(beats["pr_ms"].to_numpy(dtype=np.float64))
-    beats.loc[~has_p, "pr_ms"] = np.nan
+    has_p = candidates & np.isfinite(beats["pr_ms"])
+    beats["pr_ms"][~has_p] = np.nan
     if rhythm is None:
-        beats["pr_ms"] = np.nan
+        beats["pr_ms"][:] = np.nan
         return "PR withheld: the rhythm is unknown", ""
     shares = {k: v for k, v in rhythm.fractions.items() if k in PR_EXCLUDED_RHYTHMS and v > 0}
     time_out = ", ".join(f"{100 * v:.0f} % of the time {k}" for k, v in shares.items())
@@ -293,7 +295,7 @@ def _gate_pr(
         )
     share = has_p.sum() / candidates.sum()
     if share < MIN_P_SHARE:
-        beats["pr_ms"] = np.nan
+        beats["pr_ms"][:] = np.nan
         return (
             f"PR withheld: P waves found before {100 * share:.0f} % of the {candidates.sum()} "
             f"dominant beats in regular windows (at least {100 * MIN_P_SHARE:.0f} % needed)",
@@ -306,8 +308,8 @@ def _gate_pr(
     return _too_few("PR", beats["pr_ms"], int(dominant.sum())), note
 
 
-def _too_few(name: str, column: pd.Series, n_dominant: int) -> str:
-    n = int(np.isfinite(column.to_numpy(dtype=np.float64)).sum())
+def _too_few(name: str, column: FloatArray, n_dominant: int) -> str:
+    n = int(np.isfinite(column).sum())
     if n >= MIN_BEATS:
         return ""
     return f"{name} withheld: measured on {n} of {n_dominant} dominant beats ({MIN_BEATS} needed)"

@@ -205,9 +205,12 @@ def detect_powerline(data: FloatArray, sampling_rate: float) -> float | None:
         >>> detect_powerline(noise, 360) is None
         True
     """
-    standing = {
-        f: line for f, line in line_strength(data, sampling_rate).items() if line.stands_out
-    }
+    return _strongest(line_strength(data, sampling_rate))
+
+
+def _strongest(strength: dict[float, Line]) -> float | None:
+    """The candidate that stands out the most above its median, or None."""
+    standing = {f: line for f, line in strength.items() if line.stands_out}
     return max(standing, key=lambda f: standing[f].over_median_db) if standing else None
 
 
@@ -259,7 +262,7 @@ def _detected(data: FloatArray, sampling_rate: float) -> Powerline:
             else f"50 and 60 Hz are at or above Nyquist, {sampling_rate / 2:g} Hz"
         )
         return Powerline(None, "none", f"auto: {why}")
-    hz = detect_powerline(data, sampling_rate)
+    hz = _strongest(strength)  # the spectrum once: as detect_powerline(data, sampling_rate)
     if hz is None:
         levels = ", ".join(
             f"{f:g} Hz {line.over_median_db:.1f}/{line.over_peak_db:.1f} dB"

@@ -196,18 +196,27 @@ def _grade_windows(
     """Grade every window of a validated signal from its evidence (the best lead wins)."""
     usable = _usable(checked)
     starts, stops = window_bounds(checked.n_samples, rate, window_s, func="ecg_quality")
-    per_lead = [
-        _lead_evidence(
-            _column(checked.data, k), _column(band, k), beats, rate, starts, stops, detector
-        )
-        if k in usable
-        else None
-        for k in range(checked.n_leads)
-    ]
     gaps, counts = sqi.max_gaps(beats, starts, stops)
     duration = (stops - starts) / rate
     hr = 60.0 * counts / duration
-    graded = [_grade(ev, hr, gaps / rate, counts) for ev in per_lead]
+    per_lead: list[dict[str, FloatArray] | None] = [None] * checked.n_leads
+    graded = [_grade(None, hr, gaps / rate, counts) for _ in range(checked.n_leads)]
+    top = np.full(starts.size, -np.inf)  # the best rank so far, per window
+    # Ties go to the first lead, so a lead that cannot rank above the leads before it
+    # in any window is not measured further: the same result, less work. A lead ranked
+    # TOP_RANK everywhere ends the search; otherwise each lead's cheap indices bound its
+    # rank before the beat agreement (a second detector) and the noise index are taken.
+    for k in usable:
+        if (top >= TOP_RANK).all():
+            break
+        raw_k, band_k = _column(checked.data, k), _column(band, k)
+        cheap = _cheap_evidence(raw_k, band_k, beats, rate, starts, stops)
+        if (_rank_bound(cheap, hr) <= top).all():
+            continue  # keeps a flat lead's rank (-1): never the best
+        ev = cheap | _costly_evidence(raw_k, band[:, [k]], beats, rate, starts, stops, detector)
+        per_lead[k] = ev
+        graded[k] = _grade(ev, hr, gaps / rate, counts)
+        top = np.maximum(top, graded[k][0])
     best = np.argmax(np.stack([g[0] for g in graded]), axis=0)
     pick = np.arange(starts.size)
     evidence = {
@@ -226,6 +235,11 @@ def _grade_windows(
         window_s=window_s,
         **evidence,
     )
+
+
+#: The highest rank :func:`_grade` gives: an excellent window (200) with all five
+#: indices optimal (2 each).
+TOP_RANK = 210.0
 
 
 def _column(data: FloatArray, k: int) -> FloatArray:
@@ -265,7 +279,24 @@ def _peaks(
     return ecg_peaks(data[:, usable], rate)
 
 
-def _lead_evidence(
+def _cheap_evidence(
+    raw: FloatArray,
+    band: FloatArray,
+    beats: IntArray,
+    rate: float,
+    starts: IntArray,
+    stops: IntArray,
+) -> dict[str, FloatArray]:
+    """The indices of one lead that cost little: pSQI, basSQI, kSQI, tSQI, flatness."""
+    psqi, bassqi = sqi.spectral_sqi(raw, rate, starts, stops)
+    ksqi = sqi.kurtosis(band, starts, stops)
+    owner = np.searchsorted(stops, beats, side="right")
+    tsqi = sqi.template_sqi(band, beats, rate, owner, starts.size)
+    flat = sqi.flat_windows(raw, starts)
+    return {"psqi": psqi, "bassqi": bassqi, "ksqi": ksqi, "tsqi": tsqi, "flat": flat}
+
+
+def _costly_evidence(
     raw: FloatArray,
     band: FloatArray,
     beats: IntArray,
@@ -274,25 +305,24 @@ def _lead_evidence(
     stops: IntArray,
     detector: str,
 ) -> dict[str, FloatArray]:
+    """bSQI (agreement with a second detector) and the SNR of one lead (``band`` is
+    ``(n_samples, 1)``)."""
     from medmodal.ecg.peaks import DETECTORS
 
-    psqi, bassqi = sqi.spectral_sqi(raw, rate, starts, stops)
-    ksqi = sqi.kurtosis(band, starts, stops)
-    owner = np.searchsorted(stops, beats, side="right")
-    tsqi = sqi.template_sqi(band, beats, rate, owner, starts.size)
     second = np.unique(DETECTORS.get(detector)(raw[:, None], rate))  # raw is validated
     bsqi = sqi.beat_agreement(beats, second, rate, stops)
-    flat = sqi.flat_windows(raw, starts)
-    snr = sqi.snr_sqi(band, beats, rate, starts, stops)
-    return {
-        "psqi": psqi,
-        "bassqi": bassqi,
-        "ksqi": ksqi,
-        "tsqi": tsqi,
-        "bsqi": bsqi,
-        "snr_db": snr,
-        "flat": flat,
-    }
+    return {"bsqi": bsqi, "snr_db": sqi.snr_sqi_leads(band, beats, rate, starts, stops)[0]}
+
+
+def _rank_bound(cheap: dict[str, FloatArray], hr: FloatArray) -> FloatArray:
+    """The highest rank :func:`_grade` can give a lead whose cheap indices are known:
+    excellent (200) only while none of them is unqualified, else acceptable (100),
+    plus their classes and an optimal bSQI (2)."""
+    known = _classes(cheap | {"bsqi": np.full(hr.size, np.nan)}, hr)
+    del known["bSQI"]
+    stacked = np.stack(list(known.values()))
+    label = np.where((stacked == 0).any(axis=0), 100.0, 200.0)
+    return label + stacked.sum(axis=0) + 2.0
 
 
 def _values(evidence: dict[str, FloatArray] | None, name: str, n: int) -> FloatArray:

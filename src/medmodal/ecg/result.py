@@ -156,25 +156,25 @@ class ECGResult:
         """
         rr = self.rr_intervals
         classes = self.beat_classes
-        frame = pd.DataFrame(
-            {
-                "r_peak": self.peaks,
-                "time_s": self.peaks / self.sampling_rate,
-                "rr_s": np.diff(self.peaks, prepend=np.nan) / self.sampling_rate,
-                "heart_rate_bpm": rr.per_beat_rate_bpm(),
-                "rr_flag": list(rr.per_beat_flag()),
-                "beat_class": [None] * self.peaks.size if classes is None else list(classes.label),
-                "beat_class_p": np.full(self.peaks.size, np.nan)
-                if classes is None
-                else classes.confidence,
-            }
-        )
+        columns: dict[str, Any] = {
+            "r_peak": self.peaks,
+            "time_s": self.peaks / self.sampling_rate,
+            "rr_s": np.diff(self.peaks, prepend=np.nan) / self.sampling_rate,
+            "heart_rate_bpm": rr.per_beat_rate_bpm(),
+            "rr_flag": list(rr.per_beat_flag()),
+            "beat_class": [None] * self.peaks.size if classes is None else list(classes.label),
+            "beat_class_p": np.full(self.peaks.size, np.nan)
+            if classes is None
+            else classes.confidence,
+        }
+        # One frame built from columns (concatenating frames costs more than the rest).
         if self.delineation is not None:
-            fiducials = self.delineation.to_frame().drop(columns="r_peak", errors="ignore")
-            parts = [frame, fiducials.reset_index(drop=True)]
+            points = self.delineation.points()
+            columns |= {name: points[name] for name in points if name != "r_peak"}
             if self.intervals is not None:
-                parts.append(self.intervals.to_frame().drop(columns="rr_ms").reset_index(drop=True))
-            frame = pd.concat(parts, axis=1)
+                beats = self.intervals.beats
+                columns |= {str(k): beats[k].to_numpy() for k in beats.columns if k != "rr_ms"}
+        frame = pd.DataFrame(columns)
         frame.index.name = "beat"
         return frame
 

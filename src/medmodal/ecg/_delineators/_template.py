@@ -95,7 +95,9 @@ def align_beats(
     half, shift = max(1, round(QRS_HALF * rate)), round(MAX_SHIFT * rate)
     ref = np.nanmedian(_qrs_stretch(x, r, half), axis=0)
     lags = np.arange(-shift, shift + 1)
-    corr = np.stack([_correlation(_qrs_stretch(x, r + lag, half), ref) for lag in lags], axis=1)
+    # Every (beat, lag) stretch as one row: the same row-wise numbers as lag by lag.
+    shifted = (r[:, None] + lags[None, :]).ravel()
+    corr = _correlation(_qrs_stretch(x, shifted, half), ref).reshape(r.size, lags.size)
     best = np.argmax(corr, axis=1)
     return r + lags[best], np.asarray(corr[np.arange(r.size), best] >= min_corr, dtype=bool)
 

@@ -133,18 +133,26 @@ class _Decider:
     def run(self, n: int) -> IntArray:
         """Classify every candidate; ``n`` is the signal length (for the final search)."""
         cands = self.cands
-        for i in range(len(cands)):
-            if self.qrs and cands[i] - cands[self.qrs[-1]] > self.rr.missed_limit:
+        # The loop reads Python numbers (the same doubles and ints: numpy scalars and
+        # one-element arrays cost more than the arithmetic here).
+        at, peak_i, peak_f = cands.tolist(), self.peak_i.tolist(), self.peak_f.tolist()
+        slope = self.slope.tolist()
+        for i in range(len(at)):
+            if self.qrs and at[i] - at[self.qrs[-1]] > self.rr.missed_limit:
                 self._search_back(i)
             irregular = self.rr.irregular
-            above = self.peak_i[i] >= self.integ.threshold1(irregular) and (
-                self.peak_f[i] >= self.filt.threshold1(irregular)
+            above = peak_i[i] >= self.integ.threshold1(irregular) and (
+                peak_f[i] >= self.filt.threshold1(irregular)
             )
-            if above and not self._t_waves(np.array([i]))[0]:
+            last = self.qrs[-1] if self.qrs else -1
+            t_wave = last >= 0 and (
+                at[i] - at[last] < self.t_window and slope[i] < 0.5 * slope[last]
+            )  # as _t_waves, for one candidate
+            if above and not t_wave:
                 self._accept(i, searchback=False)
             else:
-                self.integ.noise(float(self.peak_i[i]))
-                self.filt.noise(float(self.peak_f[i]))
+                self.integ.noise(peak_i[i])
+                self.filt.noise(peak_f[i])
         if self.qrs and n - cands[self.qrs[-1]] > self.rr.missed_limit:
             self._search_back(len(cands))
         return cands[np.array(self.qrs, dtype=np.int64)]
