@@ -35,7 +35,7 @@ WARM_SUFFIXES = (".hea", ".csv", ".edf", ".npz")
 
 def warm() -> None:
     """Import and exercise the analysis code once (see the module docstring)."""
-    import medmodal.report.ecg_html  # noqa: F401
+    import medmodal.report.ecg_html
     import medmodal.report.ecg_pdf  # noqa: F401
     from medmodal.ecg.process import ecg_process
     from medmodal.ecg.simulate import ecg_simulate

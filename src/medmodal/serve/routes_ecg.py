@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from medmodal.io import DEFAULT_LIMITS
 from medmodal.serve.ecg import AnalyzeParams, analyze_upload
@@ -72,8 +72,10 @@ def ecg_router(settings: Settings, limiter: anyio.CapacityLimiter | None = None)
         """
         uploads = [(f.filename, f.file) for f in file]
         params = AnalyzeParams(sampling_rate, lead, window, plot or plot_field)
-        return await anyio.to_thread.run_sync(
+        body = await anyio.to_thread.run_sync(
             analyze_upload, uploads, params, settings, limiter=limiter
         )
+        # the worker checked the body against ECGAnalysis and serialised it already
+        return Response(body, media_type="application/json")
 
     return router
