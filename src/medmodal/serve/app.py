@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ from medmodal.serve.security import (
     api_key_dependency,
 )
 from medmodal.serve.settings import Settings
+from medmodal.serve.worker import start_workers, worker_pool
 
 DESCRIPTION = """Clinical decision support over medmodal: ECG analysis (heart rate, HRV,
 rhythm, signal quality, R peaks, an annotated figure), predictions of saved fusion models
@@ -75,6 +78,15 @@ def _fastapi(**kwargs: Any) -> FastAPI:
     return FastAPIOffline(**kwargs)
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At start-up, warm the analysis workers in the background (the first request then
+    finds one ready); at shutdown, stop the idle ones."""
+    start_workers()
+    yield
+    worker_pool().close()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service.
 
@@ -82,7 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings: limits, API key and models folder; default :meth:`Settings.from_env`.
     """
     settings = Settings.from_env() if settings is None else settings
-    app = _fastapi(title="medmodal", version=medmodal.__version__, description=DESCRIPTION)
+    app = _fastapi(
+        title="medmodal", version=medmodal.__version__, description=DESCRIPTION, lifespan=_lifespan
+    )
     app.state.settings = settings
     store = ModelStore(settings.models_dir)
     app.state.models = store

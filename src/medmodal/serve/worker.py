@@ -12,7 +12,10 @@ readers again and on rebuilding the filters' caches. They are forked from a
 (:mod:`medmodal.serve._preload`), so a new worker starts warm and shares those pages.
 A worker is replaced when it was killed or died, after :data:`MAX_TASKS` analyses, and
 after an analysis that raised its peak memory by more than :data:`RECYCLE_GROWTH_MIB`
-(one large record does not keep its memory between requests).
+(one large record does not keep its memory between requests); after each task it hands
+the memory it freed back to the system. The service starts the forkserver and one
+worker when it starts (:func:`start_workers`), so the first request does not wait for
+the warm-up.
 
 The worker answers each task with ``("ok", value)`` or ``("error", fields of a
 ServiceError)``; an unexpected exception is reported by its type only (its text can
@@ -45,8 +48,9 @@ PRELOAD = ["medmodal.serve._preload"]
 #: Analyses one worker runs before it is replaced (bounds slow leaks).
 MAX_TASKS = 1000
 #: A worker whose peak memory grew by more than this (MiB) since it started is replaced
-#: after its answer, so that the memory of one large record is returned.
-RECYCLE_GROWTH_MIB = 160
+#: after its answer, so that the memory of one large record is returned (a 60-s
+#: two-lead record at 360 Hz grows it by about 25 MiB, a 5-min one by about 40 MiB).
+RECYCLE_GROWTH_MIB = 64
 _context: list[BaseContext] = []
 
 
@@ -126,6 +130,9 @@ class WorkerPool:
             raise ServiceError(
                 503, "the analysis worker stopped (out of memory?); try a shorter record"
             ) from None
+        except BaseException:  # a task that cannot be pickled, an interrupt: never reused
+            worker.stop()
+            raise
         self._give(worker, keep)
         return _unwrap(kind, payload)
 
@@ -163,6 +170,21 @@ def worker_pool() -> WorkerPool:
     return _pool
 
 
+def start_workers(n: int = 1) -> threading.Thread:
+    """Start the forkserver (its warm-up) and ``n`` idle workers in a background thread;
+    the service calls it at start-up. Returns the thread."""
+
+    def start() -> None:
+        try:
+            _pool.prestart(n)
+        except Exception as exc:  # the first request will try again
+            log.warning("the analysis workers did not start (%s)", type(exc).__name__)
+
+    thread = threading.Thread(target=start, name="medmodal-workers", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_with_deadline(func: Callable[..., Any], args: tuple[Any, ...], *, timeout_s: float) -> Any:
     """``func(*args)`` in a warm worker process, killed after ``timeout_s`` seconds.
 
@@ -190,11 +212,14 @@ def _serve(conn: Connection) -> None:
     start = _peak_mib()
     for done in range(1, MAX_TASKS + 1):
         try:
-            func, args = conn.recv()
+            task = conn.recv()
         except (EOFError, OSError):
             return
-        kind, payload = _call(func, args)
-        del func, args
+        except Exception as exc:  # a task that cannot be unpickled here
+            task = (_raise, (exc,))
+        kind, payload = _call(*task)
+        del task
+        _trim()
         keep = done < MAX_TASKS and _peak_mib() - start <= RECYCLE_GROWTH_MIB
         try:
             conn.send((kind, payload, keep))
@@ -202,6 +227,10 @@ def _serve(conn: Connection) -> None:
             conn.send(("error", (500, type(exc).__name__, None, "internal_error"), keep))
         if not keep:
             return
+
+
+def _raise(exc: Exception) -> None:
+    raise exc
 
 
 def _call(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
@@ -214,6 +243,17 @@ def _call(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
         return "error", (413, message, "file", "payload_too_large")
     except Exception as exc:  # the type only: the text can quote a file name or a value
         return "error", (500, type(exc).__name__, None, "internal_error")
+
+
+def _trim() -> None:
+    """Hand the memory the task freed back to the system (glibc's ``malloc_trim``; a
+    millisecond or two), so an idle worker holds little more than it started with."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _peak_mib() -> float:
