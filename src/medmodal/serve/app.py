@@ -104,8 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     secured = [Depends(api_key_dependency(settings))]
     # one limit for every analysis (JSON, PDF or HTML answer)
     limiter = anyio.CapacityLimiter(settings.max_concurrent_analyses)
-    app.include_router(ecg_router(settings, limiter), dependencies=secured)
-    app.include_router(report_router(settings, limiter), dependencies=secured)
+    large = anyio.CapacityLimiter(settings.max_large_analyses)  # and of large uploads
+    app.include_router(ecg_router(settings, limiter, large), dependencies=secured)
+    app.include_router(report_router(settings, limiter, large), dependencies=secured)
     app.include_router(models_router(store), dependencies=secured)
 
     @app.get("/health", response_model=Health, tags=["service"])

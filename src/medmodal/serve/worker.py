@@ -102,7 +102,7 @@ class WorkerPool:
         self._pid = os.getpid()
 
     def prestart(self, n: int) -> None:
-        """Start workers until ``n`` are idle (``medmodal serve`` does it at start-up)."""
+        """Start workers until ``n`` are idle (:func:`start_workers` does it at start-up)."""
         while True:
             with self._lock:
                 if len(self._idle) >= n:
@@ -116,15 +116,9 @@ class WorkerPool:
         worker = self._take()
         try:
             worker.conn.send((func, args))
-            if not worker.conn.poll(timeout_s):
-                worker.stop()
-                raise ServiceError(
-                    504,
-                    f"the analysis took longer than the limit of {timeout_s:g} s and was "
-                    "stopped (crop the record or pick one lead)",
-                    code="timeout",
-                )
-            kind, payload, keep = worker.conn.recv()
+            answered = worker.conn.poll(timeout_s)
+            if answered:
+                kind, payload, keep = worker.conn.recv()
         except (EOFError, OSError):
             worker.stop()
             raise ServiceError(
@@ -133,6 +127,14 @@ class WorkerPool:
         except BaseException:  # a task that cannot be pickled, an interrupt: never reused
             worker.stop()
             raise
+        if not answered:
+            worker.stop()
+            raise ServiceError(
+                504,
+                f"the analysis took longer than the limit of {timeout_s:g} s and was "
+                "stopped (crop the record or pick one lead)",
+                code="timeout",
+            )
         self._give(worker, keep)
         return _unwrap(kind, payload)
 
