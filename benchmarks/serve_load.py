@@ -243,8 +243,9 @@ def _rounds(
     args: argparse.Namespace,
     direct: dict[str, DirectRun],
 ) -> dict[str, Any]:
-    """The service and the direct peers in turn, round after round (so that all meet the
-    same machine load); their throughputs and CPU seconds per analysis."""
+    """The service and the direct peers in turn, round after round, each first in its
+    turn (so that all meet the same machine load); their throughputs and CPU seconds
+    per analysis."""
     lat: list[float] = []
     health: list[float] = []
     statuses: dict[str, int] = {}
@@ -252,19 +253,22 @@ def _rounds(
     cpu = {"server": 0.0, "workers": 0.0, "client": 0.0}
     peers = {name: [0.0, 0.0] for name in direct}
     deadline = time.monotonic() + args.deadline
-    for n in per_round:
-        server0, workers0 = _tree_cpu(pid)
-        client0 = time.process_time()
-        got = asyncio.run(_load(url, files, n, args.concurrency, deadline))
-        server1, workers1 = _tree_cpu(pid)
-        cpu["client"] += time.process_time() - client0
-        cpu["server"] += server1 - server0
-        cpu["workers"] += workers1 - workers0
-        lat, health, wall = lat + got[0], health + got[3], wall + got[2]
-        for key, count in got[1].items():
-            statuses[key] = statuses.get(key, 0) + count
-        for name, run in direct.items():
-            peers[name] = [a + b for a, b in zip(peers[name], run(n), strict=True)]
+    sides = ["service", *direct]
+    for i, n in enumerate(per_round):
+        for side in sides[i % len(sides) :] + sides[: i % len(sides)]:  # each side first in turn
+            if side in direct:
+                peers[side] = [a + b for a, b in zip(peers[side], direct[side](n), strict=True)]
+                continue
+            server0, workers0 = _tree_cpu(pid)
+            client0 = time.process_time()
+            got = asyncio.run(_load(url, files, n, args.concurrency, deadline))
+            server1, workers1 = _tree_cpu(pid)
+            cpu["client"] += time.process_time() - client0
+            cpu["server"] += server1 - server0
+            cpu["workers"] += workers1 - workers0
+            lat, health, wall = lat + got[0], health + got[3], wall + got[2]
+            for key, count in got[1].items():
+                statuses[key] = statuses.get(key, 0) + count
     ok, analyses = statuses.get("200", 0), sum(per_round)
     load: dict[str, Any] = {
         "requests_sent": len(lat),
@@ -370,8 +374,11 @@ that has imported and exercised the readers, the analysis and the report code)
 brought the same run to 0.54; serialising the answer in the worker (pydantic, checked
 against the response model) and building the per-beat series without a DataFrame took
 a few more milliseconds off. The peer became a pool of as many processes as the
-service has workers, at the same concurrency (threads, kept as a second peer, run
-about as fast on this machine)."""
+service has workers, at the same concurrency, with a pool of as many threads kept as a
+second peer. A first run so (500 requests, always service, processes, threads in that
+order; load average 7-13) measured 0.92 against the processes and 0.66 against the
+threads (4.55 analyses/s against 3.24 for the processes at about the same CPU per
+analysis); the sides now take the first place in turn."""
 
 
 def _markdown(r: dict[str, Any]) -> str:
@@ -454,7 +461,8 @@ def _peer_lines(r: dict[str, Any]) -> list[str]:
         f"{n} processes (as many as the service's workers, warmed like them), and a pool of "
         f"{n} threads. The service's {cfg['concurrency']} requests in flight keep its {n} "
         "workers as busy as the pools. The service and the peers take turns in "
-        f"{cfg['rounds']} rounds so that all meet the same machine load.",
+        f"{cfg['rounds']} rounds, each going first in turn, so that all meet the same "
+        "machine load.",
         "",
         "| run | throughput (analyses/s) | service / this | CPU ms per analysis |",
         "|---|---|---|---|",
