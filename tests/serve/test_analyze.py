@@ -317,6 +317,7 @@ def test_settings_refuse_a_nonpositive_large_limit() -> None:
     from medmodal.serve.settings import Settings
 
     assert Settings().max_large_analyses >= 1
-    for name in ("max_large_analyses", "large_upload_bytes"):
-        with pytest.raises(InvalidParameterError, match=name):
-            Settings(**{name: 0})
+    with pytest.raises(InvalidParameterError, match="max_large_analyses"):
+        Settings(max_large_analyses=0)
+    with pytest.raises(InvalidParameterError, match="large_upload_bytes"):
+        Settings(large_upload_bytes=-1)
