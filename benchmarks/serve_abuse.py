@@ -412,8 +412,20 @@ def _markdown(r: dict[str, Any]) -> str:
         lines.append(f"| {name} | {a['requests']} | {a['ok']} | {a['p50_s']} | {a['p99_s']} "
                      f"| {a['max_s']} |")  # fmt: skip
     lines += ["", "Per case: `results/serve_abuse.json`. Slow connections: 10 sockets each, "
-              "'clear' = closed by the server (read deadline 5 s).", ""]  # fmt: skip
+              "'clear' = closed by the server (read deadline 5 s).", "", MEMORY_LOG,
+              ""]  # fmt: skip
     return "\n".join(lines)
+
+
+#: Earlier runs of this script that set the memory limits (kept by hand).
+MEMORY_LOG = """\
+**Memory bar (1 GB) — earlier runs.** 2026-12-02 09:32 (one fresh worker process per
+request; load average 3.9): 981.4 MiB. 2026-12-02 14:47, warm worker pool (issue 16)
+with the report modules preloaded and up to 8 analyses of any size at once (load
+average 11): **1341.9 MiB** — eight of the worst in-budget records at once. Since then
+uploads over `Settings.large_upload_bytes` (2 MiB) run at most
+`Settings.max_large_analyses` (1 per core) at a time, waiting without holding one of
+the 8 analysis slots; the figure above is with that limit."""
 
 
 if __name__ == "__main__":

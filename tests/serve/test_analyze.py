@@ -260,3 +260,64 @@ def test_concurrent_analyses_are_bounded(
     statuses = asyncio.run(main())
     assert peak[0] == 2
     assert statuses == [200] * 6
+
+
+@pytest.mark.parametrize(("large_bytes", "expected_peak"), [(1_000, 1), (50 * 2**20, 3)])
+def test_large_uploads_run_a_few_at_a_time(
+    upload_tmp: Path,
+    record_files: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    large_bytes: int,
+    expected_peak: int,
+) -> None:
+    """Uploads over ``large_upload_bytes`` run ``max_large_analyses`` at a time (their
+    memory); smaller ones use every analysis slot."""
+    import time
+
+    import httpx
+
+    from medmodal.serve import routes_ecg
+    from medmodal.serve.app import create_app
+    from medmodal.serve.settings import Settings
+
+    running, peak = [0], [0]
+    lock = threading.Lock()
+
+    def slow(*args: object) -> object:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.3)
+        with lock:
+            running[0] -= 1
+        return b'{"n_beats": 0}'
+
+    monkeypatch.setattr(routes_ecg, "analyze_upload", slow)
+    settings = Settings(
+        tmp_dir=upload_tmp,
+        max_concurrent_analyses=3,
+        max_large_analyses=1,
+        large_upload_bytes=large_bytes,
+    )
+    app = create_app(settings)
+    parts = wfdb_parts(record_files["wfdb"])  # about 43 kB
+
+    async def main() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            answers = await asyncio.gather(*(client.post(URL, files=parts) for _ in range(3)))
+        return [r.status_code for r in answers]
+
+    assert asyncio.run(main()) == [200] * 3
+    assert peak[0] == expected_peak
+
+
+def test_settings_refuse_a_nonpositive_large_limit() -> None:
+    from medmodal.errors import InvalidParameterError
+    from medmodal.serve.settings import Settings
+
+    assert Settings().max_large_analyses >= 1
+    with pytest.raises(InvalidParameterError, match="max_large_analyses"):
+        Settings(max_large_analyses=0)
+    with pytest.raises(InvalidParameterError, match="large_upload_bytes"):
+        Settings(large_upload_bytes=-1)

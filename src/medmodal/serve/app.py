@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ from medmodal.serve.security import (
     api_key_dependency,
 )
 from medmodal.serve.settings import Settings
+from medmodal.serve.worker import start_workers, worker_pool
 
 DESCRIPTION = """Clinical decision support over medmodal: ECG analysis (heart rate, HRV,
 rhythm, signal quality, R peaks, an annotated figure), predictions of saved fusion models
@@ -75,6 +78,15 @@ def _fastapi(**kwargs: Any) -> FastAPI:
     return FastAPIOffline(**kwargs)
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At start-up, warm the analysis workers in the background (the first request then
+    finds one ready); at shutdown, stop the idle ones."""
+    start_workers()
+    yield
+    worker_pool().close()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service.
 
@@ -82,7 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings: limits, API key and models folder; default :meth:`Settings.from_env`.
     """
     settings = Settings.from_env() if settings is None else settings
-    app = _fastapi(title="medmodal", version=medmodal.__version__, description=DESCRIPTION)
+    app = _fastapi(
+        title="medmodal", version=medmodal.__version__, description=DESCRIPTION, lifespan=_lifespan
+    )
     app.state.settings = settings
     store = ModelStore(settings.models_dir)
     app.state.models = store
@@ -90,8 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     secured = [Depends(api_key_dependency(settings))]
     # one limit for every analysis (JSON, PDF or HTML answer)
     limiter = anyio.CapacityLimiter(settings.max_concurrent_analyses)
-    app.include_router(ecg_router(settings, limiter), dependencies=secured)
-    app.include_router(report_router(settings, limiter), dependencies=secured)
+    large = anyio.CapacityLimiter(settings.max_large_analyses)  # and of large uploads
+    app.include_router(ecg_router(settings, limiter, large), dependencies=secured)
+    app.include_router(report_router(settings, limiter, large), dependencies=secured)
     app.include_router(models_router(store), dependencies=secured)
 
     @app.get("/health", response_model=Health, tags=["service"])

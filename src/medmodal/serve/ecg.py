@@ -29,7 +29,7 @@ from medmodal.errors import MedmodalError, MedmodalWarning, RecordTooLargeError
 from medmodal.io import Limits, Record, read_record
 from medmodal.jsonsafe import json_safe
 from medmodal.serve._errors import ServiceError
-from medmodal.serve.schemas import BeatClassCounts, BeatClassSummary
+from medmodal.serve.schemas import BeatClassCounts, BeatClassSummary, ECGAnalysis
 from medmodal.serve.settings import Settings
 from medmodal.serve.uploads import Upload, save_upload, upload_folder
 from medmodal.serve.worker import run_with_deadline
@@ -92,13 +92,15 @@ class Analysis:
     notes: list[str]
 
 
-def analyze_record(job: AnalysisJob) -> dict[str, Any]:
-    """Read the saved record within the service's budgets, analyse it, return the body."""
+def analyze_record(job: AnalysisJob) -> bytes:
+    """Read the saved record within the service's budgets, analyse it, return the body:
+    checked against :class:`~medmodal.serve.schemas.ECGAnalysis` and serialised to JSON
+    here, in the worker (the service's event loop then only sends the bytes)."""
     done = run_analysis(job)
     body = result_body(done.result, job.fmt, done.notes)
     if job.params.plot:
         body["plot_png"] = overview_png(done.result)
-    return body
+    return ECGAnalysis.model_validate(body).model_dump_json().encode()
 
 
 def run_analysis(job: AnalysisJob) -> Analysis:
@@ -196,7 +198,6 @@ def result_body(result: ECGResult, fmt: str, notes: Sequence[str]) -> dict[str, 
     Every clinical number is :meth:`ECGResult.summary`'s, as in ``medmodal ecg analyze``.
     """
     summary = result.summary()
-    beats = result.beats_frame()
     return {
         "record": {
             "format": fmt,
@@ -216,16 +217,27 @@ def result_body(result: ECGResult, fmt: str, notes: Sequence[str]) -> dict[str, 
         "beat_classes": _beat_classes(summary.get("beat_classes")),
         "quality": _windows(result.quality, with_rate=False),
         "r_peaks": [int(p) for p in result.peaks],
-        "beats": {
-            "heart_rate_bpm": [json_safe(v) for v in beats["heart_rate_bpm"]],
-            "rr_flag": [str(f) for f in beats["rr_flag"]],
-            "beat_class": [None if c is None else str(c) for c in beats["beat_class"]],
-            "beat_class_p": [json_safe(v) for v in beats["beat_class_p"]],
-        },
+        "beats": _beat_series(result),
         "peak_lead": summary["peak_lead"],
         "peak_lead_reason": summary["peak_lead_reason"],
         "notes": list(dict.fromkeys(notes)),
         "plot_png": None,
+    }
+
+
+def _beat_series(result: ECGResult) -> dict[str, list[Any]]:
+    """Per beat: rate, RR flag, class and its probability (the columns of
+    :meth:`ECGResult.beats_frame`, taken from the result without building the frame)."""
+    rr = result.rr_intervals
+    classes = result.beat_classes
+    n = int(result.peaks.size)
+    return {
+        "heart_rate_bpm": [json_safe(float(v)) for v in rr.per_beat_rate_bpm()],
+        "rr_flag": [str(f) for f in rr.per_beat_flag()],
+        "beat_class": [None] * n if classes is None else [str(c) for c in classes.label],
+        "beat_class_p": [None] * n
+        if classes is None
+        else [json_safe(float(v)) for v in classes.confidence],
     }
 
 

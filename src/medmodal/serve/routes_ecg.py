@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from medmodal.io import DEFAULT_LIMITS
 from medmodal.serve.ecg import AnalyzeParams, analyze_upload
@@ -26,13 +29,29 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def ecg_router(settings: Settings, limiter: anyio.CapacityLimiter | None = None) -> APIRouter:
-    """The ECG routes, bound to ``settings`` (and ``limiter``, shared with the report
-    routes; default: one of ``settings.max_concurrent_analyses``)."""
+def large_gate(
+    files: Sequence[UploadFile], settings: Settings, large: anyio.CapacityLimiter
+) -> AbstractAsyncContextManager[Any]:
+    """What a request waits on before its analysis slot: ``large`` when its files together
+    exceed ``settings.large_upload_bytes``, nothing otherwise."""
+    size = sum(f.size or 0 for f in files)
+    return large if size > settings.large_upload_bytes else contextlib.nullcontext()
+
+
+def ecg_router(
+    settings: Settings,
+    limiter: anyio.CapacityLimiter | None = None,
+    large: anyio.CapacityLimiter | None = None,
+) -> APIRouter:
+    """The ECG routes, bound to ``settings`` (and ``limiter`` and ``large``, shared with
+    the report routes; default: limiters of ``settings.max_concurrent_analyses`` and
+    ``settings.max_large_analyses``)."""
     router = APIRouter(prefix="/v1/ecg", tags=["ecg"])
     # at most this many analyses in the thread pool at once; the others wait their turn
     if limiter is None:
         limiter = anyio.CapacityLimiter(settings.max_concurrent_analyses)
+    if large is None:
+        large = anyio.CapacityLimiter(settings.max_large_analyses)
 
     @router.post("/analyze", response_model=ECGAnalysis, responses=ERRORS)
     async def analyze(
@@ -72,8 +91,11 @@ def ecg_router(settings: Settings, limiter: anyio.CapacityLimiter | None = None)
         """
         uploads = [(f.filename, f.file) for f in file]
         params = AnalyzeParams(sampling_rate, lead, window, plot or plot_field)
-        return await anyio.to_thread.run_sync(
-            analyze_upload, uploads, params, settings, limiter=limiter
-        )
+        async with large_gate(file, settings, large):
+            body = await anyio.to_thread.run_sync(
+                analyze_upload, uploads, params, settings, limiter=limiter
+            )
+        # the worker checked the body against ECGAnalysis and serialised it already
+        return Response(body, media_type="application/json")
 
     return router

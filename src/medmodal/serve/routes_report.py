@@ -22,7 +22,7 @@ from medmodal.io import DEFAULT_LIMITS
 from medmodal.report.ecg_html import css_hash
 from medmodal.serve.ecg import AnalyzeParams, analyze_upload, upload_name
 from medmodal.serve.ecg_report import report_html, report_pdf
-from medmodal.serve.routes_ecg import ERRORS
+from medmodal.serve.routes_ecg import ERRORS, large_gate
 from medmodal.serve.settings import Settings
 
 FileField = Annotated[
@@ -48,15 +48,22 @@ def html_headers() -> dict[str, str]:
     }
 
 
-def report_router(settings: Settings, limiter: anyio.CapacityLimiter) -> APIRouter:
-    """The report routes, bound to ``settings`` and the analyses' shared ``limiter``."""
+def report_router(
+    settings: Settings,
+    limiter: anyio.CapacityLimiter,
+    large: anyio.CapacityLimiter | None = None,
+) -> APIRouter:
+    """The report routes, bound to ``settings`` and the analyses' shared ``limiter`` (and
+    ``large``, the limit of large uploads' analyses; default: one of its own)."""
     router = APIRouter(prefix="/v1/ecg", tags=["ecg"])
+    gate = large or anyio.CapacityLimiter(settings.max_large_analyses)
 
     async def run(files: list[UploadFile], params: AnalyzeParams, task: Any) -> Any:
         uploads = [(f.filename, f.file) for f in files]
-        return await anyio.to_thread.run_sync(
-            lambda: analyze_upload(uploads, params, settings, task=task), limiter=limiter
-        )
+        async with large_gate(files, settings, gate):
+            return await anyio.to_thread.run_sync(
+                lambda: analyze_upload(uploads, params, settings, task=task), limiter=limiter
+            )
 
     @router.post(
         "/analyze/report.pdf",

@@ -49,6 +49,13 @@ class Settings:
             numpy releases the GIL, so a few per core overlap; one per core measured 40 %
             less throughput on a shared 2-core machine); further requests wait their turn,
             which bounds CPU and memory under load.
+        large_upload_bytes: an upload larger than this (the request's files together) is
+            a *large* analysis.
+        max_large_analyses: large analyses running at once (default: 1 per usable core);
+            further ones wait their turn without holding one of the
+            ``max_concurrent_analyses`` slots. The worst records the budgets admit take
+            about 100 MiB each in their worker: eight at once took the service past
+            1 GB, so only a few run together while small uploads keep flowing.
         analysis_timeout_s: seconds one analysis (reading the record included) may run
             in its worker process; past it the worker is killed, its slot freed and the
             request answered 504. 60 s: a 24 h 2-lead Holter at 360 Hz takes about 20 s
@@ -71,6 +78,8 @@ class Settings:
     max_files: int = 8
     max_values: int = 20_000_000  # e.g. 24 h x 2 leads at 100 Hz
     max_concurrent_analyses: int = field(default_factory=lambda: 4 * _usable_cores())
+    large_upload_bytes: int = 2 * _MIB
+    max_large_analyses: int = field(default_factory=lambda: _usable_cores())
     analysis_timeout_s: float = 60.0
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
     limit_concurrency: int = 256
@@ -86,6 +95,8 @@ class Settings:
             "max_files",
             "max_values",
             "max_concurrent_analyses",
+            "large_upload_bytes",
+            "max_large_analyses",
             "limit_concurrency",
         ):
             value = getattr(self, name)
