@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 import _machine
+from _fusion_mitbih_seeds import render_seeds
 
 SCORED = ("N", "S", "V")
 PUBLISHED = {
@@ -90,14 +91,12 @@ def render(results: dict[str, Any]) -> str:
         "Training beats (after keeping every S/V/F beat and a seeded fraction of N beats): "
         f"{results['data']['train_rows']}; DS1 beats {results['data']['ds1']}; DS2 beats "
         f"{results['data']['ds2']}.",
-        "",
-        "## DS2 (test, looked at once)",
-        "",
-        HEADER,
     ]
+    best = best_fusion(results) if results.get("fusion") else None
+    lines += render_seeds(results, best)
+    lines += ["", "## DS2, seed 0 alone (test, looked at once)", "", HEADER]
     for name, p in PUBLISHED.items():
         lines.append(_published_row(name, p))
-    best = best_fusion(results) if results.get("fusion") else None
     for name, e in results.get("fusion", {}).items():
         lines.append(_row(name, e["ds2"], " (best by DS1 CV)" if name == best else ""))
     for name, e in results.get("sklearn", {}).items():
