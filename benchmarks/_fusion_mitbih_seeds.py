@@ -11,17 +11,19 @@ interval is about patients, the spread over seeds is the ``sd``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
-from medmodal.metrics.bootstrap import bootstrap_metrics
-from medmodal.metrics.classification import per_class_report
+from medmodal.metrics.bootstrap import bootstrap_counts, contain_estimate
 
 CLASSES = ("N", "S", "V", "F")
 SCORED = ("N", "S", "V")
 #: Metrics of the headline, in the order of the page's columns.
-METRICS = ("accuracy",) + tuple(f"{c}_{m}" for c in SCORED for m in ("se", "ppv", "f1")) + (
+METRICS = (
+    "accuracy",
+    *(f"{c}_{m}" for c in SCORED for m in ("se", "ppv", "f1")),
     "macro_f1_nsv",
 )
 #: DS2 without this record: the same patient as DS1's 201.
@@ -36,18 +38,29 @@ def _codes(labels: np.ndarray) -> np.ndarray:
     return out
 
 
-def _seed_mean(y: np.ndarray, preds: np.ndarray) -> dict[str, float]:
-    """Metric -> mean over the seeds (columns of ``preds``) of its value on ``y``."""
-    codes = tuple(range(len(CLASSES)))
-    per_seed = []
-    for p in preds.T:
-        r = per_class_report(y, p, codes, scored=codes[: len(SCORED)])
-        flat = {"accuracy": r.accuracy, "macro_f1_nsv": r.macro_f1}
+def _metrics(cm: np.ndarray) -> dict[str, np.ndarray]:
+    """The headline metrics of ``(..., K, K)`` confusion matrices (rows true class; the
+    last row/column: any other class), as :func:`per_class_report` defines them."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total = cm.sum(axis=(-2, -1))
+        out = {"accuracy": np.trace(cm, axis1=-2, axis2=-1) / np.maximum(total, 1e-12)}
+        f1s = []
         for k, c in enumerate(SCORED):
-            s = r.scores[k]
-            flat.update({f"{c}_se": s.se, f"{c}_ppv": s.ppv, f"{c}_f1": s.f1})
-        per_seed.append([flat[m] for m in METRICS])
-    return dict(zip(METRICS, np.mean(per_seed, axis=0).tolist(), strict=True))
+            tp, n_true, n_pred = cm[..., k, k], cm[..., k, :].sum(-1), cm[..., :, k].sum(-1)
+            out[f"{c}_se"] = np.where(n_true > 0, tp / n_true, np.nan)
+            out[f"{c}_ppv"] = np.where(n_pred > 0, tp / n_pred, 0.0)
+            out[f"{c}_f1"] = np.where(n_true > 0, 2 * tp / (n_true + n_pred), 0.0)
+            f1s.append(out[f"{c}_f1"])
+        out["macro_f1_nsv"] = np.mean(f1s, axis=0)
+    return out
+
+
+def _record_confusions(y: np.ndarray, pred: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``(records, K, K)`` confusion counts of one seed's predictions, per record."""
+    k = len(CLASSES) + 1
+    cell = codes * k * k + _codes(y) * k + _codes(pred)
+    n_rec = int(codes.max()) + 1
+    return np.bincount(cell, minlength=n_rec * k * k).reshape(n_rec, k, k).astype(float)
 
 
 def seed_summary(
@@ -55,31 +68,43 @@ def seed_summary(
 ) -> dict[str, Any]:
     """Mean, sd and the patient-bootstrap interval of the seed mean, per metric.
 
+    A resample draws DS2's records with replacement
+    (:func:`medmodal.metrics.bootstrap.bootstrap_counts` over records, seed 0); its
+    confusion matrix per seed is the sum of the drawn records' matrices, so every seed is
+    scored on the same resamples.
+
     Args:
         y: ``(n,)`` reference classes.
         preds: ``(n, seeds)`` predicted classes, one column per seed.
         records: ``(n,)`` record of each beat (the resampled unit).
         n_boot: resamples.
     """
-    yc = _codes(y)
-    pc = np.stack([_codes(p) for p in preds.T], axis=1)
-    singles = [_seed_mean(yc, pc[:, [k]]) for k in range(pc.shape[1])]
-    boot = bootstrap_metrics(_seed_mean, yc, pc, n_boot=n_boot, groups=records, seed=0)
+    _, codes = np.unique(records, return_inverse=True)
+    per_record = np.stack([_record_confusions(y, p, codes) for p in preds.T])  # (S, R, K, K)
+    singles = _metrics(per_record.sum(axis=1))  # metric -> (S,)
+    draws = np.concatenate(
+        list(bootstrap_counts(per_record.shape[1], n_boot, seed=0))
+    )  # (B, R): how often each record is drawn
+    boot = _metrics(np.einsum("br,srij->bsij", draws, per_record))  # metric -> (B, S)
+    value = {m: float(np.mean(singles[m])) for m in METRICS}
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean_draws = np.stack([np.nanmean(boot[m], axis=1) for m in METRICS], axis=1)
+        lo, hi = np.nanquantile(mean_draws, [0.025, 0.975], axis=0)
+    low, high, _ = contain_estimate(value, lo, hi)
     out: dict[str, Any] = {}
     for m in METRICS:
-        vals = np.array([s[m] for s in singles], dtype=float)
+        vals = np.asarray(singles[m], dtype=float)
         out[m] = {
-            "mean": float(vals.mean()),
+            "mean": value[m],
             "sd": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
-            "ci": [boot.low[m], boot.high[m]],
+            "ci": [low[m], high[m]],
             "values": vals.tolist(),
         }
     return out
 
 
-def headline(
-    y: np.ndarray, preds: np.ndarray, records: np.ndarray, n_boot: int
-) -> dict[str, Any]:
+def headline(y: np.ndarray, preds: np.ndarray, records: np.ndarray, n_boot: int) -> dict[str, Any]:
     """:func:`seed_summary` on all of DS2 and on DS2 without :data:`SAME_PATIENT`."""
     keep = records != SAME_PATIENT
     return {
