@@ -152,7 +152,7 @@ def render_seeds(results: dict[str, Any], best: str | None) -> list[str]:
         ]
         note = " (best by DS1 CV)" if name == best else ""
         n = len(s["ds2"]["macro_f1_nsv"]["values"])
-        seeds_note = "" if n == len(seeds) else f" ({n} seeds so far)"
+        seeds_note = "" if n == len(seeds) else f" ({n} of {len(seeds)} seeds so far)"
         lines.append(f"| {name}{note}{seeds_note} | " + " | ".join(cells) + " |")
     lines += ["", "Se and +P per class (DS2, mean ± sd over the seeds, %):", ""]
     lines += ["| model | acc | N Se | N +P | S Se | S +P | V Se | V +P |",
