@@ -10,10 +10,15 @@ scikit-learn models on hand-made features are reference points. Then: the modali
 dropout model with the second lead removed at test time, against a model trained
 without it, the end-to-end variant on our own detected R peaks, and the selected method
 under larger training budgets fixed in advance (several seeds and their ensemble).
+The headline (issue 14) is the seeds step: every model of the main table refit with 5
+seeds, DS2 as the mean ± sd with patient-bootstrap intervals of the seed mean, with and
+without record 202 (the patient of DS1's 201), and the shipped beat model's rows beside.
 
 Usage::
 
-    python benchmarks/fusion_mitbih.py                  # everything (1.5 hours on 2 cores)
+    python benchmarks/fusion_mitbih.py                  # everything (~3.5 hours on 2 cores)
+    python benchmarks/fusion_mitbih.py --skip fusion,detected,dropout,sklearn,longer \
+        --headline-seeds 0,1,2,3,4                      # the headline alone (~2 hours)
     python benchmarks/fusion_mitbih.py --quick          # a smoke run (few records, 1 epoch)
     python benchmarks/fusion_mitbih.py --render-only    # rewrite the .md from the .json
     python benchmarks/fusion_mitbih.py --skip fusion,detected,dropout,sklearn \
@@ -231,6 +236,7 @@ def run_seeds(args: argparse.Namespace, data: dict[str, Any], results: dict[str,
     if step.get("seeds") != list(args.headline_seeds) or step.get("n_boot") != args.n_boot:
         step.clear()
     step.update(seeds=list(args.headline_seeds), n_boot=args.n_boot)
+    step.setdefault("machine", _machine.machine_info(("torch", "scikit-learn")))
     runs: dict[str, dict[str, Any]] = step.setdefault("runs", {})
     plan = [(f"unimodal: {m}", f"unimodal:{m}", (m,)) for m in MODALITIES]
     plan += [(f"fusion: {m}", m, MODALITIES) for m in args.methods]
