@@ -373,7 +373,8 @@ def heart_rate_rows(heart_rate: dict[str, Any]) -> list[tuple[str, str]]:
             f"{_bpm(heart_rate['mean_bpm'])} mean (beats per minute over "
             f"{heart_rate['analysed_s']:.0f} s), median {_bpm(heart_rate['median_bpm'])}; "
             f"beat-to-beat {_bpm(heart_rate['min_bpm'], unit=False)}-"
-            f"{_bpm(heart_rate['max_bpm'])} over the NN intervals",
+            f"{_bpm(heart_rate['max_bpm'])} over the "
+            f"{heart_rate.get('min_max_over', 'NN intervals')}",
         ),
         ("RR intervals", str(heart_rate["note"])),
     ]

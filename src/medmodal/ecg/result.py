@@ -101,11 +101,13 @@ class ECGResult:
     def __post_init__(self) -> None:
         if self.analysis_rate is None:  # analysed at the caller's rate
             object.__setattr__(self, "analysis_rate", self.sampling_rate)
-        if self.rr is None:  # built by hand: flag the intervals of the peaks given
-            object.__setattr__(self, "rr", ecg_rr(self.peaks, self.sampling_rate))
-        if self.af is None:  # built by hand: AF from the RR intervals
+        af = self.af
+        if af is None:  # built by hand: AF from the RR intervals
             af = ecg_af(self.peaks, self.sampling_rate, n_samples=self.n_samples)
             object.__setattr__(self, "af", af)
+        if self.rr is None:  # built by hand: flag the intervals of the peaks given
+            rr = ecg_rr(self.peaks, self.sampling_rate)
+            object.__setattr__(self, "rr", rr.with_af(af.episode_start_s, af.episode_end_s))
         classes = self.beat_classes
         if classes is not None and not np.array_equal(classes.peaks, self.peaks):
             object.__setattr__(self, "beat_classes", None)  # they label other beats
