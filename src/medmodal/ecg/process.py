@@ -197,6 +197,7 @@ def _flat_result(
         peaks=peaks,
         rate_bpm=np.full(n, np.nan),
         hrv=None,
+        rr=replace(ecg_rr(peaks, rate), reason=FLAT_SIGNAL),
         rhythm=replace(rhythm, reason=(FLAT_SIGNAL,) * len(rhythm.label)),
         quality=_quality_unchecked(
             checked, rate, peaks=peaks, cleaned=cleaned, window=options.window

@@ -96,6 +96,8 @@ class RRIntervals:
         flag: one of :data:`FLAGS` per interval.
         artifact_threshold: the relative deviation used for ``ectopic_or_artefact``
             (None: that rule was off).
+        reason: why there are no beats, when known (e.g. the signal is flat), for
+            :meth:`note`.
     """
 
     peaks: IntArray
@@ -103,6 +105,7 @@ class RRIntervals:
     rr_s: FloatArray
     flag: tuple[str, ...]
     artifact_threshold: float | None = 0.2
+    reason: str = ""
 
     @property
     def n_intervals(self) -> int:
@@ -232,6 +235,8 @@ class RRIntervals:
         """The flags in one sentence, e.g. ``"3 of 2986 RR intervals flagged ..."``."""
         if self.n_intervals == 0:
             beats = "no beats" if self.peaks.size == 0 else "a single beat"
+            if self.reason:
+                return f"{beats} found: {self.reason}"
             return f"no RR intervals: {beats} found"
         af = ""
         if self.n_af:
