@@ -180,7 +180,7 @@ def excerpt_table(reports: Sequence[ExcerptReport]) -> pd.DataFrame:
                 "HR mean bpm": heart["mean_bpm"],
                 "HR median bpm": heart["median_bpm"],
                 "HR range bpm": f"{_rate(heart['min_bpm'])}-{_rate(heart['max_bpm'])}",
-                "RR flagged": _flagged_text(heart),
+                "RR flagged": flagged_text(heart),
                 "rhythm": s["rhythm"],
                 "AF": af_text(s.get("atrial_fibrillation")),
                 "quality": s["quality"],
@@ -191,7 +191,7 @@ def excerpt_table(reports: Sequence[ExcerptReport]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _flagged_text(heart: dict[str, Any]) -> str:
+def flagged_text(heart: dict[str, Any]) -> str:
     """``"321 of 2977"``, and ``"; 2390 in AF"`` when intervals lie in AF episodes."""
     text = f"{heart['n_flagged']} of {heart['n_intervals']}"
     n_af = int(heart.get("n_af", 0))
