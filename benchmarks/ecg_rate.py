@@ -7,7 +7,9 @@ analysed time. For each record this script compares, on the same data:
   to the last annotated beat`` (every beat label of the ``.atr`` file);
 - medmodal: ``ecg_process(...).summary()["heart_rate"]["mean_bpm"]`` (what
   ``ecg analyze``, the API and the report print), with its beat-to-beat range over the NN
-  intervals and the intervals it flags;
+  intervals and, in atrial fibrillation, the AF intervals (issue 14), the intervals it
+  flags and those inside AF episodes (flag ``af``), next to the annotated beat-to-beat
+  range;
 - the mean of the per-beat rates 60/RR over the same detected R peaks (what
   ``ecg analyze`` printed before issue 11: it overweights short intervals);
 - NeuroKit2: the mean of ``nk.ecg_process``'s ``ECG_Rate`` (its per-sample heart rate),
@@ -68,6 +70,10 @@ def score_record(rid: str, peers: bool) -> dict[str, Any]:
         "medmodal_min_bpm": rate["min_bpm"],
         "medmodal_max_bpm": rate["max_bpm"],
         "flagged": rate["flagged"],
+        "n_af": rate["n_af"],
+        "min_max_over": rate["min_max_over"],
+        "reference_min_bpm": float(60.0 * fs / np.diff(beats).max()),
+        "reference_max_bpm": float(60.0 * fs / np.diff(beats).min()),
         "n_intervals": rate["n_intervals"],
         "per_beat_mean_bpm": float(per_beat.mean()),
         "per_beat_max_bpm": float(per_beat.max()),
@@ -147,23 +153,27 @@ def render(payload: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "medmodal's max rate is over its NN intervals (flagged intervals left out); the other "
-        "two are over every detected interval.",
+        "medmodal's max rate is over its NN intervals and, inside atrial-fibrillation "
+        "episodes, its AF intervals (flagged intervals left out); the other two are over "
+        "every detected interval. Annotated range: beat-to-beat over the annotated beats.",
         "",
         "## Per record (bpm)",
         "",
-        "| record | annotated | medmodal mean | medmodal NN range | flagged: too short / too "
-        "long / ectopic or artefact | per-beat mean (max) |"
+        "| record | annotated | annotated range | medmodal mean | medmodal range (NN + AF) | "
+        "flagged: too short / too long / ectopic or artefact | in AF | per-beat mean (max) |"
         + (" NeuroKit2 mean (max) |" if peers else ""),
-        "|---|---|---|---|---|---|" + ("---|" if peers else ""),
+        "|---|---|---|---|---|---|---|---|" + ("---|" if peers else ""),
     ]
     for r in rows:
         f = r["flagged"]
         line = (
-            f"| {r['record']} | {r['reference_bpm']:.2f} | {r['medmodal_mean_bpm']:.2f} | "
+            f"| {r['record']} | {r['reference_bpm']:.2f} | "
+            f"{r['reference_min_bpm']:.0f}-{r['reference_max_bpm']:.0f} | "
+            f"{r['medmodal_mean_bpm']:.2f} | "
             f"{r['medmodal_min_bpm']:.0f}-{r['medmodal_max_bpm']:.0f} | "
             f"{f['too_short']} / {f['too_long']} / {f['ectopic_or_artefact']} of "
-            f"{r['n_intervals']} | {r['per_beat_mean_bpm']:.2f} ({r['per_beat_max_bpm']:.0f}) |"
+            f"{r['n_intervals']} | {r['n_af']} | "
+            f"{r['per_beat_mean_bpm']:.2f} ({r['per_beat_max_bpm']:.0f}) |"
         )
         if peers:
             line += f" {r['neurokit2_mean_bpm']:.2f} ({r['neurokit2_max_bpm']:.0f}) |"

@@ -162,6 +162,7 @@ def test_mitdb_203_json_shows_the_corrected_numbers(mitdb_dir: Path) -> None:
     assert abs(summary["heart_rate"]["mean_bpm"] - reference) <= 1.0
     assert summary["heart_rate"]["flagged"]["too_short"] >= 1
     assert "too_short" in payload["beats"]["rr_flag"]
+    assert "af" in payload["beats"]["rr_flag"] and summary["heart_rate"]["n_af"] > 0
     intervals = summary["intervals"]
     assert intervals["pr_ms"] is None and intervals["pr_withheld"].startswith("PR withheld")
     assert intervals["qt_ms"] is None and intervals["qt_withheld"].startswith("QT withheld")

@@ -38,6 +38,15 @@ def test_json_has_the_af_block(tmp_path: Path, rhythm: str, label: str, name: st
     else:
         assert block["burden_pct"] > 90 and block["episodes"][0]["end_s"] > 100
         assert "atrial fibrillation" in summary["intervals"]["pr_withheld"]
+    # Issue 14: RR intervals inside AF are "af", not "ectopic or artefact".
+    heart = summary["heart_rate"]
+    flags = json.loads(result.stdout)["beats"]["rr_flag"]
+    assert flags.count("af") == heart["n_af"]
+    if rhythm == "sinus":
+        assert heart["n_af"] == 0 and heart["min_max_over"] == "NN intervals"
+    else:
+        assert heart["n_af"] > 0.9 * heart["n_intervals"]
+        assert heart["flagged"]["ectopic_or_artefact"] < 0.05 * heart["n_intervals"]
 
 
 def test_table_has_one_af_line(tmp_path: Path) -> None:
@@ -46,3 +55,7 @@ def test_table_has_one_af_line(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if "% burden" in line]
     assert len(lines) == 1 and "atrial fibrillation" in lines[0]
+    wide = runner.invoke(app, args, env={"COLUMNS": "400"})  # no wrapped cells
+    out = " ".join(wide.stdout.split())
+    assert "over the NN intervals and the intervals in atrial fibrillation" in out
+    assert "RR intervals in atrial fibrillation (irregular because of AF" in out

@@ -80,6 +80,12 @@ def test_flat_record_is_analysed_with_unknowns_and_exit_0(tmp_path: Path) -> Non
     assert "atrial fibrillation │ unknown: the signal is flat" in out
     assert "beat classes │ unknown: the signal is flat" in out
     assert "rhythm │ undetermined" in out and "quality │ unacceptable" in out
+    # Plain words, not "undetermined (undetermined 100 %)" or "0 intervals, all NN".
+    assert "rhythm │ undetermined: the signal is flat" in out
+    assert "RR intervals │ no beats found: the signal is flat" in out
+    assert "heart rate │ n/a: it needs two beats or more" in out
+    assert "100 %" not in out.split("rhythm │")[1].split("│")[0]
+    assert "all NN" not in out
     assert "warning: ecg_process: the signal is flat" in " ".join(table.stderr.split())
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output

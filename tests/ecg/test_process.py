@@ -314,6 +314,14 @@ def test_mitdb_203_flags_its_double_detections_and_withholds_pr(
     summary = res.summary()
     assert summary["heart_rate"]["flagged"]["too_short"] >= 1  # the 514 bpm of issue 11
     assert summary["heart_rate"]["max_bpm"] < 300
+    # Issue 14: 1503 of 2981 intervals were "ectopic or artefact" in its AF; now the
+    # intervals inside AF episodes are "af" and few are flagged.
+    hr = summary["heart_rate"]
+    assert summary["atrial_fibrillation"]["burden_pct"] > 50
+    assert hr["n_af"] > 0.6 * hr["n_intervals"]
+    assert hr["flagged"]["ectopic_or_artefact"] < 0.2 * hr["n_intervals"]
+    assert hr["min_max_over"] == "NN intervals and the intervals in atrial fibrillation"
+    assert res.hrv is not None and "not interpretable" in res.hrv.notes[0]
     intervals = summary["intervals"]
     assert intervals["pr_ms"] is None
     assert intervals["pr_n_beats"] == 0

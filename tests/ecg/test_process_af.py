@@ -106,3 +106,26 @@ def test_mitdb_203_pr_withheld_for_af(mitdb_dir: Path) -> None:
     s = ecg_process(rec.signal[:n], rec.sampling_rate).summary()
     assert s["atrial_fibrillation"]["label"] == "atrial fibrillation"
     assert "atrial fibrillation" in s["intervals"]["pr_withheld"]
+
+
+def test_af_record_rr_intervals_are_af_not_ectopic(af_record: ECGResult) -> None:
+    """Issue 14: inside AF the intervals are irregular because of AF, not "ectopic or
+    artefact"; min/max heart rate is over them, and HRV says it is not interpretable."""
+    hr = af_record.summary()["heart_rate"]
+    assert hr["n_af"] >= 0.9 * hr["n_intervals"]
+    assert hr["flagged"]["ectopic_or_artefact"] <= 0.05 * hr["n_intervals"]
+    assert hr["min_max_over"] == "NN intervals and the intervals in atrial fibrillation"
+    assert "in atrial fibrillation" in hr["note"]
+    flags = af_record.beats_frame()["rr_flag"]
+    assert (flags == "af").sum() == hr["n_af"]
+    rates = af_record.rr_intervals.rate_bpm[np.asarray(af_record.rr_intervals.flag) == "af"]
+    assert hr["min_bpm"] == pytest.approx(rates.min()) and hr["max_bpm"] >= rates.max()
+    assert af_record.hrv is not None
+    assert "atrial fibrillation" in af_record.hrv.notes[0]
+    assert "not interpretable" in af_record.hrv.notes[0]
+
+
+def test_sinus_record_has_no_af_intervals(sinus_record: ECGResult) -> None:
+    hr = sinus_record.summary()["heart_rate"]
+    assert hr["n_af"] == 0 and hr["min_max_over"] == "NN intervals"
+    assert "af" not in set(sinus_record.beats_frame()["rr_flag"])

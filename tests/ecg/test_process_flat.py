@@ -34,6 +34,8 @@ def _assert_flat_result(result, n_samples: int) -> None:  # type: ignore[no-unty
     assert result.delineation is None and "intervals" not in s
     assert s["rhythm"] == s["rhythm_name"] == "undetermined"
     assert set(result.rhythm.reason) == {FLAT_SIGNAL}
+    assert s["rhythm_reason"] == FLAT_SIGNAL
+    assert s["heart_rate"]["note"] == f"no beats found: {FLAT_SIGNAL}"
     af = s["atrial_fibrillation"]
     assert af["label"] == "unknown" and af["reason"] == FLAT_SIGNAL
     beats = s["beat_classes"]

@@ -20,7 +20,13 @@ def _peaks(rr_s: list[float] | np.ndarray, fs: float = FS) -> np.ndarray:
 
 def test_regular_rhythm_has_no_flag_and_its_rate() -> None:
     rr = ecg_rr(_peaks(np.full(100, 60 / 72)), FS)
-    assert rr.flag_counts == {"nn": 100, "too_short": 0, "too_long": 0, "ectopic_or_artefact": 0}
+    assert rr.flag_counts == {
+        "nn": 100,
+        "af": 0,
+        "too_short": 0,
+        "too_long": 0,
+        "ectopic_or_artefact": 0,
+    }
     assert rr.mean_bpm == pytest.approx(72.0, abs=0.05)
     assert rr.median_bpm == pytest.approx(72.0, abs=0.2)
     assert rr.min_bpm == pytest.approx(72.0, abs=0.2)
@@ -123,3 +129,56 @@ def test_property_rates_stay_inside_20_300_and_flags_match_hrv(
         assert 0 <= rr.n_counted <= rr.n_intervals
         hrv = ecg_hrv(peaks, fs)
         np.testing.assert_allclose(hrv.nn_ms, 1000 * rr.rr_s[rr.nn])
+
+
+def _af_like(n: int, seed: int = 0) -> np.ndarray:
+    """Irregularly irregular RR intervals (s): AF-like, 0.4-1.2 s at random."""
+    return np.random.default_rng(seed).uniform(0.4, 1.2, n)
+
+
+def test_intervals_inside_an_af_episode_are_af_not_ectopic() -> None:
+    rr_s = np.concatenate([np.full(30, 0.8), _af_like(100), np.full(30, 0.8)])
+    peaks = _peaks(rr_s)
+    plain = ecg_rr(peaks, FS)
+    assert plain.flag_counts["ectopic_or_artefact"] > 20  # the 20 % rule rejects AF
+    start, end = peaks[30] / FS, peaks[130] / FS
+    rr = plain.with_af([start], [end])
+    assert rr.flag[:30] == plain.flag[:30] and rr.flag[130:] == plain.flag[130:]
+    assert set(rr.flag[30:130]) == {"af"}
+    assert rr.n_af == 100 and rr.flag_counts["ectopic_or_artefact"] == 0
+    assert rr.n_flagged == 0
+    # Min/max: every AF beat-to-beat rate counts; the mean rate is unchanged.
+    assert rr.min_bpm == 60 / rr.rr_s[30:130].max() < plain.min_bpm
+    assert rr.max_bpm == 60 / rr.rr_s[30:130].min() > plain.max_bpm
+    assert rr.mean_bpm == plain.mean_bpm
+    summary = rr.summary()
+    assert summary["n_af"] == 100 and "af" not in summary["flagged"]
+    assert summary["min_max_over"] == "NN intervals and the intervals in atrial fibrillation"
+    assert plain.summary()["min_max_over"] == "NN intervals"
+    assert rr.note().startswith("100 of 160 RR intervals in atrial fibrillation")
+    assert "no other RR interval flagged" in rr.note()
+
+
+def test_physiological_limits_and_split_intervals_win_inside_af() -> None:
+    rr_s = _af_like(60, seed=1)
+    rr_s[20], rr_s[40] = 0.1, 3.5  # an extra detection, a pause
+    rr = ecg_rr(_peaks(rr_s), FS).with_af([0.0], [1e6])
+    assert rr.flag[20] == "too_short" and rr.flag[40] == "too_long"
+    assert rr.flag[19] == rr.flag[21] == "ectopic_or_artefact"  # the split interval
+    assert rr.n_flagged == 4 and rr.n_af == 56
+    assert "4 of 60 RR intervals flagged" in rr.note()
+    assert rr.max_bpm < PLAUSIBLE_BPM[1] and rr.min_bpm > PLAUSIBLE_BPM[0]
+
+
+def test_with_af_without_episodes_changes_nothing_and_checks_its_input() -> None:
+    rr = ecg_rr(_peaks(_af_like(40)), FS)
+    assert rr.with_af([], []).flag == rr.flag
+    with pytest.raises(InvalidParameterError, match="with_af"):
+        rr.with_af([5.0], [1.0])
+    with pytest.raises(InvalidParameterError, match="with_af"):
+        rr.with_af([1.0, 2.0], [5.0])
+
+
+def test_no_beats_note_says_so() -> None:
+    assert ecg_rr([], FS).note() == "no RR intervals: no beats found"
+    assert ecg_rr([100], FS).note() == "no RR intervals: a single beat found"

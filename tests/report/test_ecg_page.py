@@ -13,7 +13,7 @@ import medmodal
 from medmodal.data.bundled import load_bundled
 from medmodal.ecg.process import ECGResult, ecg_process
 from medmodal.ecg.simulate import ecg_simulate
-from medmodal.report.ecg_page import NORMAL_RANGES, beat_rows, ecg_page, finding_rows
+from medmodal.report.ecg_page import NORMAL_RANGES, beat_rows, ecg_page, finding_rows, rate_rows
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,15 @@ def test_nan_values_read_n_a_not_nan() -> None:
     values = [row.value for row in page.measurements]
     assert not [v for v in values if "nan" in v.lower()], values
     assert "withheld" in values  # LF/HF over 8 s of NN intervals
+
+
+def test_rate_rows_count_af_intervals_and_label_the_range() -> None:
+    """Issue 14: in AF the page names the intervals in AF and what the range is over."""
+    from medmodal.ecg import ecg_simulate_annotated
+
+    sim = ecg_simulate_annotated(120, 250, rhythm="afib", seed=2)
+    rows = {row.name: row for row in rate_rows(ecg_process(sim.signal, 250).summary())}
+    assert rows["Heart rate, range"].note == (
+        "beat to beat, over NN intervals and the intervals in atrial fibrillation"
+    )
+    assert "RR intervals in atrial fibrillation" in rows["Beats"].note

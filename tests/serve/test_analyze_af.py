@@ -38,3 +38,7 @@ def test_reply_has_the_af_block(client: TestClient, rhythm: str, label: str) -> 
     else:
         assert block["n_episodes"] >= 1 and body["rhythm_name"] == "atrial fibrillation"
         assert body["intervals"]["pr_ms"] is None
+        heart = body["heart_rate"]
+        assert heart["n_af"] > 0.9 * heart["n_intervals"]
+        assert heart["min_max_over"] == "NN intervals and the intervals in atrial fibrillation"
+        assert body["beats"]["rr_flag"].count("af") == heart["n_af"]

@@ -9,10 +9,10 @@ import pytest
 from matplotlib.figure import Figure
 
 from medmodal.ecg.hrv import ecg_hrv
-from medmodal.ecg.process import ECGResult, ecg_process
+from medmodal.ecg.process import FLAT_SIGNAL, ECGResult, ecg_process
 from medmodal.ecg.rr import ecg_rr
 from medmodal.ecg.simulate import SimulatedECG, ecg_simulate_annotated
-from medmodal.errors import InvalidParameterError
+from medmodal.errors import InvalidParameterError, MedmodalWarning
 from medmodal.viz.ecg import (
     COLORS,
     lead_caption,
@@ -164,3 +164,17 @@ def test_peak_trace_grid_has_square_cells(sim: SimulatedECG) -> None:
     assert ax.get_aspect() == pytest.approx(10 / 25)  # 1 mV = 10 mm, 1 s = 25 mm
     gids = {c.get_gid() for c in ax.collections}
     assert {"grid_major", "grid_minor"} <= gids
+
+
+def test_overview_of_a_flat_record_says_no_beats_and_why() -> None:
+    """Issue 14: the trace title read "beats no beats" on a record without beats."""
+    with pytest.warns(MedmodalWarning, match="flat"):
+        result = ecg_process(np.full(10 * FS, 0.2), FS, lead_names=["II"], beat_model="default")
+    title = plot_overview(result).axes[0].get_title(loc="left")
+    assert title == f"II: no beats found: {FLAT_SIGNAL}"
+    assert "beats no beats" not in title
+
+
+def test_peaks_figure_without_beats_in_view_says_none() -> None:
+    title = plot_peaks(np.zeros(10 * FS), FS, [], beat_labels=[]).axes[0].get_title(loc="left")
+    assert title == "R peaks on ECG: none in 10 s"

@@ -303,7 +303,10 @@ def summary_table(title: str, summary: dict[str, Any]) -> Table:
     for name, value in heart_rate_rows(summary["heart_rate"]):
         table.add_row(name, value)
     rhythm = summary.get("rhythm_name", summary["rhythm"])
-    table.add_row("rhythm", _fractions(rhythm, summary["rhythm_fractions"]))
+    if rhythm == "undetermined" and summary.get("rhythm_reason"):
+        table.add_row("rhythm", f"undetermined: {summary['rhythm_reason']}")
+    else:
+        table.add_row("rhythm", _fractions(rhythm, summary["rhythm_fractions"]))
     for name, value in af_rows(summary.get("atrial_fibrillation")):
         table.add_row(name, value)
     for name, value in beat_rows(summary.get("beat_classes")):
@@ -366,14 +369,21 @@ def _per_hour(value: float | None) -> str:
 
 
 def heart_rate_rows(heart_rate: dict[str, Any]) -> list[tuple[str, str]]:
-    """The heart-rate lines of the table: mean, median, range, flagged intervals."""
+    """The heart-rate lines of the table: mean, median, range, flagged intervals (with
+    fewer than two beats: n/a, and why)."""
+    if not heart_rate["n_intervals"]:
+        return [
+            ("heart rate", "n/a: it needs two beats or more"),
+            ("RR intervals", str(heart_rate["note"])),
+        ]
     return [
         (
             "heart rate",
             f"{_bpm(heart_rate['mean_bpm'])} mean (beats per minute over "
             f"{heart_rate['analysed_s']:.0f} s), median {_bpm(heart_rate['median_bpm'])}; "
             f"beat-to-beat {_bpm(heart_rate['min_bpm'], unit=False)}-"
-            f"{_bpm(heart_rate['max_bpm'])} over the NN intervals",
+            f"{_bpm(heart_rate['max_bpm'])} over the "
+            f"{heart_rate.get('min_max_over', 'NN intervals')}",
         ),
         ("RR intervals", str(heart_rate["note"])),
     ]

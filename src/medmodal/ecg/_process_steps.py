@@ -26,8 +26,9 @@ MIN_BEATS_HRV = 3
 HRV_IRREGULAR_SHARE = 0.5
 
 
-def _hrv(peaks: IntArray, rate: float, rhythm: Rhythm) -> HRV:
-    """HRV of the NN intervals, with a caveat when the rhythm is mostly irregular.
+def _hrv(peaks: IntArray, rate: float, rhythm: Rhythm, af: AFResult | None = None) -> HRV:
+    """HRV of the NN intervals, with a caveat when the rhythm is mostly irregular or in
+    atrial fibrillation (AF episodes: ``af``).
 
     HRV measures assume a sinus rhythm; in atrial fibrillation or frequent ectopy the
     artefact/ectopy filter removes many intervals and what remains does not measure
@@ -35,13 +36,17 @@ def _hrv(peaks: IntArray, rate: float, rhythm: Rhythm) -> HRV:
     """
     hrv = ecg_hrv(peaks, rate)
     irregular = rhythm.fractions.get("irregular", 0.0)
-    if irregular < HRV_IRREGULAR_SHARE:
+    in_af = 0.0 if af is None else af.burden_pct / 100.0
+    if in_af >= HRV_IRREGULAR_SHARE:
+        what = f"the rhythm is atrial fibrillation for {100 * in_af:.0f} % of the time"
+    elif irregular >= HRV_IRREGULAR_SHARE:
+        what = (
+            f"the rhythm is irregular for {100 * irregular:.0f} % of the time (atrial "
+            "fibrillation or frequent ectopy)"
+        )
+    else:
         return hrv
-    note = (
-        f"the rhythm is irregular for {100 * irregular:.0f} % of the time (atrial "
-        "fibrillation or frequent ectopy): HRV assumes a sinus rhythm and is not "
-        "interpretable here"
-    )
+    note = f"{what}: HRV assumes a sinus rhythm and is not interpretable here"
     return replace(hrv, notes=(note, *hrv.notes))
 
 

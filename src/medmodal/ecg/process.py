@@ -197,6 +197,7 @@ def _flat_result(
         peaks=peaks,
         rate_bpm=np.full(n, np.nan),
         hrv=None,
+        rr=replace(ecg_rr(peaks, rate), reason=FLAT_SIGNAL),
         rhythm=replace(rhythm, reason=(FLAT_SIGNAL,) * len(rhythm.label)),
         quality=_quality_unchecked(
             checked, rate, peaks=peaks, cleaned=cleaned, window=options.window
@@ -244,7 +245,6 @@ def _analyse(
     rate_bpm = ecg_rate(peaks, rate, desired_length=n) if peaks.size >= 2 else np.full(n, np.nan)
     rr = ecg_rr(peaks, rate)
     rhythm = ecg_rhythm(peaks, rate, n_samples=n, window=options.window)
-    hrv = _hrv(peaks, rate, rhythm) if peaks.size >= MIN_BEATS_HRV else None
     quality = _quality_unchecked(checked, rate, peaks=peaks, cleaned=cleaned, window=options.window)
     peak_lead = usable[_peak_lead(cleaned[:, usable], peaks, rate)] if usable else 0
     delineation, intervals, lead = None, None, ("", "")
@@ -255,6 +255,7 @@ def _analyse(
         intervals = ecg_intervals(
             delineation, rr, rhythm, lead_name=lead[0], lead_reason=lead[1], af=af
         )
+    hrv = _hrv(peaks, rate, rhythm, af) if peaks.size >= MIN_BEATS_HRV else None
     return ECGResult(
         sampling_rate=rate,
         raw=data,
@@ -267,7 +268,7 @@ def _analyse(
         quality=quality,
         delineation=delineation,
         peak_lead=peak_lead,
-        rr=rr,
+        rr=rr.with_af(af.episode_start_s, af.episode_end_s),  # after the intervals' NN
         intervals=intervals,
         powerline=mains,
         peak_lead_reason=_peak_lead_reason(names, usable, peak_lead),
@@ -312,10 +313,10 @@ def _to_original(
         cleaned=cleaned,
         peaks=peaks,
         rate_bpm=ecg_rate(peaks, rate, desired_length=n) if peaks.size >= 2 else np.full(n, np.nan),
-        hrv=_hrv(peaks, rate, rhythm) if peaks.size >= MIN_BEATS_HRV else None,
+        hrv=_hrv(peaks, rate, rhythm, af) if peaks.size >= MIN_BEATS_HRV else None,
         rhythm=rhythm,
         delineation=delineation,
-        rr=rr,
+        rr=rr.with_af(af.episode_start_s, af.episode_end_s),  # after the intervals' NN
         intervals=intervals,
         analysis_rate=plan.analysis_rate,
         notes=(plan.note(),),

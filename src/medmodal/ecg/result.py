@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,11 +102,13 @@ class ECGResult:
     def __post_init__(self) -> None:
         if self.analysis_rate is None:  # analysed at the caller's rate
             object.__setattr__(self, "analysis_rate", self.sampling_rate)
-        if self.rr is None:  # built by hand: flag the intervals of the peaks given
-            object.__setattr__(self, "rr", ecg_rr(self.peaks, self.sampling_rate))
-        if self.af is None:  # built by hand: AF from the RR intervals
+        af = self.af
+        if af is None:  # built by hand: AF from the RR intervals
             af = ecg_af(self.peaks, self.sampling_rate, n_samples=self.n_samples)
             object.__setattr__(self, "af", af)
+        if self.rr is None:  # built by hand: flag the intervals of the peaks given
+            rr = ecg_rr(self.peaks, self.sampling_rate)
+            object.__setattr__(self, "rr", rr.with_af(af.episode_start_s, af.episode_end_s))
         classes = self.beat_classes
         if classes is not None and not np.array_equal(classes.peaks, self.peaks):
             object.__setattr__(self, "beat_classes", None)  # they label other beats
@@ -187,7 +190,8 @@ class ECGResult:
         ``detail``, ``text``), ``heart_rate`` (:meth:`RRIntervals.summary`), ``rhythm``
         and ``rhythm_fractions`` (``rhythm_name``: the rhythm in words, "atrial
         fibrillation" where :func:`~medmodal.ecg.af.ecg_af` finds it in an irregular
-        rhythm), ``atrial_fibrillation`` (:meth:`AFResult.summary`), ``quality`` and
+        rhythm; ``rhythm_reason``: why, when it is undetermined),
+        ``atrial_fibrillation`` (:meth:`AFResult.summary`), ``quality`` and
         ``quality_fractions``, ``hrv``
         (:meth:`HRV.to_dict`, when there are 3 beats) and ``intervals``
         (:meth:`ClinicalIntervals.summary`, when delineated); ``analysis_rate_hz`` and
@@ -205,6 +209,7 @@ class ECGResult:
             "rhythm": self.rhythm.overall,
             "rhythm_fractions": self.rhythm.fractions,
             "rhythm_name": _rhythm_name(self.rhythm.overall, self.af),
+            "rhythm_reason": _undetermined_reason(self.rhythm),
             "atrial_fibrillation": None if self.af is None else self.af.summary(),
             "beat_classes": None if self.beat_classes is None else self.beat_classes.summary(),
             "quality": self.quality.overall,
@@ -226,6 +231,17 @@ def _rhythm_name(overall: str, af: AFResult | None) -> str:
     if overall == "irregular" and af is not None and af.overall == "af":
         return "atrial fibrillation"
     return overall
+
+
+def _undetermined_reason(rhythm: Rhythm) -> str:
+    """Why the rhythm is undetermined (the most common reason of its undetermined
+    windows), or "" when it is determined."""
+    if rhythm.overall != "undetermined":
+        return ""
+    reasons = Counter(
+        r for r, lab in zip(rhythm.reason, rhythm.label, strict=True) if lab == "undetermined"
+    )
+    return reasons.most_common(1)[0][0] if reasons else ""
 
 
 def _per_sample(frame: pd.DataFrame, n_samples: int, sampling_rate: float) -> pd.Categorical:

@@ -139,7 +139,8 @@ def ecg_page(
 
 
 def rate_rows(summary: dict[str, Any]) -> list[Row]:
-    """Mean and median heart rate, and the beat-to-beat range over NN intervals."""
+    """Mean and median heart rate, and the beat-to-beat range over NN intervals (and
+    those in atrial fibrillation)."""
     hr = summary["heart_rate"]
     return [
         Row("Heart rate, mean", _num(hr["mean_bpm"], "bpm"), NORMAL_RANGES["heart_rate"]),
@@ -147,7 +148,7 @@ def rate_rows(summary: dict[str, Any]) -> list[Row]:
         Row(
             "Heart rate, range",
             f"{_num(hr['min_bpm'], '')}-{_num(hr['max_bpm'], 'bpm')}",
-            note="beat to beat, over NN intervals",
+            note=f"beat to beat, over {hr.get('min_max_over', 'NN intervals')}",
         ),
         Row("Beats", str(summary["n_beats"]), note=str(hr.get("note", ""))),
     ]

@@ -160,8 +160,9 @@ def excerpt_table(reports: Sequence[ExcerptReport]) -> pd.DataFrame:
     """One row per analysed record: beats, detection scores, rate, rhythm, quality, HRV.
 
     ``HR mean bpm`` is beats per minute over the analysed time, ``HR range bpm`` the
-    lowest and highest beat-to-beat rate over the NN intervals, ``RR flagged`` the RR
-    intervals kept out of them and of HRV (see :mod:`medmodal.ecg.rr`).
+    lowest and highest beat-to-beat rate over the NN intervals (and those in atrial
+    fibrillation), ``RR flagged`` the RR intervals kept out of them and of HRV, with
+    those in AF counted apart (see :mod:`medmodal.ecg.rr`).
     """
     rows = []
     for rep in reports:
@@ -179,7 +180,7 @@ def excerpt_table(reports: Sequence[ExcerptReport]) -> pd.DataFrame:
                 "HR mean bpm": heart["mean_bpm"],
                 "HR median bpm": heart["median_bpm"],
                 "HR range bpm": f"{_rate(heart['min_bpm'])}-{_rate(heart['max_bpm'])}",
-                "RR flagged": f"{heart['n_flagged']} of {heart['n_intervals']}",
+                "RR flagged": flagged_text(heart),
                 "rhythm": s["rhythm"],
                 "AF": af_text(s.get("atrial_fibrillation")),
                 "quality": s["quality"],
@@ -188,6 +189,13 @@ def excerpt_table(reports: Sequence[ExcerptReport]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def flagged_text(heart: dict[str, Any]) -> str:
+    """``"321 of 2977"``, and ``"; 2390 in AF"`` when intervals lie in AF episodes."""
+    text = f"{heart['n_flagged']} of {heart['n_intervals']}"
+    n_af = int(heart.get("n_af", 0))
+    return f"{text}; {n_af} in AF" if n_af else text
 
 
 def af_text(block: dict[str, Any] | None) -> str:
@@ -331,9 +339,11 @@ def _tables(reports: Sequence[ExcerptReport]) -> list[ReportTable]:
             "within 150 ms of a reference beat (ANSI/AAMI EC57). HR mean = beats per "
             "minute over the analysed time (an extra detection closer than 200 ms to a "
             "beat is not counted); HR median = median beat-to-beat rate; HR range = "
-            "lowest and highest beat-to-beat rate over the NN intervals. RR flagged = "
-            "intervals outside 20-300 bpm or more than 20 % from the local median "
-            "(ectopic beats, artefacts), kept out of the range and of SDNN/RMSSD.",
+            "lowest and highest beat-to-beat rate over the NN intervals and, in atrial "
+            "fibrillation, over the AF intervals. RR flagged = intervals outside 20-300 "
+            "bpm or more than 20 % from the local median (ectopic beats, artefacts), kept "
+            "out of the range and of SDNN/RMSSD; inside an AF episode an interval is "
+            'irregular because of AF, not flagged ("in AF").',
             float_format="{:.1f}",
         ),
         ReportTable(

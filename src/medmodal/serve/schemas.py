@@ -56,12 +56,20 @@ class HeartRate(_Model):
         "from the first to the last beat; extra detections < 200 ms not counted)"
     )
     median_bpm: float | None = Field(description="median beat-to-beat rate (20-300 bpm)")
-    min_bpm: float | None = Field(description="lowest beat-to-beat rate over NN intervals")
-    max_bpm: float | None = Field(description="highest beat-to-beat rate over NN intervals")
+    min_bpm: float | None = Field(
+        description="lowest beat-to-beat rate over NN intervals (and AF ones: min_max_over)"
+    )
+    max_bpm: float | None = Field(
+        description="highest beat-to-beat rate over NN intervals (and AF ones: min_max_over)"
+    )
     analysed_s: float = Field(description="time from the first to the last beat (s)")
     n_intervals: int
     n_counted: int = Field(description="intervals counted for the mean")
     n_flagged: int = Field(description="intervals kept out of min/max and HRV")
+    n_af: int = Field(
+        description="intervals inside atrial-fibrillation episodes (flag af: irregular "
+        "because of AF, not flagged; kept in min/max)"
+    )
     flagged: dict[str, int] = Field(
         description="flagged intervals per reason: too_short (> 300 bpm), too_long "
         "(< 20 bpm), ectopic_or_artefact"
@@ -110,7 +118,7 @@ class BeatSeries(_Model):
         description="60 / RR in bpm; null for the first beat and where the interval is "
         "too short or too long (never outside 20-300 bpm)"
     )
-    rr_flag: list[str] = Field(description="nn, too_short, too_long, ectopic_or_artefact")
+    rr_flag: list[str] = Field(description="nn, af, too_short, too_long, ectopic_or_artefact")
     beat_class: list[str | None] = Field(
         description="AAMI class of the beat: N, S, V, F, Q, or 'unknown' (see "
         "beat_classes.reason); null when beat classes were not computed"

@@ -211,8 +211,9 @@ def plot_peaks(
     ax.set_ylabel(f"{lead_name} ({units})")
     seconds = (window.stop - window.start) / sampling_rate
     note = f" ({lead_note})" if lead_note else ""
+    count = f"{in_view.size} in {seconds:g} s" if in_view.size else f"none in {seconds:g} s"
     ax.set_title(
-        f"R peaks on {lead_name}{note}: {in_view.size} in {seconds:g} s{classes}",
+        f"R peaks on {lead_name}{note}: {count}{classes}",
         loc="left",
         fontsize=11,
         pad=6 if beat_labels is None else 20,  # the legend row sits under the title
@@ -262,18 +263,21 @@ def plot_overview(
     note = lead_reason(result) if lead is None else "chosen by the caller"
     fig = Figure(figsize=(13, 9.5), layout="constrained")
     grid = fig.add_gridspec(3, 3, height_ratios=(0.8, 1, 1))
+    ax_trace = fig.add_subplot(grid[0, :])
     plot_peaks(
         result.cleaned[:, chosen],
         fs,
         result.peaks,
         duration=min(seconds, result.duration_s),
-        ax=fig.add_subplot(grid[0, :]),
+        ax=ax_trace,
         lead_name=name,
         lead_note=note,
         units=unit,
         too_close=_too_close(result),
         beat_labels=_beat_labels(result),
     )
+    if result.peaks.size == 0:  # say why, in words, not "0 in 10 s"
+        ax_trace.set_title(_no_beats_title(name, result), loc="left", fontsize=11)
     ax_rate = fig.add_subplot(grid[1, :])
     rhythm, quality = windows_from(result.rhythm), windows_from(result.quality)
     shade_windows(ax_rate, clip_windows(rhythm, 0.0, result.duration_s), "rhythm", alpha=_SHADE)
@@ -301,6 +305,14 @@ def _beat_labels(result: Any) -> Any:
     if classes is None or len(getattr(classes, "label", ())) != result.peaks.size:
         return None
     return classes
+
+
+def _no_beats_title(lead_name: str, result: Any) -> str:
+    """``"II: no beats found: the signal is flat (...)"``: the title of a trace without
+    beats, with the reason the analysis gave when it gave one."""
+    reason = str(getattr(result, "peak_lead_reason", ""))
+    reason = reason.removeprefix("no R peaks: ") if reason.startswith("no R peaks") else ""
+    return f"{lead_name}: no beats found" + (f": {reason}" if reason else "")
 
 
 def _too_close(result: Any) -> IntArray | None:

@@ -186,7 +186,7 @@ def draw_trace_beats(
     """Each beat's class symbol above its QRS on a trace in seconds and signal units
     (the highest point within 60 ms of the R peak, so an inverted QRS is not written
     over) for the beats in ``window``, with legend entries; returns the title's count of
-    the classes shown (``"; beats N 9, V 3"``)."""
+    the classes shown (``"; beats N 9, V 3"``, ``""`` when no beat is shown)."""
     beats, symbols = beat_marks(peaks, labels, func="plot_peaks")
     seen = (beats >= window.start) & (beats < window.stop)
     shown = [s for s, keep in zip(symbols, seen, strict=True) if keep]
@@ -195,4 +195,4 @@ def draw_trace_beats(
     draw_beat_symbols(ax, at / sampling_rate, tops + SYMBOL_ROOM / 2, shown, fontsize=8)
     for handle in beat_handles(shown):
         ax.add_line(handle)
-    return f"; beats {counts_text(shown)}"
+    return f"; beats {counts_text(shown)}" if shown else ""
