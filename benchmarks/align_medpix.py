@@ -21,7 +21,10 @@ ImageNet-pretrained EfficientNet-Lite0 (``medpix-clip-effnet``, ``pretrained=Tru
 each under both named evaluations (prompted classification; true zero-shot), for each
 seed: trained on the patient-clean train split, epoch chosen on val, dev scored once as
 the test; Wilson 95 % intervals per run and mean ± sd over seeds
-(``align_medpix_compare.md``). ``--quick`` is a smoke run (1 epoch on a few pairs; its
+(``align_medpix_compare.md``). Every finished run is saved to
+``align_medpix_compare.partial.json`` at once, and a rerun with the same settings resumes
+from it (hours on 2 cores: the pretrained tower costs ~12x the from-scratch one per
+epoch, ~4.8x with 12 layers locked). ``--quick`` is a smoke run (1 epoch on a few pairs; its
 page says "not a result").
 
 Usage::
@@ -230,6 +233,24 @@ def compare_goals(summary: dict[str, dict[str, dict[str, float]]]) -> dict[str, 
     return goals
 
 
+def _run_settings(settings: dict[str, str]) -> dict[str, str]:
+    """The settings one run depends on (not which towers, evaluations or seeds are asked)."""
+    return {k: v for k, v in settings.items() if k not in ("towers", "evaluations", "seeds",
+                                                        "quiet", "out")}  # fmt: skip
+
+
+def _finished_runs(partial: Path, settings: dict[str, str]) -> dict[str, Any]:
+    """Runs of an interrupted comparison with the same settings (key tower/evaluation/seed):
+    each finished run is kept, so a long comparison resumes where it stopped."""
+    if not partial.is_file():
+        return {}
+    saved = json.loads(partial.read_text())
+    if saved.get("settings") != _run_settings(settings):
+        print(f"{partial.name}: other settings, starting over", flush=True)
+        return {}
+    return dict(saved.get("runs", {}))
+
+
 def run_compare(args: argparse.Namespace) -> dict[str, Any]:
     from _align_compare_report import render as render_compare
 
@@ -237,16 +258,23 @@ def run_compare(args: argparse.Namespace) -> dict[str, Any]:
     settings = {k: str(v) for k, v in vars(args).items()}
     results: dict[str, Any] = {"settings": settings, "quick": args.quick}
     results["machine"] = machine_info(("torch",))
+    name = "align_medpix_compare_quick" if args.quick else "align_medpix_compare"
+    args.out.mkdir(parents=True, exist_ok=True)
+    partial = args.out / f"{name}.partial.json"
+    done = _finished_runs(partial, settings)
     runs = []
     for tower in args.towers:
         for evaluation in args.evaluations:
             for seed in [0] if args.quick else args.seeds:
-                print(f"{tower} / {evaluation} / seed {seed} ...", flush=True)
-                runs.append(compare_run(tower, evaluation, seed, args))
+                key = f"{tower}/{evaluation}/{seed}"
+                if key not in done:
+                    print(f"{tower} / {evaluation} / seed {seed} ...", flush=True)
+                    done[key] = compare_run(tower, evaluation, seed, args)
+                    partial.write_text(dumps({"settings": _run_settings(settings),
+                                              "runs": done}, indent=2) + "\n")  # fmt: skip
+                runs.append(done[key])
     results |= {"runs": runs, "n": runs[0]["n"], "summary": _summarise(runs)}
     results["goals"] = compare_goals(results["summary"])
-    name = "align_medpix_compare_quick" if args.quick else "align_medpix_compare"
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{name}.json").write_text(dumps(results, indent=2) + "\n")
     (args.out / f"{name}.md").write_text(render_compare(results))
     print(json.dumps(results["goals"], indent=2))
