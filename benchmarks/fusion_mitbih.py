@@ -502,8 +502,8 @@ def main(argv: list[str] | None = None) -> None:
     results["settings"] = {**settings, "methods": list(args.methods)}
     info = _machine.machine_info(("torch", "scikit-learn"))
     results.setdefault("machine", info)  # of the first (fusion) step
-    if results["machine"] is not info:
-        results["machine_resumed"] = info
+    if results["machine"] is not info and "sklearn" not in args.skip.split(","):
+        results["machine_resumed"] = info  # the page names it as the scikit-learn step's
     tr, te = load("reference", ds1, args.data_root), load("reference", ds2, args.data_root)
     feats = Features().fit(tr)
     rows = training_rows(tr, args.n_fraction, args.seed)

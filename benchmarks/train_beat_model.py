@@ -59,7 +59,7 @@ from medmodal.ecg.beat_features import (
 )
 from medmodal.io import BEAT_SYMBOLS
 from medmodal.metrics.bootstrap import bootstrap_counts
-from medmodal.metrics.classification import per_class_report
+from medmodal.metrics.classification import confusion_scores, per_class_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODEL_DIR = Path(__file__).resolve().parents[1] / "src" / "medmodal" / "ecg" / "models"
@@ -217,18 +217,9 @@ def report(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
 
 def _scores_from_confusion(cm: np.ndarray) -> dict[str, float]:
     """The :func:`report` numbers of one (weighted) confusion matrix, rows true class."""
-    out: dict[str, float] = {"accuracy": float(np.trace(cm) / max(cm.sum(), 1e-12))}
-    f1s = []
-    for k, c in enumerate(SCORED_CLASSES):
-        tp, n_true, n_pred = cm[k, k], cm[k].sum(), cm[:, k].sum()
-        se = tp / n_true if n_true else float("nan")
-        ppv = tp / n_pred if n_pred else 0.0
-        f1 = 2 * tp / (n_true + n_pred) if n_true else 0.0
-        out.update({f"{c}_se": float(se), f"{c}_ppv": float(ppv), f"{c}_f1": float(f1)})
-        if c in MACRO:
-            f1s.append(f1)
-    out["macro_f1_nsv"] = float(np.mean(f1s))
-    return out
+    out = confusion_scores(cm, SCORED_CLASSES, scored=MACRO)
+    out["macro_f1_nsv"] = out.pop("macro_f1")
+    return {m: float(v) for m, v in out.items()}
 
 
 def intervals(y: np.ndarray, pred: np.ndarray, groups: np.ndarray, n_boot: int) -> dict[str, Any]:

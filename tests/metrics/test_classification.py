@@ -106,3 +106,26 @@ def test_per_class_report_absent_classes_and_errors() -> None:
         per_class_report(y, pred, ("N", "S"), scored=("V",))
     with pytest.raises(InvalidParameterError, match="equal 1-D shapes"):
         per_class_report(y, pred[:2], ("N",))
+
+
+def test_confusion_scores_equal_the_per_class_report() -> None:
+    """From the confusion matrix alone (batched), the same numbers as from the labels."""
+    from medmodal.metrics.classification import confusion_scores
+
+    rng = np.random.default_rng(3)
+    classes = ("N", "S", "V", "F")
+    for _ in range(20):
+        y = rng.choice(list("NSVF"), 200, p=[0.7, 0.1, 0.15, 0.05])
+        pred = np.where(rng.random(200) < 0.6, y, rng.choice(list("NSVQ"), 200))
+        r = per_class_report(y, pred, classes, scored=("N", "S", "V"))
+        codes = {c: k for k, c in enumerate(classes)}
+        cm = np.zeros((4, 5))
+        np.add.at(cm, ([codes[c] for c in y], [codes.get(c, 4) for c in pred]), 1)
+        s = confusion_scores(np.stack([cm, cm]), classes, scored=("N", "S", "V"))
+        assert s["macro_f1"].shape == (2,)
+        assert s["macro_f1"][0] == pytest.approx(r.macro_f1)
+        assert s["accuracy"][1] == pytest.approx(r.accuracy)
+        for c in classes:
+            got = (s[f"{c}_se"][0], s[f"{c}_ppv"][0], s[f"{c}_f1"][0])
+            want = (r.scores[c].se, r.scores[c].ppv, r.scores[c].f1)
+            assert got == pytest.approx(want, nan_ok=True)

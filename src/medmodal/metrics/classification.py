@@ -277,3 +277,49 @@ def per_class_report(
         scored=chosen,
         confusion=confusion.reshape(len(names), len(names)),
     )
+
+
+def confusion_scores(
+    confusion: ArrayLike, classes: Sequence[str], *, scored: Sequence[str] | None = None
+) -> dict[str, FloatArray]:
+    """:func:`per_class_report`'s numbers from confusion matrices, for many at once.
+
+    For weighted or resampled counts (a bootstrap sums the rows or records it drew) the
+    report is computed from the matrices, without the labels.
+
+    Args:
+        confusion: ``(..., L, M)`` counts, rows true class, columns predicted, the first
+            ``K`` of each in the order of ``classes``; an extra row and column (``L, M =
+            K + 1``) hold one class outside them (e.g. Q): it counts in the accuracy and in
+            the classes' +P, as in :func:`per_class_report`.
+        classes: the ``K`` classes of the rows.
+        scored: classes averaged in ``macro_f1`` (default: all of ``classes``).
+
+    Returns:
+        ``accuracy``, ``<class>_se``, ``<class>_ppv``, ``<class>_f1`` and ``macro_f1``,
+        each of shape ``(...)``; Se is NaN and F1 0 for a class that never occurs, +P 0
+        for a class never predicted (as in :class:`ClassScore`).
+
+    Example:
+        >>> import numpy as np
+        >>> cm = np.array([[2, 1, 0], [0, 1, 0], [1, 0, 0]])  # true N, S, V
+        >>> s = confusion_scores(cm, ("N", "S", "V"), scored=("N", "S"))
+        >>> float(s["S_se"]), float(s["S_ppv"]), round(float(s["macro_f1"]), 3)
+        (1.0, 0.5, 0.667)
+    """
+    cm = np.asarray(confusion, dtype=float)
+    names = tuple(classes)
+    chosen = names if scored is None else tuple(scored)
+    if cm.ndim < 2 or not len(names) <= min(cm.shape[-2:]) <= max(cm.shape[-2:]) <= len(names) + 1:
+        raise InvalidParameterError(
+            f"confusion_scores: confusion of shape {cm.shape} does not fit {len(names)} classes"
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = {"accuracy": np.trace(cm, axis1=-2, axis2=-1) / np.maximum(cm.sum((-2, -1)), 1e-12)}
+        for k, c in enumerate(names):
+            tp, n_true, n_pred = cm[..., k, k], cm[..., k, :].sum(-1), cm[..., :, k].sum(-1)
+            out[f"{c}_se"] = np.where(n_true > 0, tp / n_true, np.nan)
+            out[f"{c}_ppv"] = np.where(n_pred > 0, tp / n_pred, 0.0)
+            out[f"{c}_f1"] = np.where(n_true > 0, 2 * tp / (n_true + n_pred), 0.0)
+    out["macro_f1"] = np.mean([out[f"{c}_f1"] for c in chosen], axis=0)
+    return out
