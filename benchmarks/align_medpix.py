@@ -177,30 +177,42 @@ def _compare_sets(
     return sets
 
 
-def compare_run(tower: str, evaluation: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
-    """Train one tower under one evaluation with one seed; epoch on val, test once."""
+def compare_run(
+    tower: str, evaluation: str, seed: int, args: argparse.Namespace, *, val_only: bool = False
+) -> dict[str, Any]:
+    """Train one tower under one evaluation with one seed; epoch on val, test once (not at
+    all with ``val_only``: the pretrained tower's settings are chosen that way)."""
     task = get_task("medpix", evaluation=evaluation)
     name, pretrained = TOWERS[tower]
     torch.manual_seed(seed)
     lock = args.lock_image if pretrained else None
-    model = create_model(name, pretrained=pretrained, lock_image=lock)
+    size = args.pretrained_image_size if pretrained else None
+    overrides = {"image": {"image_size": size}} if size else {}
+    model = create_model(name, pretrained=pretrained, lock_image=lock, **overrides)
     train_set, val_set, test_set = _compare_sets(task, model, args, seed)
+    epochs = (args.pretrained_epochs or args.epochs) if pretrained else args.epochs
     recipe = task.train_config(
-        epochs=1 if args.quick else args.epochs, batch_size=args.batch_size, seed=seed,
+        epochs=1 if args.quick else epochs, batch_size=args.batch_size, seed=seed,
         lr=args.pretrained_lr if pretrained else args.lr, restore_best=True,
         progress=not args.quiet, tensorboard=False,
     )  # fmt: skip
     cpu0, wall0 = time.process_time(), time.perf_counter()
     result = fit_alignment(model, task, train_set, val_set, recipe)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    test = task.evaluate(model, test_set, split=task.test_split)
-    return {
+    run = {
         "tower": tower, "evaluation": evaluation, "seed": seed, "model": name,
         "pretrained": pretrained, "lock_image": lock, "lr": recipe.lr,
-        "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-        "train_cpu_s": cpu, "train_wall_s": wall, "test": test.to_dict(),
+        "image_size": model.config.image.image_size,  # type: ignore[union-attr]
+        "epochs": recipe.epochs, "best_epoch": result.best_epoch,
+        "epochs_run": result.epochs_run, "val_best": result.best_metric,
+        "params_trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "val_curve": [float(v) for v in result.history[result.monitor]],
+        "train_cpu_s": cpu, "train_wall_s": wall,
         "n": {"train": len(train_set), "val": len(val_set), "test": len(test_set)},
     }  # fmt: skip
+    if not val_only:  # a sweep never looks at the test split
+        run["test"] = task.evaluate(model, test_set, split=task.test_split).to_dict()
+    return run
 
 
 def _summarise(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
@@ -278,6 +290,54 @@ def run_compare(args: argparse.Namespace) -> dict[str, Any]:
     (args.out / f"{name}.json").write_text(dumps(results, indent=2) + "\n")
     (args.out / f"{name}.md").write_text(render_compare(results))
     print(json.dumps(results["goals"], indent=2))
+    return results
+
+
+def run_sweep(args: argparse.Namespace) -> dict[str, Any]:
+    """The pretrained tower's locking and image size, chosen on val only (seed 0, prompted):
+    ``align_medpix_sweep.{json,md}``; each finished setting is kept (rerun resumes)."""
+    torch.set_num_threads(args.threads)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "align_medpix_sweep.json"
+    saved = json.loads(path.read_text()) if path.is_file() else {}
+    results: dict[str, Any] = {
+        "settings": {k: str(v) for k, v in vars(args).items()},
+        "machine": machine_info(("torch",)), "runs": saved.get("runs", {}),
+    }  # fmt: skip
+    for item in args.sweep:
+        lock, size = (int(v) for v in item.split(":"))
+        epochs = 1 if args.quick else args.pretrained_epochs or args.epochs
+        key = f"lock {lock}, {size} px, lr {args.pretrained_lr:g}, {epochs} epochs"
+        if key in results["runs"]:
+            continue
+        print(f"sweep: {key} ...", flush=True)
+        args.lock_image, args.pretrained_image_size = lock, size
+        results["runs"][key] = compare_run("pretrained", "prompted", 0, args, val_only=True)
+        path.write_text(dumps(results, indent=2) + "\n")
+    best = max(results["runs"], key=lambda k: results["runs"][k]["val_best"])
+    results["chosen"] = best
+    path.write_text(dumps(results, indent=2) + "\n")
+    lines = [
+        "# MedPix 2.0: the pretrained image tower's settings, chosen on val",
+        "",
+        "Produced by `benchmarks/align_medpix.py --sweep`. EfficientNet-Lite0 with ImageNet "
+        "weights (`medpix-clip-effnet`, pretrained), prompted classification, seed 0; trained "
+        "on the patient-clean train split and scored on val only (the test split is not "
+        f"scored here). Machine: {results['machine'].get('cpu', '?')}, load average at start "
+        f"{results['machine'].get('load_average_1_5_15')}.",
+        "",
+        "| setting | trainable parameters | best val mean R@10 | best epoch | val mean R@10 by epoch | train wall (min) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, run in results["runs"].items():
+        curve = " ".join(f"{v:.3f}" for v in run["val_curve"])
+        mark = " (chosen)" if key == best else ""
+        lines.append(
+            f"| {key}{mark} | {run.get('params_trainable', '-')} | {run['val_best']:.3f} | "
+            f"{run['best_epoch']} | {curve} | {run['train_wall_s'] / 60:.1f} |"
+        )
+    (args.out / "align_medpix_sweep.md").write_text("\n".join(lines) + "\n")
+    print(f"chosen on val: {best}")
     return results
 
 
@@ -372,11 +432,18 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         help="peak lr of the pretrained tower's runs (choose on val)")  # fmt: skip
     lock = "pretrained tower: leading layers kept frozen (LiT; -1 all)"
     parser.add_argument("--lock-image", type=int, default=0, help=lock)
+    parser.add_argument("--pretrained-epochs", type=int,
+                        help="epochs of the pretrained tower's runs (default --epochs)")  # fmt: skip
+    parser.add_argument("--pretrained-image-size", type=int,
+                        help="image side of the pretrained tower (default: its config's)")  # fmt: skip
+    sweep = ("choose the pretrained tower's settings on val (seed 0, prompted; the test split "
+             "is not scored): LOCK:SIZE pairs, e.g. 12:96 16:128")  # fmt: skip
+    parser.add_argument("--sweep", nargs="+", metavar="LOCK:SIZE", help=sweep)
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1 epoch, 1 seed, a few pairs (not a result)")  # fmt: skip
     args = parser.parse_args(argv)
-    if args.quick and not args.compare:
-        parser.error("--quick goes with --compare")
+    if args.quick and not (args.compare or args.sweep):
+        parser.error("--quick goes with --compare or --sweep")
     return args
 
 
@@ -384,6 +451,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = _parse(argv)
     from _align_report import render
 
+    if args.sweep:
+        return run_sweep(args)
     if args.compare:
         return run_compare(args)
     if args.render_only:
