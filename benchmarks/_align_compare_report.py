@@ -30,6 +30,36 @@ def _seed_cell(run: dict[str, Any], key: str) -> str:
     return f"{100 * value:.1f}{interval}"
 
 
+def _mean_sd(values: list[Any], scale: float = 100.0) -> str:
+    """``mean ± sd`` of the values present (percent by default)."""
+    import statistics
+
+    kept = [scale * float(v) for v in values if v is not None]
+    if not kept:
+        return "-"
+    sd = statistics.stdev(kept) if len(kept) > 1 else float("nan")
+    return f"{statistics.fmean(kept):.1f} ± {sd:.1f}"
+
+
+def _towers(runs: list[dict[str, Any]]) -> list[str]:
+    """One line per tower: model, pretrained or not, locking, image size, lr, epochs."""
+    lines, seen = [], set()
+    for run in runs:
+        if run["tower"] in seen:
+            continue
+        seen.add(run["tower"])
+        lock = run.get("lock_image")
+        lines.append(
+            f"- {run['tower']}: `{run['model']}`"
+            + (" with ImageNet weights" if run.get("pretrained") else " from scratch")
+            + (f", first {lock} of 18 layers locked" if lock else "")
+            + f", {run.get('image_size', '?')} px, peak lr {run['lr']:g}, "
+            f"{run.get('epochs', '?')} epochs, {run.get('params_trainable', '?')} trainable "
+            "parameters"
+        )
+    return lines
+
+
 def render(results: dict[str, Any]) -> str:
     s = results["settings"]
     quick = results.get("quick", False)
@@ -57,15 +87,22 @@ def render(results: dict[str, Any]) -> str:
         "",
         "## Test (dev) results, mean ± sd over seeds (%)",
         "",
-        "| tower | evaluation | " + " | ".join(label for _, label in METRICS) + " | best epoch |",
-        "|---|---|" + "---|" * (len(METRICS) + 1),
+        "| tower | evaluation | "
+        + " | ".join(label for _, label in METRICS)
+        + " | val mean R@10 (chose the epoch) | best epoch | train wall (min) |",
+        "|---|---|" + "---|" * (len(METRICS) + 3),
     ]
     for key, summary in results["summary"].items():
         tower, evaluation = key.split("/")
-        epochs = ", ".join(str(r["best_epoch"]) for r in results["runs"]
-                           if r["tower"] == tower and r["evaluation"] == evaluation)  # fmt: skip
+        group = [r for r in results["runs"]
+                 if r["tower"] == tower and r["evaluation"] == evaluation]  # fmt: skip
+        epochs = ", ".join(f"{r['best_epoch']}/{r.get('epochs', '?')}" for r in group)
         cells = " | ".join(_cell(summary, m) for m, _ in METRICS)
-        lines.append(f"| {tower} | {evaluation} | {cells} | {epochs} |")
+        lines.append(
+            f"| {tower} | {evaluation} | {cells} | {_mean_sd([r.get('val_best') for r in group])} "
+            f"| {epochs} | {_mean_sd([r['train_wall_s'] / 60 for r in group], scale=1)} |"
+        )
+    lines += ["", *_towers(results["runs"])]
     lines += [
         "",
         "## Every run: test value [Wilson 95 % interval] (%)",
@@ -87,3 +124,29 @@ def render(results: dict[str, Any]) -> str:
         lines.append(f"- {'met' if met else 'MISSED'}: {goal}")
     lines.append("")
     return "\n".join(lines)
+
+
+def render_sweep(results: dict[str, Any]) -> str:
+    """Markdown of ``align_medpix.py --sweep`` (val only)."""
+    runs, best = results["runs"], results["chosen"]
+    lines = [
+        "# MedPix 2.0: the pretrained image tower's settings, chosen on val",
+        "",
+        "Produced by `benchmarks/align_medpix.py --sweep`. EfficientNet-Lite0 with ImageNet "
+        "weights (`medpix-clip-effnet`, pretrained), prompted classification, seed 0; trained "
+        "on the patient-clean train split and scored on val only (the test split is not "
+        f"scored here). Machine: {results['machine'].get('cpu', '?')}, load average at start "
+        f"{results['machine'].get('load_average_1_5_15')}.",
+        "",
+        "| setting | trainable parameters | best val mean R@10 | best epoch "
+        "| val mean R@10 by epoch | train wall (min) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, run in runs.items():
+        curve = " ".join(f"{v:.3f}" for v in run["val_curve"])
+        mark = " (chosen)" if key == best else ""
+        lines.append(
+            f"| {key}{mark} | {run.get('params_trainable', '-')} | {run['val_best']:.3f} | "
+            f"{run['best_epoch']} | {curve} | {run['train_wall_s'] / 60:.1f} |"
+        )
+    return "\n".join(lines) + "\n"

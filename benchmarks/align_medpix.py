@@ -296,13 +296,16 @@ def run_compare(args: argparse.Namespace) -> dict[str, Any]:
 def run_sweep(args: argparse.Namespace) -> dict[str, Any]:
     """The pretrained tower's locking and image size, chosen on val only (seed 0, prompted):
     ``align_medpix_sweep.{json,md}``; each finished setting is kept (rerun resumes)."""
+    from _align_compare_report import render_sweep
+
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "align_medpix_sweep.json"
     saved = json.loads(path.read_text()) if path.is_file() else {}
     results: dict[str, Any] = {
         "settings": {k: str(v) for k, v in vars(args).items()},
-        "machine": machine_info(("torch",)), "runs": saved.get("runs", {}),
+        "machine": saved.get("machine") or machine_info(("torch",)),
+        "runs": saved.get("runs", {}),
     }  # fmt: skip
     for item in args.sweep:
         lock, size = (int(v) for v in item.split(":"))
@@ -317,26 +320,7 @@ def run_sweep(args: argparse.Namespace) -> dict[str, Any]:
     best = max(results["runs"], key=lambda k: results["runs"][k]["val_best"])
     results["chosen"] = best
     path.write_text(dumps(results, indent=2) + "\n")
-    lines = [
-        "# MedPix 2.0: the pretrained image tower's settings, chosen on val",
-        "",
-        "Produced by `benchmarks/align_medpix.py --sweep`. EfficientNet-Lite0 with ImageNet "
-        "weights (`medpix-clip-effnet`, pretrained), prompted classification, seed 0; trained "
-        "on the patient-clean train split and scored on val only (the test split is not "
-        f"scored here). Machine: {results['machine'].get('cpu', '?')}, load average at start "
-        f"{results['machine'].get('load_average_1_5_15')}.",
-        "",
-        "| setting | trainable parameters | best val mean R@10 | best epoch | val mean R@10 by epoch | train wall (min) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for key, run in results["runs"].items():
-        curve = " ".join(f"{v:.3f}" for v in run["val_curve"])
-        mark = " (chosen)" if key == best else ""
-        lines.append(
-            f"| {key}{mark} | {run.get('params_trainable', '-')} | {run['val_best']:.3f} | "
-            f"{run['best_epoch']} | {curve} | {run['train_wall_s'] / 60:.1f} |"
-        )
-    (args.out / "align_medpix_sweep.md").write_text("\n".join(lines) + "\n")
+    (args.out / "align_medpix_sweep.md").write_text(render_sweep(results))
     print(f"chosen on val: {best}")
     return results
 
@@ -432,10 +416,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         help="peak lr of the pretrained tower's runs (choose on val)")  # fmt: skip
     lock = "pretrained tower: leading layers kept frozen (LiT; -1 all)"
     parser.add_argument("--lock-image", type=int, default=0, help=lock)
-    parser.add_argument("--pretrained-epochs", type=int,
-                        help="epochs of the pretrained tower's runs (default --epochs)")  # fmt: skip
-    parser.add_argument("--pretrained-image-size", type=int,
-                        help="image side of the pretrained tower (default: its config's)")  # fmt: skip
+    epochs = "epochs of the pretrained tower's runs (default --epochs)"
+    parser.add_argument("--pretrained-epochs", type=int, help=epochs)
+    size = "image side of the pretrained tower (default: its config's)"
+    parser.add_argument("--pretrained-image-size", type=int, help=size)
     sweep = ("choose the pretrained tower's settings on val (seed 0, prompted; the test split "
              "is not scored): LOCK:SIZE pairs, e.g. 12:96 16:128")  # fmt: skip
     parser.add_argument("--sweep", nargs="+", metavar="LOCK:SIZE", help=sweep)
