@@ -136,7 +136,8 @@ def render_sweep(results: dict[str, Any]) -> str:
         "weights (`medpix-clip-effnet`, pretrained), prompted classification, seed 0; trained "
         "on the patient-clean train split and scored on val only (the test split is not "
         f"scored here). Machine: {results['machine'].get('cpu', '?')}, load average at start "
-        f"{results['machine'].get('load_average_1_5_15')}.",
+        f"{results['machine'].get('load_average_1_5_15')}. Only the settings listed were "
+        "tried; the chosen one (best val mean R@10) is what the comparison trains.",
         "",
         "| setting | trainable parameters | best val mean R@10 | best epoch "
         "| val mean R@10 by epoch | train wall (min) |",
