@@ -231,19 +231,36 @@ def load_record(
     return Record(rec.signal, rec.sampling_rate, rec.lead_names, rec.units, rec.name, meta)
 
 
+def _filenames(keys: list[int], root: PathLike | None) -> tuple[list[str], Path]:
+    """``filename_lr`` of each ecg_id in order (a duplicated id: its first row), looked up
+    at once rather than row by row; an id not in the data set raises as in :func:`_row`."""
+    meta = _cached(root)
+    for key in keys:
+        if key not in meta.index:
+            _row(key, root)  # raises DataNotFoundError naming the id
+    column = meta["filename_lr"]
+    if not meta.index.is_unique:
+        column = column[~meta.index.duplicated(keep="first")]
+    return [str(name) for name in column.loc[keys]], _folder(root)
+
+
 def load_signals(
     ids: Iterable[int], *, root: PathLike | None = None, dtype: type = np.float32
 ) -> np.ndarray:
     """Signals of several ECGs stacked as ``(n, 1000, 12)`` (float32 by default, mV).
 
     Each record is read by :func:`~medmodal.io.read_record`, whose plain-WFDB path
-    parses a PTB-XL header and decodes its samples in about a millisecond.
+    parses a PTB-XL header and decodes its samples in well under a millisecond.
+
+    Raises:
+        DataNotFoundError: the data set, or one of the ``ids``, is not there.
+        DataFormatError: a record is not 1000 samples x 12 leads.
     """
     keys = [_ecg_id(i) for i in ids]
+    names, folder = _filenames(keys, root) if keys else ([], Path())
     out: np.ndarray = np.empty((len(keys), N_SAMPLES, len(LEADS)), dtype=dtype)
-    for n, key in enumerate(keys):
-        _, row, folder = _row(key, root)
-        signal = read_record(folder / f"{row['filename_lr']}.hea", annotation=False).signal
+    for n, (key, name) in enumerate(zip(keys, names, strict=True)):
+        signal = read_record(folder / f"{name}.hea", annotation=False).signal
         if signal.shape != out.shape[1:]:
             raise DataFormatError(
                 f"ptbxl: ecg_id {key} has shape {signal.shape}, expected {out.shape[1:]}"

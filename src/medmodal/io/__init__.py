@@ -40,6 +40,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 from collections.abc import Callable
@@ -176,11 +177,17 @@ def _path(path: object, func: str) -> Path:
     return Path(path).expanduser()
 
 
-def _check_options(func: Callable[..., object], options: dict[str, Any], where: str) -> None:
-    """Reject keyword options the format's reader/writer does not take, naming those it does."""
+@functools.cache
+def _format_options(func: Callable[..., object]) -> tuple[str, ...]:
+    """The keyword-only options of a format's reader/writer (cached: ``inspect`` is slow)."""
     params = inspect.signature(func).parameters
     allowed = [n for n, q in params.items() if q.kind is q.KEYWORD_ONLY]
-    allowed = [n for n in allowed if n not in ("sampling_rate", "leads", "limits")]
+    return tuple(n for n in allowed if n not in ("sampling_rate", "leads", "limits"))
+
+
+def _check_options(func: Callable[..., object], options: dict[str, Any], where: str) -> None:
+    """Reject keyword options the format's reader/writer does not take, naming those it does."""
+    allowed = _format_options(func)
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise InvalidParameterError(

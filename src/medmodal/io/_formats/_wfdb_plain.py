@@ -144,50 +144,47 @@ def _record_line(line: str) -> tuple[int, int | None, datetime.time | None, date
     return int(match["n_sig"]), sig_len, base_time, base_date
 
 
-_INT_FIELDS = ("adc_res", "adc_zero", "init_value", "checksum", "block_size")
+#: The signal-line fields kept, in the order :func:`_signal_line` returns them.
+_KEPT = (
+    "file_name", "fmt", "samps_per_frame", "skew", "byte_offset", "adc_gain", "baseline",
+    "units", "sig_name",
+)  # fmt: skip
 
 
-def _signal_line(line: str) -> dict[str, object]:
-    """One signal line's fields with ``_parse_signal_lines``'s defaults and casts."""
+def _signal_line(line: str) -> tuple[Any, ...]:
+    """One signal line's :data:`_KEPT` fields with ``_parse_signal_lines``'s defaults and
+    casts (an empty field is its default, a gain of 0 is 200)."""
     match = SIGNAL_LINE.match(line)
     if match is None:
         raise ValueError("invalid syntax in signal line")
-    raw = match.groupdict()
-    gain = float(raw["adc_gain"]) if raw["adc_gain"] != "" else 200.0
-    if raw["baseline"] != "":
-        baseline = int(raw["baseline"])
-    else:  # wfdb: a missing baseline is the ADC zero when that field is present
-        baseline = int(raw["adc_zero"]) if raw["adc_zero"] != "" else 0
-    for name in _INT_FIELDS:  # unused here, but a value wfdb cannot cast fails there
-        if raw[name] != "":
-            int(raw[name])
-    return {
-        "file_name": raw["file_name"] or None,
-        "fmt": raw["fmt"],
-        "samps_per_frame": int(raw["samps_per_frame"]) if raw["samps_per_frame"] else 1,
-        "skew": int(raw["skew"]) if raw["skew"] else None,
-        "byte_offset": int(raw["byte_offset"]) if raw["byte_offset"] else None,
-        "adc_gain": 200.0 if gain == 0 else gain,
-        "baseline": baseline,
-        "units": raw["units"] or "mV",
-        "sig_name": raw["sig_name"] or None,
-    }
+    name, fmt, spf, skew, offset, gain, baseline, units, *ints, desc = match.groups()
+    for value in ints:  # adc_res ... block_size: unused here, but wfdb casts them
+        if value:
+            int(value)
+    adc_gain = float(gain) if gain else 200.0
+    zero = int(ints[1]) if ints[1] else 0  # wfdb: a missing baseline is the ADC zero
+    adc_baseline = int(baseline) if baseline else zero
+    return (
+        name or None, fmt, int(spf) if spf else 1, int(skew) if skew else None,
+        int(offset) if offset else None, 200.0 if adc_gain == 0 else adc_gain, adc_baseline,
+        units or "mV", desc or None,
+    )  # fmt: skip
 
 
-def _is_plain(n_sig: int, sig_len: int | None, signals: list[dict[str, object]]) -> bool:
+def _is_plain(n_sig: int, sig_len: int | None, columns: dict[str, list[Any]]) -> bool:
     """One segment, one ``.dat`` file in one supported format, nothing that shifts samples."""
-    if n_sig < 1 or len(signals) != n_sig or not sig_len:
+    if n_sig < 1 or len(columns["fmt"]) != n_sig or not sig_len:
         return False
-    files = {s["file_name"] for s in signals}
-    formats = {s["fmt"] for s in signals}
-    name = next(iter(files))
-    if len(files) != 1 or not isinstance(name, str) or name.startswith("~"):
+    files, formats = set(columns["file_name"]), set(columns["fmt"])
+    name = columns["file_name"][0]
+    if len(files) != 1 or name is None or name.startswith("~"):
         return False
-    if len(formats) != 1 or next(iter(formats)) not in INVALID_SAMPLE:
+    if len(formats) != 1 or columns["fmt"][0] not in INVALID_SAMPLE:
         return False
-    return all(
-        s["samps_per_frame"] == 1 and s["skew"] in (None, 0) and s["byte_offset"] in (None, 0)
-        for s in signals
+    return (
+        all(v == 1 for v in columns["samps_per_frame"])
+        and all(v in (None, 0) for v in columns["skew"])
+        and all(v in (None, 0) for v in columns["byte_offset"])
     )
 
 
@@ -211,18 +208,17 @@ def parse_plain(text: str) -> PlainHeader | None:
         signals = [_signal_line(line) for line in lines[1:]]
     except (ValueError, OverflowError, IndexError):  # wfdb raises on these: let it
         return None
-    if not _is_plain(n_sig, sig_len, signals):
+    if not signals:
         return None
-
-    def column(name: str) -> list[Any]:
-        return [s[name] for s in signals]
-
+    columns = {k: list(v) for k, v in zip(_KEPT, zip(*signals, strict=True), strict=True)}
+    if not _is_plain(n_sig, sig_len, columns):
+        return None
     return PlainHeader(
         n_sig=n_sig, sig_len=int(sig_len or 0), base_time=base_time, base_date=base_date,
-        file_name=column("file_name"), fmt=column("fmt"),
-        samps_per_frame=column("samps_per_frame"), skew=column("skew"),
-        byte_offset=column("byte_offset"), adc_gain=column("adc_gain"),
-        baseline=column("baseline"), units=column("units"), sig_name=column("sig_name"),
+        file_name=columns["file_name"], fmt=columns["fmt"],
+        samps_per_frame=columns["samps_per_frame"], skew=columns["skew"],
+        byte_offset=columns["byte_offset"], adc_gain=columns["adc_gain"],
+        baseline=columns["baseline"], units=columns["units"], sig_name=columns["sig_name"],
         comments=comments,
     )  # fmt: skip
 
@@ -266,12 +262,13 @@ def read_plain(header: PlainHeader, base: Path) -> np.ndarray | None:
     if digital is None:
         return None
     digital = digital.reshape(header.sig_len, header.n_sig)
-    missing = digital == [INVALID_SAMPLE[fmt]] * header.n_sig
-    signal = digital.astype("float64", copy=False)
+    missing = digital == INVALID_SAMPLE[fmt]
+    signal = digital.astype(np.float64)
     try:  # the same numpy calls as wfdb's dac, with the same Python lists
         np.subtract(signal, header.baseline, signal)
         np.divide(signal, header.adc_gain, signal)
     except OverflowError:  # a baseline beyond int64: wfdb fails on it and says so
         return None
-    signal[missing] = np.nan
+    if missing.any():
+        signal[missing] = np.nan
     return signal
