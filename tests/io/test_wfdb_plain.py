@@ -326,3 +326,38 @@ def test_property_handwritten_gain_fields(
     with tempfile.TemporaryDirectory() as tmp:
         hea = _write_plain(Path(tmp), f"r {n_leads} 360 {n_samples}", lines, digital)
         check(hea, plain=True)
+
+
+_VALID = (
+    "r 3 250/500(2) 4 10:11:12 05/06/2020\n"
+    "r.dat 16 200(3)/mV 16 7 -1 123 0 I\n"
+    "r.dat 16 1e3/uV 12 0 5 0 0 lead 2\n"
+    "r.dat 16x1:0+0 0 16 0 0 0 0 V1\n"
+    "# a comment\n"
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, len(_VALID)),
+            st.integers(0, 3),
+            st.text("0123456789 ./()-+x:e#\n\t~aV", max_size=3),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_property_mutated_headers(edits: list[tuple[int, int, str]]) -> None:
+    """Random edits of a valid header (digits, separators, newlines, comment marks):
+    whatever the fast path accepts, wfdb reads the same; whatever it refuses, wfdb
+    still reads or rejects exactly as before."""
+    text = _VALID
+    for at, cut, insert in edits:
+        text = text[:at] + insert + text[at + cut :]
+    with tempfile.TemporaryDirectory() as tmp:
+        hea = Path(tmp) / "r.hea"
+        hea.write_text(text)
+        np.asarray(_DIGITAL, dtype="<i2").tofile(Path(tmp) / "r.dat")
+        check(hea, plain=None)

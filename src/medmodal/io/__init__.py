@@ -6,7 +6,11 @@ units, the sampling rate in Hz, lead names, units, metadata, optional
 with ``format=``; the names resolve through :data:`FORMATS`:
 
 - ``wfdb``: ``.hea``/``.dat`` (give the record name with or without extension); reads
-  ``.atr`` annotations when present (``annotation=`` picks another extension).
+  ``.atr`` annotations when present (``annotation=`` picks another extension). Plain
+  records (one ``.dat`` file in format 16 or 212, one sample per frame, no skew or byte
+  offset: PTB-XL, MIT-BIH, ``write_record``'s output) are parsed and decoded by medmodal
+  with bitwise the same result as WFDB-Python and without its slow header parse
+  (``benchmarks/results/io_wfdb_read.md``); any other record is read by ``wfdb``.
 - ``csv``: a header row of lead names (``"MLII [mV]"`` carries a unit); a time column
   named ``time``/``t``/``seconds`` (or ``time_ms``/``ms``) gives the sampling rate,
   otherwise pass ``sampling_rate=``. ``.tsv``/``.txt`` too.
