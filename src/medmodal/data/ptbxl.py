@@ -250,7 +250,8 @@ def load_signals(
     """Signals of several ECGs stacked as ``(n, 1000, 12)`` (float32 by default, mV).
 
     Each record is read by :func:`~medmodal.io.read_record`, whose plain-WFDB path
-    parses a PTB-XL header and decodes its samples in well under a millisecond.
+    parses a PTB-XL header and decodes its samples itself (timings in
+    ``benchmarks/results/io_wfdb_read.md``).
 
     Raises:
         DataNotFoundError: the data set, or one of the ``ids``, is not there.

@@ -1,10 +1,9 @@
 """Plain WFDB records read without the ``wfdb`` package, with the same answer.
 
-``wfdb.rdheader`` looks each header field up in a pandas table (about 15 ms for a
-12-lead header under pandas 3), and ``wfdb.rdrecord`` parses the header again. Most
-ECG records are *plain*: one segment, every signal in one ``.dat`` file in format 16 or
-212, one sample per frame, no skew, no byte offset and a declared length. For those,
-this module parses the header text with ``wfdb``'s own line patterns and field
+``wfdb.rdheader`` looks each header field up in a pandas table (slow under pandas 3),
+and ``wfdb.rdrecord`` parses the header again. Most ECG records are *plain*: one
+segment, every signal in one ``.dat`` file in format 16 or 212, one sample per frame,
+no skew, no byte offset and a declared length. For those, this module parses the header text with ``wfdb``'s own line patterns and field
 conversions (defaults included: gain 0 or missing -> 200, a missing baseline -> the ADC
 zero, missing units -> ``mV``, a missing description -> ``None``), decodes the samples
 with numpy and scales them with the same numpy operations as ``wfdb``'s

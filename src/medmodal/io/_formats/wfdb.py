@@ -3,8 +3,8 @@
 Writing goes through the ``wfdb`` package (PhysioNet's WFDB-Python); so does reading,
 except for plain records (one ``.dat`` file in format 16 or 212, one sample per frame, no
 skew or byte offset), which :mod:`._wfdb_plain` parses and decodes with the same result
-without ``wfdb``'s header parse (about 15 ms per 12-lead header under pandas 3, done
-twice by ``rdheader`` + ``rdrecord``).
+without ``wfdb``'s pandas-bound header parse, which ``rdheader`` + ``rdrecord`` did twice
+(``benchmarks/results/io_wfdb_read.md`` has the timings).
 
 References:
     Moody GB. WFDB Programmer's Guide. PhysioNet. https://physionet.org/physiotools/wpg/
