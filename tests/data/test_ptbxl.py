@@ -10,7 +10,7 @@ import pytest
 
 from medmodal.data import ptbxl
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
-from medmodal.io import Record, read_record, write_record
+from medmodal.io import read_record
 
 
 def _statements() -> pd.DataFrame:
@@ -59,22 +59,6 @@ def test_bad_scp_codes_are_a_format_error(tmp_path: Path) -> None:
     (tmp_path / "ptbxl_database.csv").write_text(header + row)
     with pytest.raises(DataFormatError, match="scp_codes"):
         ptbxl.load_metadata(root=tmp_path)
-
-
-def test_fast_format16_reader_matches_wfdb(tmp_path: Path, rng: np.random.Generator) -> None:
-    signal = rng.standard_normal((300, 3))
-    rec = Record(signal, 100.0, ("I", "II", "III"), ("mV",) * 3, name="f16")
-    hea = write_record(rec, tmp_path / "f16.hea")
-    np.testing.assert_array_equal(ptbxl._read_fmt16(hea), read_record(hea).signal)
-    # A gain field without "(baseline)" means the baseline is the ADC zero (5th field).
-    lines = hea.read_text().splitlines()
-    fields = lines[1].split()
-    fields[2] = fields[2].split("(")[0] + "/mV"
-    fields[4] = "7"
-    hea.write_text("\n".join([lines[0], " ".join(fields), *lines[2:]]) + "\n")
-    np.testing.assert_allclose(ptbxl._read_fmt16(hea), read_record(hea).signal)
-    (tmp_path / "f16.dat").write_bytes(b"\x00" * 10)  # truncated: left to the full reader
-    assert ptbxl._read_fmt16(hea) is None
 
 
 @pytest.mark.data

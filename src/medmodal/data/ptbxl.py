@@ -231,51 +231,37 @@ def load_record(
     return Record(rec.signal, rec.sampling_rate, rec.lead_names, rec.units, rec.name, meta)
 
 
-def _zero(fields: list[str]) -> float:
-    """WFDB: a baseline left out of the gain field defaults to the ADC zero (field 5)."""
-    return float(fields[4]) if len(fields) > 4 else 0.0
-
-
-def _read_fmt16(hea: Path) -> np.ndarray | None:
-    """Physical samples of a single-file format-16 WFDB record, or ``None`` when the
-    header is anything else (the caller falls back to the full reader).
-
-    ``wfdb.rdheader`` spends ~15 ms on a 12-lead header; this parses the plain case in
-    well under a millisecond, so loading a batch of PTB-XL records is I/O bound.
-    """
-    try:
-        lines = [ln.split() for ln in hea.read_text().splitlines() if ln and ln[0] != "#"]
-        n_sig, n = int(lines[0][1]), int(lines[0][3])
-        sig = lines[1 : 1 + n_sig]
-        if len(sig) != n_sig or {(s[0], s[1]) for s in sig} != {(sig[0][0], "16")}:
-            return None
-        gain = np.array([float(s[2].split("(")[0].split("/")[0]) for s in sig])
-        base = np.array(
-            [float(s[2].split("(")[1].split(")")[0]) if "(" in s[2] else _zero(s) for s in sig]
-        )
-    except (IndexError, ValueError, OSError):
-        return None
-    dat = hea.parent / sig[0][0]
-    if not dat.is_file() or dat.stat().st_size < 2 * n * n_sig:
-        return None  # let the full reader raise its precise error
-    digital = np.fromfile(dat, dtype="<i2", count=n * n_sig).reshape(n, n_sig)
-    out = (digital - base) / np.where(gain == 0, 200.0, gain)
-    out[digital == -32768] = np.nan  # WFDB's missing-sample marker
-    return out
+def _filenames(keys: list[int], root: PathLike | None) -> tuple[list[str], Path]:
+    """``filename_lr`` of each ecg_id in order (a duplicated id: its first row), looked up
+    at once rather than row by row; an id not in the data set raises as in :func:`_row`."""
+    meta = _cached(root)
+    for key in keys:
+        if key not in meta.index:
+            _row(key, root)  # raises DataNotFoundError naming the id
+    column = meta["filename_lr"]
+    if not meta.index.is_unique:
+        column = column[~meta.index.duplicated(keep="first")]
+    return [str(name) for name in column.loc[keys]], _folder(root)
 
 
 def load_signals(
     ids: Iterable[int], *, root: PathLike | None = None, dtype: type = np.float32
 ) -> np.ndarray:
-    """Signals of several ECGs stacked as ``(n, 1000, 12)`` (float32 by default, mV)."""
+    """Signals of several ECGs stacked as ``(n, 1000, 12)`` (float32 by default, mV).
+
+    Each record is read by :func:`~medmodal.io.read_record`, whose plain-WFDB path
+    parses a PTB-XL header and decodes its samples itself (timings in
+    ``benchmarks/results/io_wfdb_read.md``).
+
+    Raises:
+        DataNotFoundError: the data set, or one of the ``ids``, is not there.
+        DataFormatError: a record is not 1000 samples x 12 leads.
+    """
     keys = [_ecg_id(i) for i in ids]
+    names, folder = _filenames(keys, root) if keys else ([], Path())
     out: np.ndarray = np.empty((len(keys), N_SAMPLES, len(LEADS)), dtype=dtype)
-    for n, key in enumerate(keys):
-        _, row, folder = _row(key, root)
-        hea = folder / f"{row['filename_lr']}.hea"
-        signal = _read_fmt16(hea)
-        if signal is None:
-            signal = read_record(hea, annotation=False).signal
+    for n, (key, name) in enumerate(zip(keys, names, strict=True)):
+        signal = read_record(folder / f"{name}.hea", annotation=False).signal
         if signal.shape != out.shape[1:]:
             raise DataFormatError(
                 f"ptbxl: ecg_id {key} has shape {signal.shape}, expected {out.shape[1:]}"

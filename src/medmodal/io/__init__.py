@@ -6,7 +6,11 @@ units, the sampling rate in Hz, lead names, units, metadata, optional
 with ``format=``; the names resolve through :data:`FORMATS`:
 
 - ``wfdb``: ``.hea``/``.dat`` (give the record name with or without extension); reads
-  ``.atr`` annotations when present (``annotation=`` picks another extension).
+  ``.atr`` annotations when present (``annotation=`` picks another extension). Plain
+  records (one ``.dat`` file in format 16 or 212, one sample per frame, no skew or byte
+  offset: PTB-XL, MIT-BIH, ``write_record``'s output) are parsed and decoded by medmodal
+  with bitwise the same result as WFDB-Python and without its slow header parse
+  (``benchmarks/results/io_wfdb_read.md``); any other record is read by ``wfdb``.
 - ``csv``: a header row of lead names (``"MLII [mV]"`` carries a unit); a time column
   named ``time``/``t``/``seconds`` (or ``time_ms``/``ms``) gives the sampling rate,
   otherwise pass ``sampling_rate=``. ``.tsv``/``.txt`` too.
@@ -40,6 +44,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 from collections.abc import Callable
@@ -176,11 +181,17 @@ def _path(path: object, func: str) -> Path:
     return Path(path).expanduser()
 
 
-def _check_options(func: Callable[..., object], options: dict[str, Any], where: str) -> None:
-    """Reject keyword options the format's reader/writer does not take, naming those it does."""
+@functools.cache
+def _format_options(func: Callable[..., object]) -> tuple[str, ...]:
+    """The keyword-only options of a format's reader/writer (cached: ``inspect`` is slow)."""
     params = inspect.signature(func).parameters
     allowed = [n for n, q in params.items() if q.kind is q.KEYWORD_ONLY]
-    allowed = [n for n in allowed if n not in ("sampling_rate", "leads", "limits")]
+    return tuple(n for n in allowed if n not in ("sampling_rate", "leads", "limits"))
+
+
+def _check_options(func: Callable[..., object], options: dict[str, Any], where: str) -> None:
+    """Reject keyword options the format's reader/writer does not take, naming those it does."""
+    allowed = _format_options(func)
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise InvalidParameterError(

@@ -1,6 +1,10 @@
 """WFDB records (``.hea`` header + ``.dat`` samples + optional ``.atr`` annotations).
 
-Reading and writing go through the ``wfdb`` package (PhysioNet's WFDB-Python).
+Writing goes through the ``wfdb`` package (PhysioNet's WFDB-Python); so does reading,
+except for plain records (one ``.dat`` file in format 16 or 212, one sample per frame, no
+skew or byte offset), which :mod:`._wfdb_plain` parses and decodes with the same result
+without ``wfdb``'s pandas-bound header parse, which ``rdheader`` + ``rdrecord`` did twice
+(``benchmarks/results/io_wfdb_read.md`` has the timings).
 
 References:
     Moody GB. WFDB Programmer's Guide. PhysioNet. https://physionet.org/physiotools/wpg/
@@ -18,6 +22,7 @@ import numpy as np
 from medmodal.errors import DataFormatError, DataNotFoundError, InvalidParameterError
 from medmodal.io._formats._common import FORMATS, Format, finish, require_file, resolve_rate
 from medmodal.io._formats._wfdb_header import check_header, header_rate, header_text
+from medmodal.io._formats._wfdb_plain import PlainHeader, parse_plain, read_plain
 from medmodal.io._limits import DEFAULT_LIMITS, Limits
 from medmodal.io._record import Annotations, LeadSpec, Record
 
@@ -90,7 +95,12 @@ def read_annotations(
 
 def _header_rate(base: Path, given: float | None, path: Path, limits: Limits) -> float:
     """The rate from the header's own text, resolved against ``given``."""
-    value, raw = header_rate(header_text(base, limits))
+    return _text_rate(header_text(base, limits), given, path, limits)
+
+
+def _text_rate(text: str, given: float | None, path: Path, limits: Limits) -> float:
+    """The rate field of header ``text``, resolved against ``given``."""
+    value, raw = header_rate(text)
     field = f"the header's sampling rate field {raw!r}"
     return resolve_rate(value, given, path, limits=limits, field=field)
 
@@ -119,6 +129,42 @@ def _rdrecord(base: Path) -> Any:
     return rec
 
 
+#: What a reader needs of a WFDB record: samples, lead names, units and metadata.
+_Parts = tuple[np.ndarray, list[Any], list[str], dict[str, Any]]
+
+
+def _wfdb_parts(base: Path) -> _Parts:
+    """The record read by ``wfdb.rdrecord``."""
+    rec = _rdrecord(base)
+    meta = {
+        "comments": list(rec.comments or []),
+        "base_date": rec.base_date,
+        "base_time": rec.base_time,
+        "fmt": list(rec.fmt or []),
+        "adc_gain": [float(g) for g in (rec.adc_gain or [])],
+        "baseline": [int(b) for b in (rec.baseline or [])],
+    }
+    names = list(rec.sig_name or (f"lead{i}" for i in range(rec.n_sig)))
+    return rec.p_signal, names, list(rec.units or ["mV"] * rec.n_sig), meta
+
+
+def _plain_parts(header: PlainHeader, base: Path) -> _Parts | None:
+    """The record read by :mod:`._wfdb_plain`, or ``None`` when its samples are not there
+    as declared (``wfdb`` then reads it, or says what is wrong)."""
+    signal = read_plain(header, base)
+    if signal is None:
+        return None
+    meta = {
+        "comments": list(header.comments),
+        "base_date": header.base_date,
+        "base_time": header.base_time,
+        "fmt": list(header.fmt),
+        "adc_gain": [float(g) for g in header.adc_gain],
+        "baseline": [int(b) for b in header.baseline],
+    }
+    return signal, list(header.sig_name), list(header.units), meta
+
+
 def read(
     path: Path,
     *,
@@ -130,32 +176,27 @@ def read(
     """Read a WFDB record; ``annotation`` picks the annotation extension (default: the
     ``.atr`` file when present; ``True`` requires it; ``False`` skips annotations).
 
-    The header is checked against ``limits`` and the ``.dat`` sizes before ``wfdb``
-    reads the samples; the rate comes from the header's text (see
-    :func:`~medmodal.io._formats._wfdb_header.header_rate`).
+    The header is checked against ``limits`` and the ``.dat`` sizes before any sample
+    is read; the rate comes from the header's text (see
+    :func:`~medmodal.io._formats._wfdb_header.header_rate`). A plain record (one
+    ``.dat`` file in format 16 or 212, see :mod:`._wfdb_plain`) is parsed and decoded
+    here with the same result as ``wfdb``; any other goes through ``wfdb``.
     """
     base = record_base(path)
-    header = read_header(base, limits)
-    rate = _header_rate(base, sampling_rate, path, limits)
+    text = header_text(base, limits)
+    plain = parse_plain(text)
+    header = plain if plain is not None else read_header(base, limits)
+    rate = _text_rate(text, sampling_rate, path, limits)
     check_header(header, base, limits)
-    rec = _rdrecord(base)
-    meta: dict[str, Any] = {
-        "format": "wfdb",
-        "source": str(base),
-        "comments": list(rec.comments or []),
-        "base_date": rec.base_date,
-        "base_time": rec.base_time,
-        "fmt": list(rec.fmt or []),
-        "adc_gain": [float(g) for g in (rec.adc_gain or [])],
-        "baseline": [int(b) for b in (rec.baseline or [])],
-    }
+    parts = None if plain is None else _plain_parts(plain, base)
+    signal, names, units, fields = _wfdb_parts(base) if parts is None else parts
     record = Record(
-        rec.p_signal,
+        signal,
         rate,
-        tuple(rec.sig_name or (f"lead{i}" for i in range(rec.n_sig))),
-        tuple(rec.units or ["mV"] * rec.n_sig),
+        tuple(names),
+        tuple(units),
         name=base.name,
-        meta=meta,
+        meta={"format": "wfdb", "source": str(base), **fields},
         annotations=_annotations(base, annotation, rate, limits),
     )
     return finish(record, leads)
