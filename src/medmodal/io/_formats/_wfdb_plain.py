@@ -1,15 +1,15 @@
 """Plain WFDB records read without the ``wfdb`` package, with the same answer.
 
-``wfdb.rdheader`` looks each header field up in a pandas table (slow under pandas 3),
-and ``wfdb.rdrecord`` parses the header again. Most ECG records are *plain*: one
-segment, every signal in one ``.dat`` file in format 16 or 212, one sample per frame,
-no skew, no byte offset and a declared length. For those, this module parses the header text with ``wfdb``'s own line patterns and field
-conversions (defaults included: gain 0 or missing -> 200, a missing baseline -> the ADC
-zero, missing units -> ``mV``, a missing description -> ``None``), decodes the samples
-with numpy and scales them with the same numpy operations as ``wfdb``'s
-``Record.dac``, so the result is bitwise the same. Anything else (or anything this
-parse cannot convert) gives ``None`` and the caller reads the record with ``wfdb``,
-which also produces its errors.
+``wfdb.rdheader`` looks each header field up in a pandas table (slow under pandas 3), and
+``wfdb.rdrecord`` parses the header again. Most ECG records are *plain*: one segment,
+every signal in one ``.dat`` file in format 16 or 212, one sample per frame, no skew, no
+byte offset and a declared length. For those, this module parses the header text with
+``wfdb``'s own line patterns and field conversions (defaults included: gain 0 or missing
+-> 200, a missing baseline -> the ADC zero, missing units -> ``mV``, a missing description
+-> ``None``), decodes the samples with numpy and scales them with the same numpy
+operations as ``wfdb``'s ``Record.dac``, so the result is bitwise the same. Anything else
+(or anything this parse cannot convert) gives ``None`` and the caller reads the record
+with ``wfdb``, which also produces its errors.
 
 Sources mirrored (WFDB-Python 4.x): ``wfdb/io/header.py`` (``rx_record``,
 ``rx_signal``, ``parse_header_content``, ``wfdb_strptime``), ``wfdb/io/_header.py``
