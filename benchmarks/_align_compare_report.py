@@ -30,6 +30,15 @@ def _seed_cell(run: dict[str, Any], key: str) -> str:
     return f"{100 * value:.1f}{interval}"
 
 
+#: The settings a comparison run depends on, as the page names them.
+SHOWN = ("seeds", "epochs", "lr", "batch_size", "threads", "pretrained_epochs", "pretrained_lr",
+         "lock_image", "pretrained_image_size")  # fmt: skip
+
+
+def _settings(settings: dict[str, str]) -> str:
+    return ", ".join(f"--{k.replace('_', '-')} {settings[k]}" for k in SHOWN if k in settings)
+
+
 def _mean_sd(values: list[Any], scale: float = 100.0) -> str:
     """``mean ± sd`` of the values present (percent by default)."""
     import statistics
@@ -69,8 +78,10 @@ def render(results: dict[str, Any]) -> str:
     ]
     if quick:
         lines += ["**smoke run — not a result** (`--quick`: 1 epoch on a few pairs).", ""]
+    if results.get("note"):
+        lines += [results["note"], ""]
     lines += [
-        f"Produced by `benchmarks/align_medpix.py --compare` (settings: {s}). Machine: "
+        f"Produced by `benchmarks/align_medpix.py --compare` ({_settings(s)}). Machine: "
         f"{results['machine'].get('cpu', '?')}, load average at start "
         f"{results['machine'].get('load_average_1_5_15')}.",
         "",

@@ -248,7 +248,7 @@ def compare_goals(summary: dict[str, dict[str, dict[str, float]]]) -> dict[str, 
 def _run_settings(settings: dict[str, str]) -> dict[str, str]:
     """The settings one run depends on (not which towers, evaluations or seeds are asked)."""
     return {k: v for k, v in settings.items() if k not in ("towers", "evaluations", "seeds",
-                                                        "quiet", "out")}  # fmt: skip
+                                                        "quiet", "out", "note")}  # fmt: skip
 
 
 def _finished_runs(partial: Path, settings: dict[str, str]) -> dict[str, Any]:
@@ -268,7 +268,7 @@ def run_compare(args: argparse.Namespace) -> dict[str, Any]:
 
     torch.set_num_threads(args.threads)
     settings = {k: str(v) for k, v in vars(args).items()}
-    results: dict[str, Any] = {"settings": settings, "quick": args.quick}
+    results: dict[str, Any] = {"settings": settings, "quick": args.quick, "note": args.note}
     results["machine"] = machine_info(("torch",))
     name = "align_medpix_compare_quick" if args.quick else "align_medpix_compare"
     args.out.mkdir(parents=True, exist_ok=True)
@@ -423,6 +423,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     sweep = ("choose the pretrained tower's settings on val (seed 0, prompted; the test split "
              "is not scored): LOCK:SIZE pairs, e.g. 12:96 16:128")  # fmt: skip
     parser.add_argument("--sweep", nargs="+", metavar="LOCK:SIZE", help=sweep)
+    parser.add_argument("--note", default="", help="how the runs were made (on the page)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1 epoch, 1 seed, a few pairs (not a result)")  # fmt: skip
     args = parser.parse_args(argv)
