@@ -33,7 +33,15 @@ Usage::
         [--image-size 96] [--threads 1] [--reuse-ecg]
     python benchmarks/align_medpix.py --compare [--towers scratch pretrained]
         [--evaluations prompted zero-shot] [--seeds 0 1 2] [--epochs 40]
-        [--pretrained-lr 5e-4] [--lock-image 0] [--quick --out /tmp/quick]
+        [--pretrained-lr 5e-4] [--lock-image 0] [--pretrained-epochs N]
+        [--pretrained-image-size PX] [--note TEXT] [--quick --out /tmp/quick]
+    python benchmarks/align_medpix.py --sweep 12:96 16:96 [--pretrained-epochs 15]
+        # the pretrained tower's LOCK:SIZE chosen on val only (align_medpix_sweep.md)
+
+The committed comparison: ``--sweep 12:96 16:96 --pretrained-epochs 15``, then
+``--compare --epochs 40 --pretrained-epochs 15 --lock-image 12 --pretrained-image-size 96``
+(run as parallel processes per tower and evaluation with ``--out`` folders of their own,
+whose ``.partial.json`` runs were merged and rendered by one call with every tower).
 """
 
 from __future__ import annotations
