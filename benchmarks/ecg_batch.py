@@ -246,7 +246,7 @@ def render(payload: dict[str, Any]) -> str:
         "gave, not what two quiet cores give."
         if _busy(runs)
         else "Nothing else ran on the machine (1-minute load average below "
-        f"{BUSY_LOAD:g} before every phase).",
+        f"{BUSY_LOAD:g} before each Dask phase).",
     ]
     if one is not None and payload.get("same_records"):
         same = payload["same_records"]
