@@ -143,6 +143,7 @@ def render_sweep(results: dict[str, Any]) -> str:
     lines = [
         "# MedPix 2.0: the pretrained image tower's settings, chosen on val",
         "",
+        *(["**smoke run — not a result** (`--quick`).", ""] if results.get("quick") else []),
         "Produced by `benchmarks/align_medpix.py --sweep`. EfficientNet-Lite0 with ImageNet "
         "weights (`medpix-clip-effnet`, pretrained), prompted classification, seed 0; trained "
         "on the patient-clean train split and scored on val only (the test split is not "

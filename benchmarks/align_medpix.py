@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -308,12 +309,13 @@ def run_sweep(args: argparse.Namespace) -> dict[str, Any]:
 
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "align_medpix_sweep.json"
+    name = "align_medpix_sweep_quick" if args.quick else "align_medpix_sweep"
+    path = args.out / f"{name}.json"
     saved = json.loads(path.read_text()) if path.is_file() else {}
     results: dict[str, Any] = {
         "settings": {k: str(v) for k, v in vars(args).items()},
         "machine": saved.get("machine") or machine_info(("torch",)),
-        "runs": saved.get("runs", {}),
+        "runs": saved.get("runs", {}), "quick": args.quick,
     }  # fmt: skip
     for item in args.sweep:
         lock, size = (int(v) for v in item.split(":"))
@@ -328,7 +330,7 @@ def run_sweep(args: argparse.Namespace) -> dict[str, Any]:
     best = max(results["runs"], key=lambda k: results["runs"][k]["val_best"])
     results["chosen"] = best
     path.write_text(dumps(results, indent=2) + "\n")
-    (args.out / "align_medpix_sweep.md").write_text(render_sweep(results))
+    (args.out / f"{name}.md").write_text(render_sweep(results))
     print(f"chosen on val: {best}")
     return results
 
@@ -435,6 +437,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1 epoch, 1 seed, a few pairs (not a result)")  # fmt: skip
     args = parser.parse_args(argv)
+    bad = [item for item in args.sweep or [] if not re.fullmatch(r"-?\d+:\d+", item)]
+    if bad:
+        parser.error(f"--sweep takes LOCK:SIZE pairs such as 12:96, got {' '.join(bad)}")
     if args.quick and not (args.compare or args.sweep):
         parser.error("--quick goes with --compare or --sweep")
     return args
