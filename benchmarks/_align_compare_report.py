@@ -80,6 +80,14 @@ def render(results: dict[str, Any]) -> str:
         lines += ["**smoke run — not a result** (`--quick`: 1 epoch on a few pairs).", ""]
     if results.get("note"):
         lines += [results["note"], ""]
+    runs = results["runs"]
+    wall_over_cpu = sum(r["train_wall_s"] / r["train_cpu_s"] for r in runs) / len(runs)
+    lines += [
+        f"Train wall time is {wall_over_cpu:.2f}x train CPU time on average over the runs "
+        f"(1.00 for a run alone on a core); random R@10 on the {results['n']['test']} test "
+        f"images: {100 * min(10, results['n']['test']) / results['n']['test']:.1f} %.",
+        "",
+    ]
     lines += [
         f"Produced by `benchmarks/align_medpix.py --compare` ({_settings(s)}). Machine: "
         f"{results['machine'].get('cpu', '?')}, load average at start "

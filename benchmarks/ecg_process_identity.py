@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 import _machine  # benchmarks/ is the script's folder, first on sys.path
+from _trees import export, git
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,21 +151,6 @@ def run_tree(src: Path, corpus: Path, args: argparse.Namespace, out: Path) -> di
     return pickle.loads(out.read_bytes())
 
 
-def _git(*command: str) -> str:
-    done = subprocess.run(["git", "-C", str(ROOT), *command], check=True, capture_output=True)
-    return done.stdout.decode().strip()
-
-
-def export(rev: str, into: Path) -> Path:
-    """``src`` of git revision ``rev`` under ``into``."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True
-    ).stdout
-    into.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into / "src"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -182,12 +168,12 @@ def main() -> None:
     from medmodal.data.ecg_corpus import make_ecg_corpus
 
     if args.before is None:  # the branch's starting point: only its own changes compared
-        args.before = _git("merge-base", "HEAD", "main")
+        args.before = git("merge-base", "HEAD", "main")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         corpus = work / "corpus"
         table = make_ecg_corpus(corpus, args.n, seed=0, corrupt=2, pathological=2)
-        revision = _git("rev-parse", "--short", args.before)
+        revision = git("rev-parse", "--short", args.before)
         before_src = export(args.before, work / "before")
         before = run_tree(before_src, corpus, args, work / "before.pkl")
         after = run_tree(ROOT / "src", corpus, args, work / "after.pkl")

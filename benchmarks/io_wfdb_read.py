@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 import _machine  # benchmarks/ is the script's folder, first on sys.path
+from _trees import export, git
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,21 +121,6 @@ def run_tree(src: Path, job: dict[str, Any], work: Path, label: str) -> dict[str
     command = [sys.executable, __file__, "--worker", str(work / f"{label}.json")]
     subprocess.run([*command, "--out", str(work / f"{label}.pkl")], env=env, check=True)
     return pickle.loads((work / f"{label}.pkl").read_bytes())
-
-
-def _git(*command: str) -> str:
-    done = subprocess.run(["git", "-C", str(ROOT), *command], check=True, capture_output=True)
-    return done.stdout.decode().strip()
-
-
-def export(rev: str, into: Path) -> Path:
-    """``src`` of git revision ``rev`` under ``into``."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True
-    ).stdout
-    into.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into / "src"
 
 
 def _mitdb(n: int) -> list[str]:
@@ -213,10 +199,10 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         old, new = before["outputs"]["load_signals"], after["outputs"]["load_signals"]
         found["load_signals"] = differences(old, new)
     return {
-        "before": {"rev": args.before, "commit": _git("rev-parse", "--short", args.before)},
+        "before": {"rev": args.before, "commit": git("rev-parse", "--short", args.before)},
         "after": {
-            "commit": _git("rev-parse", "--short", "HEAD"),
-            "dirty": bool(_git("status", "--porcelain", "src")),
+            "commit": git("rev-parse", "--short", "HEAD"),
+            "dirty": bool(git("status", "--porcelain", "src")),
         },
         "repeats": args.repeats,
         "sets": summarise(sets, after, before),
@@ -243,7 +229,7 @@ def main() -> None:
         return
     began = time.perf_counter()
     load_start = _machine.load_average()
-    args.before = args.before or _git("merge-base", "HEAD", "main")
+    args.before = args.before or git("merge-base", "HEAD", "main")
     with tempfile.TemporaryDirectory() as tmp:
         payload = measure(args, Path(tmp))
     payload["load_average_at_start"] = load_start
