@@ -22,7 +22,8 @@ Writes ``results/ecg_batch.md`` and ``results/ecg_batch.json`` (``--name`` chang
 file names). The 100,000-record run: ``--n 100000 --nk-n 500 --workers 2 --name
 ecg_batch_100k --keep-samples --sample-s 10`` (``--keep-samples`` writes the memory
 samples over time, to show them flat; the corpus takes about 12 GB of disk, 120 kB per
-record, and ``--corpus DIR`` keeps it for a rerun).
+record, and ``--corpus DIR`` keeps it for a rerun; it is written by ``--corpus-workers`` processes,
+2 by default, before anything is timed).
 
 Usage::
 
@@ -331,6 +332,9 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=None, help="reuse/keep the corpus here")
     parser.add_argument("--name", default="ecg_batch")
     parser.add_argument(
+        "--corpus-workers", type=int, default=2, help="processes writing the corpus (untimed)"
+    )
+    parser.add_argument(
         "--render", action="store_true", help="only rewrite the .md (and goals) from the .json"
     )
     args = parser.parse_args()
@@ -342,7 +346,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="ecg_batch_"))
     folder = args.corpus or work / "records"
     if not (folder / "ecg000000.hea").exists():
-        make_ecg_corpus(folder, args.n, seed=args.seed)
+        make_ecg_corpus(folder, args.n, seed=args.seed, workers=args.corpus_workers)
     manifest_kinds = _kinds(args.n)
     runs = []
     with warnings.catch_warnings():

@@ -54,3 +54,16 @@ def test_default_counts_and_bad_arguments(tmp_path: Path) -> None:
         make_ecg_corpus(tmp_path, 0)
     with pytest.raises(InvalidParameterError, match="exceed n=2"):
         make_ecg_corpus(tmp_path, 2, corrupt=2, pathological=1)
+
+
+def test_workers_write_the_same_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import medmodal.data.ecg_corpus as corpus
+
+    monkeypatch.setattr(corpus, "CHUNK", 3)  # several tasks for the pool
+    kw = {"duration": 2.0, "sampling_rate": 250.0, "n_leads": 2, "corrupt": 1, "pathological": 1}
+    serial = make_ecg_corpus(tmp_path / "one", 8, seed=4, **kw)
+    pooled = make_ecg_corpus(tmp_path / "two", 8, seed=4, workers=2, **kw)
+    assert _digest(tmp_path / "one") == _digest(tmp_path / "two")
+    assert serial.drop(columns="path").equals(pooled.drop(columns="path"))
+    with pytest.raises(InvalidParameterError, match="workers"):
+        make_ecg_corpus(tmp_path / "x", 2, workers=0)

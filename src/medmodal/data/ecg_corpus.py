@@ -17,10 +17,13 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
 
 from medmodal.ecg.simulate import ecg_simulate_annotated
 from medmodal.errors import InvalidParameterError
@@ -39,6 +42,8 @@ CORRUPTIONS = ("truncated_signal", "bad_header", "missing_signal")
 PATHOLOGIES = ("flat", "saturated", "noise_only", "long")
 #: A "long" record lasts this many times ``duration``.
 LONG_FACTOR = 30
+#: Records written per joblib task.
+CHUNK = 200
 
 
 def make_ecg_corpus(
@@ -51,6 +56,7 @@ def make_ecg_corpus(
     n_leads: int = 12,
     corrupt: int | None = None,
     pathological: int | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Write ``n`` simulated WFDB records ``ecg000000`` ... into ``folder``.
 
@@ -61,6 +67,9 @@ def make_ecg_corpus(
         duration: seconds per record; sampling_rate: Hz; n_leads: 1 to 12.
         corrupt: corrupt files among the ``n`` (default: 2 %, rounded).
         pathological: pathological records among the ``n`` (default: 1 %, rounded).
+        workers: processes writing records (joblib); every record has its own seed, so
+            the files are the same for any number of workers. A progress bar is shown for
+            corpora of 1,000 records or more.
 
     Returns:
         One row per record: ``record``, ``path`` (the ``.hea``), ``kind`` (normal, corrupt
@@ -89,13 +98,35 @@ def make_ecg_corpus(
         int(i): ("pathological", PATHOLOGIES[k % len(PATHOLOGIES)])
         for k, i in enumerate(special[n_bad:])
     }
-    rows = []
-    for index in range(count):
-        kind, defect = defects.get(index, ("normal", ""))
-        settings = _draw(rng, index, seed)
-        name = f"ecg{index:06d}"
-        rows.append(_write_one(out, name, kind, defect, settings, duration, sampling_rate, n_leads))
+    jobs = _count(workers, "workers", 1)
+    plans = [
+        (f"ecg{index:06d}", *defects.get(index, ("normal", "")), _draw(rng, index, seed))
+        for index in range(count)
+    ]  # drawn in order, so the corpus does not depend on ``workers``
+    chunks = [plans[i : i + CHUNK] for i in range(0, count, CHUNK)]
+    args = (out, duration, sampling_rate, n_leads)
+    bar = tqdm(total=count, desc="writing ECG corpus", unit="rec", disable=count < 1000)
+    rows: list[dict[str, object]] = []
+    with bar:
+        if jobs == 1:
+            results: Iterable[list[dict[str, object]]] = (_write_chunk(c, *args) for c in chunks)
+        else:
+            pool = Parallel(n_jobs=jobs, return_as="generator")
+            results = pool(delayed(_write_chunk)(c, *args) for c in chunks)
+        for done in results:
+            rows.extend(done)
+            bar.update(len(done))
     return pd.DataFrame(rows)
+
+
+def _write_chunk(
+    plans: list[tuple[str, str, str, dict[str, object]]],
+    out: Path,
+    duration: float,
+    rate: float,
+    n_leads: int,
+) -> list[dict[str, object]]:
+    return [_write_one(out, *plan, duration, rate, n_leads) for plan in plans]
 
 
 def _count(value: object, name: str, low: int) -> int:
