@@ -90,3 +90,30 @@ def test_ecg_evaluation_and_loss_on_a_hand_made_case() -> None:
     assert list(result.to_frame().index)[:2] == ["ECG→text", "text→ECG"]  # side_names
     loss = get_task("ptbxl").loss_fn()(KeywordECGText(), collate_pairs([data[i] for i in range(4)]))
     assert loss.ndim == 0 and torch.isfinite(loss)
+
+
+def test_medpix_default_model_follows_the_evaluation_and_brings_its_recipe() -> None:
+    """The defaults chosen on val: pretrained tower for prompted, scratch for zero-shot."""
+    from medmodal.align import MEDPIX_DEFAULT_MODELS, MODEL_RECIPES
+    from medmodal.models import get_config, has_pretrained, list_models
+
+    prompted, zero_shot = get_task("medpix"), get_task("medpix", evaluation="zero-shot")
+    assert (prompted.default_model, zero_shot.default_model) == (
+        "medpix-clip-effnet",
+        "medpix-clip",
+    )
+    assert set(MEDPIX_DEFAULT_MODELS.values()) <= set(list_models())
+    assert has_pretrained("medpix-clip-effnet") and not has_pretrained("medpix-clip")
+    assert not has_pretrained("no-such-model")
+    image = get_config("medpix-clip-effnet").image
+    assert image is not None and (image.image_size, image.lock) == (96, 12)
+    recipe = prompted.train_config("medpix-clip-effnet")
+    assert (
+        (recipe.epochs, recipe.lr)
+        == (15, 5e-4)
+        == tuple(MODEL_RECIPES["medpix-clip-effnet"].values())
+    )
+    assert recipe.batch_size == TrainRecipe().batch_size  # the rest: the shared recipe
+    assert prompted.train_config("medpix-clip-effnet", epochs=2, lr=1e-3).to_dict()["epochs"] == 2
+    assert prompted.train_config("medpix-clip") == TrainRecipe()
+    assert prompted.train_config("my-config") == TrainRecipe()  # unknown names: the shared one

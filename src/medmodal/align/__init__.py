@@ -51,10 +51,11 @@ from medmodal.align.loss import (
 )
 from medmodal.align.pairs import ECGTextPairs, ImageTextPairs, collate_pairs
 from medmodal.align.prompts import ECG_PROMPTS, PromptSet, medpix_prompts, ptbxl_prompts
-from medmodal.align.recipe import TrainRecipe
+from medmodal.align.recipe import MODEL_RECIPES, TrainRecipe
 from medmodal.align.retrieval import RetrievalMetrics, retrieval_metrics
 from medmodal.align.similarity import similarity_matrix
 from medmodal.align.tasks import (
+    MEDPIX_DEFAULT_MODELS,
     MEDPIX_EVALUATIONS,
     TASKS,
     MedPixTask,
@@ -73,7 +74,9 @@ __all__ = [
     "ECG_PROMPTS",
     "ECG_TEMPLATES",
     "MAX_LOG_SCALE",
+    "MEDPIX_DEFAULT_MODELS",
     "MEDPIX_EVALUATIONS",
+    "MODEL_RECIPES",
     "TASKS",
     "AlignEvaluation",
     "ClassAlignment",

@@ -5,11 +5,17 @@ returns a :class:`TrainRecipe`; ``medmodal.train.TrainConfig.from_dict(recipe.to
 (or :func:`medmodal.train.fit_alignment`) turns it into the loop's config. The recipe
 lives here, below ``train``, so the CLI, the report and the benchmarks share one copy.
 
+A model may have its own defaults (:data:`MODEL_RECIPES`, read by
+:meth:`TrainRecipe.for_model`): the ImageNet-pretrained ``medpix-clip-effnet`` trains
+for fewer epochs at a lower learning rate than a tower trained from scratch.
+
 Example:
     >>> from medmodal.align import TrainRecipe
     >>> recipe = TrainRecipe().replace(epochs=8, progress=False)
     >>> recipe.epochs, recipe.lr, recipe.to_dict()["progress"]
     (8, 0.002, False)
+    >>> TrainRecipe.for_model("medpix-clip-effnet").epochs, TrainRecipe.for_model(None).epochs
+    (15, 40)
 """
 
 from __future__ import annotations
@@ -21,7 +27,15 @@ from types import MappingProxyType
 
 from medmodal.errors import InvalidParameterError
 
-__all__ = ["TrainRecipe"]
+__all__ = ["MODEL_RECIPES", "TrainRecipe"]
+
+#: Recipe defaults of a named model, where they differ from :class:`TrainRecipe`'s.
+#: ``medpix-clip-effnet`` (ImageNet-pretrained, 12 of 18 image layers locked, 96 px): 15
+#: epochs at peak lr 5e-4, chosen on the MedPix val split only
+#: (``benchmarks/results/align_medpix_sweep.md``).
+MODEL_RECIPES: Mapping[str, Mapping[str, object]] = MappingProxyType(
+    {"medpix-clip-effnet": MappingProxyType({"epochs": 15, "lr": 5e-4})}
+)
 
 #: Settings of ``medmodal.train.TrainConfig`` that a recipe may carry in ``options``.
 _LOOP_OPTIONS = frozenset(
@@ -62,6 +76,11 @@ class TrainRecipe:
     restore_best: bool = True
     seed: int = 0
     options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def for_model(cls, model: str | None) -> TrainRecipe:
+        """The defaults for the named ``model`` (:data:`MODEL_RECIPES`; others: the class's)."""
+        return cls().replace(**MODEL_RECIPES.get(model or "", {}))
 
     def replace(self, **overrides: object) -> TrainRecipe:
         """A copy with ``overrides``: recipe fields, or loop settings kept in ``options``.

@@ -26,9 +26,11 @@ Example:
     >>> task = get_task("ptb-xl")
     >>> task.default_model, task.modalities, task.train_config(epochs=5).epochs
     ('ecg-text-clip', ('ecg', 'text'), 5)
+    >>> get_task("medpix").default_model
+    'medpix-clip-effnet'
     >>> zs = get_task("medpix", evaluation="zero-shot")
-    >>> zs.default_text, zs.val_split, zs.test_split
-    ('caption', 'val', 'dev')
+    >>> zs.default_model, zs.default_text, zs.val_split, zs.test_split
+    ('medpix-clip', 'caption', 'val', 'dev')
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from medmodal.registry import Registry
 from medmodal.types import PathLike
 
 __all__ = [
+    "MEDPIX_DEFAULT_MODELS",
     "MEDPIX_EVALUATIONS",
     "TASKS",
     "MedPixTask",
@@ -65,6 +68,14 @@ __all__ = [
 
 #: MedPix's named evaluations -> the training text each needs.
 MEDPIX_EVALUATIONS: dict[str, str] = {"prompted": "structured", "zero-shot": "caption"}
+#: The model ``align train`` trains by default under each MedPix evaluation, chosen on
+#: the val split (``benchmarks/results/align_medpix_compare.md``, 3 seeds, val mean
+#: R@10): prompted, the ImageNet-pretrained tower (51.9 % against 46.2 % from scratch);
+#: zero-shot, the from-scratch tower (31.0 % against 27.8 %).
+MEDPIX_DEFAULT_MODELS: dict[str, str] = {
+    "prompted": "medpix-clip-effnet",
+    "zero-shot": "medpix-clip",
+}
 
 
 class Task(Protocol):
@@ -93,7 +104,7 @@ class Task(Protocol):
         normalize: tuple[float, float] = (0.5, 0.25),
     ) -> LabelledPairs: ...  # fmt: skip
 
-    def train_config(self, **overrides: object) -> TrainRecipe: ...
+    def train_config(self, model: str | None = None, **overrides: object) -> TrainRecipe: ...
 
     def loss_fn(self) -> PairLossFn: ...
 
@@ -111,11 +122,13 @@ class _TaskBase:
     #: The retrieval table's names of the two sides.
     side_names: ClassVar[tuple[str, str]]
 
-    def train_config(self, **overrides: object) -> TrainRecipe:
+    def train_config(self, model: str | None = None, **overrides: object) -> TrainRecipe:
         """The task's training recipe (AdamW 2e-3, weight decay 0.05, 10 % warm-up,
-        batch 64, 40 epochs, best epoch by dev ``mean_R@10``) with ``overrides``
-        (recipe fields or ``TrainConfig`` settings such as ``progress``, ``out_dir``)."""
-        return TrainRecipe().replace(**overrides)
+        batch 64, 40 epochs, best epoch by val ``mean_R@10``), with the named ``model``'s
+        own defaults (:data:`~medmodal.align.recipe.MODEL_RECIPES`: ``medpix-clip-effnet``
+        15 epochs at lr 5e-4) and then ``overrides`` (recipe fields or ``TrainConfig``
+        settings such as ``progress``, ``out_dir``)."""
+        return TrainRecipe.for_model(model).replace(**overrides)
 
     def loss_fn(self) -> PairLossFn:
         """The gathered contrastive loss of the task's pairs (UniCL where items have groups)."""
@@ -144,7 +157,6 @@ class MedPixTask(_TaskBase):
     """
 
     name: str = "medpix"
-    default_model: str = "medpix-clip"
     modalities: tuple[str, str] = ("image", "text")
     side_names: ClassVar[tuple[str, str]] = ("image", "text")
     train_split: str = "train"
@@ -158,6 +170,11 @@ class MedPixTask(_TaskBase):
                 f"MedPixTask: evaluation must be one of {', '.join(MEDPIX_EVALUATIONS)}, "
                 f"got {self.evaluation!r}"
             )
+
+    @property
+    def default_model(self) -> str:
+        """The model trained by default (:data:`MEDPIX_DEFAULT_MODELS`, chosen on val)."""
+        return MEDPIX_DEFAULT_MODELS[self.evaluation]
 
     @property
     def default_text(self) -> str:

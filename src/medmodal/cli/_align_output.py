@@ -18,6 +18,19 @@ QUICK_PAIRS = (128, 64)
 SMOKE_LINE = "smoke run — not a result (1 epoch on 128 pairs; drop --quick for a real run)"
 
 
+def run_line(net: CLIPModel, *, pretrained: bool, epochs: int, lr: float) -> str:
+    """What is trained, in one line: the model, its image tower and the recipe."""
+    parts = [f"training {net.config.name}"]
+    image = net.config.image
+    if image is not None:
+        start = "ImageNet weights" if pretrained else "from scratch"
+        lock = image.lock
+        locked = {0: "", -1: ", all layers locked"}.get(lock, f", {lock} layers locked")
+        parts.append(f"image tower {image.kind} ({start}{locked}, {image.image_size} px)")
+    parts.append(f"{epochs} epoch{'' if epochs == 1 else 's'} at peak lr {lr:g}")
+    return "; ".join(parts)
+
+
 def image_options(net: CLIPModel) -> dict[str, Any]:
     """``image_size`` and ``normalize`` of the model's image tower for ``task.load``."""
     image = net.config.image

@@ -40,12 +40,16 @@ def run_settings(
     model: str | None,
     seed: int | None,
     evaluation: str | None = None,
-    pretrained: bool = False,
+    pretrained: bool | None = None,
     lock_image: int | None = None,
 ) -> RunSettings:
     """The flags' run, or with ``--resume`` the run saved in ``out`` (flags that contradict
-    its ``align.json`` are refused). Reads only: nothing is written here."""
+    its ``align.json`` are refused). Reads only: nothing is written here.
+
+    ``pretrained=None`` (no flag) loads the image tower's published weights when the
+    named model has them (``medpix-clip-effnet``), and not otherwise."""
     from medmodal.align import get_task
+    from medmodal.models import has_pretrained
     from medmodal.train import check_run_dir, load_checkpoint, seed_everything
 
     if resume and overwrite:
@@ -63,12 +67,14 @@ def run_settings(
         task = get_task(data or "medpix", **({"evaluation": evaluation} if evaluation else {}))
         seed = 0 if seed is None else seed
         seed_everything(seed)  # the initial weights too: a seeded run reproduces
-        net = build_model(model or task.default_model, pretrained=pretrained, lock_image=lock_image)
-        return RunSettings(task, net, text or task.default_text, seed, pretrained)
-    if pretrained or lock_image is not None:
+        name = model or task.default_model
+        weights = has_pretrained(name) if pretrained is None else pretrained
+        net = build_model(name, pretrained=weights, lock_image=lock_image)
+        return RunSettings(task, net, text or task.default_text, seed, weights)
+    if pretrained is not None or lock_image is not None:
         raise InvalidParameterError(
-            "align train --resume: --pretrained and --lock-image apply to a new run; the "
-            "resumed run continues from its own weights"
+            "align train --resume: --pretrained/--no-pretrained and --lock-image apply to a "
+            "new run; the resumed run continues from its own weights"
         )
     saved = {"evaluation": "prompted", **_saved_run(out)}
     given = {"data": data, "text": text, "seed": seed, "evaluation": evaluation}

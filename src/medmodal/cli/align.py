@@ -15,6 +15,7 @@ from medmodal.cli._align_output import (
     image_options,
     payload_of,
     print_tables,
+    run_line,
 )
 from medmodal.cli._align_run import (
     RUN_FILE,
@@ -62,7 +63,12 @@ def train(
     ],
     model: Annotated[
         str | None,
-        typer.Option("--model", help="Model name or config .json (default: the data's own)."),
+        typer.Option(
+            "--model",
+            help="Model name or config .json (default: the data's own, chosen on val; "
+            "medpix prompted: medpix-clip-effnet, ImageNet-pretrained; medpix zero-shot: "
+            "medpix-clip).",
+        ),
     ] = None,
     data: Annotated[
         str | None, typer.Option("--data", help="Data set: medpix or ptbxl (default: medpix).")
@@ -70,13 +76,23 @@ def train(
     data_root: DataRootOption = None,
     epochs: Annotated[
         int | None,
-        typer.Option("--epochs", help="Passes over the training set (default: 40).", min=1),
+        typer.Option(
+            "--epochs",
+            help="Passes over the training set (default: the model's recipe: 40; "
+            "medpix-clip-effnet 15).",
+            min=1,
+        ),
     ] = None,
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", help="Pairs per step (default: 64).", min=1)
     ] = None,
     lr: Annotated[
-        float | None, typer.Option("--lr", help="Peak learning rate, AdamW (default: 2e-3).")
+        float | None,
+        typer.Option(
+            "--lr",
+            help="Peak learning rate, AdamW (default: the model's recipe: 2e-3; "
+            "medpix-clip-effnet 5e-4).",
+        ),
     ] = None,
     text: Annotated[
         str | None,
@@ -99,12 +115,22 @@ def train(
         ),
     ] = None,
     pretrained: Annotated[
-        bool,
-        typer.Option("--pretrained", help="Start the image tower from its ImageNet weights."),
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--pretrained/--no-pretrained",
+            help="Start the image tower from its ImageNet weights (default: yes when the "
+            "model has them, as medpix-clip-effnet does).",
+            show_default=False,
+        ),
+    ] = None,
     lock_image: Annotated[
         int | None,
-        typer.Option("--lock-image", help="Image-tower layers kept frozen (LiT; -1: all).", min=-1),
+        typer.Option(
+            "--lock-image",
+            help="Image-tower layers kept frozen (LiT; -1: all; default: the model's, "
+            "medpix-clip-effnet 12 of 18).",
+            min=-1,
+        ),
     ] = None,
     quick: Annotated[
         bool,
@@ -154,7 +180,7 @@ def train(
     plan = schedule(out, resume, epochs=epochs, batch_size=batch_size, lr=lr)
     if quick:
         plan["epochs"] = 1
-    recipe = task.train_config(**plan, seed=run.seed, out_dir=str(out),
+    recipe = task.train_config(net.config.name, **plan, seed=run.seed, out_dir=str(out),
                                progress=progress_wanted(quiet, json_output),
                                tensorboard=False)  # fmt: skip
     TrainConfig.from_dict(recipe.to_dict())  # a bad recipe is refused before any write
@@ -163,6 +189,9 @@ def train(
     val_set = task.load(task.val_split, augment=False, seed=run.seed, **load)
     if quick:
         train_set, val_set = train_set.sample(QUICK_PAIRS[0]), val_set.sample(QUICK_PAIRS[1])  # type: ignore[attr-defined]
+    if not (quiet or json_output):
+        console.print(run_line(net, pretrained=run.pretrained, epochs=recipe.epochs,
+                               lr=recipe.lr), highlight=False)  # fmt: skip
     announce(net, task, train_set, recipe.epochs, recipe.batch_size, quick=quick,
               show=not (quiet or json_output))  # fmt: skip
     claim_run_dir(out, resume=resume, overwrite=overwrite, caller="align train")

@@ -23,6 +23,7 @@ from medmodal.models.factory import (
     create_model,
     create_model_and_transforms,
     get_config,
+    has_pretrained,
     list_models,
     model_from_config,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "create_model",
     "create_model_and_transforms",
     "get_config",
+    "has_pretrained",
     "list_models",
     "model_from_config",
 ]

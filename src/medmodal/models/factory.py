@@ -1,13 +1,15 @@
 """Named architectures: JSON configs under ``configs/`` behind one factory.
 
 Example:
-    >>> from medmodal.models.factory import get_config, list_models
+    >>> from medmodal.models.factory import get_config, has_pretrained, list_models
     >>> list_models()
     ('ecg-text-clip', 'medpix-clip', 'medpix-clip-effnet', 'notebook-vlm')
     >>> get_config("medpix-clip").modalities
     ('image', 'text')
     >>> get_config("medpix-clip", embed_dim=64, image={"widths": [8, 16]}).image.widths
     (8, 16)
+    >>> has_pretrained("medpix-clip-effnet"), has_pretrained("medpix-clip")
+    (True, False)
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from medmodal.models.clip import CLIPModel
 from medmodal.models.config import ModelConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+#: Image towers with published weights (``create_model(..., pretrained=True)``).
+PRETRAINED_TOWERS = frozenset({"efficientnet-lite0"})
 
 
 @functools.lru_cache(maxsize=1)
@@ -88,6 +92,14 @@ def create_model(
     return model
 
 
+def has_pretrained(name: str) -> bool:
+    """Whether the built-in model ``name`` has published image-tower weights
+    (``create_model(name, pretrained=True)`` works); ``False`` for unknown names."""
+    config = _configs().get(name)
+    image = (config or {}).get("image") or {}
+    return bool(image.get("kind") in PRETRAINED_TOWERS)
+
+
 def _load_pretrained(model: CLIPModel) -> None:
     from medmodal.models.efficientnet import EfficientNetLite0, load_imagenet_weights
 
@@ -147,6 +159,7 @@ __all__ = [
     "create_model",
     "create_model_and_transforms",
     "get_config",
+    "has_pretrained",
     "list_models",
     "model_from_config",
 ]

@@ -8,7 +8,9 @@ train patients), then scored once on the dev split (other patients): retrieval i
 directions and the "prompted classification" of modality / body region / plane (the
 structured captions name them, so this is not zero-shot; the task's "zero-shot"
 evaluation is the one that is). The task,
-its recipe and its evaluation are :mod:`medmodal.align`'s, as for ``medmodal align train``.
+its recipe and its evaluation are :mod:`medmodal.align`'s, as for ``medmodal align train``;
+the model is smaller than ``align train``'s default (the ImageNet-pretrained
+``medpix-clip-effnet``, chosen on val) to keep the demo short.
 """
 
 from __future__ import annotations
@@ -104,7 +106,10 @@ def _content(
             f"{ev.n} images of the data set's own dev split (other patients) are then scored "
             "once: retrieval both ways and prompted classification (class prompts matched "
             "to images; the training captions name modality, plane and region, so the labels "
-            "were training targets: this is not zero-shot)."
+            "were training targets: this is not zero-shot). This small model keeps the "
+            "demo short; `medmodal align train` trains the ImageNet-pretrained "
+            "medpix-clip-effnet that the val split chose (benchmarks/results/"
+            "align_medpix_compare.md)."
         ),
         tables=[
             ReportTable(

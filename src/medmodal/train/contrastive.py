@@ -44,7 +44,8 @@ def fit_alignment(
         model: a model with the task's towers (:func:`medmodal.align.check_model_fits`).
         task: the alignment task (:func:`medmodal.align.get_task`).
         train_set, val_set: splits from ``task.load``.
-        recipe: ``task.train_config(...)`` (default: the task's own, unchanged).
+        recipe: ``task.train_config(...)`` (default: the task's own for the model's
+            config name, unchanged).
         resume, overwrite: passed to :func:`~medmodal.train.fit` (continue or replace
             the run in the recipe's ``out_dir``; a non-empty one is refused otherwise).
 
@@ -52,7 +53,9 @@ def fit_alignment(
         The :class:`TrainResult`; the history holds the task's evaluation metrics
         (``mean_R@10``, ``zs_<label>``...) per epoch.
     """
-    recipe = recipe if recipe is not None else task.train_config()
+    if recipe is None:
+        config_of = getattr(model, "config", None)
+        recipe = task.train_config(getattr(config_of, "name", None))
     config = TrainConfig.from_dict(recipe.to_dict())
 
     def evaluate(m: nn.Module, dataset: Dataset[Any]) -> dict[str, float]:
