@@ -124,7 +124,8 @@ def render(r: dict[str, Any]) -> str:
     dev = r["dev"]
     zs = dev.get("zero_shot", {})
     retrieval = dev.get("metrics", {})
-    shown = " ".join(["python", *t["cmd"][1:]]).replace(str(Path(t["cmd"][-2]).parent), "TMP")
+    out = t["cmd"][t["cmd"].index("--out") + 1]
+    shown = " ".join(["python", *t["cmd"][1:]]).replace(out, "TMP/run")
     lines = [
         "# `medmodal align train` with its defaults, end to end",
         "",
