@@ -67,6 +67,18 @@ def test_one_row_per_record_with_status_and_units(serial, corpus) -> None:
     assert (serial.n_ok, serial.n_error, serial.n_timeout) == (7, 1, 0)
 
 
+def test_polars_reads_the_same_tables(serial) -> None:
+    """The README's reader: every part file of the dataset folder, one table."""
+    pl = pytest.importorskip("polars")
+    for path in (serial.path, serial.beats):
+        ours = pl.read_parquet(path / "*.parquet").to_pandas()
+        keys = ["record", "beat"] if "beat" in ours.columns else ["path"]
+        expected = pd.read_parquet(path).sort_values(keys, ignore_index=True)
+        got = ours.sort_values(keys, ignore_index=True)[list(expected.columns)]
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+        assert len(got) > 0
+
+
 def test_beat_table_matches_the_records(serial) -> None:
     beats = pd.read_parquet(serial.beats)
     assert serial.beats == beats_path(serial.path)
