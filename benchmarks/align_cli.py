@@ -100,9 +100,7 @@ def run_settings(run_dir: Path) -> dict[str, Any]:
 
 
 def _settings_line(s: dict[str, Any]) -> str:
-    """The run's settings in words (older results without them: the from-scratch run)."""
-    if not s:
-        return "40 epochs, batch 64, 96 px, 1 torch thread, seed 0, prompted classification"
+    """The run's settings in words."""
     start = "ImageNet-pretrained" if s.get("pretrained") else "from scratch"
     lock = s.get("image_lock") or 0
     locked = f", {lock} image layers locked" if lock > 0 else ""
@@ -137,7 +135,7 @@ def render(r: dict[str, Any]) -> str:
         f"- `python -m medmodal align eval --checkpoint TMP/run --data medpix --split dev "
         f"--json`: {e['wall_s']:.0f} s wall.",
         "",
-        f"Every other option at its default: {_settings_line(r.get('settings', {}))}; "
+        f"Every other option at its default: {_settings_line(r['settings'])}; "
         "patient-clean splits, epoch chosen on val. `benchmarks/align_medpix.py --compare` "
         "trains the same recipe with seeds 0-2.",
         "",
