@@ -129,13 +129,56 @@ def run_dask(folder: Path, out: Path, workers: int, args: argparse.Namespace) ->
 
 
 def _flatness(samples: list[dict[str, Any]]) -> dict[str, float] | None:
-    """Mean worker RSS over the second and the last fifth of the run (MB)."""
+    """Mean RSS of the largest worker and of the client over the second and the last
+    fifth of the run (MB); the first fifth is warm-up (imports, first records)."""
     if len(samples) < 10:
         return None
     fifth = len(samples) // 5
-    mean = [float(np.mean([max(s["workers_mb"]) for s in part]))
-            for part in (samples[fifth : 2 * fifth], samples[-fifth:])]  # fmt: skip
-    return {"second_fifth_mb": mean[0], "last_fifth_mb": mean[1]}
+    parts = {"second_fifth": samples[fifth : 2 * fifth], "last_fifth": samples[-fifth:]}
+    out = {}
+    for name, part in parts.items():
+        out[f"{name}_mb"] = float(np.mean([max(s["workers_mb"]) for s in part]))
+        out[f"client_{name}_mb"] = float(np.mean([s["client_mb"] for s in part]))
+    return out
+
+
+#: Memory counts as flat when the last fifth's mean is within this share of the second's.
+FLAT_TOLERANCE = 0.10
+
+
+def _is_flat(flat: dict[str, float]) -> bool:
+    pairs = [("second_fifth_mb", "last_fifth_mb")]
+    if "client_second_fifth_mb" in flat:
+        pairs.append(("client_second_fifth_mb", "client_last_fifth_mb"))
+    return all(flat[b] <= (1 + FLAT_TOLERANCE) * flat[a] for a, b in pairs)
+
+
+def plot_memory(payload: dict[str, Any], path: Path) -> bool:
+    """Worker and client RSS over the run, one line each (runs with kept samples)."""
+    runs = [r for r in payload["dask"] if r.get("memory_samples")]
+    if not runs:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.6), constrained_layout=True)
+    for r in runs:
+        samples = r["memory_samples"]
+        minutes = [s["t_s"] / 60 for s in samples]
+        for i in range(len(samples[0]["workers_mb"])):
+            series = [s["workers_mb"][i] for s in samples]
+            ax.plot(minutes, series, lw=1, label=f"worker {i + 1} (+ record helper)")
+        ax.plot(minutes, [s["client_mb"] for s in samples], lw=1, ls="--", label="client")
+    ax.axhline(500, color="grey", lw=0.8, ls=":", label="goal: 500 MB per worker")
+    ax.set(xlabel="minutes into the run", ylabel="resident memory (MB)", ylim=(0, None))
+    n = max(r["records"] for r in runs)
+    ax.set_title(f"Memory over the {n:,}-record run", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
 
 
 def run_neurokit(paths: list[Path]) -> dict[str, Any]:
@@ -196,8 +239,8 @@ def run_medmodal_loop(paths: list[Path]) -> dict[str, Any]:
     }
 
 
-def render(payload: dict[str, Any]) -> str:
-    """The Markdown page of ``payload``."""
+def render(payload: dict[str, Any], figure: str | None = None) -> str:
+    """The Markdown page of ``payload`` (``figure``: the memory plot's file name)."""
     runs, nk, cfg = payload["dask"], payload["neurokit2"], payload["config"]
     one = next((r for r in runs if r["workers"] == 1), None)
     lines = [
@@ -241,6 +284,7 @@ def render(payload: dict[str, Any]) -> str:
             if r["memory_flat"]
         )
         + ".",
+        *(["", f"![Memory over the run]({figure})"] if figure else []),
         "",
         "The machine's two cores were shared with other jobs during this run (load "
         "averages above); records/s and the efficiency are what this contended machine "
@@ -312,10 +356,21 @@ def goals(runs: list[dict[str, Any]], nk: dict[str, Any]) -> list[str]:
             "(see the script's docstring)"
         )
     else:
-        flat = by[max(by)]["memory_flat"] or {}
+        big = by[max(by)]
+        flat = big["memory_flat"] or {}
+        done = big["records"] == n and bool(flat) and _is_flat(flat)
+        client = (
+            f", client {flat['client_second_fifth_mb']:.0f} → {flat['client_last_fifth_mb']:.0f} MB"
+            if "client_second_fifth_mb" in flat
+            else ""
+        )
         out.append(
-            f"100,000-record run: worker memory {flat.get('second_fifth_mb', 0):.0f} MB "
-            f"in the second fifth, {flat.get('last_fifth_mb', 0):.0f} MB in the last"
+            f"{'met' if done else 'MISSED'}: the {n:,}-record run completed "
+            f"({big['ok']:,} ok, {big['error']:,} error, {big['timeout']:,} timeout rows in "
+            f"{big['elapsed_s'] / 60:.0f} min) with memory flat (mean over the second → "
+            f"the last fifth of the run within {100 * FLAT_TOLERANCE:.0f} %): largest "
+            f"worker {flat.get('second_fifth_mb', 0):.0f} → "
+            f"{flat.get('last_fifth_mb', 0):.0f} MB{client}"
         )
     return out
 
@@ -375,10 +430,13 @@ def main() -> None:
 
 
 def write(payload: dict[str, Any], name: str) -> None:
-    """Write ``results/<name>.json`` and its Markdown page."""
+    """Write ``results/<name>.json``, its Markdown page and, with kept memory samples,
+    ``results/<name>_memory.png``."""
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=1) + "\n")
-    (RESULTS / f"{name}.md").write_text(render(payload))
+    figure = f"{name}_memory.png"
+    shown = plot_memory(payload, RESULTS / figure)
+    (RESULTS / f"{name}.md").write_text(render(payload, figure if shown else None))
 
 
 def _same_records(out: Path, paths: list[Path], nk: dict[str, Any]) -> dict[str, Any] | None:
