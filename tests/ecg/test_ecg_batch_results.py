@@ -74,9 +74,18 @@ def test_growing_memory_misses_the_goal(bench: Any, worker: float, client: float
     assert bench.goals([short], NK)[-1].startswith("not run here (1000 records)")
 
 
-@pytest.mark.parametrize("name", ["ecg_batch", "ecg_batch_1000"])
+@pytest.mark.parametrize("name", ["ecg_batch", "ecg_batch_1000", "ecg_batch_100k"])
 def test_committed_pages_match_their_json(bench: Any, name: str) -> None:
     results = BENCH / "results"
     payload = json.loads((results / f"{name}.json").read_text())
     figure = f"{name}_memory.png" if (results / f"{name}_memory.png").exists() else None
     assert (results / f"{name}.md").read_text() == bench.render(payload, figure)
+
+
+def test_the_committed_100k_run_is_complete_and_flat(bench: Any) -> None:
+    payload = json.loads((BENCH / "results" / "ecg_batch_100k.json").read_text())
+    (run,) = payload["dask"]
+    assert run["records"] == payload["config"]["n"] == 100_000
+    assert run["ok"] + run["error"] + run["timeout"] == 100_000
+    assert len(run["memory_samples"]) > 100 and bench._is_flat(run["memory_flat"])
+    assert payload["goals"][-1].startswith("met: the 100,000-record run completed")
