@@ -4,24 +4,16 @@ its folder, and the committed page matches its JSON."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+from tests._benchmarks import BENCH, import_benchmarks
 
 
 @pytest.fixture(scope="module")
 def align_cli() -> Any:
-    sys.path.insert(0, str(BENCH))
-    try:
-        import align_cli
-
-        yield align_cli
-    finally:
-        sys.path.remove(str(BENCH))
+    return import_benchmarks("align_cli")[0]
 
 
 def _run_folder(folder: Path, *, pretrained: bool, lock: int) -> Path:

@@ -4,27 +4,18 @@ runs, a sweep that never scored the test split, and a page that shows the figure
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from tests._benchmarks import BENCH, import_benchmarks
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 RESULTS = BENCH / "results"
 
 
 @pytest.fixture(scope="module")
 def bench() -> Any:
-    sys.path.insert(0, str(BENCH))
-    try:
-        import _align_compare_report
-        import align_medpix
-
-        yield align_medpix, _align_compare_report
-    finally:
-        sys.path.remove(str(BENCH))
+    return import_benchmarks("align_medpix", "_align_compare_report")
 
 
 def _run(tower: str, evaluation: str, seed: int, r10: float, curve: list[float]) -> dict:

@@ -5,24 +5,16 @@ and the committed pages match their JSON."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+from tests._benchmarks import BENCH, import_benchmarks
 
 
 @pytest.fixture(scope="module")
 def bench() -> Any:
-    sys.path.insert(0, str(BENCH))
-    try:
-        import ecg_batch
-
-        yield ecg_batch
-    finally:
-        sys.path.remove(str(BENCH))
+    return import_benchmarks("ecg_batch")[0]
 
 
 def _samples(n: int, worker_growth: float, client_growth: float) -> list[dict[str, Any]]:

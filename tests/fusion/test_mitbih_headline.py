@@ -4,26 +4,17 @@ committed page agree with the plain per-class report."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from tests._benchmarks import BENCH, import_benchmarks
 
 from medmodal.metrics.classification import per_class_report
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
 def seeds_module():  # type: ignore[no-untyped-def]
-    sys.path.insert(0, str(BENCH))
-    try:
-        import _fusion_mitbih_seeds
-
-        yield _fusion_mitbih_seeds
-    finally:
-        sys.path.remove(str(BENCH))
+    return import_benchmarks("_fusion_mitbih_seeds")[0]
 
 
 def test_seed_summary_is_the_mean_of_per_class_reports(seeds_module) -> None:  # type: ignore[no-untyped-def]
