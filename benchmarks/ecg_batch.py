@@ -19,11 +19,11 @@ number of cores. This script, in one run:
 - records the load average of the machine before and after each phase.
 
 Writes ``results/ecg_batch.md`` and ``results/ecg_batch.json`` (``--name`` changes the
-file names). The 100,000-record run: ``--n 100000 --nk-n 500 --workers 2 --name
-ecg_batch_100k --keep-samples --sample-s 10`` (``--keep-samples`` writes the memory
-samples over time, to show them flat; the corpus takes about 12 GB of disk, 120 kB per
-record, and ``--corpus DIR`` keeps it for a rerun; it is written by ``--corpus-workers`` processes,
-2 by default, before anything is timed).
+file names). The committed 100,000-record run: ``--n 100000 --nk-n 30 --workers 2 --name
+ecg_batch_100k --keep-samples --sample-s 10 --corpus DIR`` (``--keep-samples`` keeps the
+memory samples over time, drawn in ``results/<name>_memory.png``; the corpus takes about
+120 kB of disk per record, ``--corpus DIR`` keeps it for a rerun, and it is written by
+``--corpus-workers`` processes, 2 by default, before anything is timed).
 
 Usage::
 

@@ -40,10 +40,9 @@ import numpy as np
 import pandas as pd
 
 import _machine  # benchmarks/ is the script's folder, first on sys.path
-from _trees import export, git
+from _trees import ROOT, export, git
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def cases(corpus: Path, n: int) -> list[tuple[str, Path, float | None]]:

@@ -48,10 +48,9 @@ from typing import Any
 import numpy as np
 
 import _machine  # benchmarks/ is the script's folder, first on sys.path
-from _trees import export, git
+from _trees import ROOT, export, git
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ROOT = Path(__file__).resolve().parent.parent
 PEERS = ("read_record", "wfdb.rdrecord")
 
 

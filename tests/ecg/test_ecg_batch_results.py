@@ -66,7 +66,9 @@ def test_growing_memory_misses_the_goal(bench: Any, worker: float, client: float
     assert bench.goals([short], NK)[-1].startswith("not run here (1000 records)")
 
 
-@pytest.mark.parametrize("name", ["ecg_batch", "ecg_batch_1000", "ecg_batch_100k"])
+@pytest.mark.parametrize(
+    "name", ["ecg_batch", "ecg_batch_1000", "ecg_batch_100k", "ecg_batch_recheck"]
+)
 def test_committed_pages_match_their_json(bench: Any, name: str) -> None:
     results = BENCH / "results"
     payload = json.loads((results / f"{name}.json").read_text())

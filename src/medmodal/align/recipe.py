@@ -30,9 +30,9 @@ from medmodal.errors import InvalidParameterError
 __all__ = ["MODEL_RECIPES", "TrainRecipe"]
 
 #: Recipe defaults of a named model, where they differ from :class:`TrainRecipe`'s.
-#: ``medpix-clip-effnet`` (ImageNet-pretrained, 12 of 18 image layers locked, 96 px): 15
-#: epochs at peak lr 5e-4, chosen on the MedPix val split only
-#: (``benchmarks/results/align_medpix_sweep.md``).
+#: ``medpix-clip-effnet`` (ImageNet-pretrained, 96 px, 12 of 18 image layers locked: the
+#: lock and size chosen on the MedPix val split, ``benchmarks/results/
+#: align_medpix_sweep.md``): 15 epochs at peak lr 5e-4, fixed before that sweep (not tuned).
 MODEL_RECIPES: Mapping[str, Mapping[str, object]] = MappingProxyType(
     {"medpix-clip-effnet": MappingProxyType({"epochs": 15, "lr": 5e-4})}
 )

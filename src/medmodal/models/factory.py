@@ -108,7 +108,8 @@ def _load_pretrained(model: CLIPModel) -> None:
         kind = model.config.image.kind if model.config.image else "none"
         raise InvalidParameterError(
             f"create_model: model {model.config.name!r} has no pretrained image tower "
-            f"(image tower: {kind}); pretrained weights exist for efficientnet-lite0"
+            f"(image tower: {kind}); pretrained weights exist for "
+            f"{', '.join(sorted(PRETRAINED_TOWERS))}"
         )
     load_imagenet_weights(tower)
 

@@ -89,6 +89,8 @@ def _content(
     result: TrainResult,
     figures: list[ReportFigure],
 ) -> SectionContent:
+    from medmodal.align import MEDPIX_DEFAULT_MODELS
+
     r10 = ev.retrieval.recall(10, "a_to_b")
     t10 = ev.retrieval.recall(10, "b_to_a")
     chance10 = ev.retrieval.chance_recall(10)
@@ -108,8 +110,8 @@ def _content(
             "to images; the training captions name modality, plane and region, so the labels "
             "were training targets: this is not zero-shot). This small model keeps the "
             "demo short; `medmodal align train` trains the ImageNet-pretrained "
-            "medpix-clip-effnet that the val split chose (benchmarks/results/"
-            "align_medpix_compare.md)."
+            f"{MEDPIX_DEFAULT_MODELS['prompted']} that the val split chose "
+            "(benchmarks/results/align_medpix_compare.md)."
         ),
         tables=[
             ReportTable(
